@@ -1,0 +1,73 @@
+// The table of `halo` subcommands. Each entry loads its implementation lazily; an implementation
+// exports `run(args): Promise<number>` returning the process exit code.
+
+export interface CommandModule {
+  run(args: string[]): Promise<number>;
+}
+
+export interface Command {
+  name: string;
+  args: string;
+  summary: string;
+  help: string;
+  load(): Promise<CommandModule>;
+}
+
+export const COMMANDS: Command[] = [
+  {
+    name: "install",
+    args: "[--user | --prefix P | --sys-prefix] [--name N] [--display-name D]",
+    summary: "install the Halo kernelspec so Jupyter offers 'Halo (TypeScript)'",
+    help: "Writes a kernelspec (kernel.json and a logo) into Jupyter's data folder.",
+    load: () => import("../../kernel/install.ts"),
+  },
+  {
+    name: "kernel",
+    args: "-f CONNECTION_FILE",
+    summary: "run the kernel (what Jupyter launches)",
+    help: "Starts a kernel that serves the Jupyter protocol on the ports of a connection file.",
+    load: () => import("../../kernel/main.ts"),
+  },
+  {
+    name: "run",
+    args: "NOTEBOOK [--out FILE] [--report]",
+    summary: "execute a notebook headlessly through the kernel",
+    help: "Runs every code cell through a Halo kernel over ZeroMQ and writes the executed notebook\n(and with --report an HTML report). Exits non-zero when a cell fails.",
+    load: () => import("../../kernel/run-notebook.ts"),
+  },
+  {
+    name: "bench",
+    args: "[--workloads a,b] [--queries N] [--quick] [--online] [--json FILE]",
+    summary: "run the benchmarks side by side with the baselines",
+    help: "Runs the benchmark workloads with Halo and its baselines and prints a table per workload.",
+    load: () => import("../../bench/main.ts"),
+  },
+  {
+    name: "serve",
+    args: "[--host H] [--port P] [--token T]",
+    summary: "serve workflows over HTTP (online mode)",
+    help: "Starts an HTTP server that runs registered workflows over a stream of queries.",
+    load: () => import("../serve/main.ts"),
+  },
+  {
+    name: "calibrate",
+    args: "[--model DIR]",
+    summary: "measure this machine and write a cost-model profile",
+    help: "Runs short microbenchmarks of the model and writes a cost profile used by the optimizer.",
+    load: () => import("../cost/calibrate-command.ts"),
+  },
+];
+
+export function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    "usage: halo <command> [options]",
+    "",
+    "commands:",
+    ...lines,
+    "",
+    "Run 'halo <command> --help' for a command's options.",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,54 @@
+// What a run records: one entry per task, feeding `halo.lastRun` and the timeline charts.
+// The executor that runs a plan (row-by-row first, the Processor later) fills these in.
+
+export type TaskKind =
+  | "prefill"
+  | "decode"
+  | "sql"
+  | "http"
+  | "function"
+  | "kv-move"
+  | "relational";
+
+export interface TaskRecord {
+  /** Where it ran: "llm:0", "llm:1", "tool:sql", "tool:http", "tool:function", "cpu". */
+  lane: string;
+  kind: TaskKind;
+  /** Plan node id(s) this task served. */
+  nodeIds: number[];
+  /** Milliseconds since the run started. */
+  startMs: number;
+  endMs: number;
+  /** Sequences in the batch (LLM tasks) or 1. */
+  batchSize: number;
+  prefillTokens?: number;
+  cachedTokens?: number;
+  decodeTokens?: number;
+}
+
+/** Per plan node: what the cost model predicted and what happened. */
+export interface NodeStats {
+  nodeId: number;
+  label: string;
+  kind: string;
+  rows: number;
+  /** Distinct calls actually executed after deduplication. */
+  calls: number;
+  estimatedMs?: number;
+  measuredMs: number;
+  prefillTokens: number;
+  cachedTokens: number;
+  decodeTokens: number;
+  predictedCacheHits?: number;
+}
+
+export interface RunTrace {
+  startedAt: string;
+  wallMs: number;
+  tasks: TaskRecord[];
+  nodes: NodeStats[];
+  /** Planner (optimizer) time, when an optimizer ran. */
+  plannerMs?: number;
+  /** Explain text of the plan that ran. */
+  plan?: string;
+}
