@@ -149,6 +149,22 @@ export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
     return { namespace: key.namespace, numTokens: pos, numHostTokens: hostTokens, node };
   }
 
+  /** Length `matchPrefix` would return, without touching LRU order, statistics or the tree. */
+  peekPrefix(key: RadixKey, options: { maxTokens?: number } = {}): number {
+    const tokens = key.tokens;
+    const limit = Math.max(0, Math.min(tokens.length, options.maxTokens ?? tokens.length));
+    let node = this.roots.get(key.namespace);
+    let pos = 0;
+    while (node && pos < limit) {
+      const child: Node<P, H> | undefined = node.children.get(tokens[pos]!);
+      if (!child) break;
+      const k = commonLength(child.tokens, tokens, pos, limit);
+      pos += k;
+      node = k === child.numTokens ? child : undefined;
+    }
+    return pos;
+  }
+
   /** Caches `payload`, the KV of all of `key.tokens`, then evicts down to the budget. */
   insert(key: RadixKey, payload: P): InsertResult {
     const tokens = key.tokens;
