@@ -108,7 +108,12 @@ test("KV moved to the host tier and back gives identical outputs", async () => {
 test("cancellation rejects promptly, frees KV and locks, and leaves the others intact", async () => {
   const requests = rowRequests(12, 40);
   const want = await expected(requests);
-  const worker = new LlmWorker(new ToyEngine());
+  // 3 ms a forward call: in the 10 ms before the interrupt at most 4 calls run, so the two
+  // longest answers (8+ tokens: 8+ calls) are surely still waiting or running when cancelled.
+  const worker = new LlmWorker(new ToyEngine(10, 4096, 3));
+  const byLength = want.map((w, i) => [w.tokens.length, i] as const).sort((a, b) => b[0] - a[0]);
+  const [x, y] = [byLength[0]![1], byLength[1]![1]];
+  assert.ok(byLength[1]![0] >= 8);
   const controllers = requests.map(() => new AbortController());
   const pending = requests.map((r, i) =>
     worker.submit(r, { signal: controllers[i]!.signal }).then(
@@ -116,13 +121,13 @@ test("cancellation rejects promptly, frees KV and locks, and leaves the others i
       (e: Error) => e,
     ),
   );
-  await new Promise((r) => setTimeout(r, 5));
-  controllers[3]!.abort(new Error("interrupt"));
-  controllers[7]!.abort(new Error("interrupt"));
+  await new Promise((r) => setTimeout(r, 10));
+  controllers[x]!.abort(new Error("interrupt"));
+  controllers[y]!.abort(new Error("interrupt"));
   const got = await Promise.all(pending);
   for (let i = 0; i < requests.length; i++) {
     const g = got[i]!;
-    if (i === 3 || i === 7) {
+    if (i === x || i === y) {
       assert.instance(g, Error);
       assert.is((g as Error).name, "AbortError");
     } else assert.equal(strip(g as never), want[i]);

@@ -22,6 +22,8 @@ export class ToyEngine implements LlmEngine<ArrayPayload> {
   constructor(
     readonly kvBytesPerToken = 10,
     maxPositions = 4096,
+    /** Each forward call takes at least this long (a timer, not CPU). */
+    readonly delayMs = 0,
   ) {
     this.maxPositions = maxPositions;
   }
@@ -31,7 +33,9 @@ export class ToyEngine implements LlmEngine<ArrayPayload> {
   ): Promise<ForwardOutput<ArrayPayload>[]> {
     this.forwardCalls++;
     this.batchSizes.push(inputs.length);
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) =>
+      this.delayMs > 0 ? setTimeout(resolve, this.delayMs) : setImmediate(resolve),
+    );
     return inputs.map(({ past, tokens }) => {
       const start = past?.numTokens ?? 0;
       const fresh = new ArrayPayload(
@@ -51,6 +55,12 @@ export class ToyEngine implements LlmEngine<ArrayPayload> {
 function logitsOf(kv: ArrayPayload): Float32Array {
   let h = 2166136261;
   for (const v of kv.values) h = Math.imul(h ^ v, 16777619) >>> 0;
+  // FNV's low bits mix poorly: finish with murmur3's avalanche so h % 8 is uniform.
+  h = (h ^ (h >>> 16)) >>> 0;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h = (h ^ (h >>> 13)) >>> 0;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h = (h ^ (h >>> 16)) >>> 0;
   const logits = new Float32Array(VOCAB);
   // About one step in eight ends the answer, so answers have varied lengths.
   logits[h % 8 === 0 ? EOS : 1 + (h % (VOCAB - 1))] = 1;
