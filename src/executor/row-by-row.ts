@@ -55,6 +55,7 @@ export class RowByRowExecutor implements Executor {
         if (hit) {
           results.set(id, hit);
           reused.add(id);
+          ctx.reused?.push(id);
           return;
         }
       }
@@ -81,7 +82,12 @@ export class RowByRowExecutor implements Executor {
         const inputs = node.inputs.map((i) => results.get(i)!);
         const rows = await this.runNode(node, inputs, ctx, stats, now);
         results.set(id, { columns: node.columns, rows });
-        if (ctx.store && CALL_KINDS.has(node.kind) && node.volatility === "stable" && !rows.some(hasError))
+        if (
+          ctx.store &&
+          CALL_KINDS.has(node.kind) &&
+          node.volatility === "stable" &&
+          !rows.some(hasError)
+        )
           ctx.store.set(node.signature, { columns: node.columns, rows });
       }
       stats.rows = results.get(id)!.rows.length;
@@ -149,12 +155,22 @@ export class RowByRowExecutor implements Executor {
           if (node.kind === "LlmCall") {
             const model = await ctx.services.loadModel(node.args.modelKey);
             const promptTokens = model.encodeChat(llmMessages(node.args, row));
-            const [result] = await model.generate([{ promptTokens, sampling: llmSampling(node.args) }], context);
+            const [result] = await model.generate(
+              [{ promptTokens, sampling: llmSampling(node.args) }],
+              context,
+            );
             value = result!.text;
-            tokens = { prefill: result!.prefillTokens, cached: result!.cachedTokens, decode: result!.tokens.length };
-          } else if (node.kind === "SqlCall") value = await ctx.services.sql(sqlRequest(node.args, row), context);
-          else if (node.kind === "HttpCall") value = await ctx.services.http(httpRequest(node.args, row), context);
-          else if (node.kind === "FnCall") value = await ctx.services.fn(fnRequest(node.args, row), context);
+            tokens = {
+              prefill: result!.prefillTokens,
+              cached: result!.cachedTokens,
+              decode: result!.tokens.length,
+            };
+          } else if (node.kind === "SqlCall")
+            value = await ctx.services.sql(sqlRequest(node.args, row), context);
+          else if (node.kind === "HttpCall")
+            value = await ctx.services.http(httpRequest(node.args, row), context);
+          else if (node.kind === "FnCall")
+            value = await ctx.services.fn(fnRequest(node.args, row), context);
           stats.calls++;
           if (tokens) {
             stats.prefillTokens += tokens.prefill;
@@ -168,7 +184,11 @@ export class RowByRowExecutor implements Executor {
             startMs: start,
             endMs: now(),
             batchSize: 1,
-            ...(tokens && { prefillTokens: tokens.prefill, cachedTokens: tokens.cached, decodeTokens: tokens.decode }),
+            ...(tokens && {
+              prefillTokens: tokens.prefill,
+              cachedTokens: tokens.cached,
+              decodeTokens: tokens.decode,
+            }),
           });
           return withOutput(row, output, value);
         });
@@ -199,7 +219,13 @@ export class RowByRowExecutor implements Executor {
         if (ctx.onError === "raise") throw new RowError(node.id, node.label, node.kind, i, err);
         out[i] = withError(row, output, node.label, err);
       }
-      ctx.onProgress?.({ nodeId: node.id, label: node.label, kind: node.kind, done: i + 1, total: rows.length });
+      ctx.onProgress?.({
+        nodeId: node.id,
+        label: node.label,
+        kind: node.kind,
+        done: i + 1,
+        total: rows.length,
+      });
     }
     return out;
   }

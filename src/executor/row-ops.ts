@@ -4,7 +4,15 @@
 import { joinRightNames } from "../plan/columns.ts";
 import { evaluateExpr } from "../plan/expr.ts";
 import { formatValue, renderParam, renderTemplate, renderValue } from "../plan/template.ts";
-import type { FnArgs, HttpArgs, JoinArgs, LlmArgs, Predicate, Row, SqlArgs } from "../plan/types.ts";
+import type {
+  FnArgs,
+  HttpArgs,
+  JoinArgs,
+  LlmArgs,
+  Predicate,
+  Row,
+  SqlArgs,
+} from "../plan/types.ts";
 import type { ChatMessage, GenerateRequest } from "../runtime/types.ts";
 import type { SqlRequest } from "../tools/sql.ts";
 import type { HttpRequest } from "../tools/http.ts";
@@ -13,7 +21,8 @@ import { ERRORS_COLUMN } from "./types.ts";
 
 export function llmMessages(args: LlmArgs, row: Row): ChatMessage[] {
   const messages: ChatMessage[] = [];
-  if (args.system !== undefined) messages.push({ role: "system", content: renderTemplate(args.system, row) });
+  if (args.system !== undefined)
+    messages.push({ role: "system", content: renderTemplate(args.system, row) });
   messages.push({ role: "user", content: renderTemplate(args.prompt, row) });
   return messages;
 }
@@ -29,7 +38,8 @@ export function llmSampling(args: LlmArgs): GenerateRequest["sampling"] {
 
 export function sqlRequest(args: SqlArgs, row: Row): SqlRequest {
   const params: Record<string, unknown> = {};
-  for (const [name, template] of Object.entries(args.params)) params[name] = renderParam(template, row);
+  for (const [name, template] of Object.entries(args.params))
+    params[name] = typeof template === "string" ? renderParam(template, row) : template;
   return { dbKey: args.dbKey, query: args.query, params, shape: args.shape };
 }
 
@@ -42,7 +52,8 @@ export function renderUrl(template: string, row: Row): string {
   return template.replace(/\{\{\s*([^{}]+?)\s*\}\}/g, (whole, name: string, offset: number) => {
     const raw = offset === 0 && first;
     first = false;
-    if (!(name in row)) throw new Error(`template placeholder {{${name}}}: the row has no column '${name}'`);
+    if (!(name in row))
+      throw new Error(`template placeholder {{${name}}}: the row has no column '${name}'`);
     const text = formatValue(row[name]);
     return raw ? text : encodeURIComponent(text);
   });
@@ -71,7 +82,12 @@ export function withOutput(row: Row, output: string, value: unknown): Row {
 }
 
 /** A row that failed at a node: null output, the error appended to `_errors`. */
-export function withError(row: Row, output: string | undefined, label: string, error: unknown): Row {
+export function withError(
+  row: Row,
+  output: string | undefined,
+  label: string,
+  error: unknown,
+): Row {
   const message = error instanceof Error ? error.message : String(error);
   const previous = (row[ERRORS_COLUMN] as string[] | undefined) ?? [];
   const out: Row = { ...row, [ERRORS_COLUMN]: [...previous, `${label}: ${message}`] };
@@ -98,7 +114,9 @@ export function selectRow(row: Row, columns: string[]): Row {
 
 export function checkMapResult(result: unknown, label: string): Row {
   if (!result || typeof result !== "object" || Array.isArray(result))
-    throw new TypeError(`map ${label}: the function must return a row object, got ${Array.isArray(result) ? "an array" : typeof result}`);
+    throw new TypeError(
+      `map ${label}: the function must return a row object, got ${Array.isArray(result) ? "an array" : typeof result}`,
+    );
   return result as Row;
 }
 
@@ -119,7 +137,8 @@ export function joinRows(
   args: JoinArgs,
 ): Row[] {
   const leftCols = left.columns ?? Object.keys(left.rows[0] ?? {});
-  const rightCols = right.columns ?? Object.keys(right.rows[0] ?? {}).filter((c) => c !== ERRORS_COLUMN);
+  const rightCols =
+    right.columns ?? Object.keys(right.rows[0] ?? {}).filter((c) => c !== ERRORS_COLUMN);
   const names = joinRightNames(leftCols, rightCols, args.on, args.suffix);
   const index = new Map<string, Row[]>();
   for (const r of right.rows) {

@@ -22,6 +22,8 @@ export function selectExecutor(choice: ExecutorChoice = {}): Executor {
   const name = choice.executor ?? preferred;
   const factory = factories.get(name);
   if (!factory)
-    throw new Error(`collect: no executor '${name}'; available: ${[...factories.keys()].join(", ")}`);
+    throw new Error(
+      `collect: no executor '${name}'; available: ${[...factories.keys()].join(", ")}`,
+    );
   return factory();
 }

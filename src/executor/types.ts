@@ -13,7 +13,10 @@ import type { FunctionRequest } from "../tools/function.ts";
 export interface LlmModel {
   readonly id: string;
   encodeChat(messages: ChatMessage[]): number[];
-  generate(requests: GenerateRequest[], options?: { signal?: AbortSignal }): Promise<GenerateResult[]>;
+  generate(
+    requests: GenerateRequest[],
+    options?: { signal?: AbortSignal },
+  ): Promise<GenerateResult[]>;
 }
 
 /** Where executors get models and tools: injected, so tests and the Processor can swap them. */
@@ -56,6 +59,8 @@ export interface ExecuteContext {
   services: ExecutorServices;
   /** Reuse results of nodes with stable signatures from earlier collects. */
   store?: ResultStore;
+  /** Out: ids of nodes whose results came from `store`. */
+  reused?: number[];
 }
 
 /** One table per Sink, in `dag.sinks` order. */

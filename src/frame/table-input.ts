@@ -16,12 +16,23 @@ interface ArrowLike {
 
 export function isDanfoFrame(x: unknown): x is DanfoLike {
   const d = x as DanfoLike;
-  return !!d && typeof d === "object" && Array.isArray(d.columns) && Array.isArray(d.shape) && "values" in d;
+  return (
+    !!d &&
+    typeof d === "object" &&
+    Array.isArray(d.columns) &&
+    Array.isArray(d.shape) &&
+    "values" in d
+  );
 }
 
 export function isArrowTable(x: unknown): x is ArrowLike {
   const a = x as ArrowLike;
-  return !!a && typeof a === "object" && Array.isArray(a.schema?.fields) && typeof a.toArray === "function";
+  return (
+    !!a &&
+    typeof a === "object" &&
+    Array.isArray(a.schema?.fields) &&
+    typeof a.toArray === "function"
+  );
 }
 
 /** Cell values as plain JS: exact bigints become numbers, arrow structs and lists plain objects. */
@@ -29,7 +40,8 @@ export function plainValue(v: unknown): unknown {
   if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
   if (v && typeof v === "object" && !(v instanceof Date) && !Array.isArray(v)) {
     const o = v as { toJSON?: () => unknown; toArray?: () => unknown[] };
-    if (typeof o.toArray === "function" && !ArrayBuffer.isView(v)) return Array.from(o.toArray(), plainValue);
+    if (typeof o.toArray === "function" && !ArrayBuffer.isView(v))
+      return Array.from(o.toArray(), plainValue);
     if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<unknown>, plainValue);
     if (typeof o.toJSON === "function") return plainValue(o.toJSON());
     const out: Row = {};
@@ -74,7 +86,9 @@ export function toTableData(input: unknown, what: string): TableData {
     const seen = new Set<string>();
     input.forEach((r, i) => {
       if (!r || typeof r !== "object" || Array.isArray(r))
-        throw new TypeError(`${what}: row ${i} is ${describeInput(r)}; expected an object such as { review: "..." }`);
+        throw new TypeError(
+          `${what}: row ${i} is ${describeInput(r)}; expected an object such as { review: "..." }`,
+        );
       for (const k of Object.keys(r)) if (!seen.has(k)) (seen.add(k), columns.push(k));
     });
     const rows = input.map((r: Row) => {

@@ -12,7 +12,8 @@ export function canonicalJson(value: unknown): string {
 function write(v: unknown, out: string[]): void {
   if (v === null) out.push("null");
   else if (v === undefined) out.push('{"$u":1}');
-  else if (typeof v === "number") out.push(Number.isFinite(v) ? JSON.stringify(v) : `{"$n":"${v}"}`);
+  else if (typeof v === "number")
+    out.push(Number.isFinite(v) ? JSON.stringify(v) : `{"$n":"${v}"}`);
   else if (typeof v === "string" || typeof v === "boolean") out.push(JSON.stringify(v));
   else if (typeof v === "bigint") out.push(`{"$b":"${v}"}`);
   else if (v instanceof Date) out.push(`{"$d":${JSON.stringify(v.toISOString())}}`);

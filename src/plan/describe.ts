@@ -33,7 +33,9 @@ export function describeNode(node: PlanNode): string {
     }
     case "SqlCall": {
       const a = node.args;
-      const params = Object.entries(a.params).map(([k, v]) => `$${k}=${quote(v, 30)}`);
+      const params = Object.entries(a.params).map(
+        ([k, v]) => `$${k}=${typeof v === "string" ? quote(v, 30) : JSON.stringify(v)}`,
+      );
       const parts = [`${a.output} = sql(${quote(a.query)})`];
       if (params.length) parts.push(`params ${params.join(" ")}`);
       if (a.shape !== "rows") parts.push(`shape=${a.shape}`);

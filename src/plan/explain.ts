@@ -22,7 +22,9 @@ function suffix(node: PlanNode, options: ExplainOptions): string {
   if (stat) {
     extra.push(`rows=${stat.rows} calls=${stat.calls} ${stat.measuredMs.toFixed(1)}ms`);
     if (stat.prefillTokens || stat.decodeTokens)
-      extra.push(`tokens prefill=${stat.prefillTokens} cached=${stat.cachedTokens} decode=${stat.decodeTokens}`);
+      extra.push(
+        `tokens prefill=${stat.prefillTokens} cached=${stat.cachedTokens} decode=${stat.decodeTokens}`,
+      );
   }
   const note = options.annotate?.(node);
   if (note) extra.push(note);
@@ -31,7 +33,10 @@ function suffix(node: PlanNode, options: ExplainOptions): string {
 }
 
 function head(node: PlanNode): string {
-  const named = node.kind === "Sink" || node.kind === "SinkMultiple" || node.label === "" ? "" : ` ${node.label}`;
+  const named =
+    node.kind === "Sink" || node.kind === "SinkMultiple" || node.label === ""
+      ? ""
+      : ` ${node.label}`;
   return `${node.kind}${named}`;
 }
 
@@ -44,7 +49,9 @@ export function explain(dag: PlanDag, options: ExplainOptions = {}): string {
     for (const id of order) {
       const node = dag.nodes[id]!;
       const from = node.inputs.length ? `  <- ${node.inputs.map((i) => `#${i}`).join(", ")}` : "";
-      lines.push(`${`#${id} ${head(node)}`.padEnd(width)}  ${describeNode(node)}${from}${suffix(node, options)}`);
+      lines.push(
+        `${`#${id} ${head(node)}`.padEnd(width)}  ${describeNode(node)}${from}${suffix(node, options)}`,
+      );
     }
     return lines.join("\n");
   }
@@ -60,7 +67,12 @@ export function explain(dag: PlanDag, options: ExplainOptions = {}): string {
     lines.push(`${lead}#${id} ${head(node)}: ${describeNode(node)}${suffix(node, options)}`);
     const childPrefix = prefix + (branch === "" ? "" : last ? "   " : "│  ");
     node.inputs.forEach((input, i) =>
-      walk(input, childPrefix, i === node.inputs.length - 1 ? "└─ " : "├─ ", i === node.inputs.length - 1),
+      walk(
+        input,
+        childPrefix,
+        i === node.inputs.length - 1 ? "└─ " : "├─ ",
+        i === node.inputs.length - 1,
+      ),
     );
   };
   walk(dag.root, "", "", true);

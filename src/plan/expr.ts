@@ -84,7 +84,8 @@ export class Expr {
 }
 
 function checkText(text: unknown, what: string): string {
-  if (typeof text !== "string") throw new TypeError(`${what}: expected a string, got ${typeof text}`);
+  if (typeof text !== "string")
+    throw new TypeError(`${what}: expected a string, got ${typeof text}`);
   return text;
 }
 

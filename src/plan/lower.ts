@@ -84,7 +84,17 @@ export function lower(plans: LogicalNode[], options: LowerOptions = {}): PlanDag
       args,
       inputs.map((i) => nodes[i]!.columns),
     );
-    nodes.push({ id, kind, inputs, args, columns, label, volatility, signature, merged: 1 } as PlanNode);
+    nodes.push({
+      id,
+      kind,
+      inputs,
+      args,
+      columns,
+      label,
+      volatility,
+      signature,
+      merged: 1,
+    } as PlanNode);
     bySignature.set(signature, id);
     return id;
   };
@@ -94,7 +104,14 @@ export function lower(plans: LogicalNode[], options: LowerOptions = {}): PlanDag
     if (known !== undefined) return known;
     const inputs = node.inputs.map(visit);
     const args = node.kind === "Source" ? readSource(node) : node.args;
-    const id = push(node.kind, inputs, args as NodeArgsByKind[NodeKind], node.label, node.volatility, true);
+    const id = push(
+      node.kind,
+      inputs,
+      args as NodeArgsByKind[NodeKind],
+      node.label,
+      node.volatility,
+      true,
+    );
     byLogical.set(node, id);
     return id;
   };

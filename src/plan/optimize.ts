@@ -40,7 +40,9 @@ export function resolveFlags(flags: Partial<OptimizationFlags> | undefined): Opt
     throw new TypeError("optimizations: expected an object such as halo.optimizations.none()");
   for (const [k, v] of Object.entries(flags)) {
     if (!PASS_NAMES.includes(k as keyof OptimizationFlags))
-      throw new TypeError(`optimizations: unknown pass '${k}'; passes are ${PASS_NAMES.join(", ")}`);
+      throw new TypeError(
+        `optimizations: unknown pass '${k}'; passes are ${PASS_NAMES.join(", ")}`,
+      );
     if (typeof v !== "boolean") throw new TypeError(`optimizations.${k}: expected true or false`);
     out[k as keyof OptimizationFlags] = v;
   }

@@ -34,7 +34,10 @@ export function formatValue(value: unknown): string {
 
 export function renderTemplate(template: string, row: Row): string {
   return template.replace(PLACEHOLDER, (_, name: string) => {
-    if (!(name in row)) throw new Error(`template placeholder {{${name}}}: the row has no column '${name}' (columns: ${Object.keys(row).join(", ")})`);
+    if (!(name in row))
+      throw new Error(
+        `template placeholder {{${name}}}: the row has no column '${name}' (columns: ${Object.keys(row).join(", ")})`,
+      );
     return formatValue(row[name]);
   });
 }
@@ -47,7 +50,8 @@ export function renderParam(template: string, row: Row): unknown {
   const whole = /^\{\{\s*([^{}]+?)\s*\}\}$/.exec(template);
   if (whole) {
     const name = whole[1]!;
-    if (!(name in row)) throw new Error(`template placeholder {{${name}}}: the row has no column '${name}'`);
+    if (!(name in row))
+      throw new Error(`template placeholder {{${name}}}: the row has no column '${name}'`);
     return row[name] ?? null;
   }
   return renderTemplate(template, row);

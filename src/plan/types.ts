@@ -62,8 +62,8 @@ export type SqlShape = "rows" | "row" | "value";
 
 export interface SqlArgs {
   query: string;
-  /** Named parameter -> template; always bound, never spliced into `query`. */
-  params: Record<string, string>;
+  /** Named parameter -> template string or constant; always bound, never spliced into `query`. */
+  params: Record<string, string | number | boolean | null>;
   output: string;
   shape: SqlShape;
   /** Key of the database in the session registry ("duckdb:default", "pg:1", ...). */

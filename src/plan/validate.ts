@@ -27,7 +27,9 @@ export function validateDag(dag: PlanDag): void {
     const arity = ARITY[node.kind];
     if (arity === undefined) problems.push(`node #${i}: unknown kind '${node.kind}'`);
     else if (arity !== "many" && node.inputs.length !== arity)
-      problems.push(`node #${i} (${node.kind}): expected ${arity} input(s), has ${node.inputs.length}`);
+      problems.push(
+        `node #${i} (${node.kind}): expected ${arity} input(s), has ${node.inputs.length}`,
+      );
     for (const input of node.inputs)
       if (!dag.nodes[input]) problems.push(`node #${i}: input #${input} does not exist`);
   });

@@ -35,5 +35,11 @@ export function getDatabase(key: string): SqlDatabase {
 
 export function isSqlDatabase(x: unknown): x is SqlDatabase {
   const d = x as SqlDatabase;
-  return !!d && typeof d === "object" && typeof d.key === "string" && typeof d.query === "function" && typeof d.stateKey === "function";
+  return (
+    !!d &&
+    typeof d === "object" &&
+    typeof d.key === "string" &&
+    typeof d.query === "function" &&
+    typeof d.stateKey === "function"
+  );
 }

@@ -21,7 +21,8 @@ function inferType(rows: Row[], column: string): ColumnType {
     else if (v instanceof Date) t = "TIMESTAMP";
     else t = "JSON";
     if (type === undefined || type === t) type = t;
-    else if ((type === "BIGINT" && t === "DOUBLE") || (type === "DOUBLE" && t === "BIGINT")) type = "DOUBLE";
+    else if ((type === "BIGINT" && t === "DOUBLE") || (type === "DOUBLE" && t === "BIGINT"))
+      type = "DOUBLE";
     else return "VARCHAR";
   }
   return type ?? "VARCHAR";
@@ -34,7 +35,12 @@ export function quoteIdent(name: string): string {
 /** Values DuckDB can bind: objects become JSON text. */
 function bindable(v: unknown): unknown {
   if (v === undefined) return null;
-  if (v === null || ["string", "number", "boolean", "bigint"].includes(typeof v) || v instanceof Date) return v;
+  if (
+    v === null ||
+    ["string", "number", "boolean", "bigint"].includes(typeof v) ||
+    v instanceof Date
+  )
+    return v;
   return JSON.stringify(v);
 }
 
@@ -62,9 +68,12 @@ export class DuckDb implements SqlDatabase {
   /** Creates (or replaces) table `name` from a danfo DataFrame, an arrow Table or rows. */
   async register(name: string, table: unknown): Promise<void> {
     if (typeof name !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-      throw new TypeError(`halo.db.register: table name must be an identifier like 'products', got ${JSON.stringify(name)}`);
+      throw new TypeError(
+        `halo.db.register: table name must be an identifier like 'products', got ${JSON.stringify(name)}`,
+      );
     const data: TableData = toTableData(table, `halo.db.register('${name}', ...)`);
-    if (data.columns.length === 0) throw new TypeError(`halo.db.register('${name}'): the table has no columns`);
+    if (data.columns.length === 0)
+      throw new TypeError(`halo.db.register('${name}'): the table has no columns`);
     const types = data.columns.map((c) => inferType(data.rows, c));
     const con = await (await this.open()).connect();
     try {
@@ -99,7 +108,11 @@ export class DuckDb implements SqlDatabase {
     this.version++;
   }
 
-  async query(sql: string, params: Record<string, unknown> = {}, context: ToolContext = {}): Promise<QueryResult> {
+  async query(
+    sql: string,
+    params: Record<string, unknown> = {},
+    context: ToolContext = {},
+  ): Promise<QueryResult> {
     const { signal } = context;
     if (signal?.aborted) throw abortError(signal);
     const con = await (await this.open()).connect();
@@ -108,13 +121,19 @@ export class DuckDb implements SqlDatabase {
     try {
       const scan = scanSql(sql);
       if (scan.statements > 1)
-        throw new Error(`SQL: one statement per query, found ${scan.statements} (${JSON.stringify(sql.slice(0, 80))})`);
+        throw new Error(
+          `SQL: one statement per query, found ${scan.statements} (${JSON.stringify(sql.slice(0, 80))})`,
+        );
       const missing = scan.params.filter((p) => !(p in params));
       if (missing.length)
-        throw new Error(`SQL: parameter(s) ${missing.map((m) => `$${m}`).join(", ")} have no value; pass them in params`);
+        throw new Error(
+          `SQL: parameter(s) ${missing.map((m) => `$${m}`).join(", ")} have no value; pass them in params`,
+        );
       const extra = Object.keys(params).filter((p) => !scan.params.includes(p));
       if (extra.length)
-        throw new Error(`SQL: params ${extra.join(", ")} are not used by the query (it uses ${scan.params.map((p) => `$${p}`).join(", ") || "none"})`);
+        throw new Error(
+          `SQL: params ${extra.join(", ")} are not used by the query (it uses ${scan.params.map((p) => `$${p}`).join(", ") || "none"})`,
+        );
       const statement = await con.prepare(sql);
       if (scan.params.length) {
         const values: Record<string, unknown> = {};

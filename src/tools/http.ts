@@ -54,21 +54,36 @@ async function once(request: HttpRequest, signal: AbortSignal | undefined): Prom
   }
   let response: Response;
   try {
-    response = await fetch(request.url, { method: request.method, headers, body, signal: combined });
+    response = await fetch(request.url, {
+      method: request.method,
+      headers,
+      body,
+      signal: combined,
+    });
   } catch (err) {
     if (signal?.aborted) throw abortError(signal);
-    if (timeout.aborted) throw new HttpError(0, `HTTP ${request.method} ${request.url}: no response within ${request.timeoutMs} ms (raise timeoutMs?)`);
+    if (timeout.aborted)
+      throw new HttpError(
+        0,
+        `HTTP ${request.method} ${request.url}: no response within ${request.timeoutMs} ms (raise timeoutMs?)`,
+      );
     throw new HttpError(0, `HTTP ${request.method} ${request.url}: ${(err as Error).message}`);
   }
   const text = await response.text();
   if (!response.ok)
-    throw new HttpError(response.status, `HTTP ${response.status} from ${request.method} ${request.url}: ${text.slice(0, 200)}`);
+    throw new HttpError(
+      response.status,
+      `HTTP ${response.status} from ${request.method} ${request.url}: ${text.slice(0, 200)}`,
+    );
   const type = response.headers.get("content-type") ?? "";
   if (/[/+]json\b/.test(type)) {
     try {
       return JSON.parse(text);
     } catch {
-      throw new HttpError(response.status, `HTTP ${request.method} ${request.url}: response says JSON but does not parse: ${text.slice(0, 100)}`);
+      throw new HttpError(
+        response.status,
+        `HTTP ${request.method} ${request.url}: response says JSON but does not parse: ${text.slice(0, 100)}`,
+      );
     }
   }
   return text;

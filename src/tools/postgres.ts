@@ -15,7 +15,9 @@ export class PostgresDb implements SqlDatabase {
 
   constructor(url: string) {
     if (typeof url !== "string" || !/^postgres(ql)?:\/\//.test(url))
-      throw new TypeError(`halo.connect: expected a URL like "postgres://user:pass@host:5432/db", got ${JSON.stringify(url)}`);
+      throw new TypeError(
+        `halo.connect: expected a URL like "postgres://user:pass@host:5432/db", got ${JSON.stringify(url)}`,
+      );
     this.url = url;
     this.key = `postgres:${++counter}`;
   }
@@ -26,11 +28,17 @@ export class PostgresDb implements SqlDatabase {
   }
 
   private connect(): Promise<pg.Pool> {
-    this.pool ??= import("pg").then((m) => new m.default.Pool({ connectionString: this.url, max: 4 }));
+    this.pool ??= import("pg").then(
+      (m) => new m.default.Pool({ connectionString: this.url, max: 4 }),
+    );
     return this.pool;
   }
 
-  async query(sql: string, params: Record<string, unknown> = {}, context: ToolContext = {}): Promise<QueryResult> {
+  async query(
+    sql: string,
+    params: Record<string, unknown> = {},
+    context: ToolContext = {},
+  ): Promise<QueryResult> {
     const { signal } = context;
     if (signal?.aborted) throw abortError(signal);
     const scan = scanSql(sql);
@@ -38,10 +46,14 @@ export class PostgresDb implements SqlDatabase {
       throw new Error(`SQL: one statement per query, found ${scan.statements}`);
     const missing = scan.params.filter((p) => !(p in params));
     if (missing.length)
-      throw new Error(`SQL: parameter(s) ${missing.map((m) => `$${m}`).join(", ")} have no value; pass them in params`);
+      throw new Error(
+        `SQL: parameter(s) ${missing.map((m) => `$${m}`).join(", ")} have no value; pass them in params`,
+      );
     const values = scan.params.map((p) => {
       const v = params[p];
-      return v !== null && typeof v === "object" && !(v instanceof Date) ? JSON.stringify(v) : (v ?? null);
+      return v !== null && typeof v === "object" && !(v instanceof Date)
+        ? JSON.stringify(v)
+        : (v ?? null);
     });
     const pool = await this.connect();
     const client = await pool.connect();

@@ -94,16 +94,61 @@ export function scanSql(sql: string): SqlScan {
 }
 
 const WRITES = new Set([
-  "INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER", "TRUNCATE", "COPY",
-  "ATTACH", "DETACH", "INSTALL", "LOAD", "SET", "RESET", "CALL", "EXPORT", "IMPORT", "VACUUM",
-  "GRANT", "REVOKE", "PRAGMA", "CHECKPOINT", "BEGIN", "COMMIT", "ROLLBACK", "USE", "LOCK",
+  "INSERT",
+  "UPDATE",
+  "DELETE",
+  "MERGE",
+  "CREATE",
+  "DROP",
+  "ALTER",
+  "TRUNCATE",
+  "COPY",
+  "ATTACH",
+  "DETACH",
+  "INSTALL",
+  "LOAD",
+  "SET",
+  "RESET",
+  "CALL",
+  "EXPORT",
+  "IMPORT",
+  "VACUUM",
+  "GRANT",
+  "REVOKE",
+  "PRAGMA",
+  "CHECKPOINT",
+  "BEGIN",
+  "COMMIT",
+  "ROLLBACK",
+  "USE",
+  "LOCK",
 ]);
 const VOLATILE_FUNCTIONS = new Set([
-  "RANDOM", "NEXTVAL", "SETSEED", "NOW", "CURRENT_TIMESTAMP", "CURRENT_TIME", "CURRENT_DATE",
-  "UUID", "GEN_RANDOM_UUID", "CLOCK_TIMESTAMP", "TRANSACTION_TIMESTAMP", "STATEMENT_TIMESTAMP",
-  "LOCALTIMESTAMP", "TODAY",
+  "RANDOM",
+  "NEXTVAL",
+  "SETSEED",
+  "NOW",
+  "CURRENT_TIMESTAMP",
+  "CURRENT_TIME",
+  "CURRENT_DATE",
+  "UUID",
+  "GEN_RANDOM_UUID",
+  "CLOCK_TIMESTAMP",
+  "TRANSACTION_TIMESTAMP",
+  "STATEMENT_TIMESTAMP",
+  "LOCALTIMESTAMP",
+  "TODAY",
 ]);
-const READS = new Set(["SELECT", "WITH", "VALUES", "FROM", "TABLE", "SHOW", "DESCRIBE", "SUMMARIZE"]);
+const READS = new Set([
+  "SELECT",
+  "WITH",
+  "VALUES",
+  "FROM",
+  "TABLE",
+  "SHOW",
+  "DESCRIBE",
+  "SUMMARIZE",
+]);
 
 /**
  * Conservative: true only for one statement that starts like a query and mentions no writing
