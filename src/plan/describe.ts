@@ -17,7 +17,9 @@ export function describeNode(node: PlanNode): string {
   switch (node.kind) {
     case "Source": {
       const { data, origin } = node.args;
-      return `${origin}: ${data.rows.length} rows x ${data.columns.length} columns ${list(data.columns)}`;
+      const n = data.rows.length;
+      const c = data.columns.length;
+      return `${origin}: ${n} row${n === 1 ? "" : "s"} x ${c} column${c === 1 ? "" : "s"} ${list(data.columns)}`;
     }
     case "LlmCall": {
       const a = node.args;
