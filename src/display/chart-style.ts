@@ -30,3 +30,22 @@ export function niceBinMs(spanMs: number, maxBins: number): number {
 }
 
 export const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * Joins subtitle parts with " · " into lines of at most `maxChars`. Vega sizes text headless at
+ * 0.8 em per character (no canvas to measure), so one long subtitle line would widen the whole
+ * SVG far past the plot; wrapped lines keep the chart its own width.
+ */
+export function subtitleLines(parts: string[], maxChars = 80): string[] {
+  const lines: string[] = [];
+  let cur = "";
+  for (const p of parts) {
+    const next = cur ? `${cur} · ${p}` : p;
+    if (cur && next.length > maxChars) {
+      lines.push(cur);
+      cur = p;
+    } else cur = next;
+  }
+  if (cur) lines.push(cur);
+  return lines;
+}

@@ -7,7 +7,7 @@
 // is 40 tasks) become one bar with a step count. The fixture run's 575 tasks become ~150 bars.
 import type { RunTrace, TaskRecord } from "../processor/trace.ts";
 import type { VegaLiteSpec } from "./chart-bundle.ts";
-import { CHART_WIDTH, round2, styledSpec } from "./chart-style.ts";
+import { CHART_WIDTH, round2, styledSpec, subtitleLines } from "./chart-style.ts";
 import { formatMs } from "./format.ts";
 import { laneTitle, sortLanes } from "./lanes.ts";
 import { TASK_COLORS } from "./palette.ts";
@@ -162,9 +162,9 @@ export function timelineSpec(trace: RunTrace, widthPx = CHART_WIDTH): VegaLiteSp
     `${nLlm} LLM worker${nLlm === 1 ? "" : "s"}, ${nTool} tool pool${nTool === 1 ? "" : "s"}`,
     `${trace.tasks.length} tasks`,
     "grey: idle",
-  ].join(" · ");
+  ];
   return styledSpec({
-    title: { text: "Timeline: where the time went", subtitle },
+    title: { text: "Timeline: where the time went", subtitle: subtitleLines(subtitle) },
     width: widthPx,
     height: Math.max(1, lanes.length) * LANE_PX,
     data: { values: rows },
