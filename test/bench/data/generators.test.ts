@@ -47,9 +47,7 @@ test("Gamma samples have the configured mean and variance (shape 4, mean 30)", (
   const xs = Array.from({ length: n }, () => rng.gamma(4, 7.5));
   const mean = xs.reduce((s, x) => s + x, 0) / n;
   const variance = xs.reduce((s, x) => s + (x - mean) ** 2, 0) / n;
-  console.log(
-    `measure: gamma(4, 7.5) mean ${mean.toFixed(2)} (30), variance ${variance.toFixed(1)} (225)`,
-  );
+  measure(`gamma(4, 7.5) mean ${mean.toFixed(2)} (30), variance ${variance.toFixed(1)} (225)`);
   assert.ok(Math.abs(mean - 30) < 1, `mean ${mean}`);
   assert.ok(Math.abs(variance - 225) < 25, `variance ${variance}`);
   assert.ok(xs.every((x) => x > 0));
@@ -117,8 +115,8 @@ test("tpch at scale 0.01: specification cardinalities, keys, and derived columns
   const ds = generateDataset("tpch", { seed: 1, scale: 0.01 });
   const { connection, loads } = await openLoadedDb([ds]);
   const rows = loads[0]!.rows;
-  console.log(
-    `measure: tpch 0.01 (${rows.lineitem} lineitems) generated+loaded in ${loads[0]!.ms.toFixed(0)} ms`,
+  measure(
+    `tpch 0.01 (${rows.lineitem} lineitems) generated+loaded in ${loads[0]!.ms.toFixed(0)} ms`,
   );
   assert.equal(
     {
