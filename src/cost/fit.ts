@@ -5,8 +5,6 @@
 import { solveNnls } from "./nnls.ts";
 import {
   decodeFeatures,
-  predictDecodeStepMs,
-  predictPrefillMs,
   prefillFeatures,
   type DecodeConstants,
   type PrefillConstants,
@@ -23,14 +21,12 @@ export function fitPrefill(samples: readonly PrefillSample[]): {
       `cost: need at least 3 prefill samples to fit 3 constants, got ${usable.length}`,
     );
   }
-  const A = usable.map((s) => prefillFeatures(s.rows).map((v) => v / s.ms));
-  const b = usable.map(() => 1);
-  const [callMs, tokenMs, attentionMs] = solveNnls(A, b).x as [number, number, number];
-  const constants = { callMs, tokenMs, attentionMs };
-  return {
-    constants,
-    quality: quality(usable.map((s) => [predictPrefillMs(constants, s.rows), s.ms])),
-  };
+  const { x, quality } = fitRobust(
+    usable.map((s) => prefillFeatures(s.rows)),
+    usable.map((s) => s.ms),
+  );
+  const [callMs, tokenMs, attentionMs] = x as [number, number, number];
+  return { constants: { callMs, tokenMs, attentionMs }, quality };
 }
 
 export function fitDecode(samples: readonly DecodeSample[]): {
@@ -43,14 +39,41 @@ export function fitDecode(samples: readonly DecodeSample[]): {
       `cost: need at least 3 decode samples to fit 3 constants, got ${usable.length}`,
     );
   }
-  const A = usable.map((s) => decodeFeatures(s.batch, s.context).map((v) => v / s.ms));
-  const b = usable.map(() => 1);
-  const [stepMs, rowMs, kvMs] = solveNnls(A, b).x as [number, number, number];
-  const constants = { stepMs, rowMs, kvMs };
-  return {
-    constants,
-    quality: quality(usable.map((s) => [predictDecodeStepMs(constants, s.batch, s.context), s.ms])),
-  };
+  const { x, quality } = fitRobust(
+    usable.map((s) => decodeFeatures(s.batch, s.context)),
+    usable.map((s) => s.ms),
+  );
+  const [stepMs, rowMs, kvMs] = x as [number, number, number];
+  return { constants: { stepMs, rowMs, kvMs }, quality };
+}
+
+/**
+ * Relative-error NNLS, then one refit without the points the first fit misses by more than 3x
+ * its median error (at most a quarter of them): on a shared machine a point whose every repeat
+ * overlapped someone else's burst is not the model's cost, and left in it bends all three
+ * constants. Quality is reported over all points, dropped ones included.
+ */
+export function fitRobust(
+  features: readonly (readonly number[])[],
+  ms: readonly number[],
+): { x: number[]; quality: FitQuality } {
+  const solve = (idx: number[]) =>
+    solveNnls(
+      idx.map((i) => features[i]!.map((v) => v / ms[i]!)),
+      idx.map(() => 1),
+    ).x;
+  const all = ms.map((_, i) => i);
+  const predict = (x: number[], i: number) => features[i]!.reduce((s, v, j) => s + v * x[j]!, 0);
+  let x = solve(all);
+  const errors = all.map((i) => relativeError(predict(x, i), ms[i]!));
+  const cut = 3 * median(errors);
+  const worst = [...all].sort((a, b) => errors[b]! - errors[a]!);
+  const drop = new Set(worst.slice(0, Math.floor(all.length / 4)).filter((i) => errors[i]! > cut));
+  if (drop.size > 0 && all.length - drop.size >= features[0]!.length) {
+    x = solve(all.filter((i) => !drop.has(i)));
+  }
+  const q = quality(all.map((i) => [predict(x, i), ms[i]!]));
+  return { x, quality: { ...q, outliers: drop.size } };
 }
 
 /** Relative error of predictions: |predicted - measured| / measured. */
@@ -71,5 +94,6 @@ function quality(pairs: [predicted: number, measured: number][]): FitQuality {
     medianRelError: median(errors),
     maxRelError: Math.max(...errors),
     samples: pairs.length,
+    outliers: 0,
   };
 }

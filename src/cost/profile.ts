@@ -24,6 +24,8 @@ export interface FitQuality {
   /** Worst sample's relative error. */
   maxRelError: number;
   samples: number;
+  /** Samples left out of the final fit as disturbed (see fit.ts fitRobust). */
+  outliers: number;
 }
 
 export interface Profile {
@@ -99,7 +101,7 @@ export function kvBytesPerToken(
   return 2 * config.numLayers * config.numKvHeads * config.headDim * bytesPerElement;
 }
 
-const NO_FIT: FitQuality = { medianRelError: 0, maxRelError: 0, samples: 0 };
+const NO_FIT: FitQuality = { medianRelError: 0, maxRelError: 0, samples: 0, outliers: 0 };
 
 /**
  * A profile before any measurement, so planning works (and tests of passes run) without a model.
