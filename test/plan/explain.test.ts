@@ -42,15 +42,12 @@ test("one frame: filter, agent with a system message, select", () => {
 
 test("two frames sharing a step: merged once, shown once in the tree", () => {
   const neg = halo.lazy(reviews).agent(classify).filter(halo.col("label").eq("negative"));
-  const reply = halo
-    .lazy(reviews)
-    .agent(classify)
-    .agent({
-      name: "reply",
-      prompt: "Write a reply to: {{review}}",
-      output: "reply",
-      model: "fake",
-    });
+  const reply = halo.lazy(reviews).agent(classify).agent({
+    name: "reply",
+    prompt: "Write a reply to: {{review}}",
+    output: "reply",
+    model: "fake",
+  });
   const dag = lower([neg.node, reply.node]);
   assert.fixture(
     explain(dag),
