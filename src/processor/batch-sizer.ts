@@ -7,7 +7,7 @@
 // bigger batch proved no cheaper per sequence. Memory limits are applied by the worker, apart.
 
 export interface BatchSizerOptions {
-  /** Default 4. */
+  /** Default 16: the middle of the 8-32 range where the shipped model's decode peaks. */
   initial?: number;
   /** Default 1. */
   min?: number;
@@ -42,7 +42,7 @@ export class BatchSizer {
         `batch sizes need integers 1 <= min <= max (got min ${this.min}, max ${this.max})`,
       );
     }
-    this.current = clamp(options.initial ?? 4, this.min, this.max);
+    this.current = clamp(options.initial ?? 16, this.min, this.max);
     this.maxStepMs = options.maxStepMs ?? 1000;
     this.minGain = options.minGain ?? 0.1;
   }
