@@ -113,6 +113,36 @@ test("the worker traces prefill and decode steps with token counts", async () =>
   assert.ok(tasks.every((t) => t.lane === "llm:0" && t.nodeIds[0] === 5));
 });
 
+test("cancelling mid-run frees the KV at once; the other answers are unchanged", async () => {
+  const engine = new RuntimeEngine(model);
+  const worker = new LlmWorker(engine);
+  const controllers = requests.map(() => new AbortController());
+  // Cancel two requests right after the third forward call: both are past prefill by then.
+  let calls = 0;
+  const forward = engine.forward.bind(engine);
+  engine.forward = async (inputs) => {
+    const out = await forward(inputs);
+    if (++calls === 3) {
+      controllers[0]!.abort(new Error("interrupt"));
+      controllers[5]!.abort(new Error("interrupt"));
+    }
+    return out;
+  };
+  const settled = await Promise.allSettled(
+    requests.map((r, i) => worker.submit(r, { signal: controllers[i]!.signal })),
+  );
+  settled.forEach((s, i) => {
+    if (i === 0 || i === 5) {
+      assert.is(s.status, "rejected");
+      assert.is((s as PromiseRejectedResult).reason.name, "AbortError");
+    } else
+      assert.equal(strip((s as PromiseFulfilledResult<GenerateResult>).value), strip(alone[i]!));
+  });
+  assert.equal(worker.load(), { waiting: 0, running: 0, reservedBytes: 0 });
+  assert.not.match(worker.cache!.describe(), /lock=/);
+  assert.is(worker.stats.cancelled, 2);
+});
+
 test("KV slices and concatenation round-trip exactly", async () => {
   const [out] = await model.prefill([{ tokens: requests[0]!.promptTokens.slice(0, 20) }]);
   const kv = new RuntimeKv(out!.kv);
