@@ -334,7 +334,11 @@ export class CostModel {
   observeOutputTokens(signature: string, tokens: number): void {
     const avg = this.outputTokens.get(signature);
     if (avg) avg.observe(tokens);
-    else this.outputTokens.set(signature, new MovingAverage(tokens, 0));
+    else
+      this.outputTokens
+        .set(signature, new MovingAverage(tokens, 0))
+        .get(signature)!
+        .observe(tokens);
   }
 
   /** Records one node's estimated and measured time for `halo.lastRun`. */
@@ -362,14 +366,15 @@ export class CostModel {
     const p = s.profile;
     // Online samples describe this session's real load; calibration samples keep every
     // constant identifiable when online shapes are all alike (one batch size, say).
-    try {
+    if (s.online.prefill.length > 0 && p.samples.prefill.length + s.online.prefill.length >= 3) {
       const pf = fitPrefill([...p.samples.prefill, ...s.online.prefill]);
-      const dc = fitDecode([...p.samples.decode, ...s.online.decode]);
       p.prefill = pf.constants;
+      p.fit.prefill = pf.quality;
+    }
+    if (s.online.decode.length > 0 && p.samples.decode.length + s.online.decode.length >= 3) {
+      const dc = fitDecode([...p.samples.decode, ...s.online.decode]);
       p.decode = dc.constants;
-      p.fit = { prefill: pf.quality, decode: dc.quality };
-    } catch {
-      // too few samples of one kind yet: keep the current constants
+      p.fit.decode = dc.quality;
     }
   }
 
