@@ -1,8 +1,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { CostModel, type CostNode } from "../../src/cost/cost-model.ts";
+import { CostModel, type CostArgs, type CostNode } from "../../src/cost/cost-model.ts";
 import { priorProfile, type Profile } from "../../src/cost/profile.ts";
 import { httpKey, sqlKey } from "../../src/cost/tool-costs.ts";
+import type { PlanNode } from "../../src/plan/types.ts";
 
 function profile(modelId: string, over: Partial<Profile> = {}): Profile {
   return {
@@ -17,7 +18,7 @@ function profile(modelId: string, over: Partial<Profile> = {}): Profile {
   };
 }
 
-const llm = (over: CostNode["args"] = {}): CostNode => ({
+const llm = (over: CostArgs = {}): CostNode => ({
   kind: "LlmCall",
   signature: "sig-a",
   args: { prompt: "x", maxTokens: 8, modelKey: "m", ...over },
@@ -145,6 +146,34 @@ test("estimated vs measured records report the median error", () => {
   assert.is(r.medianRelError, 0.25);
   cost.clearRecords();
   assert.is(cost.estimatedVsMeasured().records.length, 0);
+});
+
+test("plan nodes as the frame lowers them are estimated directly", () => {
+  const cost = new CostModel(profile("m", { kvBudgetBytes: 1e9 }));
+  const node: PlanNode = {
+    id: 3,
+    kind: "LlmCall",
+    inputs: [2],
+    args: { prompt: "Label: {text}", output: "label", maxTokens: 4, modelKey: "m" },
+    columns: ["text", "label"],
+    label: "label",
+    volatility: "stable",
+    signature: "abc",
+    merged: 1,
+  };
+  const source: PlanNode = {
+    id: 0,
+    kind: "Sink",
+    inputs: [3],
+    args: { index: 0 },
+    columns: null,
+    label: "sink",
+    volatility: "stable",
+    signature: "def",
+    merged: 1,
+  };
+  assert.ok(cost.estimate(node, { calls: 4 }).ms > 0);
+  assert.is(cost.estimate(source).ms, 0);
 });
 
 test("a CostModel needs a profile", () => {
