@@ -31,9 +31,10 @@ async function attempt(target: BenchTarget): Promise<string | undefined> {
     for (const [name, v] of Object.entries({ ...prefill, ...decode })) {
       assert.ok(v >= 0 && Number.isFinite(v), `${name} = ${v}`);
     }
-    // Calls and steps always cost something; per-token and per-context work always exists.
-    assert.ok(prefill.callMs + prefill.tokenMs > 0, "prefill constants all zero");
-    assert.ok(decode.stepMs > 0 && decode.kvMs + decode.rowMs > 0, "decode constants degenerate");
+    // Some constant of each formula carries the cost; NNLS may pin others at 0 when load
+    // disturbs the small points (d_0 was 0 once at load 15), so only "not all zero" is asserted.
+    assert.ok(prefill.callMs + prefill.tokenMs + prefill.attentionMs > 0, "prefill all zero");
+    assert.ok(decode.stepMs + decode.rowMs + decode.kvMs > 0, "decode all zero");
     assert.ok(profile.kvBytesPerToken > 0 && profile.loadMs > 0 && profile.kvMove.bytesPerMs > 0);
     console.log(
       `measure: fit median error prefill ${(100 * profile.fit.prefill.medianRelError).toFixed(0)}%, decode ${(100 * profile.fit.decode.medianRelError).toFixed(0)}%`,
