@@ -67,6 +67,11 @@ export class RuntimeKv implements KvPayload<RuntimeKv> {
 
   slice(start: number, end: number): RuntimeKv {
     checkSliceBounds(this.numTokens, start, end);
+    // Still a batch row: copy just the span out of the batch (the cache takes a prompt's new
+    // suffix, or an answer, without materializing the whole sequence first).
+    if (!this.materialized) {
+      return new RuntimeKv(unpackRow(this.view!, this.shape, this.numTokens, start, end));
+    }
     const kv = this.kv;
     if (start === 0) return new RuntimeKv(kv.slice(end));
     const { numKvHeads: h, headDim: d } = this.shape;
@@ -89,8 +94,17 @@ export class RuntimeKv implements KvPayload<RuntimeKv> {
   }
 }
 
-/** One row of a padded batch as compact KV: its real positions (mask 1), padding and holes dropped. */
-function unpackRow({ padded, row }: BatchView, shape: KvShape, numTokens: number): SequenceKv {
+/**
+ * Positions [from, to) of one row of a padded batch as compact KV, counting only real positions
+ * (mask 1): padding and holes are dropped.
+ */
+function unpackRow(
+  { padded, row }: BatchView,
+  shape: KvShape,
+  numTokens: number,
+  from = 0,
+  to = numTokens,
+): SequenceKv {
   const { numKvHeads: h, headDim: d } = shape;
   const w = padded.width;
   const spans: [number, number][] = [];
@@ -103,16 +117,26 @@ function unpackRow({ padded, row }: BatchView, shape: KvShape, numTokens: number
       start = -1;
     }
   }
-  const length = spans.reduce((n, [a, b]) => n + b - a, 0);
-  if (length !== numTokens) {
-    throw new Error(`batch row ${row} holds ${length} positions, expected ${numTokens}`);
+  const real = spans.reduce((n, [a, b]) => n + b - a, 0);
+  if (real !== numTokens) {
+    throw new Error(`batch row ${row} holds ${real} positions, expected ${numTokens}`);
   }
+  // Keep only the real positions from..to-1, as width-axis spans.
+  const wanted: [number, number][] = [];
+  let seen = 0;
+  for (const [a, b] of spans) {
+    const lo = Math.max(a, a + from - seen);
+    const hi = Math.min(b, a + to - seen);
+    if (hi > lo) wanted.push([lo, hi]);
+    seen += b - a;
+  }
+  const length = to - from;
   const take = (src: Float32Array) => {
     const out = new Float32Array(h * length * d); // [kvHeads, length, headDim]
     for (let head = 0; head < h; head++) {
       let at = head * length * d;
       const base = (row * h + head) * w; // src: [batch, kvHeads, width, headDim]
-      for (const [a, b] of spans) {
+      for (const [a, b] of wanted) {
         out.set(src.subarray((base + a) * d, (base + b) * d), at);
         at += (b - a) * d;
       }

@@ -156,4 +156,25 @@ test("KV slices and concatenation round-trip exactly", async () => {
   }
 });
 
+test("a slice taken from a batch row equals the same slice of the materialized row", async () => {
+  const engine = new RuntimeEngine(model);
+  const a = requests[0]!.promptTokens;
+  const [first] = await engine.forward([{ past: undefined, tokens: a.slice(0, 12) }]);
+  // Rows of different lengths, one continuing a past: padding and holes inside the batch.
+  const outs = await engine.forward([
+    { past: first!.kv, tokens: a.slice(12, 15) },
+    { past: undefined, tokens: a.slice(0, 30) },
+  ]);
+  for (const out of outs) {
+    const fromView = out.kv.slice(3, 14);
+    const whole = new RuntimeKv(out.kv.kv);
+    const fromCopy = whole.slice(3, 14);
+    for (let l = 0; l < fromView.kv.keys.length; l++) {
+      assert.equal(Array.from(fromView.kv.keys[l]!), Array.from(fromCopy.kv.keys[l]!));
+      assert.equal(Array.from(fromView.kv.values[l]!), Array.from(fromCopy.kv.values[l]!));
+    }
+  }
+  assert.is(outs[0]!.kv.numTokens, 15);
+});
+
 test.run();
