@@ -9,6 +9,7 @@
 // same session reuse. Differences by design: with onError "raise" the first row to fail in time
 // (not in row order) stops the run, and its reported row index counts from the node's input
 // stream before upstream filters.
+import { setMaxListeners } from "node:events";
 import { topologicalOrder } from "../plan/dag.ts";
 import { CALL_KINDS, type PlanDag, type PlanNode, type Row } from "../plan/types.ts";
 import { abortError } from "../tools/types.ts";
@@ -77,6 +78,9 @@ class PipelineRun {
     private readonly options: PipelineOptions,
   ) {
     this.pool = new ToolPool({ ...options.tools, trace: this.trace });
+    // Every queued LLM request and tool call listens on the run's signal: thousands of rows
+    // are expected, not a leak (Node warns past 10 listeners).
+    setMaxListeners(0, this.abort.signal);
   }
 
   async run(): Promise<SinkResult[]> {
