@@ -194,6 +194,11 @@ export class LlmWorker<K extends KvPayload<K>> {
     let newTokens = 0;
     const limit = this.sizer.limit;
     const deferred: Sequence<K>[] = [];
+    // Cache-aware scanning looks this far down the queue, then gives up on purpose: with
+    // thousands of rows behind one shared prefix, scanning them all every round would cost more
+    // than the rounds it saves; the cache-agnostic FIFO order takes over for the rest.
+    const maxScan = 8 * limit;
+    let scanned = 0;
     while (this.waiting.length > 0 && this.running.length + chosen.length < limit) {
       const seq = this.waiting[0]!;
       const prompt = seq.promptTokens;
@@ -204,6 +209,7 @@ export class LlmWorker<K extends KvPayload<K>> {
       const defer = this.deferSharedTokens;
       if (
         this.cache &&
+        ++scanned <= maxScan &&
         chosen.some((c) => sharedLength(c.promptTokens, prompt) - cached >= defer)
       ) {
         this.stats.deferredForSharing++;
