@@ -14,7 +14,12 @@ const reviews = () => [
   { id: 2, review: "broke in a day", stars: 1 },
   { id: 3, review: "fine", stars: 3 },
 ];
-const label = { prompt: "Review: {{review}}", choices: ["positive", "negative"], output: "label", model: "m" };
+const label = {
+  prompt: "Review: {{review}}",
+  choices: ["positive", "negative"],
+  output: "label",
+  model: "m",
+};
 
 test.before.each(() => {
   halo.clearCache();
@@ -24,7 +29,10 @@ test.before.each(() => {
 });
 
 test("agent: one call per row, prompt rendered in the chat messages, a danfo frame out", async () => {
-  const df = await halo.lazy(reviews()).agent({ ...label, system: "Stars: {{stars}}" }).collect();
+  const df = await halo
+    .lazy(reviews())
+    .agent({ ...label, system: "Stars: {{stars}}" })
+    .collect();
   assert.instance(df, dfd.DataFrame);
   assert.equal(df.columns, ["id", "review", "stars", "label"]);
   assert.is(model.calls, 3);
@@ -37,8 +45,13 @@ test("tool (sync and async), map, filter (expression and closure), select", asyn
   const { columns, rows } = await halo
     .lazy(reviews())
     .tool((r: string) => r.length, { inputs: "review", output: "chars" })
-    .tool(async (id: number, stars: number) => id * 10 + stars, { inputs: ["id", "stars"], output: "code" })
-    .map((r) => ({ ...r, loud: String(r.review).toUpperCase() }), { columns: ["id", "review", "stars", "chars", "code", "loud"] })
+    .tool(async (id: number, stars: number) => id * 10 + stars, {
+      inputs: ["id", "stars"],
+      output: "code",
+    })
+    .map((r) => ({ ...r, loud: String(r.review).toUpperCase() }), {
+      columns: ["id", "review", "stars", "chars", "code", "loud"],
+    })
     .filter(halo.col("stars").ge(3))
     .filter((r) => (r.chars as number) > 4)
     .select(["id", "loud", "code"])
@@ -55,16 +68,25 @@ test("join: inner and left, clashing names suffixed, null keys never match", asy
   ];
   const inner = await halo.lazy(reviews()).join(products, "id").collectRows();
   assert.equal(inner.columns, ["id", "review", "stars", "review_right", "name"]);
-  assert.equal(inner.rows.map((r) => [r.id, r.name]), [
-    [1, "Kettle"],
-    [2, "Toaster"],
-  ]);
-  const left = await halo.lazy(reviews()).join(halo.lazy(products), ["id"], { how: "left", suffix: "_p" }).collectRows();
-  assert.equal(left.rows.map((r) => [r.id, r.name, r.review_p]), [
-    [1, "Kettle", "(product text)"],
-    [2, "Toaster", "(product text)"],
-    [3, null, null],
-  ]);
+  assert.equal(
+    inner.rows.map((r) => [r.id, r.name]),
+    [
+      [1, "Kettle"],
+      [2, "Toaster"],
+    ],
+  );
+  const left = await halo
+    .lazy(reviews())
+    .join(halo.lazy(products), ["id"], { how: "left", suffix: "_p" })
+    .collectRows();
+  assert.equal(
+    left.rows.map((r) => [r.id, r.name, r.review_p]),
+    [
+      [1, "Kettle", "(product text)"],
+      [2, "Toaster", "(product text)"],
+      [3, null, null],
+    ],
+  );
 });
 
 test('onError "null": failed rows get null outputs and the error; nothing else is lost', async () => {
@@ -75,7 +97,8 @@ test('onError "null": failed rows get null outputs and the error; nothing else i
     .tool((l: string) => `${l}!`, { inputs: "label", output: "shout" });
   await lf.collectRows().then(
     () => assert.unreachable(),
-    (e: Error) => assert.match(e.message, /node #1 \(LlmCall label\) failed on row 1: fake model refuses/),
+    (e: Error) =>
+      assert.match(e.message, /node #1 \(LlmCall label\) failed on row 1: fake model refuses/),
   );
   const df = await lf.collect({ onError: "null" });
   assert.equal(df.columns, ["id", "review", "stars", "label", "shout", "_errors"]);
@@ -91,7 +114,10 @@ test('onError "null": failed rows get null outputs and the error; nothing else i
 test("collectAll: one plan, shared work runs once, frames resolve in order", async () => {
   const base = halo.lazy(reviews()).agent(label);
   const negatives = base.filter(halo.col("label").eq("negative"));
-  const replies = halo.lazy(reviews()).agent(label).agent({ prompt: "Reply to: {{review}}", output: "reply", model: "m", maxTokens: 40 });
+  const replies = halo
+    .lazy(reviews())
+    .agent(label)
+    .agent({ prompt: "Reply to: {{review}}", output: "reply", model: "m", maxTokens: 40 });
   const [a, b] = await halo.collectAll([negatives, replies]);
   assert.is(model.calls, 3 + 3, "the shared classification ran once for both frames");
   assert.ok(a!.shape[0]! <= 3);
@@ -106,10 +132,16 @@ test("results are reused by later collects; changing the source data invalidates
   const first = await lf.collectRows();
   assert.is(model.calls, 3);
   // A later "cell" builds the same plan again and extends it: the agent is not re-run.
-  const again = await df.agent({ ...label }).select(["id", "label"]).collectRows();
+  const again = await df
+    .agent({ ...label })
+    .select(["id", "label"])
+    .collectRows();
   assert.is(model.calls, 3);
   assert.equal(halo.lastRun!.reusedNodeIds, [1]);
-  assert.equal(again.rows.map((r) => r.label), first.rows.map((r) => r.label));
+  assert.equal(
+    again.rows.map((r) => r.label),
+    first.rows.map((r) => r.label),
+  );
   // Edit the source in place: every signature downstream changes.
   df.addColumn("review", ["great kettle", "works now", "fine"], { inplace: true });
   await lf.collectRows();
@@ -121,11 +153,15 @@ test("results are reused by later collects; changing the source data invalidates
 });
 
 test("sampling without a seed is never reused; with a seed it is", async () => {
-  const hot = halo.lazy(reviews()).agent({ prompt: "{{review}}", output: "o", temperature: 0.9, model: "m" });
+  const hot = halo
+    .lazy(reviews())
+    .agent({ prompt: "{{review}}", output: "o", temperature: 0.9, model: "m" });
   await hot.collectRows();
   await hot.collectRows();
   assert.is(model.calls, 6);
-  const seeded = halo.lazy(reviews()).agent({ prompt: "{{review}}", output: "o", temperature: 0.9, seed: 3, model: "m" });
+  const seeded = halo
+    .lazy(reviews())
+    .agent({ prompt: "{{review}}", output: "o", temperature: 0.9, seed: 3, model: "m" });
   await seeded.collectRows();
   await seeded.collectRows();
   assert.is(model.calls, 9);
@@ -148,10 +184,14 @@ test("an abort stops the run; the kernel's signal is used when none is given", a
   setSignalProvider(() => cell.signal);
   try {
     cell.abort();
-    await halo.lazy(reviews()).agent(label).collectRows().then(
-      () => assert.unreachable(),
-      (e: Error) => assert.is(e.name, "AbortError"),
-    );
+    await halo
+      .lazy(reviews())
+      .agent(label)
+      .collectRows()
+      .then(
+        () => assert.unreachable(),
+        (e: Error) => assert.is(e.name, "AbortError"),
+      );
     assert.is(model.calls, 0);
   } finally {
     setSignalProvider(undefined);
@@ -169,12 +209,15 @@ test("lastRun records per-node stats, tasks and progress", async () => {
   assert.is(run.executor, "row-by-row");
   assert.is(run.llmCalls, 3);
   assert.is(run.toolCalls, 3);
-  assert.equal(run.nodes.map((n) => [n.nodeId, n.kind, n.rows, n.calls]), [
-    [0, "Source", 3, 0],
-    [1, "LlmCall", 3, 3],
-    [2, "FnCall", 3, 3],
-    [3, "Sink", 3, 0],
-  ]);
+  assert.equal(
+    run.nodes.map((n) => [n.nodeId, n.kind, n.rows, n.calls]),
+    [
+      [0, "Source", 3, 0],
+      [1, "LlmCall", 3, 3],
+      [2, "FnCall", 3, 3],
+      [3, "Sink", 3, 0],
+    ],
+  );
   assert.ok(run.nodes[1]!.prefillTokens > 0 && run.nodes[1]!.decodeTokens > 0);
   assert.is(run.tasks.filter((t) => t.lane === "llm:0").length, 3);
   assert.ok(run.tasks.every((t) => t.endMs >= t.startMs));

@@ -10,13 +10,24 @@ const reviews = [
   { id: 1, sku: "A1", stars: 5, review: "Works great" },
   { id: 2, sku: "B2", stars: 1, review: "Broke after a day" },
 ];
-const classify = { name: "classify", prompt: "Review: {{review}}", choices: ["positive", "negative"], output: "label", model: "fake" };
+const classify = {
+  name: "classify",
+  prompt: "Review: {{review}}",
+  choices: ["positive", "negative"],
+  output: "label",
+  model: "fake",
+};
 
 test("one frame: filter, agent with a system message, select", () => {
   const lf = halo
     .lazy(reviews)
     .filter(halo.col("stars").le(2))
-    .agent({ ...classify, system: "You label reviews.", prompt: "Review: {{review}}\nSentiment:", maxTokens: 4 })
+    .agent({
+      ...classify,
+      system: "You label reviews.",
+      prompt: "Review: {{review}}\nSentiment:",
+      maxTokens: 4,
+    })
     .select(["id", "label"]);
   assert.fixture(
     lf.explain(),
@@ -31,10 +42,12 @@ test("one frame: filter, agent with a system message, select", () => {
 
 test("two frames sharing a step: merged once, shown once in the tree", () => {
   const neg = halo.lazy(reviews).agent(classify).filter(halo.col("label").eq("negative"));
-  const reply = halo
-    .lazy(reviews)
-    .agent(classify)
-    .agent({ name: "reply", prompt: "Write a reply to: {{review}}", output: "reply", model: "fake" });
+  const reply = halo.lazy(reviews).agent(classify).agent({
+    name: "reply",
+    prompt: "Write a reply to: {{review}}",
+    output: "reply",
+    model: "fake",
+  });
   const dag = lower([neg.node, reply.node]);
   assert.fixture(
     explain(dag),
@@ -87,8 +100,19 @@ test("join, SQL and HTTP nodes", () => {
   const lf = halo
     .lazy(reviews)
     .join([{ sku: "A1", name: "Kettle" }], "sku", { how: "left" })
-    .sql({ name: "price", query: "select price from prices where sku = $sku", params: { sku: "{{sku}}" }, output: "price", shape: "value" })
-    .http({ url: "http://127.0.0.1:9/stock?name={{name}}", output: "stock", timeoutMs: 500, retries: 1 });
+    .sql({
+      name: "price",
+      query: "select price from prices where sku = $sku",
+      params: { sku: "{{sku}}" },
+      output: "price",
+      shape: "value",
+    })
+    .http({
+      url: "http://127.0.0.1:9/stock?name={{name}}",
+      output: "stock",
+      timeoutMs: 500,
+      retries: 1,
+    });
   assert.fixture(
     lf.explain(),
     `plan: 6 nodes, 1 frame
@@ -103,10 +127,24 @@ test("join, SQL and HTTP nodes", () => {
 
 test("a LazyFrame displays as its explain text; measured stats can be shown", () => {
   const lf = halo.lazy(reviews).select("id");
-  const bundle = (lf as unknown as Record<symbol, () => Record<string, unknown>>)[Symbol.for("Jupyter.display")]!();
+  const bundle = (lf as unknown as Record<symbol, () => Record<string, unknown>>)[
+    Symbol.for("Jupyter.display")
+  ]!();
   assert.is(bundle["text/plain"], lf.explain());
   const text = explain(lf.plan(), {
-    stats: [{ nodeId: 1, label: "select", kind: "Map", rows: 2, calls: 0, measuredMs: 1.25, prefillTokens: 0, cachedTokens: 0, decodeTokens: 0 }],
+    stats: [
+      {
+        nodeId: 1,
+        label: "select",
+        kind: "Map",
+        rows: 2,
+        calls: 0,
+        measuredMs: 1.25,
+        prefillTokens: 0,
+        cachedTokens: 0,
+        decodeTokens: 0,
+      },
+    ],
   });
   assert.match(text, /#1 Map select  select \[id\]  <- #0  \[rows=2 calls=0 1.3ms\]/);
 });

@@ -21,7 +21,10 @@ test("a lowered plan is valid and ordered inputs first", () => {
 test("a missing input is reported", () => {
   const dag = copyDag(plan());
   dag.nodes[2]!.inputs = [9];
-  assert.throws(() => validateDag(dag), (e: Error) => e instanceof PlanValidationError && /input #9 does not exist/.test(e.message));
+  assert.throws(
+    () => validateDag(dag),
+    (e: Error) => e instanceof PlanValidationError && /input #9 does not exist/.test(e.message),
+  );
 });
 
 test("a cycle is reported", () => {

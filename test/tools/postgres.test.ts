@@ -29,7 +29,11 @@ async function freePort(): Promise<number> {
 }
 
 const bin = postgresBin();
-const available = needSystem("PostgreSQL server", () => bin !== undefined, "apt-get install postgresql");
+const available = needSystem(
+  "PostgreSQL server",
+  () => bin !== undefined,
+  "apt-get install postgresql",
+);
 let server: ChildProcess | undefined;
 let dir = "";
 let db: PostgresDb;
@@ -40,22 +44,49 @@ test.before(async () => {
   dir = mkdtempSync(join(tmpdir(), "halo-pg-"));
   const data = join(dir, "data");
   const asRoot = process.getuid?.() === 0;
-  const wrap = (cmd: string, args: string[]): [string, string[]] => (asRoot ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args]);
+  const wrap = (cmd: string, args: string[]): [string, string[]] =>
+    asRoot ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args];
   if (asRoot) {
     const pw = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" });
     const gid = spawnSync("id", ["-g", "postgres"], { encoding: "utf8" });
     chownSync(dir, Number(pw.stdout), Number(gid.stdout));
     chmodSync(dir, 0o700);
   }
-  const [initCmd, initArgs] = wrap(join(bin!, "initdb"), ["-D", data, "-U", "halo", "--auth=trust", "-E", "UTF8", "--no-sync"]);
+  const [initCmd, initArgs] = wrap(join(bin!, "initdb"), [
+    "-D",
+    data,
+    "-U",
+    "halo",
+    "--auth=trust",
+    "-E",
+    "UTF8",
+    "--no-sync",
+  ]);
   const init = spawnSync(initCmd, initArgs, { encoding: "utf8" });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   const port = await freePort();
-  const [cmd, args] = wrap(join(bin!, "postgres"), ["-D", data, "-p", String(port), "-k", dir, "-h", "127.0.0.1", "-F"]);
+  const [cmd, args] = wrap(join(bin!, "postgres"), [
+    "-D",
+    data,
+    "-p",
+    String(port),
+    "-k",
+    dir,
+    "-h",
+    "127.0.0.1",
+    "-F",
+  ]);
   server = spawn(cmd, args, { stdio: "ignore" });
   // runuser does not forward signals: stop the server itself through pg_ctl.
   stopServer = () => {
-    const [stopCmd, stopArgs] = wrap(join(bin!, "pg_ctl"), ["stop", "-D", data, "-m", "fast", "-w"]);
+    const [stopCmd, stopArgs] = wrap(join(bin!, "pg_ctl"), [
+      "stop",
+      "-D",
+      data,
+      "-m",
+      "fast",
+      "-w",
+    ]);
     spawnSync(stopCmd, stopArgs, { stdio: "ignore" });
   };
   db = halo.connect(`postgres://halo@127.0.0.1:${port}/postgres`);
@@ -83,19 +114,35 @@ test.after(async () => {
 test("named parameters are bound positionally; hostile values stay data", async () => {
   if (!available) return;
   const hostile = ["it's", "x'; DROP TABLE notes; --", "$1", "plain"];
-  for (const [i, text] of hostile.entries()) await db.query("insert into notes values ($id, $text)", { id: i, text });
+  for (const [i, text] of hostile.entries())
+    await db.query("insert into notes values ($id, $text)", { id: i, text });
   const { rows } = await halo
     .lazy(hostile.map((q) => ({ q })))
-    .sql({ db, query: "select id from notes where text = $q and id >= $min", params: { q: "{{q}}", min: 0 }, output: "id", shape: "value" })
+    .sql({
+      db,
+      query: "select id from notes where text = $q and id >= $min",
+      params: { q: "{{q}}", min: 0 },
+      output: "id",
+      shape: "value",
+    })
     .collectRows();
-  assert.equal(rows.map((r) => r.id), [0, 1, 2, 3]);
+  assert.equal(
+    rows.map((r) => r.id),
+    [0, 1, 2, 3],
+  );
   const count = await db.query("select count(*)::int as n from notes", {});
   assert.equal(count.rows, [{ n: 4 }]);
 });
 
 test("pg reads are shared within a run but never reused across collects", async () => {
   if (!available) return;
-  const lf = halo.lazy([{ k: 1 }]).sql({ db, query: "select count(*)::int as n from notes where id >= $k", params: { k: "{{k}}" }, output: "n", shape: "value" });
+  const lf = halo.lazy([{ k: 1 }]).sql({
+    db,
+    query: "select count(*)::int as n from notes where id >= $k",
+    params: { k: "{{k}}" },
+    output: "n",
+    shape: "value",
+  });
   assert.is(lf.plan().nodes[1]!.volatility, "run");
   assert.is.not(lf.plan().nodes[1]!.signature, lf.plan().nodes[1]!.signature);
   const first = await lf.collectRows();

@@ -6,10 +6,20 @@ import { halo } from "../../src/index.ts";
 import { DuckDb } from "../../src/tools/duckdb.ts";
 import { isReadOnlySql, scanSql, callsVolatileFunction } from "../../src/tools/sql-text.ts";
 
-const HOSTILE = ["it's", "x'; DROP TABLE notes; --", 'a"b', "$name", "--", "/* c */", "'); DELETE FROM notes; ('"];
+const HOSTILE = [
+  "it's",
+  "x'; DROP TABLE notes; --",
+  'a"b',
+  "$name",
+  "--",
+  "/* c */",
+  "'); DELETE FROM notes; ('",
+];
 
 test("the lexer finds $params outside strings, comments and dollar quotes", () => {
-  const s = scanSql("select '$not' as a, $x, \"$y\" -- $z\n, $$ $w $$, $x /* $v */ from t where b = $kw;");
+  const s = scanSql(
+    "select '$not' as a, $x, \"$y\" -- $z\n, $$ $w $$, $x /* $v */ from t where b = $kw;",
+  );
   assert.equal(s.params, ["x", "kw"]);
   assert.is(s.statements, 1);
   assert.match(s.positional, /, \$1, "\$y"/);
@@ -29,10 +39,16 @@ test("read-only detection is conservative", () => {
 });
 
 test("parameters holding quotes and '; DROP TABLE' stay data", async () => {
-  await halo.db.register("notes", HOSTILE.map((text, i) => ({ id: i, text })));
-  const lf = halo
-    .lazy(HOSTILE.map((q) => ({ q })))
-    .sql({ query: "select id from notes where text = $q", params: { q: "{{q}}" }, output: "id", shape: "value" });
+  await halo.db.register(
+    "notes",
+    HOSTILE.map((text, i) => ({ id: i, text })),
+  );
+  const lf = halo.lazy(HOSTILE.map((q) => ({ q }))).sql({
+    query: "select id from notes where text = $q",
+    params: { q: "{{q}}" },
+    output: "id",
+    shape: "value",
+  });
   const { rows } = await lf.collectRows();
   assert.equal(
     rows.map((r) => r.id),
@@ -44,7 +60,13 @@ test("parameters holding quotes and '; DROP TABLE' stay data", async () => {
 
 test("register accepts a danfo frame, an arrow table and rows; types are inferred", async () => {
   const db = new DuckDb("duckdb:test-register");
-  await db.register("d", new dfd.DataFrame([{ a: 1, b: "x", c: 1.5 }, { a: 2, b: null, c: 2 }]));
+  await db.register(
+    "d",
+    new dfd.DataFrame([
+      { a: 1, b: "x", c: 1.5 },
+      { a: 2, b: null, c: 2 },
+    ]),
+  );
   await db.register("a", tableFromArrays({ a: Int32Array.from([3, 4]), s: ["p", "q"] }));
   await db.register("r", [{ a: 5, j: { k: [1] }, t: true }]);
   const d = await db.query("select a, b, c, typeof(a) ta, typeof(c) tc from d order by a");
@@ -66,30 +88,68 @@ test("shapes: rows, row, value; numbers bind as numbers", async () => {
     { sku: "A1", price: 10 },
     { sku: "B2", price: 25 },
   ]);
-  const src = halo.lazy([{ sku: "A1", min: 5 }, { sku: "Z9", min: 0 }]);
+  const src = halo.lazy([
+    { sku: "A1", min: 5 },
+    { sku: "Z9", min: 0 },
+  ]);
   const q = "select sku, price from prices where sku = $sku and price > $min";
   const params = { sku: "{{sku}}", min: "{{min}}" };
   const rows = await src.sql({ query: q, params, output: "r" }).collectRows();
-  assert.equal(rows.rows.map((r) => r.r), [[{ sku: "A1", price: 10 }], []]);
+  assert.equal(
+    rows.rows.map((r) => r.r),
+    [[{ sku: "A1", price: 10 }], []],
+  );
   const row = await src.sql({ query: q, params, output: "r", shape: "row" }).collectRows();
-  assert.equal(row.rows.map((r) => r.r), [{ sku: "A1", price: 10 }, null]);
-  const value = await src.sql({ query: "select price from prices where sku = $sku", params: { sku: "{{sku}}" }, output: "p", shape: "value" }).collectRows();
-  assert.equal(value.rows.map((r) => r.p), [10, null]);
+  assert.equal(
+    row.rows.map((r) => r.r),
+    [{ sku: "A1", price: 10 }, null],
+  );
+  const value = await src
+    .sql({
+      query: "select price from prices where sku = $sku",
+      params: { sku: "{{sku}}" },
+      output: "p",
+      shape: "value",
+    })
+    .collectRows();
+  assert.equal(
+    value.rows.map((r) => r.p),
+    [10, null],
+  );
 });
 
 test("bad SQL arguments fail at once with a clear message", () => {
   const src = halo.lazy([{ sku: "A1" }]);
-  assert.throws(() => src.sql({ query: "select $a, $b", params: { a: "{{sku}}" }, output: "x" }), /uses \$b but params has no value/);
-  assert.throws(() => src.sql({ query: "select 1", params: { a: "{{sku}}" }, output: "x" }), /params a not used/);
+  assert.throws(
+    () => src.sql({ query: "select $a, $b", params: { a: "{{sku}}" }, output: "x" }),
+    /uses \$b but params has no value/,
+  );
+  assert.throws(
+    () => src.sql({ query: "select 1", params: { a: "{{sku}}" }, output: "x" }),
+    /params a not used/,
+  );
   assert.throws(() => src.sql({ query: "select 1; select 2", output: "x" }), /one statement/);
-  assert.throws(() => src.sql({ query: "select $a", params: { a: "{{nope}}" }, output: "x" }), /\{\{nope\}\} names no column.*sku/);
-  assert.throws(() => src.sql({ query: "select 1", output: "x", shape: "table" as never }), /shape must be/);
-  assert.throws(() => src.sql({ query: "select 1", output: "x", db: {} as never }), /db must be halo.db/);
+  assert.throws(
+    () => src.sql({ query: "select $a", params: { a: "{{nope}}" }, output: "x" }),
+    /\{\{nope\}\} names no column.*sku/,
+  );
+  assert.throws(
+    () => src.sql({ query: "select 1", output: "x", shape: "table" as never }),
+    /shape must be/,
+  );
+  assert.throws(
+    () => src.sql({ query: "select 1", output: "x", db: {} as never }),
+    /db must be halo.db/,
+  );
 });
 
 test("a failing query names the node and row; onError null keeps going", async () => {
   const src = halo.lazy([{ t: "prices" }, { t: "x" }]);
-  const bad = src.sql({ query: "select * from no_such_table where 1 = $one", params: { one: 1 }, output: "r" });
+  const bad = src.sql({
+    query: "select * from no_such_table where 1 = $one",
+    params: { one: 1 },
+    output: "r",
+  });
   try {
     await bad.collectRows();
     assert.unreachable("should fail");
