@@ -101,6 +101,23 @@ edges:
   );
 });
 
+test("edges may be implicit: a node reading another's output runs after it", async () => {
+  const wf = halo.workflow(
+    `
+nodes:
+  - { id: answer, type: function, function: up, inputs: [keyword], output: shout }
+  - { id: pick, type: function, function: first, inputs: [question], output: keyword }
+  - { id: say, type: llm, model: wf, prompt: "Say {{shout}}", output: said }
+`,
+    { functions: { up: (s: string) => s.toUpperCase(), first: (q: string) => q.split(" ")[0] } },
+  );
+  assert.equal(wf.steps, ["pick", "answer", "say"]);
+  const { rows } = await wf.run([{ question: "kettle price" }]).collectRows();
+  assert.equal(rows, [
+    { question: "kettle price", keyword: "kettle", shout: "KETTLE", said: "echo:Say KETTLE" },
+  ]);
+});
+
 test("a workflow file path is read", async () => {
   const dir = mkdtempSync(join(tmpdir(), "halo-wf-"));
   const path = join(dir, "triage.yaml");
