@@ -177,4 +177,34 @@ test("generate: greedy results of a batch equal each request alone", async () =>
   }
 });
 
+test("createDecoder + prefill/decodeStep on a cached prefix reproduce generate", async () => {
+  const model = await getModel();
+  const a = review(model, "Great laptop, works perfectly.");
+  const b = review(model, "Awful kettle, the price fell apart.");
+  let shared = 0;
+  while (a[shared] === b[shared]) shared++;
+  const [prefix] = await model.prefill([{ tokens: a.slice(0, shared) }]);
+  const requests = [a, b].map((promptTokens) => ({ promptTokens, sampling: { maxTokens: 10 } }));
+  const expected = await model.generate(requests);
+  const states = requests.map((r, i) => model.createDecoder(r, i));
+  let outs = await model.prefill([
+    { tokens: a.slice(shared), past: prefix!.kv },
+    { tokens: b.slice(shared), past: prefix!.kv },
+  ]);
+  let live = [0, 1];
+  for (;;) {
+    live.forEach((i, row) => states[i]!.accept(states[i]!.pick(outs[row]!.logits)));
+    const next = live.map((i, row) => ({ i, row })).filter(({ i }) => !states[i]!.done);
+    if (next.length === 0) break;
+    outs = await model.decodeStep(
+      next.map(({ i, row }) => ({ token: states[i]!.tokens.at(-1)!, past: outs[row]!.kv })),
+    );
+    live = next.map(({ i }) => i);
+  }
+  states.forEach((st, i) => {
+    assert.equal(st.result().tokens, expected[i]!.tokens);
+    assert.is(st.result().text, expected[i]!.text);
+  });
+});
+
 test.run();
