@@ -77,20 +77,21 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
     if (!view) continue;
     const { encode, modelTokens } = encoderFor(ctx, node.args.modelKey);
     const columns = llmColumns(node);
-    // A row fanned out by dedupe-calls runs once: only its first instance reaches the cache.
-    const fan = node.physical?.fanOut !== undefined;
-    const seen = new Set<string>();
     const prompts = view.rows.map((r) => renderPrompt(node.args, columns, r, encode));
-    const runs = prompts.map((p) => {
-      if (!fan || !p.exact) return true;
-      const k = p.tokens.join(",");
-      if (seen.has(k)) return false;
-      seen.add(k);
-      return true;
-    });
     const order = prompts
       .map((_, i) => i)
       .sort((a, b) => compareTokens(prompts[a]!.tokens, prompts[b]!.tokens) || a - b);
+    // A row fanned out by dedupe-calls runs once: only its first instance reaches the cache.
+    // Equal prompts are neighbours in trie order, the first being the lowest row.
+    const fan = node.physical?.fanOut !== undefined;
+    const runs = prompts.map(() => true);
+    if (fan)
+      order.forEach((r, i) => {
+        const prev = i === 0 ? undefined : prompts[order[i - 1]!]!;
+        const p = prompts[r]!;
+        if (prev?.exact && p.exact && prev.tokens.length === p.tokens.length)
+          runs[r] = commonPrefix(prev.tokens, p.tokens) < p.tokens.length;
+      });
     const model = node.args.modelKey;
     let promptTokens = 0;
     let uniqueTokens = 0;

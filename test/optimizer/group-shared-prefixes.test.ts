@@ -79,7 +79,7 @@ async function workerHits(
 
 test("predicted cache hits match the LLM worker's, within 10%, under a tight KV budget", async () => {
   const bytesPerToken = 16;
-  const promptLen = model.encodeChat(llmMessages(agent, rows[0]!)).length;
+  const promptLen = model.encodeChat(llmMessages({ ...agent, modelKey: "fake" }, rows[0]!)).length;
   // Room for about two contexts' prompts: row order thrashes, trie order does not.
   const budget = 2.5 * promptLen * bytesPerToken;
   const ctx = testContext({ kvBytesPerToken: bytesPerToken, kvBudgetBytes: budget });
@@ -89,7 +89,7 @@ test("predicted cache hits match the LLM worker's, within 10%, under a tight KV 
     ctx,
   );
   const p = llmNode(dag.nodes).physical!.prefix!;
-  const prompts = rows.map((r) => model.encodeChat(llmMessages(agent, r)));
+  const prompts = rows.map((r) => model.encodeChat(llmMessages({ ...agent, modelKey: "fake" }, r)));
   const planned = await workerHits(
     p.order.map((i) => prompts[i]!),
     budget,
@@ -108,15 +108,12 @@ test("predicted cache hits match the LLM worker's, within 10%, under a tight KV 
 });
 
 test("a later turn's prompt shares its known part (text before the run-time value)", () => {
-  const lf = halo
-    .lazy(rows)
-    .agent(agent)
-    .agent({
-      name: "check",
-      prompt: "{{context}}\nQ: {{question}}\nA: {{answer}}\nSure?",
-      output: "ok",
-      model: "fake",
-    });
+  const lf = halo.lazy(rows).agent(agent).agent({
+    name: "check",
+    prompt: "{{context}}\nQ: {{question}}\nA: {{answer}}\nSure?",
+    output: "ok",
+    model: "fake",
+  });
   const { dag } = optimize(lower([lf.node]), only("groupSharedPrefixes"), testContext());
   const check = dag.nodes.find((n) => n.label === "check")!.physical!.prefix!;
   assert.is(check.exact, false);
