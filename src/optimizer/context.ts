@@ -37,7 +37,8 @@ export const optimizerSession: OptimizerContext = {
   // The Processor's ToolPool defaults (tool-pool.ts): HTTP waits on the network, so many at once;
   // SQL and functions use this machine's 2 cores.
   toolConcurrency: { sql: 2, http: 16, function: 2 },
-  // About 0.3 s of planning on this machine at the measured ~10 us per state.
+  // A bound on planner time, not a cost: the two-frame test plans in tens of states; a wide graph
+  // that would need more gets the greedy rule (docs/optimizer.md).
   dpStateBudget: 30_000,
 };
 
