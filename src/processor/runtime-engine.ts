@@ -18,8 +18,6 @@ import {
   selectRows,
   type KvShape,
 } from "../runtime/index.ts";
-// The runtime's index does not export its request state yet; it is what `generate` uses per row.
-import { RequestState, validateRequest } from "../runtime/request-state.ts";
 import type { GenerateRequest } from "../runtime/types.ts";
 import { checkSliceBounds, type KvPayload } from "./kv-payload.ts";
 import type { ForwardInput, ForwardOutput, LlmEngine, SequenceDecoder } from "./llm-engine.ts";
@@ -176,7 +174,6 @@ export class RuntimeEngine implements LlmEngine<RuntimeKv> {
   readonly modelId: string;
   readonly kvBytesPerToken: number;
   readonly maxPositions: number;
-  private readonly eos: ReadonlySet<number>;
 
   constructor(readonly model: Model) {
     const c = model.config;
@@ -184,7 +181,6 @@ export class RuntimeEngine implements LlmEngine<RuntimeKv> {
     // K and V, every layer, fp32 (the runtime accepts float32 KV only).
     this.kvBytesPerToken = 2 * c.numLayers * c.numKvHeads * c.headDim * 4;
     this.maxPositions = c.maxPositions;
-    this.eos = new Set(c.eosTokenIds);
   }
 
   async forward(inputs: readonly ForwardInput<RuntimeKv>[]): Promise<ForwardOutput<RuntimeKv>[]> {
@@ -242,8 +238,8 @@ export class RuntimeEngine implements LlmEngine<RuntimeKv> {
   }
 
   createDecoder(request: GenerateRequest): SequenceDecoder {
-    validateRequest(request, 0, this.model.config.vocabSize);
-    const state = new RequestState(request, this.model.tokenizer, this.eos);
+    // generate's own token chooser (validates the request too): same picks, same stop rules.
+    const state = this.model.createDecoder(request);
     return {
       next(logits) {
         const token = state.pick(logits);
