@@ -117,7 +117,7 @@ test("HTTP and LLM work overlap: wall time clearly below the sum of the two", as
   );
   assert.ok(http > 0 && llm > 0, "both lanes traced");
   // Row by row would take 16 x (50 + 50) ms; ideal overlap about 250 ms against 200 + 200 ms of
-  // busy lanes. The generous bound (this machine is shared): below 95% of the two lanes. sum.
+  // busy lanes. The generous bound (this machine is shared): below 95% of the two lanes' sum.
   assert.ok(wall < 0.95 * (http + llm), `wall ${wall} vs http ${http} + llm ${llm}`);
 });
 
