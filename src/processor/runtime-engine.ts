@@ -201,6 +201,15 @@ export class RuntimeEngine implements LlmEngine<RuntimeKv> {
     const parts: PaddedKv[] = [];
     const order: number[] = []; // input index of each row of the combined batch
     for (const [padded, g] of groups) {
+      // A batch that lives on (rows leave, new ones join) only ever widens: every row pays
+      // attention over the widest past plus the holes of old prefills. Once more than a third of
+      // the width is waste, its rows are repacked compactly (one copy, like a row selection).
+      // Without this a 400-request run decoded at 11.9 ms a step against 2 ms.
+      const longest = Math.max(...g.inputs.map((i) => inputs[i]!.past!.numTokens));
+      if (padded.width - longest > Math.max(32, longest / 2)) {
+        fresh.push(...g.inputs);
+        continue;
+      }
       const same = g.rows.length === padded.batch && g.rows.every((r, k) => r === k);
       parts.push(same ? padded : selectRows(padded, g.rows, shape));
       order.push(...g.inputs);
