@@ -2,6 +2,7 @@
 // when the model is the runtime's Model (it exposes the batched forward), else a GenerateBatcher
 // over `generate` (any model object a user registered).
 import type { LlmModel } from "../executor/types.ts";
+import type { BatchSizerOptions } from "./batch-sizer.ts";
 import { GenerateBatcher, type LlmSubmitter } from "./llm-submitter.ts";
 import { LlmWorker } from "./llm-worker.ts";
 import { PrefixCache } from "./prefix-cache.ts";
@@ -15,6 +16,8 @@ export interface LlmSubmitterOptions {
   prefixCache?: boolean;
   /** Use the continuous-batching worker when the model allows it (default true). */
   continuousBatching?: boolean;
+  /** Decode batch sizing (initial, min, max, ...). */
+  batch?: BatchSizerOptions;
 }
 
 /**
@@ -39,6 +42,7 @@ export function createSubmitter(
       cache,
       trace: options.trace,
       lane: options.lane,
+      batch: options.batch,
     });
     return {
       submit: (request, submitOptions = {}) =>
