@@ -5,10 +5,11 @@
 import { createRequire } from "node:module";
 import type { ELK as ElkLayouter, ELKConstructorArguments, ElkNode } from "elkjs/lib/elk-api.js";
 import { formatCount, formatMs } from "./format.ts";
-import { escapeHtml, truncate } from "./html.ts";
+import { escapeHtml } from "./html.ts";
 import { FAMILY_COLORS, kindFamily, type KindFamily } from "./palette.ts";
 import type { PlanGraph, PlanGraphNode } from "./plan-graph-types.ts";
 import { nextSvgIdPrefix } from "./svg-ids.ts";
+import { fitText, textWidth } from "./text-width.ts";
 
 // elkjs is CommonJS with typings that say `export default`, which NodeNext types as the module
 // object; requiring it yields the constructor itself (the bundled build lays out in-thread).
@@ -19,14 +20,10 @@ const ELK = createRequire(import.meta.url)("elkjs/lib/elk.bundled.js") as new (
 const FONT = "DejaVu Sans, Verdana, Helvetica, Arial, sans-serif";
 const LABEL_PX = 12;
 const SMALL_PX = 10.5;
-// Width per character, conservative for DejaVu Sans (its mean advance is about 0.55 em for
-// lowercase text; capitals run wider), so text stays inside its box in browsers and resvg.
-const EM_BOLD = 0.66;
-const EM = 0.6;
 const PAD_X = 10;
 const LINE_GAP = 4;
-const MAX_LABEL = 40;
-const MAX_DETAIL = 56;
+// Lines longer than this are cut with an ellipsis (the full text stays in the tooltip).
+const MAX_LINE_PX = 340;
 
 interface NodeBox {
   node: PlanGraphNode;
@@ -46,16 +43,21 @@ function statsLine(n: PlanGraphNode): string | undefined {
 function boxFor(node: PlanGraphNode): NodeBox {
   const family = kindFamily(node.kind);
   const lines: NodeBox["lines"] = [
-    { text: truncate(node.label, MAX_LABEL), size: LABEL_PX, bold: true, color: "#222222" },
+    {
+      text: fitText(node.label, LABEL_PX, MAX_LINE_PX, true),
+      size: LABEL_PX,
+      bold: true,
+      color: "#222222",
+    },
   ];
   if (node.detail) {
-    const detail = truncate(node.detail.replace(/\s+/g, " ").trim(), MAX_DETAIL);
+    const detail = fitText(node.detail.replace(/\s+/g, " ").trim(), SMALL_PX, MAX_LINE_PX);
     if (detail) lines.push({ text: detail, size: SMALL_PX, bold: false, color: "#444444" });
   }
   const stats = statsLine(node);
   if (stats) lines.push({ text: stats, size: SMALL_PX, bold: false, color: "#555555" });
   const textW = Math.max(
-    ...lines.map((l) => l.text.length * l.size * (l.bold ? EM_BOLD : EM)),
+    ...lines.map((l) => textWidth(l.text, l.size, l.bold)),
     node.merged ? 150 : 60,
   );
   const textH = lines.reduce((h, l) => h + l.size + LINE_GAP, 0);
@@ -200,7 +202,7 @@ export async function drawPlanSvg(graph: PlanGraph): Promise<PlanDrawing> {
       `<rect x="${lx}" y="${legendY}" width="12" height="12" rx="3" fill="${c.fill}" stroke="${c.stroke}" stroke-width="1.4"/>`,
       `<text x="${lx + 17}" y="${legendY + 10}" font-size="10.5" fill="#333333">${escapeHtml(c.name)}</text>`,
     );
-    lx += 17 + c.name.length * 10.5 * EM + 16;
+    lx += 17 + textWidth(c.name, 10.5) + 16;
   }
   if (graph.nodes.some((n) => n.merged)) {
     legend.push(
@@ -208,7 +210,7 @@ export async function drawPlanSvg(graph: PlanGraph): Promise<PlanDrawing> {
       `<rect x="${lx - 2.5}" y="${legendY - 2.5}" width="17" height="17" rx="4" fill="none" stroke="#555555" stroke-width="1"/>`,
       `<text x="${lx + 19}" y="${legendY + 10}" font-size="10.5" fill="#333333">merged / shared</text>`,
     );
-    lx += 19 + 15 * 10.5 * EM + 12;
+    lx += 19 + textWidth("merged / shared", 10.5) + 12;
   }
   const width = Math.ceil(Math.max(graphW, lx));
   const height = Math.ceil(legendY + 24);
