@@ -216,7 +216,7 @@ export async function drawPlanSvg(graph: PlanGraph): Promise<PlanDrawing> {
   const height = Math.ceil(legendY + 24);
   const svg =
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">` +
-    `<defs><marker id="${arrow}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">` +
+    `<defs><marker id="${arrow}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto">` +
     `<path d="M0,0 L10,5 L0,10 z" fill="#8a8a8a"/></marker></defs>` +
     `<rect width="${width}" height="${height}" fill="white"/>` +
     parts.join("") +
