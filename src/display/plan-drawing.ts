@@ -33,6 +33,20 @@ interface NodeBox {
   height: number;
 }
 
+/** "LlmCall sentiment": the kind first (colour alone is not enough), unless the label has it. */
+function headline(n: PlanGraphNode): string {
+  const label = n.label.trim();
+  if (!label || label === n.kind) return n.kind;
+  return label.toLowerCase().startsWith(n.kind.toLowerCase()) ? label : `${n.kind} ${label}`;
+}
+
+/** Number of logical nodes merged into this one, 0 when not merged (true counts as 2). */
+export function mergedCount(n: PlanGraphNode): number {
+  if (n.merged === true) return 2;
+  if (typeof n.merged === "number" && n.merged > 1) return n.merged;
+  return 0;
+}
+
 function statsLine(n: PlanGraphNode): string | undefined {
   const parts: string[] = [];
   if (n.estimatedMs !== undefined) parts.push(`≈ ${formatMs(n.estimatedMs)}`);
@@ -44,7 +58,7 @@ function boxFor(node: PlanGraphNode): NodeBox {
   const family = kindFamily(node.kind);
   const lines: NodeBox["lines"] = [
     {
-      text: fitText(node.label, LABEL_PX, MAX_LINE_PX, true),
+      text: fitText(headline(node), LABEL_PX, MAX_LINE_PX, true),
       size: LABEL_PX,
       bold: true,
       color: "#222222",
@@ -58,7 +72,7 @@ function boxFor(node: PlanGraphNode): NodeBox {
   if (stats) lines.push({ text: stats, size: SMALL_PX, bold: false, color: "#555555" });
   const textW = Math.max(
     ...lines.map((l) => textWidth(l.text, l.size, l.bold)),
-    node.merged ? 150 : 60,
+    mergedCount(node) ? 150 : 60,
   );
   const textH = lines.reduce((h, l) => h + l.size + LINE_GAP, 0);
   return {
@@ -161,7 +175,8 @@ export async function drawPlanSvg(graph: PlanGraph): Promise<PlanDrawing> {
       `<g class="plan-node" data-id="${b.node.id}" data-kind="${escapeHtml(b.node.kind)}">`,
     );
     parts.push(`<title>${escapeHtml(title)}</title>`);
-    if (b.node.merged) {
+    const merged = mergedCount(b.node);
+    if (merged) {
       // Double border: an outer ring 3 px out, so merged nodes stand out without colour.
       parts.push(
         `<rect x="${x - 3}" y="${y - 3}" width="${b.width + 6}" height="${b.height + 6}" rx="8" fill="none" stroke="${c.stroke}" stroke-width="1.2"/>`,
@@ -178,11 +193,13 @@ export async function drawPlanSvg(graph: PlanGraph): Promise<PlanDrawing> {
       );
       ty += LINE_GAP;
     }
-    if (b.node.merged) {
-      const tagW = 46;
+    if (merged) {
+      // "merged" for a flag, "merged ×3" when the plan says how many nodes became this one.
+      const tag = b.node.merged === true ? "merged" : `merged ×${merged}`;
+      const tagW = Math.ceil(textWidth(tag, 9.5) + 12);
       parts.push(
         `<rect x="${x + b.width - tagW - 4}" y="${y - 8}" width="${tagW}" height="14" rx="7" fill="${c.stroke}"/>`,
-        `<text x="${x + b.width - tagW / 2 - 4}" y="${y + 2.5}" font-size="9.5" fill="white" text-anchor="middle">merged</text>`,
+        `<text x="${x + b.width - tagW / 2 - 4}" y="${y + 2.5}" font-size="9.5" fill="white" text-anchor="middle">${tag}</text>`,
       );
     }
     parts.push("</g>");
@@ -204,7 +221,7 @@ export async function drawPlanSvg(graph: PlanGraph): Promise<PlanDrawing> {
     );
     lx += 17 + textWidth(c.name, 10.5) + 16;
   }
-  if (graph.nodes.some((n) => n.merged)) {
+  if (graph.nodes.some((n) => mergedCount(n) > 0)) {
     legend.push(
       `<rect x="${lx}" y="${legendY}" width="12" height="12" rx="3" fill="white" stroke="#555555" stroke-width="1.2"/>`,
       `<rect x="${lx - 2.5}" y="${legendY - 2.5}" width="17" height="17" rx="4" fill="none" stroke="#555555" stroke-width="1"/>`,
