@@ -103,7 +103,7 @@ export function tableView(data: unknown, options: TableOptions = {}): TableView 
   if (Array.isArray(data)) {
     const { picks, gapAfter } = pickRows(data.length, o);
     if (data.every((r) => Array.isArray(r))) {
-      const width = Math.max(0, ...data.map((r) => (r as unknown[]).length));
+      const width = data.reduce((w: number, r) => Math.max(w, (r as unknown[]).length), 0);
       return {
         columns: Array.from({ length: width }, (_, j) => String(j)),
         numRows: data.length,
