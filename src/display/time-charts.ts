@@ -41,6 +41,8 @@ export function cacheHitSpec(trace: RunTrace, widthPx = CHART_WIDTH): VegaLiteSp
     cached += c;
     total += n;
   }
+  // One or two points make no trend; the run summary already states the overall rate.
+  if (bins.size < 3) return undefined;
   const rows = [...bins.entries()]
     .sort((a, b) => a[0] - b[0])
     .map(([b, e]) => ({

@@ -239,7 +239,12 @@ export function timelineSpec(trace: RunTrace, widthPx = CHART_WIDTH): VegaLiteSp
   const nTool = lanes.filter((l) => l.startsWith("tool:")).length;
   const subtitle = [
     `${formatMs(wall)} wall`,
-    `${nLlm} LLM worker${nLlm === 1 ? "" : "s"}, ${nTool} tool pool${nTool === 1 ? "" : "s"}`,
+    [
+      nLlm ? `${nLlm} LLM worker${nLlm === 1 ? "" : "s"}` : "",
+      nTool ? `${nTool} tool pool${nTool === 1 ? "" : "s"}` : "",
+    ]
+      .filter(Boolean)
+      .join(", ") || "CPU only",
     `${trace.tasks.length} tasks`,
     "grey: idle",
   ];

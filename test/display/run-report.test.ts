@@ -89,6 +89,12 @@ test("a run with no cost estimates draws measured cost only, and says so", () =>
   const title = spec["title"] as { text: string; subtitle: string[] };
   assert.is(title.text, "Measured cost per plan node");
   assert.match(title.subtitle.join(" "), /no cost estimates/);
+  // A single prefill makes no hit-rate trend: that chart is left out, the summary has the rate.
+  assert.equal(
+    runReportSpecs(smallTrace()).map((s) => s.name),
+    ["timeline", "cost", "tokens", "batch-size"],
+  );
+  assert.match(runSummaryText(smallTrace()), /0% of prompt/);
 });
 
 test("an empty trace shows the summary only; a run without LLM work has no token charts", async () => {
