@@ -26,6 +26,12 @@ export function extractTpchParams(request: string): TpchParams {
   };
 }
 
+/** tpch-trident's regex extractor: the nation named in the request text. */
+export function extractNation(request: string): string {
+  return extractTpchParams(request).nation;
+}
+
 export const FUNCTIONS: Record<string, (...args: never[]) => unknown> = {
   extract_tpch_params: extractTpchParams,
+  extract_nation: extractNation,
 };

@@ -1,8 +1,9 @@
 // `{{column}}` templates: which columns a node reads (for edges and validation) and rendering
-// (for tests and the tool server's checks). `{{a.b}}` reads field b of an object column a.
+// (for tests and the tool server's checks). Plain column names only, as in halo.workflow
+// (src/plan/template.ts): a value that is an object reads as its JSON.
 import type { WorkflowNode } from "./types.ts";
 
-const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?\s*\}\}/g;
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 
 /** The column names a template reads, in order of first use. */
 export function templateColumns(template: string): string[] {
@@ -12,11 +13,10 @@ export function templateColumns(template: string): string[] {
 }
 
 export function renderTemplate(template: string, row: Record<string, unknown>): string {
-  return template.replace(PLACEHOLDER, (_all, col: string, field: string | undefined) => {
+  return template.replace(PLACEHOLDER, (_all, col: string) => {
     if (!(col in row))
       throw new Error(`template names column '${col}', row has: ${Object.keys(row).join(", ")}`);
-    let v = row[col];
-    if (field !== undefined) v = (v as Record<string, unknown> | null)?.[field];
+    const v = row[col];
     if (v === null || v === undefined) return "";
     return typeof v === "string" ? v : JSON.stringify(v);
   });

@@ -43,26 +43,28 @@ export const TPCH_QUERIES = {
     `WHERE c.c_mktsegment = $segment AND ${YEAR}`,
 } as const;
 
-const P = "{{params.nation}}";
-const S = "{{params.segment}}";
-const Y = "{{params.year}}";
-const M = "{{params.shipmode}}";
+// Plain {{column}} placeholders only (halo.workflow has no field access): the extractor writes
+// the nation; segment, year and ship mode arrive as structured input columns.
+const P = "{{nation}}";
+const S = "{{segment}}";
+const Y = "{{year}}";
+const M = "{{shipmode}}";
 
 export const tpchTrident: WorkflowShape = {
   name: "tpch-trident",
   description:
     "regex extractor -> 3 entry agents (2 SQL each) -> 2 hubs (+HTTP report) -> tail -> final (+SQL)",
   dataset: "tpch",
-  inputColumns: ["qid", "request"],
+  inputColumns: ["qid", "request", "segment", "year", "shipmode"],
   final: "final",
   expected: { llm: 7, tools: 10 },
   nodes: [
     {
       id: "extract",
       type: "function",
-      fn: "extract_tpch_params",
+      fn: "extract_nation",
       inputs: ["request"],
-      output: "params",
+      output: "nation",
     },
     {
       id: "q_nation_revenue",
