@@ -23,7 +23,12 @@ export {
   runSummaryText,
 } from "./run-report.ts";
 export { dataFrameBundle, type TableOptions } from "./table.ts";
-export { ProgressReporter, type ProgressOptions, type ProgressSnapshot } from "./progress.ts";
+export {
+  ProgressReporter,
+  type ProgressOptions,
+  type ProgressOutcome,
+  type ProgressSnapshot,
+} from "./progress.ts";
 export { explainBundle } from "./explain.ts";
 export { drawPlanSvg } from "./plan-drawing.ts";
 export type { PlanGraph, PlanGraphEdge, PlanGraphNode } from "./plan-graph-types.ts";

@@ -45,7 +45,11 @@ export interface ProgressSnapshot {
   toolCallsInFlight: number;
   toolCallsDone: number;
   finished: boolean;
+  /** How it ended, once finished: a cancelled or failed collect must not read as done. */
+  outcome?: ProgressOutcome;
 }
+
+export type ProgressOutcome = "done" | "cancelled" | "failed";
 
 let displayCounter = 0;
 
@@ -69,6 +73,7 @@ export class ProgressReporter {
   private lastLogMs = -Infinity;
   private shown = false;
   private finished = false;
+  private outcome: ProgressOutcome | undefined;
   private lastLineLength = 0;
   /** Renders so far (tests check throttling with it). */
   renders = 0;
@@ -139,6 +144,7 @@ export class ProgressReporter {
       toolCallsDone: this.toolsDone,
       finished: this.finished,
     };
+    if (this.outcome) s.outcome = this.outcome;
     if (this.totalRows > 0 && this.rowsDone > 0 && !this.finished) {
       // Linear in rows: LLM rows dominate and cost about the same each once batching settles.
       s.remainingMs = (elapsedMs * Math.max(0, this.totalRows - this.rowsDone)) / this.rowsDone;
@@ -147,9 +153,10 @@ export class ProgressReporter {
   }
 
   /** Final render (always shown, never throttled); ends the terminal line. */
-  finish(): void {
+  finish(outcome: ProgressOutcome = "done"): void {
     if (this.finished) return;
     this.finished = true;
+    this.outcome = outcome;
     this.render(true);
   }
 
@@ -202,7 +209,9 @@ export function progressLine(s: ProgressSnapshot): string {
     parts.push(`${s.toolCallsInFlight} tool call${s.toolCallsInFlight === 1 ? "" : "s"} in flight`);
   }
   const time = s.finished
-    ? `done in ${formatMs(s.elapsedMs)}`
+    ? s.outcome === "cancelled" || s.outcome === "failed"
+      ? `${s.outcome} after ${formatMs(s.elapsedMs)}`
+      : `done in ${formatMs(s.elapsedMs)}`
     : s.remainingMs !== undefined
       ? `${formatMs(s.elapsedMs)}, ~${formatMs(s.remainingMs)} left`
       : formatMs(s.elapsedMs);
@@ -213,7 +222,8 @@ export function progressLine(s: ProgressSnapshot): string {
 export function progressBundle(s: ProgressSnapshot): MimeBundle {
   const frac = s.totalRows > 0 ? Math.min(1, s.rowsDone / s.totalRows) : s.finished ? 1 : 0;
   const pct = (frac * 100).toFixed(1);
-  const colour = s.finished ? "#59a14f" : "#4e79a7";
+  const bad = s.outcome === "cancelled" || s.outcome === "failed";
+  const colour = bad ? "#e15759" : s.finished ? "#59a14f" : "#4e79a7";
   const stat = (name: string, value: string) =>
     `<span style="margin-right:14px"><span style="color:#777">${escapeHtml(name)}</span> ${escapeHtml(value)}</span>`;
   const stats = [
@@ -228,8 +238,14 @@ export function progressBundle(s: ProgressSnapshot): MimeBundle {
     stat("tool calls in flight", String(s.toolCallsInFlight)),
     stat("elapsed", formatMs(s.elapsedMs)),
     stat(
-      s.finished ? "done" : "remaining",
-      s.finished ? "✓" : s.remainingMs !== undefined ? `~${formatMs(s.remainingMs)}` : "–",
+      s.finished ? (s.outcome ?? "done") : "remaining",
+      s.finished
+        ? bad
+          ? "✗"
+          : "✓"
+        : s.remainingMs !== undefined
+          ? `~${formatMs(s.remainingMs)}`
+          : "–",
     ),
   ].join("");
   const html =

@@ -144,6 +144,19 @@ test("terminal without TTY (logs, CI): occasional whole lines", () => {
   for (const w of writes) assert.ok(w.endsWith("\n") && !w.includes("\r"));
 });
 
+test("a cancelled collect ends as cancelled, not done", () => {
+  const clock = fakeClock();
+  const { host, calls } = recordingHost();
+  const p = new ProgressReporter({ totalRows: 10, host, now: clock.now });
+  clock.advance(1500);
+  p.addRows(3);
+  p.finish("cancelled");
+  const last = calls.at(-1)!.bundle;
+  assert.match(last["text/plain"] as string, /3\/10 rows \(30%\) · cancelled after 1\.50 s$/);
+  assert.match(last["text/html"] as string, /cancelled/);
+  assert.is(p.snapshot().outcome, "cancelled");
+});
+
 test("bad totals are refused with the reason", () => {
   assert.throws(
     () => new ProgressReporter({ totalRows: -1 }),
