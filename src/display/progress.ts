@@ -225,7 +225,7 @@ export function progressBundle(s: ProgressSnapshot): MimeBundle {
   const bad = s.outcome === "cancelled" || s.outcome === "failed";
   const colour = bad ? "#e15759" : s.finished ? "#59a14f" : "#4e79a7";
   const stat = (name: string, value: string) =>
-    `<span style="margin-right:14px"><span style="color:#777">${escapeHtml(name)}</span> ${escapeHtml(value)}</span>`;
+    `<span style="margin-right:14px;white-space:nowrap;display:inline-block"><span style="color:#777">${escapeHtml(name)}</span> ${escapeHtml(value)}</span>`;
   const stats = [
     stat(
       "rows",
@@ -249,7 +249,7 @@ export function progressBundle(s: ProgressSnapshot): MimeBundle {
     ),
   ].join("");
   const html =
-    `<div class="halo-progress" style="font-family:sans-serif;font-size:12px;max-width:640px">` +
+    `<div class="halo-progress" style="font-family:sans-serif;font-size:12px;max-width:760px">` +
     `<div style="font-weight:bold;margin-bottom:3px">${escapeHtml(s.label)}</div>` +
     `<div style="background:#e6e6e6;border-radius:3px;height:10px;overflow:hidden">` +
     `<div style="background:${colour};width:${pct}%;height:10px"></div></div>` +
