@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { renderChartSvg, VEGA_LITE_MIME } from "../../src/display/chart-bundle.ts";
 import { DISPLAY_SYMBOL, type MimeBundle } from "../../src/display/host.ts";
-import { costSpec } from "../../src/display/node-charts.ts";
+import { costSpec, MAX_NODE_ROWS } from "../../src/display/node-charts.ts";
 import {
   RunReport,
   runReportBundles,
@@ -95,6 +95,31 @@ test("a run with no cost estimates draws measured cost only, and says so", () =>
     ["timeline", "cost", "tokens", "batch-size"],
   );
   assert.match(runSummaryText(smallTrace()), /0% of prompt/);
+});
+
+test("plans with many nodes chart the costliest 24 and say so", () => {
+  const nodes = Array.from({ length: 60 }, (_, i) => ({
+    nodeId: i,
+    label: `LlmCall n${i}`,
+    kind: "LlmCall",
+    rows: 10,
+    calls: 10,
+    measuredMs: i === 7 ? 5000 : i,
+    estimatedMs: i,
+    prefillTokens: i * 10,
+    cachedTokens: i,
+    decodeTokens: 1,
+  }));
+  const trace: RunTrace = { startedAt: "2026-11-23T00:00:00Z", wallMs: 6000, tasks: [], nodes };
+  const cost = costSpec(trace)!;
+  const shown = new Set((cost["data"] as { values: { node: string }[] }).values.map((r) => r.node));
+  assert.is(shown.size, MAX_NODE_ROWS);
+  assert.ok(shown.has("#7 LlmCall n7"), "the slowest node is kept");
+  assert.ok(shown.has("#59 LlmCall n59"));
+  assert.not.ok(shown.has("#8 LlmCall n8"));
+  const sub = (cost["title"] as { subtitle: string[] }).subtitle.join(" ");
+  assert.match(sub, /the 24 costliest of 60 nodes/);
+  assert.match(sub, /measured 6\.\d+ s/, "totals count every node");
 });
 
 test("an empty trace shows the summary only; a run without LLM work has no token charts", async () => {
