@@ -94,6 +94,7 @@ test("measures each system, checks identical outputs, and computes halo's speedu
     shape,
     inputs,
     db: db.connection,
+    instance: db.instance,
     toolServer,
     seed: 2,
     systems: [
@@ -175,6 +176,7 @@ test("a divergent output and a failing system are reported, never hidden", async
     shape,
     inputs,
     db: db.connection,
+    instance: db.instance,
     toolServer,
     seed: 2,
     systems: [
@@ -201,6 +203,7 @@ test("one system alone: no identity claim and no speedup", async () => {
     shape,
     inputs,
     db: db.connection,
+    instance: db.instance,
     toolServer,
     seed: 2,
     systems: [fakeSystem("halo")],
