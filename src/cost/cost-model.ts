@@ -12,30 +12,39 @@ import { MovingAverage } from "./moving-average.ts";
 import type { DecodeSample, PrefillSample, Profile } from "./profile.ts";
 import { functionKey, httpKey, sqlKey, ToolCosts } from "./tool-costs.ts";
 
-/** The fields of a plan node the cost model reads (a PlanDag node satisfies it). */
+/**
+ * The fields of a plan node the cost model reads. A PlanDag node (src/plan/types.ts) satisfies
+ * it; `args` stays `object` so every node kind's arguments fit, and is read as CostArgs.
+ */
 export interface CostNode {
   id?: number;
   kind: string;
   label?: string;
   signature?: string;
-  args?: {
-    // LlmCall
-    prompt?: string;
-    system?: string;
-    maxTokens?: number;
-    choices?: string[];
-    modelKey?: string;
-    // SqlCall
-    query?: string;
-    dbKey?: string;
-    // HttpCall
-    url?: string;
-    method?: string;
-    latencyMs?: number;
-    // FnCall
-    fnKey?: string;
-  };
+  args?: object;
 }
+
+/** The argument fields read, by node kind (names as in src/plan/types.ts). */
+export interface CostArgs {
+  // LlmCall
+  prompt?: string;
+  system?: string;
+  maxTokens?: number;
+  choices?: string[];
+  modelKey?: string;
+  // SqlCall
+  query?: string;
+  dbKey?: string;
+  // HttpCall
+  url?: string;
+  method?: string;
+  /** Declared latency of a tool call, when the verb was given one. */
+  latencyMs?: number;
+  // FnCall
+  fnKey?: string;
+}
+
+const argsOf = (node: CostNode): CostArgs => (node.args ?? {}) as CostArgs;
 
 /** What the caller knows about how the node will run; every field is optional. */
 export interface EstimateState {
@@ -218,7 +227,7 @@ export class CostModel {
 
   /** The tool key of a SqlCall / HttpCall / FnCall node, or undefined for other kinds. */
   toolKeyOf(node: CostNode): string | undefined {
-    const a = node.args ?? {};
+    const a = argsOf(node);
     if (node.kind === "SqlCall") return sqlKey(a.dbKey ?? "duckdb:default", a.query ?? "");
     if (node.kind === "HttpCall") return httpKey(a.method ?? "GET", a.url ?? "");
     if (node.kind === "FnCall") return functionKey(a.fnKey ?? node.signature ?? "");
@@ -238,7 +247,7 @@ export class CostModel {
     const none: Estimate = { ms: 0, prefillMs: 0, decodeMs: 0, switchMs: 0, toolMs: 0, batches: 0 };
     if (node.kind === "LlmCall") {
       if (calls === 0) return none;
-      const a = node.args ?? {};
+      const a = argsOf(node);
       const model = a.modelKey;
       const prompt =
         state.promptTokens ??
@@ -277,8 +286,9 @@ export class CostModel {
     }
     const key = this.toolKeyOf(node);
     if (key) {
-      if (node.args?.latencyMs !== undefined && this.tools.observed(key) === 0) {
-        this.tools.declare(key, node.args.latencyMs);
+      const declared = argsOf(node).latencyMs;
+      if (declared !== undefined && this.tools.observed(key) === 0) {
+        this.tools.declare(key, declared);
       }
       const toolMs = calls * this.toolMs(key);
       return { ...none, ms: toolMs, toolMs };
@@ -290,7 +300,7 @@ export class CostModel {
   expectedOutputTokens(node: CostNode): number {
     const measured = node.signature ? this.outputTokens.get(node.signature) : undefined;
     if (measured) return measured.value;
-    const a = node.args ?? {};
+    const a = argsOf(node);
     if (a.choices?.length) {
       // A constrained answer is one label plus the end token.
       return Math.ceil(Math.max(...a.choices.map((c) => c.length)) / this.charsPerToken) + 1;
@@ -334,7 +344,11 @@ export class CostModel {
   observeOutputTokens(signature: string, tokens: number): void {
     const avg = this.outputTokens.get(signature);
     if (avg) avg.observe(tokens);
-    else this.outputTokens.set(signature, new MovingAverage(tokens, 0));
+    else
+      this.outputTokens
+        .set(signature, new MovingAverage(tokens, 0))
+        .get(signature)!
+        .observe(tokens);
   }
 
   /** Records one node's estimated and measured time for `halo.lastRun`. */
@@ -362,14 +376,15 @@ export class CostModel {
     const p = s.profile;
     // Online samples describe this session's real load; calibration samples keep every
     // constant identifiable when online shapes are all alike (one batch size, say).
-    try {
+    if (s.online.prefill.length > 0 && p.samples.prefill.length + s.online.prefill.length >= 3) {
       const pf = fitPrefill([...p.samples.prefill, ...s.online.prefill]);
-      const dc = fitDecode([...p.samples.decode, ...s.online.decode]);
       p.prefill = pf.constants;
+      p.fit.prefill = pf.quality;
+    }
+    if (s.online.decode.length > 0 && p.samples.decode.length + s.online.decode.length >= 3) {
+      const dc = fitDecode([...p.samples.decode, ...s.online.decode]);
       p.decode = dc.constants;
-      p.fit = { prefill: pf.quality, decode: dc.quality };
-    } catch {
-      // too few samples of one kind yet: keep the current constants
+      p.fit.decode = dc.quality;
     }
   }
 

@@ -11,7 +11,14 @@ import {
 import { explain } from "../plan/explain.ts";
 import type { LogicalNode } from "../plan/logical.ts";
 import { lower } from "../plan/lower.ts";
-import { optimizePlan, resolveFlags, type OptimizationFlags } from "../plan/optimize.ts";
+import {
+  optimizePlan,
+  PASS_NAMES,
+  resolveFlags,
+  type OptimizationFlags,
+} from "../plan/optimize.ts";
+// Importing the optimizer registers it with the seam above (and its report with explain()).
+import { prepareOptimizer } from "../optimizer/index.ts";
 import type { PlanDag } from "../plan/types.ts";
 import { validateDag } from "../plan/validate.ts";
 import type { RunTrace } from "../processor/trace.ts";
@@ -62,6 +69,21 @@ export function planFor(
   return { dag: result.dag, plannerMs: result.plannerMs };
 }
 
+/** planFor for a run: models the plan names are loaded first, so the optimizer tokenizes exactly. */
+async function planForRun(
+  nodes: LogicalNode[],
+  optimizations: Partial<OptimizationFlags> | undefined,
+  services: ExecutorServices,
+): Promise<{ dag: PlanDag; plannerMs: number }> {
+  const dag = lower(nodes, { dbStateKey: (key) => getDatabase(key).stateKey() });
+  validateDag(dag);
+  const flags = resolveFlags(optimizations);
+  if (PASS_NAMES.some((name) => flags[name])) await prepareOptimizer(dag, services.loadModel);
+  const result = optimizePlan(dag, flags);
+  validateDag(result.dag);
+  return { dag: result.dag, plannerMs: result.plannerMs };
+}
+
 export async function collectPlans(
   nodes: LogicalNode[],
   options: CollectOptions = {},
@@ -72,7 +94,7 @@ export async function collectPlans(
   if (onError !== "raise" && onError !== "null")
     throw new TypeError(`collect: onError must be "raise" or "null", got ${describe(s.onError)}`);
   const signal = options.signal ?? currentSignal();
-  const { dag, plannerMs } = planFor(nodes, options.optimizations);
+  const { dag, plannerMs } = await planForRun(nodes, options.optimizations, services);
   const executor = selectExecutor({ executor: options.executor });
   const trace: RunTrace = {
     startedAt: new Date().toISOString(),
@@ -80,7 +102,7 @@ export async function collectPlans(
     tasks: [],
     nodes: [],
     plannerMs,
-    plan: explain(dag),
+    plan: explain(dag, { report: true }),
   };
   const reused: number[] = [];
   const started = performance.now();

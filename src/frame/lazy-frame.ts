@@ -163,7 +163,9 @@ export class LazyFrame {
   /** The plan as text (`format: "tree"` draws it as a tree). */
   explain(options: FrameExplainOptions = {}): string {
     const { optimized = true, ...rest } = options;
-    return explain(this.plan({ optimized }), rest);
+    // Asked for explicitly, the optimized plan comes with the optimizer's report (each pass's
+    // effect, estimates before/after, predicted cache hits, epochs).
+    return explain(this.plan({ optimized }), { report: options.optimized === true, ...rest });
   }
 
   /** A generic node/edge graph of the plan for drawings. */

@@ -82,8 +82,8 @@ export class DecoderSession {
       }
       for (let col = 0; col < s - n; col++) positions[row * s + col] = BigInt(seen);
     }
-    const mask64 = new BigInt64Array(b * t);
-    for (let i = 0; i < mask.length; i++) mask64[i] = BigInt(mask[i]!);
+    const mask64 = new BigInt64Array(b * t); // zero-filled: only the ones need writing
+    for (let i = 0; i < mask.length; i++) if (mask[i] === 1) mask64[i] = 1n;
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor("int64", ids, [b, s]),
       attention_mask: new ort.Tensor("int64", mask64, [b, t]),

@@ -7,6 +7,8 @@ export { DecoderSession, type PaddedKv, type PaddedRun } from "./decoder-session
 export { ModelFolderError } from "./model-files.ts";
 export { selfTest, type SelfTestResult } from "./self-test.ts";
 export { ChoiceTrie } from "./choice-trie.ts";
+export { RequestState } from "./request-state.ts";
+export { generate, planPrefillChunks, MAX_PREFILL_LOGITS } from "./generate.ts";
 export { seededRandom, argmax, sampleToken } from "./sampler.ts";
 export type {
   ChatMessage,

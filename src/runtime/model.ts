@@ -10,6 +10,7 @@
 import type { DecoderSession } from "./decoder-session.ts";
 import { generate } from "./generate.ts";
 import { maskSpans, packSequences } from "./kv-batch.ts";
+import { RequestState, validateRequest } from "./request-state.ts";
 import { SequenceKv, unpackKv } from "./kv-cache.ts";
 import type { SelfTestResult } from "./self-test.ts";
 import type { TextTokenizer } from "./tokenizer.ts";
@@ -92,6 +93,16 @@ export class Model {
       requests,
       options.signal,
     );
+  }
+
+  /**
+   * The per-request token chooser `generate` uses (greedy/seeded sampling, stop strings, choices,
+   * eos, maxTokens): schedulers that drive prefill/decodeStep themselves use it to get results
+   * identical to `generate`. Loop: `st.accept(st.pick(logits))` until `st.done`; `st.result()`.
+   */
+  createDecoder(request: GenerateRequest, index = 0): RequestState {
+    validateRequest(request, index, this.config.vocabSize);
+    return new RequestState(request, this.tokenizer, new Set(this.config.eosTokenIds));
   }
 
   /** One padded graph call over sequences of mixed lengths, each on its own past. */
