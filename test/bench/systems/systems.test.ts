@@ -92,8 +92,9 @@ for (const name of ["movies-diamond", "tpch-trident"]) {
       console.log(
         `measure: ${name} ${m.name} ${m.seconds.toFixed(2)} s, prefill ${m.counters.prefillTokens}, cached ${m.counters.cachedTokens}, decode ${m.counters.decodeTokens}, tools ${m.toolCallsExecuted}`,
       );
-      // Every system asks every tool once per query (no system dedupes yet at this size).
-      assert.is(m.counters.llmCalls, 3 * shape.expected.llm, m.name);
+      // Baselines make every call of every query; halo's optimizer may merge equal ones.
+      if (m.role === "baseline") assert.is(m.counters.llmCalls, 3 * shape.expected.llm, m.name);
+      else assert.ok(m.counters.llmCalls! <= 3 * shape.expected.llm, m.name);
     }
     assert.is(r.identicalOutputs, true, JSON.stringify(r.systems.map((m) => m.outputHash)));
   });
