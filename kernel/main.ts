@@ -1,5 +1,82 @@
-// Placeholder until issue 3, the kernel lands: says so plainly rather than pretending to work.
-export async function run(_args: string[]): Promise<number> {
-  process.stderr.write("halo: 'kernel' is not implemented yet (issue 3, the kernel)\n");
-  return 1;
+// `halo kernel -f CONNECTION_FILE`: what Jupyter launches. Wires the transport worker to the
+// handler, routes console output of cells to iopub streams, and turns SIGINT, uncaught
+// exceptions and unhandled rejections into errors on the cell that caused them, so user code
+// never kills the kernel.
+import { randomUUID } from "node:crypto";
+import { setSignalProvider } from "../src/cancel.ts";
+import { KernelHandler } from "./handler.ts";
+import { startTransport } from "./transport/start-worker.ts";
+import { reviveMessage } from "./transport/bridge-types.ts";
+import type { ToMain } from "./transport/bridge-types.ts";
+
+export function parseKernelArgs(args: string[]): { connectionFile?: string; ignored: string[] } {
+  let connectionFile: string | undefined;
+  const ignored: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "-f" || a === "--f" || a === "--connection-file") connectionFile = args[++i];
+    else if (/^--?(f|connection-file)=/.test(a)) connectionFile = a.slice(a.indexOf("=") + 1);
+    // `jupyter run FILE` appends the file name; other extras are ignored too.
+    else ignored.push(a);
+  }
+  return { connectionFile, ignored };
+}
+
+export async function run(args: string[]): Promise<number> {
+  const { connectionFile, ignored } = parseKernelArgs(args);
+  const writeStderr = process.stderr.write.bind(process.stderr);
+  const log = (text: string) => void writeStderr(`[halo kernel] ${text}\n`);
+  if (!connectionFile) {
+    process.stderr.write(
+      "halo kernel: missing connection file: run 'halo kernel -f CONNECTION_FILE' (Jupyter passes it)\n",
+    );
+    return 2;
+  }
+  if (ignored.length) log(`ignoring arguments: ${ignored.join(" ")}`);
+
+  const session = randomUUID();
+  let handler: KernelHandler | undefined;
+  const early: ToMain[] = [];
+  const onMessage = (m: ToMain) => {
+    if (!handler) early.push(m);
+    else if (m.type === "request") handler.receive(m.channel, reviveMessage(m.message));
+    else if (m.type === "interrupt") handler.executor.interrupt(m.at);
+  };
+  const transport = await startTransport(connectionFile, session, onMessage);
+
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+  handler = new KernelHandler(transport.outbox, {
+    session,
+    log,
+    notebookDir: process.cwd(),
+    setInSyncCode: transport.setInSyncCode,
+    onShutdown: () => {
+      void transport.close().then(() => finish(0));
+    },
+  });
+  const h = handler;
+
+  // Console output of cells: streamed while the cell runs (the transport batches it).
+  for (const name of ["stdout", "stderr"] as const) {
+    const stream = process[name];
+    stream.write = ((chunk: string | Uint8Array, encoding?: unknown, cb?: unknown) => {
+      const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+      h.outbox.stream(h.executor.currentCell()?.parent ?? {}, name, text);
+      const done = typeof encoding === "function" ? encoding : cb;
+      if (typeof done === "function") queueMicrotask(() => (done as () => void)());
+      return true;
+    }) as typeof stream.write;
+  }
+  process.on("SIGINT", () => h.executor.interrupt());
+  process.on("uncaughtException", (err) => h.executor.reportUncaught(err));
+  process.on("unhandledRejection", (reason) => h.executor.reportUncaught(reason));
+  setSignalProvider(() => (h.executor.cells.getStore() ?? h.executor.running)?.controller.signal);
+
+  for (const m of early.splice(0)) onMessage(m);
+  await transport.ready;
+  log(`ready (session ${session}, pid ${process.pid})`);
+  const code = await finished;
+  // Sockets are closed and the worker is gone: exiting now cannot abort in zeromq's teardown.
+  process.exit(code);
 }

@@ -1,0 +1,36 @@
+// is_complete_request: esbuild parses the TypeScript (about 1 ms). Code that ends where more
+// is expected (an open brace, a dangling operator, an unterminated template) is "incomplete";
+// any other syntax error is "invalid".
+import { transformSync } from "esbuild";
+
+export type Completeness =
+  | { status: "complete" }
+  | { status: "incomplete"; indent: string }
+  | { status: "invalid" };
+
+const NEEDS_MORE = [
+  /end of file/i,
+  /Unterminated template/i,
+  /Unterminated regular expression/i,
+  /Expected "\*\/" to terminate/i,
+];
+
+export function checkComplete(code: string): Completeness {
+  try {
+    transformSync(code, {
+      loader: "ts",
+      logLevel: "silent",
+      tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } },
+    });
+    return { status: "complete" };
+  } catch (err) {
+    const errors = (err as { errors?: { text: string }[] }).errors;
+    if (!errors) return { status: "invalid" };
+    if (errors.every((e) => NEEDS_MORE.some((re) => re.test(e.text)))) {
+      const lastLine = code.split("\n").pop() ?? "";
+      const indent = /^\s*/.exec(lastLine)![0];
+      return { status: "incomplete", indent: /[{([]\s*$/.test(code) ? `${indent}  ` : indent };
+    }
+    return { status: "invalid" };
+  }
+}
