@@ -28,9 +28,10 @@ export class CellSyntaxError extends Error {
   }
 }
 
-export function compileCell(source: string): CompiledCell {
-  let js: string;
-  let map: DecodedMap;
+/** Identity function the fallback below wraps a lone expression in. */
+export const RESULT_HOOK = "__haloResult";
+
+function transpile(source: string): { js: string; map: DecodedMap } {
   try {
     const out = transformSync(source, {
       loader: "ts",
@@ -41,8 +42,10 @@ export function compileCell(source: string): CompiledCell {
       tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } },
       logLevel: "silent",
     });
-    js = out.code;
-    map = decodeMappings((JSON.parse(out.map) as { mappings: string }).mappings);
+    return {
+      js: out.code,
+      map: decodeMappings((JSON.parse(out.map) as { mappings: string }).mappings),
+    };
   } catch (err) {
     const e = err as { errors?: { text: string; location?: { line: number; column: number } }[] };
     const first = e.errors?.[0];
@@ -53,10 +56,11 @@ export function compileCell(source: string): CompiledCell {
       loc ? { line: loc.line, column: loc.column + 1 } : undefined,
     );
   }
+}
 
-  let rewritten;
+function rewrite(js: string, map: DecodedMap) {
   try {
-    rewritten = rewriteCell(js);
+    return rewriteCell(js);
   } catch (err) {
     // esbuild accepted it but acorn did not: report acorn's position through the map.
     const e = err as Error & { loc?: { line: number; column: number } };
@@ -64,6 +68,27 @@ export function compileCell(source: string): CompiledCell {
       ? originalPosition(map, { line: e.loc.line, column: e.loc.column + 1 })
       : undefined;
     throw new CellSyntaxError(e.message.replace(/ \(\d+:\d+\)$/, ""), pos);
+  }
+}
+
+export function compileCell(source: string): CompiledCell {
+  let { js, map } = transpile(source);
+  let rewritten = rewrite(js, map);
+  // esbuild folds `"a" + "b"` into a string statement and drops it, losing the cell's value: a
+  // cell that is one expression is compiled again as an argument, which esbuild keeps.
+  let shift = 0;
+  if (!rewritten.hasResult && source.trim() !== "") {
+    try {
+      const again = transpile(`${RESULT_HOOK}(${source}\n)`);
+      const r = rewrite(again.js, again.map);
+      if (r.hasResult) {
+        ({ js, map } = again);
+        rewritten = r;
+        shift = RESULT_HOOK.length + 1;
+      }
+    } catch {
+      // not a single expression: the cell has no value
+    }
   }
 
   const prefix = `(${rewritten.isAsync ? "async " : ""}function () {${rewritten.prologue}`;

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import vm from "node:vm";
 import type { ErrorContent, Header, MimeBundle } from "../protocol/messages.ts";
-import { compileCell, CellSyntaxError } from "./compile.ts";
+import { compileCell, CellSyntaxError, RESULT_HOOK } from "./compile.ts";
 import type { CompiledCell } from "./compile.ts";
 import type { Position } from "./source-map.ts";
 import { toBundle } from "./bundle.ts";
@@ -60,6 +60,7 @@ export class Executor {
   ) {
     const g = globalThis as Record<string, unknown>;
     g[IMPORT_HOOK] = (spec: string) => import(resolveSpecifier(String(spec), this.notebookDir));
+    g[RESULT_HOOK] = (v: unknown) => v;
     g[META_HOOK] = {
       url: pathToFileURL(join(this.notebookDir, "notebook.ts")).href,
       dirname: this.notebookDir,
