@@ -6,6 +6,7 @@ import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { writeEsbuildWrapper } from "./esbuild-session.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SPEC_DIR = join(ROOT, "kernelspec");
@@ -70,8 +71,13 @@ export function installKernelspec(o: InstallOptions): string {
   const template = JSON.parse(readFileSync(join(SPEC_DIR, "kernel.json"), "utf8")) as {
     argv: string[];
   } & Record<string, unknown>;
+  const wrapper = writeEsbuildWrapper(dir);
   const spec = {
     ...template,
+    env: {
+      ...(template.env as Record<string, string>),
+      ...(wrapper ? { ESBUILD_BINARY_PATH: wrapper } : {}),
+    },
     argv: template.argv.map((a) =>
       a === "{node}" ? process.execPath : a === "{halo}" ? join(ROOT, "bin", "halo.js") : a,
     ),

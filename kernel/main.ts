@@ -4,7 +4,8 @@
 // never kills the kernel.
 import { randomUUID } from "node:crypto";
 import { setSignalProvider } from "../src/cancel.ts";
-import { KernelHandler } from "./handler.ts";
+import type { KernelHandler } from "./handler.ts";
+import { esbuildSessionEnv } from "./esbuild-session.ts";
 import { startTransport } from "./transport/start-worker.ts";
 import { reviveMessage } from "./transport/bridge-types.ts";
 import type { ToMain } from "./transport/bridge-types.ts";
@@ -34,6 +35,9 @@ export async function run(args: string[]): Promise<number> {
   }
   if (ignored.length) log(`ignoring arguments: ${ignored.join(" ")}`);
 
+  // Before esbuild loads (the handler imports it): see esbuild-session.ts.
+  Object.assign(process.env, esbuildSessionEnv());
+  const { KernelHandler } = await import("./handler.ts");
   const session = randomUUID();
   let handler: KernelHandler | undefined;
   const early: ToMain[] = [];
