@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { setSignalProvider } from "../src/cancel.ts";
 import type { KernelHandler } from "./handler.ts";
 import { esbuildSessionEnv } from "./esbuild-session.ts";
+import { captureOutput } from "./executor/capture-output.ts";
 import { startTransport } from "./transport/start-worker.ts";
 import { reviveMessage } from "./transport/bridge-types.ts";
 import type { ToMain } from "./transport/bridge-types.ts";
@@ -61,17 +62,7 @@ export async function run(args: string[]): Promise<number> {
   });
   const h = handler;
 
-  // Console output of cells: streamed while the cell runs (the transport batches it).
-  for (const name of ["stdout", "stderr"] as const) {
-    const stream = process[name];
-    stream.write = ((chunk: string | Uint8Array, encoding?: unknown, cb?: unknown) => {
-      const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-      h.outbox.stream(h.executor.currentCell()?.parent ?? {}, name, text);
-      const done = typeof encoding === "function" ? encoding : cb;
-      if (typeof done === "function") queueMicrotask(() => (done as () => void)());
-      return true;
-    }) as typeof stream.write;
-  }
+  captureOutput(h.executor);
   process.on("SIGINT", () => h.executor.interrupt());
   process.on("uncaughtException", (err) => h.executor.reportUncaught(err));
   process.on("unhandledRejection", (reason) => h.executor.reportUncaught(reason));

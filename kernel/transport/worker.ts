@@ -2,6 +2,7 @@
 // any socket, so heartbeat, interrupts and output streaming live here. It verifies signatures
 // (a forged message is dropped with a log line, never executed), answers heartbeats, raises
 // SIGINT for interrupt_request, batches stream output, and forwards the rest to the main thread.
+import { writeSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import * as zmq from "zeromq";
 import type { Channel, Header, Message } from "../protocol/messages.ts";
@@ -21,8 +22,13 @@ function post(m: ToMain): void {
   port.postMessage(m);
 }
 function log(text: string): void {
-  // A worker's console output is relayed through the (possibly busy) main thread: write to fd 2.
-  process.stderr.write(`[halo kernel transport] ${text}\n`);
+  // A worker's process.stderr is relayed through the (possibly busy) main thread, where cell
+  // output capture would take it for the cell's: write to fd 2 directly.
+  try {
+    writeSync(2, `[halo kernel transport] ${text}\n`);
+  } catch {
+    // stderr closed: nothing to do
+  }
 }
 
 // Ports of 0 or a bound port that stays busy are reported by zeromq's bind error.
