@@ -6,9 +6,7 @@
 import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+import { HALO_ROOT as ROOT, KERNEL_CACHE } from "./paths.ts";
 
 function realEsbuildBinary(): string | undefined {
   try {
@@ -45,7 +43,7 @@ export function esbuildSessionEnv(): Record<string, string> {
   if (process.env.ESBUILD_BINARY_PATH)
     return { ESBUILD_BINARY_PATH: process.env.ESBUILD_BINARY_PATH };
   try {
-    const path = writeEsbuildWrapper(join(ROOT, ".cache", "kernel"));
+    const path = writeEsbuildWrapper(KERNEL_CACHE);
     return path ? { ESBUILD_BINARY_PATH: path } : {};
   } catch {
     return {};

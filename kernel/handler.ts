@@ -32,6 +32,8 @@ export interface HandlerOptions {
   log?: (text: string) => void;
   /** Tells the transport whether SIGINT would land in synchronous cell code. */
   setInSyncCode?: (inSync: boolean) => void;
+  /** False when started from the bundle without tsx (see executor/src-bridge.ts). */
+  tsxRegistered?: boolean;
 }
 
 type Handler = (msg: Message, channel: Channel) => Promise<void> | void;
@@ -69,7 +71,7 @@ export class KernelHandler {
       setInSyncCode: (inSync) => options.setInSyncCode?.(inSync),
       log: this.#log,
     };
-    this.executor = new Executor(host, options.notebookDir);
+    this.executor = new Executor(host, options.notebookDir, options.tsxRegistered ?? true);
   }
 
   /** Entry point from the transport. */

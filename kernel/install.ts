@@ -5,10 +5,9 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { HALO_ROOT as ROOT } from "./paths.ts";
 import { writeEsbuildWrapper } from "./esbuild-session.ts";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SPEC_DIR = join(ROOT, "kernelspec");
 
 export interface InstallOptions {
@@ -79,7 +78,7 @@ export function installKernelspec(o: InstallOptions): string {
       ...(wrapper ? { ESBUILD_BINARY_PATH: wrapper } : {}),
     },
     argv: template.argv.map((a) =>
-      a === "{node}" ? process.execPath : a === "{halo}" ? join(ROOT, "bin", "halo.js") : a,
+      a === "{node}" ? process.execPath : a === "{launch}" ? join(ROOT, "kernel", "launch.mjs") : a,
     ),
     display_name: o.displayName,
     interrupt_mode: o.interruptMode,

@@ -1,7 +1,7 @@
 // is_complete_request: esbuild parses the TypeScript (about 1 ms). Code that ends where more
 // is expected (an open brace, a dangling operator, an unterminated template) is "incomplete";
 // any other syntax error is "invalid".
-import { transformSync } from "esbuild";
+import { esbuild } from "./executor/lazy-deps.ts";
 
 export type Completeness =
   | { status: "complete" }
@@ -31,7 +31,7 @@ function isOpenTemplate(e: EsbuildError): boolean {
 
 export function checkComplete(code: string): Completeness {
   try {
-    transformSync(code, {
+    esbuild().transformSync(code, {
       loader: "ts",
       logLevel: "silent",
       tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } },

@@ -3,7 +3,6 @@
 // exceptions and unhandled rejections into errors on the cell that caused them, so user code
 // never kills the kernel.
 import { randomUUID } from "node:crypto";
-import { setSignalProvider } from "../src/cancel.ts";
 import type { KernelHandler } from "./handler.ts";
 import { esbuildSessionEnv } from "./esbuild-session.ts";
 import { captureOutput } from "./executor/capture-output.ts";
@@ -24,7 +23,13 @@ export function parseKernelArgs(args: string[]): { connectionFile?: string; igno
   return { connectionFile, ignored };
 }
 
-export async function run(args: string[]): Promise<number> {
+/** `halo kernel` (through bin/halo.js, so tsx is already registered). */
+export function run(args: string[]): Promise<number> {
+  return startKernel(args, { tsxRegistered: true });
+}
+
+/** Also the entry of the bundle kernel/launch.mjs starts, without tsx. */
+export async function startKernel(args: string[], o: { tsxRegistered: boolean }): Promise<number> {
   const { connectionFile, ignored } = parseKernelArgs(args);
   const writeStderr = process.stderr.write.bind(process.stderr);
   const log = (text: string) => void writeStderr(`[halo kernel] ${text}\n`);
@@ -38,7 +43,6 @@ export async function run(args: string[]): Promise<number> {
 
   // Before esbuild loads (the handler imports it): see esbuild-session.ts.
   Object.assign(process.env, esbuildSessionEnv());
-  const { KernelHandler } = await import("./handler.ts");
   const session = randomUUID();
   let handler: KernelHandler | undefined;
   const early: ToMain[] = [];
@@ -47,7 +51,9 @@ export async function run(args: string[]): Promise<number> {
     else if (m.type === "request") handler.receive(m.channel, reviveMessage(m.message));
     else if (m.type === "interrupt") handler.executor.interrupt(m.at);
   };
+  // The worker binds the sockets on its own thread while this one loads the handler.
   const transport = await startTransport(connectionFile, session, onMessage);
+  const { KernelHandler } = await import("./handler.ts");
 
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
@@ -56,6 +62,7 @@ export async function run(args: string[]): Promise<number> {
     log,
     notebookDir: process.cwd(),
     setInSyncCode: transport.setInSyncCode,
+    tsxRegistered: o.tsxRegistered,
     onShutdown: () => {
       void transport.close().then(() => finish(0));
     },
@@ -66,7 +73,6 @@ export async function run(args: string[]): Promise<number> {
   process.on("SIGINT", () => h.executor.interrupt());
   process.on("uncaughtException", (err) => h.executor.reportUncaught(err));
   process.on("unhandledRejection", (reason) => h.executor.reportUncaught(reason));
-  setSignalProvider(() => (h.executor.cells.getStore() ?? h.executor.running)?.controller.signal);
 
   for (const m of early.splice(0)) onMessage(m);
   await transport.ready;

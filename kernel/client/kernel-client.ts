@@ -7,8 +7,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { KERNEL_DIR } from "../paths.ts";
 import * as zmq from "zeromq";
 import type { Channel, Message } from "../protocol/messages.ts";
 import type { ConnectionInfo } from "../transport/connection.ts";
@@ -16,7 +16,8 @@ import { makeHeader, parseFrames, serializeMessage, Signer } from "../transport/
 import { SocketQueue } from "../transport/socket-queue.ts";
 import { esbuildSessionEnv } from "../esbuild-session.ts";
 
-const HALO = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bin", "halo.js");
+// The fast launcher (a prebuilt bundle, no tsx at start): see kernel/launch.mjs.
+const LAUNCH = join(KERNEL_DIR, "launch.mjs");
 
 export interface StartOptions {
   /** The kernel's working folder (a notebook's folder). */
@@ -36,6 +37,8 @@ export interface Exchange {
 }
 
 interface Waiter {
+  /** Resolve on the reply alone (kernels that publish no idle, or a missed one). */
+  replyOnly?: boolean;
   reply?: Message;
   iopub: Message[];
   idle: boolean;
@@ -106,6 +109,13 @@ export class KernelClient {
   }
 
   static async start(options: StartOptions = {}): Promise<KernelClient> {
+    const client = await KernelClient.launch(options);
+    await client.waitReady(options.startTimeoutMs ?? 30_000);
+    return client;
+  }
+
+  /** Starts the kernel process and connects, without waiting for it to answer. */
+  static async launch(options: StartOptions = {}): Promise<KernelClient> {
     const dir = mkdtempSync(join(tmpdir(), "halo-client-"));
     const [shell_port, control_port, iopub_port, stdin_port, hb_port] = await freePorts(5);
     const info: ConnectionInfo = {
@@ -121,9 +131,9 @@ export class KernelClient {
     };
     const file = join(dir, "kernel.json");
     writeFileSync(file, JSON.stringify(info));
-    const argv = (
-      options.argv ?? [process.execPath, HALO, "kernel", "-f", "{connection_file}"]
-    ).map((a) => a.replace("{connection_file}", file));
+    const argv = (options.argv ?? [process.execPath, LAUNCH, "-f", "{connection_file}"]).map((a) =>
+      a.replace("{connection_file}", file),
+    );
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: options.cwd,
       env: { ...process.env, ...esbuildSessionEnv(), ...options.env },
@@ -133,9 +143,7 @@ export class KernelClient {
       if (options.onStderr) options.onStderr(d.toString());
       else if (process.env.HALO_DEBUG) process.stderr.write(d);
     });
-    const client = new KernelClient(info, child, dir);
-    await client.waitReady(options.startTimeoutMs ?? 30_000);
-    return client;
+    return new KernelClient(info, child, dir);
   }
 
   /** Sends kernel_info_request until one is answered and its iopub idle arrives (a subscriber
@@ -164,7 +172,11 @@ export class KernelClient {
     channel: "shell" | "control",
     msgType: string,
     content: Record<string, unknown>,
-    hooks: { onIopub?: (m: Message) => void; onStdin?: (m: Message) => void } = {},
+    hooks: {
+      onIopub?: (m: Message) => void;
+      onStdin?: (m: Message) => void;
+      replyOnly?: boolean;
+    } = {},
   ): Promise<Exchange> {
     const header = makeHeader(msgType, this.session, "halo-client");
     const done = new Promise<Exchange>((resolve) =>
@@ -185,6 +197,7 @@ export class KernelClient {
       allowStdin?: boolean;
       onIopub?: (m: Message) => void;
       onStdin?: (m: Message) => void;
+      replyOnly?: boolean;
     } = {},
   ): Promise<Exchange> {
     return this.request(
@@ -263,7 +276,7 @@ export class KernelClient {
           waiter.onStdin?.(msg);
           continue;
         } else waiter.reply = msg;
-        if (waiter.reply && waiter.idle) {
+        if (waiter.reply && (waiter.idle || waiter.replyOnly)) {
           this.#waiters.delete(String(msg.parent_header.msg_id));
           waiter.resolve({ reply: waiter.reply, iopub: waiter.iopub });
         }

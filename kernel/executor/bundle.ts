@@ -2,7 +2,9 @@
 // `Symbol.for("Jupyter.display")` or `toMimeBundle()`, then danfojs frames as tables, then
 // `util.inspect` text.
 import { inspect } from "node:util";
-import { DISPLAY_SYMBOL } from "../../src/display/host.ts";
+// The same symbol as src/display/host.ts's DISPLAY_SYMBOL (Symbol.for is global), without
+// importing src/ at kernel start (see src-bridge.ts).
+const DISPLAY_SYMBOL = Symbol.for("Jupyter.display");
 import type { MimeBundle } from "../protocol/messages.ts";
 import { frameBundle, isFrameLike } from "./frame-table.ts";
 

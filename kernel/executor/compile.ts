@@ -1,7 +1,7 @@
 // TypeScript cell -> a script for `vm.Script`: esbuild strips types (about 2 ms per cell against
 // 25 ms for the TypeScript compiler), `rewriteCell` makes bindings persistent, and the result is
 // wrapped in a function on the cell's first line so line numbers stay the cell's own.
-import { transformSync } from "esbuild";
+import { esbuild } from "./lazy-deps.ts";
 import { decodeMappings, originalPosition } from "./source-map.ts";
 import type { DecodedMap, Position } from "./source-map.ts";
 import { rewriteCell, toGeneratedOffset } from "./rewrite.ts";
@@ -33,7 +33,7 @@ export const RESULT_HOOK = "__haloResult";
 
 function transpile(source: string): { js: string; map: DecodedMap } {
   try {
-    const out = transformSync(source, {
+    const out = esbuild().transformSync(source, {
       loader: "ts",
       sourcefile: "cell.ts",
       sourcemap: "external",

@@ -16,6 +16,7 @@ import { IMPORT_HOOK, META_HOOK } from "./rewrite.ts";
 import { resolveSpecifier } from "./resolve.ts";
 import { formatTraceback, InterruptError } from "./traceback.ts";
 import { installCellGlobals, loadRicherTable } from "./globals.ts";
+import { ensureTypeScript, importSrc, srcUrl } from "./src-bridge.ts";
 
 export interface CellContext {
   seq: number;
@@ -57,9 +58,11 @@ export class Executor {
   constructor(
     readonly host: ExecutorHost,
     readonly notebookDir: string = process.cwd(),
+    /** True when the process runs under tsx already (see src-bridge.ts). */
+    tsxRegistered = true,
   ) {
     const g = globalThis as Record<string, unknown>;
-    g[IMPORT_HOOK] = (spec: string) => import(resolveSpecifier(String(spec), this.notebookDir));
+    g[IMPORT_HOOK] = (spec: string) => this.importModule(String(spec));
     g[RESULT_HOOK] = (v: unknown) => v;
     g[META_HOOK] = {
       url: pathToFileURL(join(this.notebookDir, "notebook.ts")).href,
@@ -67,9 +70,19 @@ export class Executor {
       filename: join(this.notebookDir, "notebook.ts"),
       resolve: (spec: string) => resolveSpecifier(spec, this.notebookDir),
     };
-    installCellGlobals(this, createRequire(join(this.notebookDir, "notebook.js")), () =>
-      this.#haloValue(),
+    installCellGlobals(
+      this,
+      createRequire(join(this.notebookDir, "notebook.js")),
+      () => this.#haloValue(),
+      tsxRegistered,
     );
+  }
+
+  /** `import` in a cell: resolved from the notebook's folder; TypeScript files load through tsx. */
+  async importModule(spec: string): Promise<unknown> {
+    const url = resolveSpecifier(spec, this.notebookDir);
+    if (/\.[mc]?tsx?$/.test(url) || url.startsWith(srcUrl(""))) await ensureTypeScript();
+    return import(url);
   }
 
   /** The cell whose code is running now: its async context first, else the one executing. */
@@ -186,7 +199,7 @@ export class Executor {
   async #loadHalo(): Promise<void> {
     if (this.#halo.loaded) return;
     try {
-      const mod = (await import("../../src/index.ts")) as Record<string, unknown>;
+      const mod = await importSrc("index.ts");
       this.#halo = { loaded: true, value: mod.halo };
       if (mod.halo === undefined)
         this.#halo.error = new Error(

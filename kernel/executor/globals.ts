@@ -2,11 +2,13 @@
 // `input`/`prompt`, `require`, and lazy `dfd` and `halo` (importing danfojs-node costs about 2 s,
 // so it loads on first use; kernel start stays under 1 s).
 import { createRequire } from "node:module";
-import { setDisplayHost } from "../../src/display/host.ts";
+import { join } from "node:path";
+import { HALO_ROOT } from "../paths.ts";
 import type { MimeBundle } from "../protocol/messages.ts";
 import { toBundle } from "./bundle.ts";
 import type { Executor } from "./executor.ts";
 import { setFrameRenderer } from "./frame-table.ts";
+import { configureSrcBridge, importSrc } from "./src-bridge.ts";
 
 export interface DisplayOptions {
   /** With an id, a later `{ id, update: true }` replaces this output in place. */
@@ -32,6 +34,7 @@ export function installCellGlobals(
   executor: Executor,
   requireFromNotebook: NodeJS.Require,
   halo: () => unknown,
+  tsxRegistered: boolean,
 ): void {
   const showBundle = (data: MimeBundle, options: DisplayOptions = {}): void => {
     const cell = executor.currentCell();
@@ -119,7 +122,11 @@ export function installCellGlobals(
   define("dfd", () => (dfd ??= loadDanfo(requireFromNotebook)));
   define("halo", halo);
 
-  setDisplayHost({ rich: true, display: (bundle, options) => showBundle(bundle, options) });
+  configureSrcBridge({
+    tsxRegistered,
+    displayHost: { rich: true, display: (bundle, options) => showBundle(bundle, options) },
+    signal: () => (executor.cells.getStore() ?? executor.running)?.controller.signal,
+  });
 }
 
 function loadDanfo(req: NodeJS.Require): unknown {
@@ -127,7 +134,7 @@ function loadDanfo(req: NodeJS.Require): unknown {
     return req("danfojs-node");
   } catch {
     // Not in the notebook's folder: Halo's own copy.
-    return createRequire(import.meta.url)("danfojs-node");
+    return createRequire(join(HALO_ROOT, "package.json"))("danfojs-node");
   }
 }
 
@@ -138,9 +145,10 @@ let richerTried = false;
 export async function loadRicherTable(): Promise<void> {
   if (richerTried) return;
   richerTried = true;
-  const path = "../../src/display/table.ts";
   try {
-    const mod = (await import(path)) as { dataFrameBundle?: (df: unknown) => MimeBundle };
+    const mod = (await importSrc("display/table.ts")) as {
+      dataFrameBundle?: (df: unknown) => MimeBundle;
+    };
     if (typeof mod.dataFrameBundle === "function") setFrameRenderer(mod.dataFrameBundle);
   } catch {
     // not there (yet): the plain table serves

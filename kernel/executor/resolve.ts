@@ -5,9 +5,9 @@
 import { builtinModules } from "node:module";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve as resolvePath } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
+import { HALO_ROOT } from "../paths.ts";
 
-const HALO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CONDITIONS = ["node", "import", "module-sync", "default", "require"];
 
 export function resolveSpecifier(spec: string, fromDir: string): string {

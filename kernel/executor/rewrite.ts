@@ -4,7 +4,8 @@
 // resolved from the notebook's folder, and the last expression statement becomes the result.
 // Every edit keeps the number of newlines, so line numbers survive; columns are mapped back
 // through the edit list (see `toGeneratedOffset`).
-import * as acorn from "acorn";
+import type * as acorn from "acorn";
+import { acorn as loadAcorn } from "./lazy-deps.ts";
 
 export interface Edit {
   start: number;
@@ -33,7 +34,7 @@ export const META_HOOK = "__haloImportMeta";
 type AnyNode = acorn.Node & Record<string, unknown>;
 
 export function rewriteCell(js: string): Rewritten {
-  const ast = acorn.parse(js, {
+  const ast = loadAcorn().parse(js, {
     ecmaVersion: "latest",
     sourceType: "module",
     allowAwaitOutsideFunction: true,

@@ -1,12 +1,9 @@
 // Error -> Jupyter's ename/evalue/traceback, with frames mapped to the cell's own line and
 // column ("at f (In[3]:2:9)") and the kernel's internal frames (node:internal, node:vm, tsx,
 // kernel/) removed.
-import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { KERNEL_CACHE, KERNEL_DIR } from "../paths.ts";
 import type { ErrorContent } from "../protocol/messages.ts";
 import type { Position } from "./source-map.ts";
-
-const KERNEL_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 
 export class InterruptError extends Error {
   constructor() {
@@ -69,7 +66,8 @@ function isInternal(frame: string): boolean {
   return (
     /[( ]node:/.test(frame) ||
     frame.includes("/tsx/") ||
-    frame.includes(KERNEL_DIR) ||
+    frame.includes(`${KERNEL_DIR}/`) ||
+    frame.includes(`${KERNEL_CACHE}/`) ||
     /^\s+at (?:new Promise|Promise\.\w+|process\.processTicksAndRejections) \(<anonymous>\)$/.test(
       frame,
     ) ||

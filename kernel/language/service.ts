@@ -5,12 +5,11 @@
 // the handler loads this module on the first complete/inspect request only.
 import ts from "typescript";
 import { inspect as inspectValue } from "node:util";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { HALO_ROOT as ROOT } from "../paths.ts";
 import type { Completion, Inspection, LanguageTools } from "./tools.ts";
 import { globalsDeclarations } from "./globals-dts.ts";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const MAX_MATCHES = 500;
 
 export async function createLanguageTools(notebookDir = process.cwd()): Promise<LanguageTools> {

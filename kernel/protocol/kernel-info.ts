@@ -1,8 +1,10 @@
 // kernel_info_reply content: who we are and what language cells are in.
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { HALO_ROOT } from "../paths.ts";
 import { PROTOCOL_VERSION } from "./messages.ts";
 
-const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+const pkg = JSON.parse(readFileSync(join(HALO_ROOT, "package.json"), "utf8")) as {
   version: string;
 };
 

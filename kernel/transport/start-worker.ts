@@ -5,14 +5,15 @@
 import { Worker, MessageChannel, receiveMessageOnPort } from "node:worker_threads";
 import { mkdirSync, renameSync, statSync, writeFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
+import { HALO_ROOT, KERNEL_DIR } from "../paths.ts";
 import type { Channel, Header } from "../protocol/messages.ts";
 import type { ToMain, ToWorker, WireMessage, WorkerData } from "./bridge-types.ts";
 import { INPUT_READY, INPUT_WAITING, SLOT_IN_SYNC, SLOT_INPUT } from "./bridge-types.ts";
 import type { Outbox } from "./outbox.ts";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, "..", "..");
+const here = join(KERNEL_DIR, "transport");
+const root = HALO_ROOT;
 const entry = join(here, "worker.ts");
 
 function newestSourceMs(): number {

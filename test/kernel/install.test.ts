@@ -31,7 +31,7 @@ test("halo install --prefix writes a valid kernelspec with an absolute argv and 
   assert.is(spec.interrupt_mode, "message");
   assert.is(spec.argv[0], process.execPath);
   assert.ok(spec.argv[1].startsWith("/") && existsSync(spec.argv[1]));
-  assert.equal(spec.argv.slice(2), ["kernel", "-f", "{connection_file}"]);
+  assert.equal(spec.argv.slice(2), ["-f", "{connection_file}"]);
   for (const logo of ["logo-32x32.png", "logo-64x64.png", "logo-svg.svg"])
     assert.ok(statSync(join(dir, logo)).size > 0);
   if (spec.env.ESBUILD_BINARY_PATH) assert.ok(existsSync(spec.env.ESBUILD_BINARY_PATH));

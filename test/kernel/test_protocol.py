@@ -1,6 +1,7 @@
 """Protocol checks that jupyter_kernel_test lacks, driven with jupyter_client: execute_input and
 counts, update_display_data, traceback line numbers, interrupts that keep state (message and
 signal mode), the stdin round trip, comm_info, nothing after idle, and a prompt shutdown."""
+import json
 import os
 import sys
 import time
@@ -178,6 +179,17 @@ class Protocol(KernelCase):
         self.assertEqual(reply["content"]["status"], "error")
         reply, out = self.execute("40 + 2")
         self.assertEqual(reply["content"]["status"], "ok")
+
+    def test_typescript_import_reaches_the_display_host(self):
+        # The kernel starts without tsx: importing a .ts file registers it and installs the
+        # display host on the module instance src/ uses.
+        fixture = os.path.join(ROOT, "test", "kernel", "fixtures", "uses-host.ts")
+        reply, out = self.execute('import { show } from %s;\nshow("from src")' % json.dumps(fixture))
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        shown = [m for m in out if m["msg_type"] == "display_data"]
+        self.assertEqual(shown[0]["content"]["data"]["text/plain"], "from src")
+        result = [m for m in out if m["msg_type"] == "execute_result"][0]
+        self.assertEqual(result["content"]["data"]["text/plain"], "true")
 
     def test_forged_signature_is_not_executed(self):
         forger = Session(key=b"not-the-key", session=self.kc.session.session)
