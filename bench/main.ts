@@ -1,5 +1,215 @@
-// Placeholder until issue 9, benchmarks lands: says so plainly rather than pretending to work.
-export async function run(_args: string[]): Promise<number> {
-  process.stderr.write("halo: 'bench' is not implemented yet (issue 9, benchmarks)\n");
-  return 1;
+// `halo bench` (and `npm run bench`): builds the seeded datasets into DuckDB, starts the HTTP
+// tool server in its own process, draws the query inputs, and runs every registered system over
+// each workload, printing a table per workload and optionally writing issue 9's JSON.
+// With no system registered yet (bench/systems/index.ts) it runs the model-free tool check
+// instead and says plainly that there is nothing to compare: it never prints made-up figures.
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { generateDataset } from "./data/index.ts";
+import { openLoadedDb } from "./data/load.ts";
+import { spawnToolServer } from "./http-tools/spawn.ts";
+import { formatWorkloadTable, machineInfo, toBenchJson } from "./harness/report.ts";
+import { runWorkload } from "./harness/run-workload.ts";
+import { checkTools } from "./harness/tool-check.ts";
+import { SYSTEMS } from "./systems/index.ts";
+import { getWorkload, WORKLOAD_NAMES } from "./workloads/index.ts";
+import { generateInputs } from "./workloads/inputs.ts";
+import type { DatasetName } from "./data/index.ts";
+import type { WorkloadResult } from "./harness/types.ts";
+
+export interface BenchOptions {
+  workloads: string[];
+  queries: number;
+  quick: boolean;
+  online: boolean;
+  json?: string;
+  seed: number;
+  repeatRate: number;
+  systems?: string[];
+  fastMs: number;
+  slowMs: number;
+  tpchScale: number;
+}
+
+const USAGE =
+  "usage: halo bench [--workloads a,b] [--queries N] [--quick] [--online] [--json FILE]\n" +
+  "                  [--systems a,b] [--seed N] [--repeat-rate 0..1] [--fast-ms 30] [--slow-ms 60] [--tpch-scale 0.01]";
+
+function num(
+  name: string,
+  value: string | undefined,
+  check: (n: number) => boolean,
+  what: string,
+): number {
+  const n = Number(value);
+  if (value === undefined || !Number.isFinite(n) || !check(n))
+    throw new Error(`--${name} must be ${what}, got '${value}'\n${USAGE}`);
+  return n;
+}
+
+export function parseBenchArgs(args: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      workloads: { type: "string" },
+      queries: { type: "string" },
+      quick: { type: "boolean", default: false },
+      online: { type: "boolean", default: false },
+      json: { type: "string" },
+      seed: { type: "string", default: "42" },
+      "repeat-rate": { type: "string", default: "0.5" },
+      systems: { type: "string" },
+      "fast-ms": { type: "string", default: "30" },
+      "slow-ms": { type: "string", default: "60" },
+      "tpch-scale": { type: "string", default: "0.01" },
+    },
+  });
+  const workloads = values.workloads
+    ? values.workloads
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : WORKLOAD_NAMES.slice();
+  for (const w of workloads) getWorkload(w); // throws naming the known workloads
+  const quick = values.quick ?? false;
+  return {
+    workloads,
+    // --quick must finish in under 10 minutes on this 2-core machine (issue 9).
+    queries:
+      values.queries !== undefined
+        ? num("queries", values.queries, (n) => Number.isInteger(n) && n >= 1, "a positive integer")
+        : quick
+          ? 64
+          : 256,
+    quick,
+    online: values.online ?? false,
+    json: values.json,
+    seed: num("seed", values.seed, Number.isInteger, "an integer"),
+    repeatRate: num(
+      "repeat-rate",
+      values["repeat-rate"],
+      (n) => n >= 0 && n <= 1,
+      "a number within 0..1",
+    ),
+    systems: values.systems
+      ?.split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+    fastMs: num("fast-ms", values["fast-ms"], (n) => n >= 0, "a number of ms >= 0"),
+    slowMs: num("slow-ms", values["slow-ms"], (n) => n >= 0, "a number of ms >= 0"),
+    tpchScale: num("tpch-scale", values["tpch-scale"], (n) => n >= 0.01, "at least 0.01"),
+  };
+}
+
+const out = (s: string) => process.stdout.write(`${s}\n`);
+
+export async function runBench(
+  options: BenchOptions,
+): Promise<{ results: WorkloadResult[]; notes: string[] }> {
+  const shapes = options.workloads.map(getWorkload);
+  const systems = options.systems
+    ? options.systems.map((name) => {
+        const s = SYSTEMS.find((x) => x.name === name);
+        if (!s)
+          throw new Error(
+            `unknown system '${name}'; implemented: ${SYSTEMS.map((x) => x.name).join(", ") || "none yet (see bench/systems/index.ts)"}`,
+          );
+        return s;
+      })
+    : SYSTEMS;
+  const notes: string[] = [];
+  const datasetNames = [...new Set(shapes.map((s) => s.dataset))] as DatasetName[];
+  const scaleOf = (d: DatasetName) => (d === "tpch" ? options.tpchScale : 1);
+
+  const t0 = performance.now();
+  const db = await openLoadedDb(
+    datasetNames.map((d) => generateDataset(d, { seed: options.seed, scale: scaleOf(d) })),
+  );
+  const rows = db.loads.reduce((s, l) => s + Object.values(l.rows).reduce((a, b) => a + b, 0), 0);
+  out(
+    `data: ${datasetNames.join(", ")} (seed ${options.seed}): ${rows} rows generated and loaded into DuckDB in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
+  );
+  const server = await spawnToolServer({
+    seed: options.seed,
+    datasets: datasetNames,
+    fastMeanMs: options.fastMs,
+    slowMeanMs: options.slowMs,
+    tpchScale: options.tpchScale,
+  });
+  out(`tool server: ${server.url} (Gamma delays, means ${options.fastMs} / ${options.slowMs} ms)`);
+  const results: WorkloadResult[] = [];
+  try {
+    if (systems.length === 0) {
+      notes.push(
+        "no systems are implemented yet (halo, per-request, opwise, langgraph): nothing was compared and no speedup exists",
+      );
+      out(
+        `\nNo systems are implemented yet (bench/systems/index.ts is empty): nothing to compare, no figures.`,
+      );
+      out(`Running the model-free tool check instead (real SQL and HTTP calls, no LLM):\n`);
+    }
+    for (const shape of shapes) {
+      const inputs = generateInputs(shape, {
+        queries: options.queries,
+        seed: options.seed,
+        repeatRate: options.repeatRate,
+      });
+      if (systems.length === 0) {
+        const check = await checkTools(shape, inputs.rows, {
+          db: db.connection,
+          toolServerUrl: server.url,
+        });
+        const stats = await server.stats();
+        await server.resetStats();
+        out(
+          `${shape.name}: ${options.queries} queries, ${inputs.distinctKeys} distinct tool-parameter keys (repeat rate ${(inputs.realizedRepeatRate * 100).toFixed(0)}%)`,
+        );
+        for (const c of check.checked)
+          out(
+            `  ${c.id.padEnd(18)} ${c.type.padEnd(8)} ${c.calls} calls, ${c.distinctCalls} distinct, ${c.withData} with data, ${c.ms.toFixed(0)} ms`,
+          );
+        if (check.needsLlm.length)
+          out(`  needs an LLM output first (not run): ${check.needsLlm.join(", ")}`);
+        out(`  tool server saw ${stats.requests} requests (${stats.distinctUrls} distinct URLs)\n`);
+        continue;
+      }
+      const result = await runWorkload({
+        shape,
+        inputs,
+        systems,
+        db: db.connection,
+        toolServer: server,
+        seed: options.seed,
+      });
+      results.push(result);
+      out(`\n${formatWorkloadTable(result)}`);
+    }
+    if (options.online) {
+      notes.push(
+        "--online needs `halo serve` (issue 10), which does not exist yet: no online figures",
+      );
+      out(`\n--online: needs \`halo serve\` (issue 10), not implemented yet; no online figures.`);
+    }
+  } finally {
+    await server.close();
+    db.connection.closeSync();
+    db.instance.closeSync();
+  }
+  return { results, notes };
+}
+
+export async function run(args: string[]): Promise<number> {
+  const options = parseBenchArgs(args);
+  const { results, notes } = await runBench(options);
+  if (options.json) {
+    writeFileSync(
+      options.json,
+      `${JSON.stringify(toBenchJson(results, notes, machineInfo()), null, 2)}\n`,
+    );
+    out(`\nwrote ${options.json}`);
+  }
+  return results.some((r) => r.identicalOutputs === false || r.systems.some((m) => m.error))
+    ? 1
+    : 0;
 }

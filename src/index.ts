@@ -1,2 +1,74 @@
-// The public entry point: `import { halo } from "halo"`. Filled in by the frame issue.
-export {};
+// The public entry point: `import { halo } from "halo"`. Importing is cheap on purpose (the
+// kernel loads it lazily): DuckDB opens on the first query, models load on the first LLM call.
+// danfo is imported because its DataFrame gains the plan verbs (df.agent(...)).
+import { installDataFrameVerbs } from "./frame/danfo-verbs.ts";
+import { collectAll, LazyFrame } from "./frame/lazy-frame.ts";
+import { models } from "./frame/models.ts";
+import { session } from "./frame/session.ts";
+import { workflow } from "./frame/workflow.ts";
+import { col, lit } from "./plan/expr.ts";
+import { optimizations } from "./plan/optimize.ts";
+import { connectDatabase, defaultDatabase } from "./tools/databases.ts";
+import type { DuckDb } from "./tools/duckdb.ts";
+import type { RunReport } from "./frame/run-report.ts";
+
+installDataFrameVerbs();
+
+export const halo = {
+  /** A LazyFrame over a danfo DataFrame, an apache-arrow Table or an array of row objects. */
+  lazy: (source: unknown): LazyFrame => LazyFrame.from(source),
+  /** Collects several frames as one plan; shared work runs once. */
+  collectAll,
+  /** A workflow graph from YAML text or a file path; `.run(df)` gives a LazyFrame. */
+  workflow,
+  /** Model names: `halo.models.register(name, dir)`. */
+  models,
+  /** The embedded DuckDB (opened on first use). */
+  get db(): DuckDb {
+    return defaultDatabase();
+  },
+  /** A PostgreSQL database by URL, for `.sql({ db })`. */
+  connect: connectDatabase,
+  /** A column reference for analysable predicates: `halo.col("label").eq("negative")`. */
+  col,
+  lit,
+  /** Presets for `collect({ optimizations })`. */
+  optimizations,
+  /** What the last collect did: plan, per-node timings, tokens, calls. */
+  get lastRun(): RunReport | undefined {
+    return session.lastRun;
+  },
+  /** Forget results kept for reuse across collects. */
+  clearCache(): void {
+    session.store.clear();
+  },
+};
+
+export { LazyFrame, collectAll };
+export { planGraph } from "./plan/graph.ts";
+export { explain } from "./plan/explain.ts";
+export { lower } from "./plan/lower.ts";
+export { validateDag } from "./plan/validate.ts";
+export { setPlanOptimizer } from "./plan/optimize.ts";
+export { registerExecutor, selectExecutor } from "./executor/select.ts";
+export { RowByRowExecutor } from "./executor/row-by-row.ts";
+export { Expr } from "./plan/expr.ts";
+export type { PlanGraph, PlanGraphNode } from "./plan/graph.ts";
+export type { PlanDag, PlanNode, NodeKind, Row, Volatility } from "./plan/types.ts";
+export type { OptimizationFlags, PlanOptimizer } from "./plan/optimize.ts";
+export type { CollectOptions } from "./frame/collect.ts";
+export type { AgentSpec } from "./frame/verbs/agent.ts";
+export type { SqlSpec } from "./frame/verbs/sql.ts";
+export type { HttpSpec } from "./frame/verbs/http.ts";
+export type { ToolSpec } from "./frame/verbs/tool.ts";
+export type { JoinOptions, MapOptions } from "./frame/verbs/relational.ts";
+export type {
+  Executor,
+  ExecuteContext,
+  ExecutorServices,
+  LlmModel,
+  SinkResult,
+  ProgressEvent,
+} from "./executor/types.ts";
+export type { RunReport } from "./frame/run-report.ts";
+export type { Workflow } from "./frame/workflow.ts";

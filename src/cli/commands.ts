@@ -51,7 +51,7 @@ export const COMMANDS: Command[] = [
   },
   {
     name: "calibrate",
-    args: "[--model DIR]",
+    args: "[--model DIR] [--out FILE] [--provider cpu|cuda|webgpu] [--threads N]",
     summary: "measure this machine and write a cost-model profile",
     help: "Runs short microbenchmarks of the model and writes a cost profile used by the optimizer.",
     load: () => import("../cost/calibrate-command.ts"),

@@ -24,6 +24,16 @@ export interface TaskRecord {
   prefillTokens?: number;
   cachedTokens?: number;
   decodeTokens?: number;
+  /** Tool calls: answered from the run's result cache (no call made). */
+  cacheHit?: boolean;
+  /** Tool calls: 1 for the first try, 2 for the first retry, ... */
+  attempt?: number;
+  /** The error message, when the task failed. */
+  error?: string;
+  /** KV moves: bytes moved. */
+  bytes?: number;
+  /** Short free text for tooltips ("out", "in", a tool name). */
+  detail?: string;
 }
 
 /** Per plan node: what the cost model predicted and what happened. */

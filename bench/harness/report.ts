@@ -1,0 +1,123 @@
+// The per-workload table and the `--json` document (issue 9's format).
+import { availableParallelism, cpus, platform, release, totalmem } from "node:os";
+import type { BenchJson, SystemMeasurement, WorkloadResult } from "./types.ts";
+
+export function machineInfo(): Record<string, unknown> {
+  return {
+    cpu: cpus()[0]?.model ?? "unknown",
+    cores: availableParallelism(),
+    memoryGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    platform: `${platform()} ${release()}`,
+    node: process.version,
+    accelerator: null,
+  };
+}
+
+function hitRate(m: SystemMeasurement): number | undefined {
+  const c = m.counters;
+  if (c.cacheHitRate !== undefined) return c.cacheHitRate;
+  if (
+    c.cachedTokens !== undefined &&
+    c.prefillTokens !== undefined &&
+    c.cachedTokens + c.prefillTokens > 0
+  )
+    return c.cachedTokens / (c.cachedTokens + c.prefillTokens);
+  return undefined;
+}
+
+const dash = "-";
+const fixed = (x: number | undefined, d: number) => (x === undefined ? dash : x.toFixed(d));
+const int = (x: number | undefined) => (x === undefined ? dash : String(Math.round(x)));
+const pct = (x: number | undefined) => (x === undefined ? dash : `${(x * 100).toFixed(0)}%`);
+
+function renderGrid(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+/** The table for one workload, as printed by `halo bench`. */
+export function formatWorkloadTable(r: WorkloadResult): string {
+  const halo = r.systems.find((m) => m.role === "halo" && !m.error);
+  const header = [
+    "system",
+    "seconds",
+    "halo speedup",
+    "prefill tok",
+    "decode tok",
+    "hit rate",
+    "tools exec/req",
+    "planner ms",
+    "cpu busy",
+    "gpu busy",
+    "peak RSS MB",
+    "output",
+  ];
+  const rows = r.systems.map((m) => [
+    m.name,
+    m.error ? "failed" : fixed(m.seconds, 2),
+    halo && m.role !== "halo" && !m.error ? `${(m.seconds / halo.seconds).toFixed(2)}x` : dash,
+    int(m.counters.prefillTokens),
+    int(m.counters.decodeTokens),
+    pct(hitRate(m)),
+    `${m.toolCallsExecuted}/${r.toolCallsRequested}`,
+    fixed(m.counters.plannerMs, 0),
+    pct(m.cpuBusy),
+    pct(m.counters.gpuBusy),
+    fixed(m.peakRssMb, 0),
+    m.outputHash ? m.outputHash.slice(0, 10) : dash,
+  ]);
+  const lines = [
+    `${r.name}: ${r.queries} queries, tool-call repeat rate ${(r.repeatRate * 100).toFixed(0)}%, ${r.counts.llm} LLM / ${r.counts.tools} tool nodes`,
+    renderGrid(header, rows),
+  ];
+  if (r.speedupVsBest !== null)
+    lines.push(
+      `speedup of halo over the best baseline (${r.bestBaseline}): ${r.speedupVsBest.toFixed(2)}x`,
+    );
+  lines.push(
+    r.identicalOutputs === null
+      ? "outputs identical: not checked (fewer than two systems completed)"
+      : r.identicalOutputs
+        ? `outputs identical: yes, all ${r.systems.length} systems (sha256 ${r.systems[0]!.outputHash.slice(0, 16)})`
+        : `outputs identical: NO (${r.systems.map((m) => `${m.name} ${m.outputHash.slice(0, 10) || "failed"}`).join(", ")})`,
+  );
+  for (const n of r.notes) lines.push(`note: ${n}`);
+  return lines.join("\n");
+}
+
+export function toBenchJson(
+  results: readonly WorkloadResult[],
+  notes: readonly string[] = [],
+  machine = machineInfo(),
+): BenchJson {
+  return {
+    machine,
+    workloads: results.map((r) => ({
+      name: r.name,
+      queries: r.queries,
+      identicalOutputs: r.identicalOutputs,
+      systems: Object.fromEntries(
+        r.systems
+          .filter((m) => !m.error)
+          .map((m) => [
+            m.name,
+            {
+              seconds: m.seconds,
+              prefillTokens: m.counters.prefillTokens ?? null,
+              decodeTokens: m.counters.decodeTokens ?? null,
+              toolCalls: m.toolCallsExecuted,
+              peakRssMb: Math.round(m.peakRssMb * 10) / 10,
+            },
+          ]),
+      ),
+      speedupVsBest: r.speedupVsBest,
+    })),
+    online: [],
+    notes: [...notes, ...results.flatMap((r) => r.notes.map((n) => `${r.name}: ${n}`))],
+  };
+}

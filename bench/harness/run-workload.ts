@@ -1,0 +1,129 @@
+// Runs each named system over one workload's queries in turn, in this process, on the same
+// database, tool server and inputs, and measures it: wall seconds, peak RSS, CPU busy, the
+// counters it reports, HTTP calls the tool server saw, and a hash of its result frame.
+import { countNodes } from "../workloads/graph.ts";
+import { hashRows } from "./hash.ts";
+import { startResourceMonitor } from "./resources.ts";
+import type { ToolServerHandle } from "../http-tools/spawn.ts";
+import type { GeneratedInputs } from "../workloads/inputs.ts";
+import type { WorkflowShape } from "../workloads/types.ts";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { System, SystemMeasurement, WorkloadResult } from "./types.ts";
+
+export interface RunWorkloadOptions {
+  shape: WorkflowShape;
+  inputs: GeneratedInputs;
+  systems: readonly System[];
+  db: DuckDBConnection;
+  toolServer: Pick<ToolServerHandle, "url" | "stats" | "resetStats">;
+  seed: number;
+  signal?: AbortSignal;
+  /** Called after each system, e.g. to print progress. */
+  onSystem?: (m: SystemMeasurement) => void;
+}
+
+export function roleOf(system: System): "halo" | "baseline" | "ablation" {
+  if (system.role) return system.role;
+  if (system.name === "halo") return "halo";
+  return system.name.startsWith("halo-") ? "ablation" : "baseline";
+}
+
+function finalColumn(shape: WorkflowShape): string {
+  return shape.nodes.find((n) => n.id === shape.final)!.output;
+}
+
+/** Checks a system's rows: one per input, same qids in input order, the final column present. */
+function checkRows(
+  shape: WorkflowShape,
+  inputs: GeneratedInputs,
+  rows: Record<string, unknown>[],
+): string | undefined {
+  if (rows.length !== inputs.rows.length)
+    return `returned ${rows.length} rows for ${inputs.rows.length} queries`;
+  const col = finalColumn(shape);
+  for (let i = 0; i < rows.length; i++) {
+    if (rows[i]!.qid !== inputs.rows[i]!.qid)
+      return `row ${i} has qid ${String(rows[i]!.qid)}, expected ${inputs.rows[i]!.qid} (rows must keep input order)`;
+    if (!(col in rows[i]!)) return `row ${i} lacks the final column '${col}'`;
+  }
+  return undefined;
+}
+
+export async function runWorkload(options: RunWorkloadOptions): Promise<WorkloadResult> {
+  const { shape, inputs, systems } = options;
+  const counts = countNodes(shape);
+  const queries = inputs.rows.length;
+  const hashColumns = ["qid", finalColumn(shape)];
+  const measurements: SystemMeasurement[] = [];
+  const notes: string[] = [];
+  for (const system of systems) {
+    await options.toolServer.resetStats();
+    (globalThis as { gc?: () => void }).gc?.();
+    const monitor = startResourceMonitor();
+    const started = performance.now();
+    let error: string | undefined;
+    let output: Awaited<ReturnType<System["run"]>> | undefined;
+    try {
+      output = await system.run(shape, inputs.rows, {
+        db: options.db,
+        toolServerUrl: options.toolServer.url,
+        seed: options.seed,
+        signal: options.signal,
+      });
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const resources = monitor.stop();
+    const server = await options.toolServer.stats();
+    if (output && !error) error = checkRows(shape, inputs, output.rows);
+    const counters = output?.counters ?? {};
+    const tc = counters.toolCalls ?? {};
+    const m: SystemMeasurement = {
+      name: system.name,
+      role: roleOf(system),
+      seconds,
+      peakRssMb: resources.peakRssMb,
+      cpuBusy: resources.cpuBusy,
+      counters,
+      httpExecuted: server.requests,
+      toolCallsExecuted: (tc.sql ?? 0) + (tc.function ?? 0) + server.requests,
+      outputHash: output && !error ? hashRows(output.rows, hashColumns) : "",
+      error,
+    };
+    if (error) notes.push(`${system.name} failed: ${error}`);
+    if (tc.http !== undefined && tc.http !== server.requests)
+      notes.push(
+        `${system.name} reports ${tc.http} HTTP calls, the tool server saw ${server.requests}`,
+      );
+    measurements.push(m);
+    options.onSystem?.(m);
+  }
+
+  const ok = measurements.filter((m) => !m.error);
+  const identicalOutputs =
+    ok.length >= 2 && ok.length === measurements.length
+      ? ok.every((m) => m.outputHash === ok[0]!.outputHash)
+      : ok.length >= 2
+        ? false
+        : null;
+  if (identicalOutputs === null)
+    notes.push(`fewer than two systems completed: output identity not checked`);
+  const halo = ok.find((m) => m.role === "halo");
+  const baselines = ok.filter((m) => m.role === "baseline").sort((a, b) => a.seconds - b.seconds);
+  const best = baselines[0];
+  const speedupVsBest = halo && best ? best.seconds / halo.seconds : null;
+  if (speedupVsBest === null) notes.push("no speedup: needs both halo and at least one baseline");
+  return {
+    name: shape.name,
+    queries,
+    repeatRate: inputs.realizedRepeatRate,
+    counts,
+    toolCallsRequested: queries * counts.tools,
+    systems: measurements,
+    identicalOutputs,
+    speedupVsBest,
+    bestBaseline: best?.name ?? null,
+    notes,
+  };
+}

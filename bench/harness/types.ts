@@ -1,0 +1,106 @@
+// The harness's contracts: what a compared system implements (halo, per-request, opwise,
+// langgraph and the ablations plug in here), what it is given, and what the harness records.
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { InputRow } from "../workloads/inputs.ts";
+import type { WorkflowShape } from "../workloads/types.ts";
+
+/** What a system reports about its own run; every field optional (a baseline without a prefix
+ * cache has no hit rate). Counts are totals over all queries of the run. */
+export interface SystemCounters {
+  prefillTokens?: number;
+  decodeTokens?: number;
+  /** Prompt tokens served from a KV cache instead of computed. */
+  cachedTokens?: number;
+  /** cachedTokens / (cachedTokens + prefillTokens) when the system computes it otherwise. */
+  cacheHitRate?: number;
+  llmCalls?: number;
+  /** Tool calls the system actually executed, by kind (after any deduplication). */
+  toolCalls?: { sql?: number; http?: number; function?: number };
+  /** Time its planner/optimizer took, ms. */
+  plannerMs?: number;
+  /** Fraction of wall time the accelerator (if any) was busy, 0..1. */
+  gpuBusy?: number;
+}
+
+export interface RunContext {
+  /** DuckDB with the workload's dataset loaded (the SQL tools' database). */
+  db: DuckDBConnection;
+  /** Base URL of the tool server; an HTTP node's URL is `${toolServerUrl}${route}?${query}`. */
+  toolServerUrl: string;
+  seed: number;
+  signal?: AbortSignal;
+}
+
+export interface SystemOutput {
+  /** One row per input, in input order, with at least `qid` and the final node's output. */
+  rows: Record<string, unknown>[];
+  counters: SystemCounters;
+}
+
+export interface System {
+  name: string;
+  /** "halo" for the system under test, "ablation" for halo with a feature off, otherwise a
+   * baseline. Default: from the name ("halo", "halo-*", anything else). */
+  role?: "halo" | "baseline" | "ablation";
+  run(workload: WorkflowShape, inputs: InputRow[], ctx: RunContext): Promise<SystemOutput>;
+}
+
+export interface SystemMeasurement {
+  name: string;
+  role: "halo" | "baseline" | "ablation";
+  seconds: number;
+  peakRssMb: number;
+  /** Process CPU time / (wall x cores), 0..1. */
+  cpuBusy: number;
+  counters: SystemCounters;
+  /** HTTP requests the tool server received during this system's run. */
+  httpExecuted: number;
+  /** Tool calls executed: the system's own sql + function counts and the server's HTTP count. */
+  toolCallsExecuted: number;
+  /** sha256 of the result frame (qid and final output, canonical JSON). */
+  outputHash: string;
+  error?: string;
+}
+
+export interface WorkloadResult {
+  name: string;
+  queries: number;
+  repeatRate: number;
+  counts: { llm: number; tools: number };
+  /** Tool calls the workflow asks for: queries x tool nodes. */
+  toolCallsRequested: number;
+  systems: SystemMeasurement[];
+  /** True when at least two systems ran and all hashes match; null when fewer than two ran. */
+  identicalOutputs: boolean | null;
+  /** Best (fastest) baseline's seconds / halo's seconds; null without halo or a baseline. */
+  speedupVsBest: number | null;
+  bestBaseline: string | null;
+  notes: string[];
+}
+
+/** The `--json` file: issue 9's format (keys as specified; null where a figure does not exist). */
+export interface BenchJson {
+  machine: Record<string, unknown>;
+  workloads: {
+    name: string;
+    queries: number;
+    identicalOutputs: boolean | null;
+    systems: Record<
+      string,
+      {
+        seconds: number;
+        prefillTokens: number | null;
+        decodeTokens: number | null;
+        toolCalls: number;
+        peakRssMb: number;
+      }
+    >;
+    speedupVsBest: number | null;
+  }[];
+  online: {
+    name: string;
+    systems: Record<string, { saturationQps: number; p50Ms: number; p99Ms: number }>;
+    throughputVsBest: number | null;
+  }[];
+  notes: string[];
+}

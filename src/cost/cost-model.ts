@@ -1,0 +1,404 @@
+// The one cost model every optimizer pass and the Processor ask. It holds the calibrated profile
+// of each model, the tool cost averages, and learns online from what runs measure; no pass
+// hard-codes a number. Nodes are typed loosely (the fields read below) so the PlanDag can evolve.
+import { median, fitDecode, fitPrefill, relativeError } from "./fit.ts";
+import {
+  predictDecodeMs,
+  predictDecodeStepMs,
+  predictPrefillMs,
+  type PrefillRow,
+} from "./formulas.ts";
+import { MovingAverage } from "./moving-average.ts";
+import type { DecodeSample, PrefillSample, Profile } from "./profile.ts";
+import { functionKey, httpKey, sqlKey, ToolCosts } from "./tool-costs.ts";
+
+/**
+ * The fields of a plan node the cost model reads. A PlanDag node (src/plan/types.ts) satisfies
+ * it; `args` stays `object` so every node kind's arguments fit, and is read as CostArgs.
+ */
+export interface CostNode {
+  id?: number;
+  kind: string;
+  label?: string;
+  signature?: string;
+  args?: object;
+}
+
+/** The argument fields read, by node kind (names as in src/plan/types.ts). */
+export interface CostArgs {
+  // LlmCall
+  prompt?: string;
+  system?: string;
+  maxTokens?: number;
+  choices?: string[];
+  modelKey?: string;
+  // SqlCall
+  query?: string;
+  dbKey?: string;
+  // HttpCall
+  url?: string;
+  method?: string;
+  /** Declared latency of a tool call, when the verb was given one. */
+  latencyMs?: number;
+  // FnCall
+  fnKey?: string;
+}
+
+const argsOf = (node: CostNode): CostArgs => (node.args ?? {}) as CostArgs;
+
+/** What the caller knows about how the node will run; every field is optional. */
+export interface EstimateState {
+  /** Distinct calls (rows after deduplication); default 1. */
+  calls?: number;
+  /** Sequences per batch; default: all calls in one batch, up to what the KV budget holds. */
+  batchSize?: number;
+  /** Prompt tokens per call (tokenized by the caller); default: prompt characters / charsPerToken. */
+  promptTokens?: number;
+  /** Prompt tokens per call predicted to come from the prefix cache. */
+  cachedTokens?: number;
+  /** Generated tokens per call; default: the measured average for this node, else a bound. */
+  outputTokens?: number;
+  /** The model resident on the worker; a different one pays modelSwitchMs. */
+  residentModel?: string;
+}
+
+export interface Estimate {
+  ms: number;
+  prefillMs: number;
+  decodeMs: number;
+  switchMs: number;
+  toolMs: number;
+  /** How many batches an LLM node runs in. */
+  batches: number;
+}
+
+export interface EstimateRecord {
+  nodeId: number;
+  label: string;
+  kind: string;
+  estimatedMs: number;
+  measuredMs: number;
+  /** |estimated - measured| / measured */
+  relError: number;
+}
+
+/** What `observe` learns from: LLM steps refine the profile, tool calls their averages. */
+export type Observation =
+  | { kind: "prefill"; model?: string; rows: PrefillRow[] }
+  | { kind: "decode"; model?: string; batch: number; context: number; steps?: number }
+  | { kind: "load"; model?: string }
+  | { kind: "kv-move"; model?: string; bytes: number }
+  | { kind: "tool"; key: string };
+
+export interface CostModelOptions {
+  /** Characters per token when only text is known (byte-level BPE on English: about 3). */
+  charsPerToken?: number;
+  /** Online samples kept beside the calibration ones for refits. */
+  maxOnlineSamples?: number;
+  /** Refit the formulas after this many new online samples. */
+  refitEvery?: number;
+}
+
+interface ModelState {
+  profile: Profile;
+  load: MovingAverage;
+  moveBytesPerMs: MovingAverage;
+  online: { prefill: PrefillSample[]; decode: DecodeSample[] };
+  pending: number;
+}
+
+export class CostModel {
+  readonly tools = new ToolCosts();
+  private readonly models = new Map<string, ModelState>();
+  private readonly aliases = new Map<string, string>();
+  private readonly outputTokens = new Map<string, MovingAverage>();
+  private readonly records: EstimateRecord[] = [];
+  private primary: string;
+  private readonly charsPerToken: number;
+  private readonly maxOnline: number;
+  private readonly refitEvery: number;
+
+  constructor(profiles: Profile | Profile[], options: CostModelOptions = {}) {
+    const list = Array.isArray(profiles) ? profiles : [profiles];
+    if (list.length === 0) throw new Error("CostModel: pass at least one Profile (getProfile)");
+    this.primary = list[0]!.modelId;
+    this.charsPerToken = options.charsPerToken ?? 3;
+    this.maxOnline = options.maxOnlineSamples ?? 256;
+    this.refitEvery = options.refitEvery ?? 8;
+    for (const p of list) this.addProfile(p);
+  }
+
+  /** Adds (or replaces) a model's profile; `aliases` are other keys nodes may name it by. */
+  addProfile(profile: Profile, aliases: string[] = []): void {
+    this.models.set(profile.modelId, {
+      profile,
+      load: new MovingAverage(profile.loadMs, 2),
+      moveBytesPerMs: new MovingAverage(profile.kvMove.bytesPerMs, 2),
+      online: { prefill: [], decode: [] },
+      pending: 0,
+    });
+    for (const a of aliases) this.aliases.set(a, profile.modelId);
+  }
+
+  /** The profile for a model id or alias; the first profile when `model` is absent or unknown. */
+  profile(model?: string): Profile {
+    return this.state(model).profile;
+  }
+
+  // ---- LLM primitives ------------------------------------------------------------------------
+
+  /** One prefill call over these rows (formulas.ts: c_call + c_tok*sum(L) + c_att*sum(L(P+L/2))). */
+  prefillMs(rows: readonly PrefillRow[], model?: string): number {
+    return predictPrefillMs(this.profile(model).prefill, rows);
+  }
+
+  /** One decode step of `batch` sequences with `context` tokens each (d_0 + d_row*B + d_kv*B*T). */
+  decodeStepMs(batch: number, context: number, model?: string): number {
+    return predictDecodeStepMs(this.profile(model).decode, batch, context);
+  }
+
+  /** `steps` decode steps, context growing by one per step. */
+  decodeMs(steps: number, batch: number, context: number, model?: string): number {
+    return predictDecodeMs(this.profile(model).decode, steps, batch, context);
+  }
+
+  kvBytes(tokens: number, model?: string): number {
+    return tokens * this.profile(model).kvBytesPerToken;
+  }
+
+  /** Bytes of KV the Processor may keep in fast memory for this model. */
+  kvBudgetBytes(model?: string): number {
+    return this.profile(model).kvBudgetBytes;
+  }
+
+  /** Moving `bytes` of KV between tiers (or workers), one direction. */
+  kvMoveMs(bytes: number, model?: string): number {
+    const s = this.state(model);
+    return bytes <= 0 ? 0 : s.profile.kvMove.fixedMs + bytes / s.moveBytesPerMs.value;
+  }
+
+  /**
+   * Recomputing `tokens` of KV after `contextTokens` cached ones: the marginal prefill cost (no
+   * c_call: recomputed tokens ride in the prefill call the request makes anyway, since even a
+   * fully cached prompt recomputes its last token to get logits). Compare with kvMoveMs to
+   * decide whether migration is worth it.
+   */
+  recomputeMs(tokens: number, contextTokens = 0, model?: string): number {
+    if (tokens <= 0) return 0;
+    const p = this.profile(model).prefill;
+    return p.tokenMs * tokens + p.attentionMs * tokens * (contextTokens + tokens / 2);
+  }
+
+  /** True when moving the KV out and back costs less than recomputing it. */
+  shouldMigrate(tokens: number, contextTokens = 0, model?: string): boolean {
+    const bytes = this.kvBytes(tokens, model);
+    return 2 * this.kvMoveMs(bytes, model) < this.recomputeMs(tokens, contextTokens, model);
+  }
+
+  /** The Processor's KvTiers cost interface, backed by this model. */
+  kvMoveCost(model?: string): {
+    moveMs(bytes: number, direction: "out" | "in"): number;
+    recomputeMs(numTokens: number, contextTokens: number): number;
+  } {
+    return {
+      moveMs: (bytes) => this.kvMoveMs(bytes, model),
+      recomputeMs: (n, ctx) => this.recomputeMs(n, ctx, model),
+    };
+  }
+
+  /** Loading `model` on a worker where `resident` is loaded: 0 when it already is. */
+  modelSwitchMs(model: string, resident?: string): number {
+    if (resident !== undefined && this.resolve(resident) === this.resolve(model)) return 0;
+    return this.state(model).load.value;
+  }
+
+  /** Largest batch whose KV (prompt + output tokens per sequence) fits the budget. */
+  maxBatch(tokensPerSequence: number, model?: string): number {
+    const per = this.kvBytes(Math.max(1, tokensPerSequence), model);
+    return Math.max(1, Math.floor(this.kvBudgetBytes(model) / per));
+  }
+
+  // ---- tools ---------------------------------------------------------------------------------
+
+  /** Expected ms of one call of the tool with this key (sqlKey, httpKey, functionKey). */
+  toolMs(key: string): number {
+    return this.tools.estimateMs(key);
+  }
+
+  /** The tool key of a SqlCall / HttpCall / FnCall node, or undefined for other kinds. */
+  toolKeyOf(node: CostNode): string | undefined {
+    const a = argsOf(node);
+    if (node.kind === "SqlCall") return sqlKey(a.dbKey ?? "duckdb:default", a.query ?? "");
+    if (node.kind === "HttpCall") return httpKey(a.method ?? "GET", a.url ?? "");
+    if (node.kind === "FnCall") return functionKey(a.fnKey ?? node.signature ?? "");
+    return undefined;
+  }
+
+  // ---- nodes ---------------------------------------------------------------------------------
+
+  /**
+   * The cost of running `node` for `state.calls` calls. LLM calls: batches of prefill (prompt
+   * minus cached tokens, after the cached ones) then decode (output tokens, context starting at
+   * the prompt), plus a model switch when another model is resident. Tools: calls x per-call
+   * average (concurrency is the scheduler's to apply, not the cost model's).
+   */
+  estimate(node: CostNode, state: EstimateState = {}): Estimate {
+    const calls = Math.max(0, state.calls ?? 1);
+    const none: Estimate = { ms: 0, prefillMs: 0, decodeMs: 0, switchMs: 0, toolMs: 0, batches: 0 };
+    if (node.kind === "LlmCall") {
+      if (calls === 0) return none;
+      const a = argsOf(node);
+      const model = a.modelKey;
+      const prompt =
+        state.promptTokens ??
+        Math.ceil(((a.prompt?.length ?? 0) + (a.system?.length ?? 0)) / this.charsPerToken);
+      const cached = Math.min(state.cachedTokens ?? 0, prompt);
+      const output = state.outputTokens ?? this.expectedOutputTokens(node);
+      const batch = Math.max(
+        1,
+        Math.min(state.batchSize ?? calls, calls, this.maxBatch(prompt + output, model)),
+      );
+      const full = Math.floor(calls / batch);
+      const rest = calls - full * batch;
+      const one = (b: number) => {
+        const rows = Array.from({ length: b }, () => ({
+          newTokens: prompt - cached,
+          cachedTokens: cached,
+        }));
+        return [this.prefillMs(rows, model), this.decodeMs(output, b, prompt, model)] as const;
+      };
+      const [pf, dc] = one(batch);
+      const [pr, dr] = rest > 0 ? one(rest) : [0, 0];
+      const prefillMs = full * pf + pr;
+      const decodeMs = full * dc + dr;
+      const switchMs =
+        state.residentModel !== undefined
+          ? this.modelSwitchMs(model ?? this.primary, state.residentModel)
+          : 0;
+      return {
+        ms: prefillMs + decodeMs + switchMs,
+        prefillMs,
+        decodeMs,
+        switchMs,
+        toolMs: 0,
+        batches: full + (rest > 0 ? 1 : 0),
+      };
+    }
+    const key = this.toolKeyOf(node);
+    if (key) {
+      const declared = argsOf(node).latencyMs;
+      if (declared !== undefined && this.tools.observed(key) === 0) {
+        this.tools.declare(key, declared);
+      }
+      const toolMs = calls * this.toolMs(key);
+      return { ...none, ms: toolMs, toolMs };
+    }
+    return none; // relational nodes (Source, Map, Filter, Join, Sink) are CPU work near zero
+  }
+
+  /** Generated tokens expected per call: the measured average, else the answer's bound. */
+  expectedOutputTokens(node: CostNode): number {
+    const measured = node.signature ? this.outputTokens.get(node.signature) : undefined;
+    if (measured) return measured.value;
+    const a = argsOf(node);
+    if (a.choices?.length) {
+      // A constrained answer is one label plus the end token.
+      return Math.ceil(Math.max(...a.choices.map((c) => c.length)) / this.charsPerToken) + 1;
+    }
+    return a.maxTokens ?? 64;
+  }
+
+  // ---- online learning -----------------------------------------------------------------------
+
+  /**
+   * Learns from one measured task: prefill calls and decode steps join the fit's samples (refit
+   * every `refitEvery`), loads and KV moves update their averages, tool calls their average.
+   */
+  observe(obs: Observation, measuredMs: number): void {
+    if (!Number.isFinite(measuredMs) || measuredMs < 0) return;
+    if (obs.kind === "tool") return this.tools.observe(obs.key, measuredMs);
+    const s = this.state(obs.model);
+    if (obs.kind === "load") {
+      s.load.observe(measuredMs);
+      s.profile.loadMs = s.load.value;
+    } else if (obs.kind === "kv-move") {
+      if (obs.bytes > 0 && measuredMs > 0) {
+        s.moveBytesPerMs.observe(obs.bytes / Math.max(measuredMs - s.profile.kvMove.fixedMs, 1e-6));
+        s.profile.kvMove.bytesPerMs = s.moveBytesPerMs.value;
+      }
+    } else if (obs.kind === "prefill") {
+      if (obs.rows.length === 0 || measuredMs <= 0) return;
+      push(s.online.prefill, { rows: obs.rows, ms: measuredMs }, this.maxOnline);
+      this.maybeRefit(s);
+    } else {
+      const steps = Math.max(1, obs.steps ?? 1);
+      if (obs.batch <= 0 || measuredMs <= 0) return;
+      // A span of steps is recorded as one step at its mean context (the kv term is linear in T).
+      const context = obs.context + (steps - 1) / 2;
+      push(s.online.decode, { batch: obs.batch, context, ms: measuredMs / steps }, this.maxOnline);
+      this.maybeRefit(s);
+    }
+  }
+
+  /** Learns how many tokens an LLM node generates per call (its signature's average). */
+  observeOutputTokens(signature: string, tokens: number): void {
+    const avg = this.outputTokens.get(signature);
+    if (avg) avg.observe(tokens);
+    else
+      this.outputTokens
+        .set(signature, new MovingAverage(tokens, 0))
+        .get(signature)!
+        .observe(tokens);
+  }
+
+  /** Records one node's estimated and measured time for `halo.lastRun`. */
+  record(entry: Omit<EstimateRecord, "relError">): EstimateRecord {
+    const full = { ...entry, relError: relativeError(entry.estimatedMs, entry.measuredMs) };
+    this.records.push(full);
+    return full;
+  }
+
+  /** Estimated vs measured per node since the last `clearRecords`, with the median error. */
+  estimatedVsMeasured(): { records: EstimateRecord[]; medianRelError: number } {
+    return {
+      records: [...this.records],
+      medianRelError: median(this.records.map((r) => r.relError)),
+    };
+  }
+
+  clearRecords(): void {
+    this.records.length = 0;
+  }
+
+  private maybeRefit(s: ModelState): void {
+    if (++s.pending < this.refitEvery) return;
+    s.pending = 0;
+    const p = s.profile;
+    // Online samples describe this session's real load; calibration samples keep every
+    // constant identifiable when online shapes are all alike (one batch size, say).
+    if (s.online.prefill.length > 0 && p.samples.prefill.length + s.online.prefill.length >= 3) {
+      const pf = fitPrefill([...p.samples.prefill, ...s.online.prefill]);
+      p.prefill = pf.constants;
+      p.fit.prefill = pf.quality;
+    }
+    if (s.online.decode.length > 0 && p.samples.decode.length + s.online.decode.length >= 3) {
+      const dc = fitDecode([...p.samples.decode, ...s.online.decode]);
+      p.decode = dc.constants;
+      p.fit.decode = dc.quality;
+    }
+  }
+
+  private resolve(model?: string): string {
+    if (model === undefined) return this.primary;
+    return this.aliases.get(model) ?? model;
+  }
+
+  private state(model?: string): ModelState {
+    return this.models.get(this.resolve(model)) ?? this.models.get(this.primary)!;
+  }
+}
+
+function push<T>(list: T[], item: T, max: number): void {
+  list.push(item);
+  if (list.length > max) list.shift();
+}

@@ -1,0 +1,175 @@
+// What each node does to one row (or, for Join, to two tables): the semantics every executor
+// must reproduce. The row-by-row executor calls these directly; the Processor reuses the request
+// builders and result shaping so its outputs stay identical.
+import { joinRightNames } from "../plan/columns.ts";
+import { evaluateExpr } from "../plan/expr.ts";
+import { formatValue, renderParam, renderTemplate, renderValue } from "../plan/template.ts";
+import type {
+  FnArgs,
+  HttpArgs,
+  JoinArgs,
+  LlmArgs,
+  Predicate,
+  Row,
+  SqlArgs,
+} from "../plan/types.ts";
+import type { ChatMessage, GenerateRequest } from "../runtime/types.ts";
+import type { SqlRequest } from "../tools/sql.ts";
+import type { HttpRequest } from "../tools/http.ts";
+import type { FunctionRequest } from "../tools/function.ts";
+import { ERRORS_COLUMN } from "./types.ts";
+
+export function llmMessages(args: LlmArgs, row: Row): ChatMessage[] {
+  const messages: ChatMessage[] = [];
+  if (args.system !== undefined)
+    messages.push({ role: "system", content: renderTemplate(args.system, row) });
+  messages.push({ role: "user", content: renderTemplate(args.prompt, row) });
+  return messages;
+}
+
+export function llmSampling(args: LlmArgs): GenerateRequest["sampling"] {
+  const s: GenerateRequest["sampling"] = { maxTokens: args.maxTokens };
+  if (args.stop) s.stop = args.stop;
+  if (args.choices) s.choices = args.choices;
+  if (args.temperature !== undefined) s.temperature = args.temperature;
+  if (args.seed !== undefined) s.seed = args.seed;
+  return s;
+}
+
+export function sqlRequest(args: SqlArgs, row: Row): SqlRequest {
+  const params: Record<string, unknown> = {};
+  for (const [name, template] of Object.entries(args.params))
+    params[name] = typeof template === "string" ? renderParam(template, row) : template;
+  return { dbKey: args.dbKey, query: args.query, params, shape: args.shape };
+}
+
+/**
+ * URL placeholders are percent-encoded, except one at the very start (a column holding a whole
+ * URL or its base), so `?q={{kw}}` is safe for any keyword.
+ */
+export function renderUrl(template: string, row: Row): string {
+  let first = true;
+  return template.replace(/\{\{\s*([^{}]+?)\s*\}\}/g, (whole, name: string, offset: number) => {
+    const raw = offset === 0 && first;
+    first = false;
+    if (!(name in row))
+      throw new Error(`template placeholder {{${name}}}: the row has no column '${name}'`);
+    const text = formatValue(row[name]);
+    return raw ? text : encodeURIComponent(text);
+  });
+}
+
+export function httpRequest(args: HttpArgs, row: Row): HttpRequest {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(args.headers)) headers[k] = renderTemplate(v, row);
+  return {
+    url: renderUrl(args.url, row),
+    method: args.method,
+    headers,
+    body: args.body === undefined ? undefined : renderValue(args.body, row),
+    timeoutMs: args.timeoutMs,
+    retries: args.retries,
+  };
+}
+
+export function fnRequest(args: FnArgs, row: Row): FunctionRequest {
+  return { fn: args.fn, args: args.inputs.map((c) => row[c] ?? null) };
+}
+
+/** A new row with one more column; the input row is never mutated (stored results share it). */
+export function withOutput(row: Row, output: string, value: unknown): Row {
+  return { ...row, [output]: value === undefined ? null : value };
+}
+
+/** A row that failed at a node: null output, the error appended to `_errors`. */
+export function withError(
+  row: Row,
+  output: string | undefined,
+  label: string,
+  error: unknown,
+): Row {
+  const message = error instanceof Error ? error.message : String(error);
+  const previous = (row[ERRORS_COLUMN] as string[] | undefined) ?? [];
+  const out: Row = { ...row, [ERRORS_COLUMN]: [...previous, `${label}: ${message}`] };
+  if (output !== undefined) out[output] = null;
+  return out;
+}
+
+export function hasError(row: Row): boolean {
+  return Array.isArray(row[ERRORS_COLUMN]);
+}
+
+/** The user's map/filter closure sees the row without Halo's bookkeeping, as a copy. */
+export function userRow(row: Row): Row {
+  const { [ERRORS_COLUMN]: _errors, ...rest } = row;
+  return rest;
+}
+
+export function selectRow(row: Row, columns: string[]): Row {
+  const out: Row = {};
+  for (const c of columns) out[c] = row[c] ?? null;
+  if (hasError(row)) out[ERRORS_COLUMN] = row[ERRORS_COLUMN];
+  return out;
+}
+
+export function checkMapResult(result: unknown, label: string): Row {
+  if (!result || typeof result !== "object" || Array.isArray(result))
+    throw new TypeError(
+      `map ${label}: the function must return a row object, got ${Array.isArray(result) ? "an array" : typeof result}`,
+    );
+  return result as Row;
+}
+
+export function testPredicate(predicate: Predicate, row: Row): Promise<unknown> | unknown {
+  return predicate.type === "expr" ? evaluateExpr(predicate.expr, row) : predicate.fn(userRow(row));
+}
+
+/** Null keys never match (as in SQL). */
+function joinKey(row: Row, on: string[]): string | null {
+  const values = on.map((c) => row[c] ?? null);
+  return values.some((v) => v === null) ? null : JSON.stringify(values);
+}
+
+/** Hash join: left order kept, right matches in right order. */
+export function joinRows(
+  left: { columns: string[] | null; rows: Row[] },
+  right: { columns: string[] | null; rows: Row[] },
+  args: JoinArgs,
+): Row[] {
+  const leftCols = left.columns ?? Object.keys(left.rows[0] ?? {});
+  const rightCols =
+    right.columns ?? Object.keys(right.rows[0] ?? {}).filter((c) => c !== ERRORS_COLUMN);
+  const names = joinRightNames(leftCols, rightCols, args.on, args.suffix);
+  const index = new Map<string, Row[]>();
+  for (const r of right.rows) {
+    const k = joinKey(r, args.on);
+    if (k === null) continue;
+    const list = index.get(k);
+    if (list) list.push(r);
+    else index.set(k, [r]);
+  }
+  const out: Row[] = [];
+  for (const l of left.rows) {
+    const k = joinKey(l, args.on);
+    const matches = k === null ? undefined : index.get(k);
+    if (!matches) {
+      if (args.how === "left") {
+        const row: Row = { ...l };
+        for (const [, name] of names) row[name] = null;
+        out.push(row);
+      }
+      continue;
+    }
+    for (const r of matches) {
+      const row: Row = { ...l };
+      for (const [src, name] of names) row[name] = r[src] ?? null;
+      const errors = [
+        ...((l[ERRORS_COLUMN] as string[] | undefined) ?? []),
+        ...((r[ERRORS_COLUMN] as string[] | undefined) ?? []),
+      ];
+      if (errors.length) row[ERRORS_COLUMN] = errors;
+      out.push(row);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,125 @@
+// collect() and collectAll(): lower the frames into one PlanDag, validate, optimize (a seam until
+// issue 6), pick the executor (a seam for issue 7), run, and keep the report.
+import { selectExecutor } from "../executor/select.ts";
+import {
+  RowError,
+  type ExecutorServices,
+  type OnError,
+  type ProgressEvent,
+  type SinkResult,
+} from "../executor/types.ts";
+import { explain } from "../plan/explain.ts";
+import type { LogicalNode } from "../plan/logical.ts";
+import { lower } from "../plan/lower.ts";
+import { optimizePlan, resolveFlags, type OptimizationFlags } from "../plan/optimize.ts";
+import type { PlanDag } from "../plan/types.ts";
+import { validateDag } from "../plan/validate.ts";
+import type { RunTrace } from "../processor/trace.ts";
+import { currentSignal } from "../cancel.ts";
+import { getDatabase } from "../tools/databases.ts";
+import { functionTool } from "../tools/function.ts";
+import { httpTool } from "../tools/http.ts";
+import { sqlTool } from "../tools/sql.ts";
+import { loadModel } from "./models.ts";
+import { makeRunReport } from "./run-report.ts";
+import { session } from "./session.ts";
+import { checkSpec, describe } from "./verbs/check.ts";
+
+export interface CollectOptions {
+  /** Stops the run; default: the running cell's signal in the kernel (src/cancel.ts). */
+  signal?: AbortSignal;
+  /** "raise" (default): the first failing row stops the run. "null": null outputs, error in `_errors`. */
+  onError?: OnError;
+  /** A boolean per optimizer pass; `halo.optimizations.none()` turns all off. */
+  optimizations?: Partial<OptimizationFlags>;
+  onProgress?: (event: ProgressEvent) => void;
+  /** Executor by name (default: the registered default; "row-by-row" always exists). */
+  executor?: string;
+  /** Reuse results of earlier collects in this session (default true). */
+  reuse?: boolean;
+}
+
+const OPTIONS = ["signal", "onError", "optimizations", "onProgress", "executor", "reuse"] as const;
+
+export const defaultServices: ExecutorServices = {
+  loadModel,
+  sql: (request, context) => sqlTool.call(request, context),
+  http: (request, context) => httpTool.call(request, context),
+  fn: (request, context) => functionTool.call(request, context),
+};
+
+/** Lowers and validates; with `optimized`, also runs the optimizer. */
+export function planFor(
+  nodes: LogicalNode[],
+  optimizations?: Partial<OptimizationFlags>,
+  optimized = true,
+): { dag: PlanDag; plannerMs: number } {
+  const dag = lower(nodes, { dbStateKey: (key) => getDatabase(key).stateKey() });
+  validateDag(dag);
+  if (!optimized) return { dag, plannerMs: 0 };
+  const result = optimizePlan(dag, resolveFlags(optimizations));
+  validateDag(result.dag);
+  return { dag: result.dag, plannerMs: result.plannerMs };
+}
+
+export async function collectPlans(
+  nodes: LogicalNode[],
+  options: CollectOptions = {},
+  services: ExecutorServices = defaultServices,
+): Promise<SinkResult[]> {
+  const s = checkSpec("collect(options)", options, OPTIONS, []);
+  const onError = (s.onError ?? "raise") as OnError;
+  if (onError !== "raise" && onError !== "null")
+    throw new TypeError(`collect: onError must be "raise" or "null", got ${describe(s.onError)}`);
+  const signal = options.signal ?? currentSignal();
+  const { dag, plannerMs } = planFor(nodes, options.optimizations);
+  const executor = selectExecutor({ executor: options.executor });
+  const trace: RunTrace = {
+    startedAt: new Date().toISOString(),
+    wallMs: 0,
+    tasks: [],
+    nodes: [],
+    plannerMs,
+    plan: explain(dag),
+  };
+  const reused: number[] = [];
+  const started = performance.now();
+  let results: SinkResult[] | undefined;
+  try {
+    results = await executor.execute(dag, {
+      signal,
+      onError,
+      onProgress: options.onProgress,
+      trace,
+      services,
+      store: options.reuse === false ? undefined : session.store,
+      reused,
+    });
+    return results;
+  } catch (err) {
+    if (err instanceof RowError && onError === "raise")
+      err.message += `\n(pass collect({ onError: "null" }) to keep going: failed rows get null outputs and the error in _errors)`;
+    throw err;
+  } finally {
+    trace.wallMs = performance.now() - started;
+    session.lastRun = makeRunReport(
+      trace,
+      executor.name,
+      reused,
+      results?.map((r) => r.rows.length) ?? [],
+    );
+  }
+}
+
+type DanfoModule = typeof import("danfojs-node");
+let danfo: Promise<DanfoModule> | undefined;
+
+/** A danfo DataFrame from a result (columns in plan order; cells kept as they are). */
+export async function toDanfo(result: SinkResult): Promise<InstanceType<DanfoModule["DataFrame"]>> {
+  danfo ??= import("danfojs-node");
+  const dfd = await danfo;
+  const values = result.rows.map((r) =>
+    result.columns.map((c) => (r[c] === undefined ? null : r[c])),
+  );
+  return new dfd.DataFrame(values, { columns: result.columns });
+}

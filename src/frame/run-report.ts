@@ -1,0 +1,54 @@
+// `halo.lastRun`: the RunTrace of the last collect plus a few totals, displayable as text (the
+// charts module renders its timeline once it lands).
+import type { RunTrace } from "../processor/trace.ts";
+import { DISPLAY_SYMBOL, type MimeBundle } from "../display/host.ts";
+
+export interface RunReport extends RunTrace {
+  executor: string;
+  /** Plan nodes whose results came from earlier collects of this session. */
+  reusedNodeIds: number[];
+  llmCalls: number;
+  toolCalls: number;
+  rowsOut: number[];
+  /** Text table per node, also the `text/plain` display. */
+  summary(): string;
+  [DISPLAY_SYMBOL](): MimeBundle;
+}
+
+export function makeRunReport(
+  trace: RunTrace,
+  executor: string,
+  reused: number[],
+  rowsOut: number[],
+): RunReport {
+  const llmCalls = trace.nodes.filter((n) => n.kind === "LlmCall").reduce((a, n) => a + n.calls, 0);
+  const toolCalls = trace.nodes
+    .filter((n) => n.kind === "SqlCall" || n.kind === "HttpCall" || n.kind === "FnCall")
+    .reduce((a, n) => a + n.calls, 0);
+  const summary = () => {
+    const lines = [
+      `run: ${trace.wallMs.toFixed(0)} ms on ${executor}, ${llmCalls} LLM calls, ${toolCalls} tool calls, rows out ${rowsOut.join(", ")}`,
+    ];
+    for (const n of trace.nodes) {
+      const tokens =
+        n.prefillTokens || n.decodeTokens
+          ? ` prefill=${n.prefillTokens} cached=${n.cachedTokens} decode=${n.decodeTokens}`
+          : "";
+      const reuse = reused.includes(n.nodeId) ? " (reused)" : "";
+      lines.push(
+        `  #${n.nodeId} ${n.kind} ${n.label}: rows=${n.rows} calls=${n.calls} ${n.measuredMs.toFixed(1)}ms${tokens}${reuse}`,
+      );
+    }
+    return lines.join("\n");
+  };
+  return {
+    ...trace,
+    executor,
+    reusedNodeIds: reused,
+    llmCalls,
+    toolCalls,
+    rowsOut,
+    summary,
+    [DISPLAY_SYMBOL]: () => ({ "text/plain": summary() }),
+  };
+}

@@ -1,0 +1,109 @@
+// Everything Halo accepts as a table (a danfo DataFrame, an apache-arrow Table, an array of row
+// objects) becomes `TableData`: columns in order plus row objects. Detection is by shape, so
+// importing this file loads neither danfo nor arrow.
+import type { Row, TableData } from "../plan/types.ts";
+
+interface DanfoLike {
+  columns: string[];
+  values: unknown[][];
+  shape: number[];
+}
+interface ArrowLike {
+  schema: { fields: { name: string }[] };
+  numRows: number;
+  toArray(): unknown[];
+}
+
+export function isDanfoFrame(x: unknown): x is DanfoLike {
+  const d = x as DanfoLike;
+  return (
+    !!d &&
+    typeof d === "object" &&
+    Array.isArray(d.columns) &&
+    Array.isArray(d.shape) &&
+    "values" in d
+  );
+}
+
+export function isArrowTable(x: unknown): x is ArrowLike {
+  const a = x as ArrowLike;
+  return (
+    !!a &&
+    typeof a === "object" &&
+    Array.isArray(a.schema?.fields) &&
+    typeof a.toArray === "function"
+  );
+}
+
+/** Cell values as plain JS: exact bigints become numbers, arrow structs and lists plain objects. */
+export function plainValue(v: unknown): unknown {
+  if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (v && typeof v === "object" && !(v instanceof Date) && !Array.isArray(v)) {
+    const o = v as { toJSON?: () => unknown; toArray?: () => unknown[] };
+    if (typeof o.toArray === "function" && !ArrayBuffer.isView(v))
+      return Array.from(o.toArray(), plainValue);
+    if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<unknown>, plainValue);
+    if (typeof o.toJSON === "function") return plainValue(o.toJSON());
+    const out: Row = {};
+    for (const [k, x] of Object.entries(v)) out[k] = plainValue(x);
+    return out;
+  }
+  if (Array.isArray(v)) return v.map(plainValue);
+  return v;
+}
+
+export function describeInput(x: unknown): string {
+  if (x === null) return "null";
+  if (Array.isArray(x)) return "an array";
+  if (typeof x === "object") return `an object (${(x as object).constructor?.name ?? "Object"})`;
+  return typeof x;
+}
+
+/** Reads any accepted table input; `what` names the caller in errors. */
+export function toTableData(input: unknown, what: string): TableData {
+  if (isDanfoFrame(input)) {
+    const columns = [...input.columns].map(String);
+    const values = input.shape[0] === 0 ? [] : input.values;
+    const rows = values.map((vals) => {
+      const row: Row = {};
+      columns.forEach((c, i) => (row[c] = normalizeMissing(plainValue(vals[i]))));
+      return row;
+    });
+    return { columns, rows };
+  }
+  if (isArrowTable(input)) {
+    const columns = input.schema.fields.map((f) => f.name);
+    const rows = input.toArray().map((r) => {
+      const obj = (r as { toJSON(): Row }).toJSON();
+      const row: Row = {};
+      for (const c of columns) row[c] = plainValue(obj[c] ?? null);
+      return row;
+    });
+    return { columns, rows };
+  }
+  if (Array.isArray(input)) {
+    const columns: string[] = [];
+    const seen = new Set<string>();
+    input.forEach((r, i) => {
+      if (!r || typeof r !== "object" || Array.isArray(r))
+        throw new TypeError(
+          `${what}: row ${i} is ${describeInput(r)}; expected an object such as { review: "..." }`,
+        );
+      for (const k of Object.keys(r)) if (!seen.has(k)) (seen.add(k), columns.push(k));
+    });
+    const rows = input.map((r: Row) => {
+      const row: Row = {};
+      for (const c of columns) row[c] = c in r ? plainValue(r[c]) : null;
+      return row;
+    });
+    return { columns, rows };
+  }
+  throw new TypeError(
+    `${what}: expected a danfo DataFrame, an apache-arrow Table or an array of row objects, got ${describeInput(input)}`,
+  );
+}
+
+/** danfo stores missing numbers as NaN; Halo uses null for every missing value. */
+function normalizeMissing(v: unknown): unknown {
+  return typeof v === "number" && Number.isNaN(v) ? null : (v ?? null);
+}

@@ -1,0 +1,386 @@
+// The LLM scheduler: continuous batching over every request submitted to one model. At each step
+// boundary finished sequences leave, cancelled ones are freed, and waiting ones are admitted
+// (prefilled together, each computing only the tokens after its longest cached prefix); then one
+// decode step runs for every running sequence. Prefill rounds and decode steps alternate, so new
+// work never waits for the running batch to drain.
+//
+// Invariants:
+// - Greedy outputs equal `Model.generate` run one request at a time: the decoder is the runtime's,
+//   and a cached prefix's KV is bit-for-bit the KV a full prefill would have produced.
+// - When every prompt token is cached, the last one is recomputed to get logits (match with
+//   `maxTokens: prompt.length - 1`).
+// - KV memory (running sequences' reservations + the cache's fast tier) stays within
+//   `kvBudgetBytes`, except that one sequence always runs: a budget too small for any batch
+//   degrades to batch 1 and an emptied cache, never to a failure.
+import type { GenerateRequest, GenerateResult } from "../runtime/types.ts";
+import { BatchSizer, type BatchSizerOptions } from "./batch-sizer.ts";
+import type { KvPayload } from "./kv-payload.ts";
+import type { ForwardInput, LlmEngine } from "./llm-engine.ts";
+import { PrefixCache, radixKey, type MatchResult } from "./prefix-cache.ts";
+import { Sequence, abortError } from "./sequence.ts";
+import type { TraceRecorder } from "./trace-recorder.ts";
+
+export interface LlmWorkerOptions<K extends KvPayload<K>> {
+  /** KV memory for running sequences plus the cache's fast tier. Default 512 MiB. */
+  kvBudgetBytes?: number;
+  /**
+   * The prefix cache (share one between workers of one model to share prefixes). Default: a new
+   * LRU cache inside the budget. `false`: no reuse at all (every prompt fully prefilled).
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  cache?: PrefixCache<K, any> | false;
+  /** Most new tokens in one prefill call (bounds the logits and activations of a call). 4096. */
+  prefillTokenBudget?: number;
+  batch?: BatchSizerOptions;
+  trace?: TraceRecorder;
+  /** Trace lane. Default "llm:0". */
+  lane?: string;
+}
+
+export interface SubmitOptions {
+  signal?: AbortSignal;
+  /** Plan nodes this request serves (trace). */
+  nodeIds?: number[];
+}
+
+export interface LlmWorkerStats {
+  prefillCalls: number;
+  decodeSteps: number;
+  prefillTokens: number;
+  cachedTokens: number;
+  decodeTokens: number;
+  maxBatchSize: number;
+  /** Admissions put off one round so a sibling's prefill could fill the cache first. */
+  deferredForSharing: number;
+  /** Admissions put off for lack of KV memory. */
+  deferredForMemory: number;
+  cancelled: number;
+}
+
+export class LlmWorker<K extends KvPayload<K>> {
+  readonly stats: LlmWorkerStats = {
+    prefillCalls: 0,
+    decodeSteps: 0,
+    prefillTokens: 0,
+    cachedTokens: 0,
+    decodeTokens: 0,
+    maxBatchSize: 0,
+    deferredForSharing: 0,
+    deferredForMemory: 0,
+    cancelled: 0,
+  };
+  readonly sizer: BatchSizer;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly cache: PrefixCache<K, any> | undefined;
+  private readonly budget: number;
+  private readonly prefillTokenBudget: number;
+  private readonly trace?: TraceRecorder;
+  private readonly lane: string;
+  private readonly waiting: Sequence<K>[] = [];
+  private readonly running: Sequence<K>[] = [];
+  private reservedBytes = 0;
+  private nextId = 1;
+  private looping = false;
+
+  constructor(
+    readonly engine: LlmEngine<K>,
+    options: LlmWorkerOptions<K> = {},
+  ) {
+    this.budget = options.kvBudgetBytes ?? 512 * 2 ** 20;
+    if (!(this.budget >= 0)) {
+      throw new RangeError(`kvBudgetBytes must be a number >= 0 (got ${this.budget})`);
+    }
+    this.cache =
+      options.cache === false
+        ? undefined
+        : (options.cache ?? new PrefixCache<K>({ budgetBytes: this.budget }));
+    this.prefillTokenBudget = options.prefillTokenBudget ?? 4096;
+    this.sizer = new BatchSizer(options.batch);
+    this.trace = options.trace;
+    this.lane = options.lane ?? "llm:0";
+    this.resizeCache();
+  }
+
+  /** Runs a request along with everything else submitted; resolves with its answer. */
+  submit(request: GenerateRequest, options: SubmitOptions = {}): Promise<GenerateResult> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortError(signal.reason));
+    const prompt = request.promptTokens;
+    if (!Array.isArray(prompt) || prompt.length === 0) {
+      return Promise.reject(
+        new TypeError("a request needs promptTokens (non-empty): use Model.encodeChat(messages)"),
+      );
+    }
+    const maxTokens = request.sampling?.maxTokens;
+    if (!(Number.isInteger(maxTokens) && maxTokens >= 1)) {
+      return Promise.reject(
+        new RangeError(`sampling.maxTokens must be an integer >= 1 (got ${String(maxTokens)})`),
+      );
+    }
+    if (prompt.length >= this.engine.maxPositions) {
+      return Promise.reject(
+        new RangeError(
+          `prompt of ${prompt.length} tokens does not fit the model's ${this.engine.maxPositions} positions: shorten it`,
+        ),
+      );
+    }
+    return new Promise<GenerateResult>((resolve, reject) => {
+      const seq = new Sequence<K>(this.nextId++, request, this.engine.createDecoder(request), {
+        resolve,
+        reject,
+        nodeIds: options.nodeIds ?? [],
+        reserveBytes:
+          Math.min(prompt.length + maxTokens, this.engine.maxPositions) *
+          this.engine.kvBytesPerToken,
+      });
+      if (signal) {
+        const onAbort = () => this.cancel(seq, signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+        seq.onSettle(() => signal.removeEventListener("abort", onAbort));
+      }
+      this.waiting.push(seq);
+      this.kick();
+    });
+  }
+
+  /** Sequences waiting and running now. */
+  load(): { waiting: number; running: number; reservedBytes: number } {
+    return {
+      waiting: this.waiting.length,
+      running: this.running.length,
+      reservedBytes: this.reservedBytes,
+    };
+  }
+
+  private kick(): void {
+    if (this.looping) return;
+    this.looping = true;
+    // Start on the next macrotask, so requests submitted in one synchronous loop share a batch.
+    setImmediate(() => {
+      this.loop()
+        .catch((error: unknown) => this.failAll(error))
+        .finally(() => {
+          this.looping = false;
+          if (this.waiting.length > 0 || this.running.length > 0) this.kick();
+        });
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.waiting.length > 0 || this.running.length > 0) {
+      const admitted = this.admit();
+      if (admitted.length > 0) await this.prefill(admitted);
+      if (this.running.length > 0) await this.decodeStep();
+    }
+  }
+
+  /**
+   * Picks waiting sequences for the next prefill round, in submission order (the optimizer's
+   * order), within the batch limit, the prefill token budget and KV memory.
+   */
+  private admit(): Sequence<K>[] {
+    const chosen: Sequence<K>[] = [];
+    let newTokens = 0;
+    const limit = this.sizer.limit;
+    const deferred: Sequence<K>[] = [];
+    while (this.waiting.length > 0 && this.running.length + chosen.length < limit) {
+      const seq = this.waiting[0]!;
+      const prompt = seq.promptTokens;
+      const key = radixKey(this.engine.modelId, prompt);
+      const cached = this.cache?.peekPrefix(key, { maxTokens: prompt.length - 1 }) ?? 0;
+      // Cache-aware: a prompt sharing uncached tokens with one already in this round waits one
+      // round and then reuses its KV instead of computing the same prefix twice.
+      if (this.cache && chosen.some((c) => sharedLength(c.promptTokens, prompt) > cached)) {
+        this.stats.deferredForSharing++;
+        deferred.push(this.waiting.shift()!);
+        continue;
+      }
+      const suffix = prompt.length - cached;
+      if (chosen.length > 0 && newTokens + suffix > this.prefillTokenBudget) break;
+      if (!this.reserve(seq, chosen.length === 0 && this.running.length === 0)) {
+        this.stats.deferredForMemory++;
+        break;
+      }
+      this.waiting.shift();
+      chosen.push(seq);
+      newTokens += suffix;
+    }
+    this.waiting.unshift(...deferred);
+    return chosen;
+  }
+
+  /** Reserves the sequence's worst-case KV, evicting cached KV if needed; `force` for the only one. */
+  private reserve(seq: Sequence<K>, force: boolean): boolean {
+    const need = seq.reserveBytes;
+    const cacheBytes = this.cache?.fastBytes ?? 0;
+    const over = this.reservedBytes + need + cacheBytes - this.budget;
+    if (over > 0 && this.cache) this.cache.evict(over);
+    const stillOver = this.reservedBytes + need + (this.cache?.fastBytes ?? 0) - this.budget;
+    if (stillOver > 0 && !force) return false;
+    this.reservedBytes += need;
+    seq.reserved = true;
+    this.resizeCache();
+    return true;
+  }
+
+  private release(seq: Sequence<K>): void {
+    if (seq.match) {
+      this.cache?.unlock(seq.match.node);
+      seq.match = undefined;
+    }
+    if (seq.reserved) {
+      this.reservedBytes -= seq.reserveBytes;
+      seq.reserved = false;
+      this.resizeCache();
+    }
+    seq.kv = undefined;
+  }
+
+  /** The cache gets whatever running sequences do not hold. */
+  private resizeCache(): void {
+    if (!this.cache) return;
+    this.cache.budgetBytes = Math.max(0, this.budget - this.reservedBytes);
+    this.cache.evict(this.cache.fastBytes - this.cache.budgetBytes);
+  }
+
+  private async prefill(batch: Sequence<K>[]): Promise<void> {
+    const inputs: ForwardInput<K>[] = [];
+    for (const seq of batch) {
+      const prompt = seq.promptTokens;
+      let past: K | undefined;
+      if (this.cache) {
+        const match: MatchResult = this.cache.matchPrefix(radixKey(this.engine.modelId, prompt), {
+          maxTokens: prompt.length - 1,
+        });
+        if (match.numTokens > 0) {
+          this.cache.lock(match.node);
+          seq.match = match;
+          past = this.cache.loadPrefix(match);
+        }
+      }
+      seq.cachedTokens = past?.numTokens ?? 0;
+      seq.prefillTokens = prompt.length - seq.cachedTokens;
+      inputs.push({ past, tokens: prompt.slice(seq.cachedTokens) });
+    }
+    const task = this.trace?.begin(this.lane, "prefill", unionNodeIds(batch));
+    this.stats.prefillCalls++;
+    this.stats.maxBatchSize = Math.max(this.stats.maxBatchSize, batch.length);
+    let outputs;
+    try {
+      outputs = await this.engine.forward(inputs);
+    } catch (error) {
+      task?.end({ batchSize: batch.length, error: String(error) });
+      for (const seq of batch) this.fail(seq, error);
+      return;
+    }
+    const prefillTokens = batch.reduce((n, s) => n + s.prefillTokens, 0);
+    const cachedTokens = batch.reduce((n, s) => n + s.cachedTokens, 0);
+    task?.end({ batchSize: batch.length, prefillTokens, cachedTokens });
+    this.stats.prefillTokens += prefillTokens;
+    this.stats.cachedTokens += cachedTokens;
+    batch.forEach((seq, i) => {
+      const out = outputs[i]!;
+      if (seq.settled) return this.release(seq);
+      seq.kv = out.kv;
+      seq.fed = [...seq.promptTokens];
+      // The prompt's KV goes to the cache now, so siblings admitted next round reuse it.
+      if (this.cache) this.cache.insert(radixKey(this.engine.modelId, seq.fed), out.kv);
+      if (seq.match) {
+        this.cache!.unlock(seq.match.node);
+        seq.match = undefined;
+      }
+      this.advance(seq, out.logits);
+      if (!seq.settled) this.running.push(seq);
+    });
+  }
+
+  private async decodeStep(): Promise<void> {
+    const batch = this.running.splice(0, this.running.length);
+    const t0 = performance.now();
+    const task = this.trace?.begin(this.lane, "decode", unionNodeIds(batch));
+    this.stats.decodeSteps++;
+    this.stats.maxBatchSize = Math.max(this.stats.maxBatchSize, batch.length);
+    let outputs;
+    try {
+      outputs = await this.engine.forward(
+        batch.map((seq) => ({ past: seq.kv, tokens: [seq.nextToken!] })),
+      );
+    } catch (error) {
+      task?.end({ batchSize: batch.length, error: String(error) });
+      for (const seq of batch) this.fail(seq, error);
+      return;
+    }
+    task?.end({ batchSize: batch.length, decodeTokens: batch.length });
+    this.sizer.observeStep(batch.length, performance.now() - t0);
+    this.stats.decodeTokens += batch.length;
+    batch.forEach((seq, i) => {
+      if (seq.settled) return this.release(seq);
+      const out = outputs[i]!;
+      seq.kv = out.kv;
+      seq.fed.push(seq.nextToken!);
+      this.advance(seq, out.logits);
+      if (!seq.settled) this.running.push(seq);
+    });
+  }
+
+  /** Chooses the next token; finishes the sequence when the decoder says done. */
+  private advance(seq: Sequence<K>, logits: Float32Array): void {
+    const { token, done } = seq.decoder.next(logits);
+    // The next token would sit at position fed.length: past the model's last one, stop.
+    const full = seq.fed.length >= this.engine.maxPositions;
+    if (!done && !full) {
+      seq.nextToken = token;
+      return;
+    }
+    // Prompt + answer go to the cache: a row's next agent call usually starts with both. (The
+    // prompt alone went in after prefill.)
+    const answered = seq.fed.length > seq.promptTokens.length;
+    if (this.cache && answered && seq.kv && seq.kv.numTokens === seq.fed.length) {
+      this.cache.insert(radixKey(this.engine.modelId, seq.fed), seq.kv);
+    }
+    const result = seq.decoder.result();
+    this.release(seq);
+    seq.settle({
+      ...result,
+      finishReason: done ? result.finishReason : "length",
+      prefillTokens: seq.prefillTokens,
+      cachedTokens: seq.cachedTokens,
+    });
+  }
+
+  private cancel(seq: Sequence<K>, reason: unknown): void {
+    if (seq.settled) return;
+    this.stats.cancelled++;
+    seq.fail(abortError(reason));
+    // Waiting: gone now. Running: freed here, or when its in-flight step returns.
+    const at = this.waiting.indexOf(seq);
+    if (at >= 0) this.waiting.splice(at, 1);
+    const r = this.running.indexOf(seq);
+    if (r >= 0) this.running.splice(r, 1);
+    this.release(seq);
+  }
+
+  private fail(seq: Sequence<K>, error: unknown): void {
+    this.release(seq);
+    seq.fail(error);
+  }
+
+  private failAll(error: unknown): void {
+    for (const seq of [...this.waiting.splice(0), ...this.running.splice(0)]) {
+      this.fail(seq, error);
+    }
+  }
+}
+
+function sharedLength(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+function unionNodeIds<K extends KvPayload<K>>(batch: readonly Sequence<K>[]): number[] {
+  const ids = new Set<number>();
+  for (const seq of batch) for (const id of seq.nodeIds) ids.add(id);
+  return [...ids].sort((a, b) => a - b);
+}

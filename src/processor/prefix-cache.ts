@@ -1,0 +1,459 @@
+// The shared prefix KV cache: a radix tree keyed by token ids, one tree per namespace (model id),
+// whose nodes hold the KV of their span. A request's prefill computes only the tokens after its
+// longest cached prefix. The same class, over `TokenCountPayload`, is the optimizer's simulator.
+//
+// Invariants:
+// - Keys are token ids, never text: BPE merges across a text boundary, so enc(a) + enc(b) can
+//   differ from enc(a + b) (runtime notes, pitfall 1).
+// - When every prompt token hits, the last one is still recomputed to get the logits for the first
+//   output token: the scheduler matches with `maxTokens: prompt.length - 1`.
+// - Fast-tier nodes form a subtree closed under parents: a node leaves the fast tier only when no
+//   child is in it, and comes back only with its whole path. So a match is a run of fast nodes
+//   followed by a run of host nodes.
+// - Locked nodes (and their ancestors, which `lock` also counts) are never evicted or moved out.
+//   With everything locked the cache stays over budget rather than fail: callers degrade.
+import { LruPolicy, type EvictionPolicy } from "./eviction-policy.ts";
+import type { KvPayload } from "./kv-payload.ts";
+import type { KvTiers } from "./kv-tiers.ts";
+import { MinHeap } from "./min-heap.ts";
+import { RadixNode, commonLength, type CacheNode } from "./radix-node.ts";
+
+/** A cache key: token ids within a namespace (the model id; different models never share KV). */
+export interface RadixKey {
+  readonly namespace: string;
+  readonly tokens: readonly number[];
+}
+
+export function radixKey(namespace: string, tokens: readonly number[]): RadixKey {
+  if (typeof namespace !== "string" || namespace === "") {
+    throw new TypeError("a cache key needs a non-empty namespace (the model id)");
+  }
+  return { namespace, tokens };
+}
+
+export interface MatchResult {
+  readonly namespace: string;
+  /** Length of the longest cached prefix (capped by `maxTokens`). */
+  readonly numTokens: number;
+  /** Of those, tokens whose KV is in the host tier and must move in before use. */
+  readonly numHostTokens: number;
+  /** The deepest matched node (a root when nothing matched): lock it while the KV is in use. */
+  readonly node: CacheNode;
+}
+
+export interface InsertResult {
+  /** Tokens added to the tree. */
+  readonly numNewTokens: number;
+  /** Tokens already cached: KV computed again that a better schedule would have reused. */
+  readonly numDuplicateTokens: number;
+}
+
+export interface PrefixCacheStats {
+  lookups: number;
+  lookupTokens: number;
+  hitTokens: number;
+  hostHitTokens: number;
+  /** Prefill tokens not computed because their KV was loaded from the cache (`loadPrefix`). */
+  tokensSaved: number;
+  insertedTokens: number;
+  duplicateTokens: number;
+  /** Nodes dropped from the tree (fast-tier evictions that did not move out, and host evictions). */
+  evictions: number;
+  evictedTokens: number;
+  /** Nodes moved to the host tier, and back. */
+  offloads: number;
+  loads: number;
+}
+
+export interface PrefixCacheOptions<P extends KvPayload<P>, H extends KvPayload<H>> {
+  /** Fast-tier capacity in bytes. */
+  budgetBytes: number;
+  /** Default LRU. */
+  policy?: EvictionPolicy;
+  /** A host tier for cold KV; without it evicted KV is dropped. */
+  tiers?: KvTiers<P, H>;
+}
+
+type Node<P extends KvPayload<P>, H extends KvPayload<H>> = RadixNode<P, H>;
+
+export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
+  budgetBytes: number;
+  readonly stats: PrefixCacheStats = {
+    lookups: 0,
+    lookupTokens: 0,
+    hitTokens: 0,
+    hostHitTokens: 0,
+    tokensSaved: 0,
+    insertedTokens: 0,
+    duplicateTokens: 0,
+    evictions: 0,
+    evictedTokens: 0,
+    offloads: 0,
+    loads: 0,
+  };
+  private readonly policy: EvictionPolicy;
+  private readonly tiers?: KvTiers<P, H>;
+  private readonly roots = new Map<string, Node<P, H>>();
+  private nextId = 1;
+  /** Logical clock: one tick per match or insert, so LRU order is exact and testable. */
+  private clock = 0;
+  private fastBytesUsed = 0;
+  private hostBytesUsed = 0;
+
+  constructor(options: PrefixCacheOptions<P, H>) {
+    checkBudget(options.budgetBytes);
+    this.budgetBytes = options.budgetBytes;
+    this.policy = options.policy ?? new LruPolicy();
+    this.tiers = options.tiers;
+  }
+
+  get fastBytes(): number {
+    return this.fastBytesUsed;
+  }
+
+  get hostBytes(): number {
+    return this.hostBytesUsed;
+  }
+
+  /** Fast-tier bytes that eviction could free now (in nodes no request has locked). */
+  get evictableBytes(): number {
+    let bytes = 0;
+    for (const node of this.walk()) if (node.fast && node.lockRef === 0) bytes += node.fast.bytes;
+    return bytes;
+  }
+
+  /** Finds the longest cached prefix of `key` (at most `maxTokens` tokens) and marks it used. */
+  matchPrefix(key: RadixKey, options: { maxTokens?: number } = {}): MatchResult {
+    const tokens = key.tokens;
+    const limit = Math.max(0, Math.min(tokens.length, options.maxTokens ?? tokens.length));
+    const tick = ++this.clock;
+    this.stats.lookups++;
+    this.stats.lookupTokens += limit;
+    let node = this.rootOf(key.namespace);
+    let pos = 0;
+    let hostTokens = 0;
+    while (pos < limit) {
+      let child = node.children.get(tokens[pos]!);
+      if (!child) break;
+      const k = commonLength(child.tokens, tokens, pos, limit);
+      // Split so the match ends on a node boundary: the result is then whole nodes to lock/load.
+      if (k < child.numTokens) child = this.split(child, k);
+      child.lastAccess = tick;
+      child.hitCount++;
+      if (child.host) hostTokens += k;
+      pos += k;
+      node = child;
+    }
+    this.stats.hitTokens += pos;
+    this.stats.hostHitTokens += hostTokens;
+    return { namespace: key.namespace, numTokens: pos, numHostTokens: hostTokens, node };
+  }
+
+  /** Length `matchPrefix` would return, without touching LRU order, statistics or the tree. */
+  peekPrefix(key: RadixKey, options: { maxTokens?: number } = {}): number {
+    const tokens = key.tokens;
+    const limit = Math.max(0, Math.min(tokens.length, options.maxTokens ?? tokens.length));
+    let node = this.roots.get(key.namespace);
+    let pos = 0;
+    while (node && pos < limit) {
+      const child: Node<P, H> | undefined = node.children.get(tokens[pos]!);
+      if (!child) break;
+      const k = commonLength(child.tokens, tokens, pos, limit);
+      pos += k;
+      node = k === child.numTokens ? child : undefined;
+    }
+    return pos;
+  }
+
+  /** Caches `payload`, the KV of all of `key.tokens`, then evicts down to the budget. */
+  insert(key: RadixKey, payload: P): InsertResult {
+    const tokens = key.tokens;
+    const n = tokens.length;
+    if (payload.numTokens !== n) {
+      throw new RangeError(
+        `insert: the KV covers ${payload.numTokens} tokens but the key has ${n}: pass the KV of exactly the key's tokens`,
+      );
+    }
+    const tick = ++this.clock;
+    let node = this.rootOf(key.namespace);
+    let pos = 0;
+    let numNew = 0;
+    while (pos < n) {
+      let child = node.children.get(tokens[pos]!);
+      if (!child) {
+        const leaf = new RadixNode<P, H>(this.nextId++, tokens.slice(pos), pos);
+        leaf.fast = payload.slice(pos, n);
+        leaf.parent = node;
+        leaf.lastAccess = tick;
+        node.children.set(tokens[pos]!, leaf);
+        this.fastBytesUsed += leaf.fast.bytes;
+        numNew = n - pos;
+        break;
+      }
+      const k = commonLength(child.tokens, tokens, pos, n);
+      if (k < child.numTokens) child = this.split(child, k);
+      if (child.host) {
+        // We hold this span's KV already: promote it rather than keep the host copy.
+        this.hostBytesUsed -= child.host.bytes;
+        child.host = undefined;
+        child.fast = payload.slice(pos, pos + k);
+        this.fastBytesUsed += child.fast.bytes;
+      }
+      child.lastAccess = tick;
+      pos += k;
+      node = child;
+    }
+    this.stats.insertedTokens += numNew;
+    this.stats.duplicateTokens += n - numNew;
+    this.evict(this.fastBytesUsed - this.budgetBytes);
+    return { numNewTokens: numNew, numDuplicateTokens: n - numNew };
+  }
+
+  /** Protects the path from the root to `node` from eviction and moves until `unlock`. */
+  lock(node: CacheNode): void {
+    for (const n of this.attachedPath(node, "lock")) n.lockRef++;
+  }
+
+  unlock(node: CacheNode): void {
+    for (const n of this.attachedPath(node, "unlock")) {
+      if (n.lockRef === 0) {
+        throw new Error(`unlock of cache node ${n.id} that is not locked: unlock once per lock`);
+      }
+      n.lockRef--;
+    }
+  }
+
+  /**
+   * The KV of a match's prefix as one payload, moving host-tier nodes back in first (each move a
+   * `kv-move` task). Undefined for an empty match. The match must still be attached: lock it
+   * right after matching.
+   */
+  loadPrefix(match: MatchResult): P | undefined {
+    if (match.numTokens === 0) return undefined;
+    const path = this.attachedPath(match.node, "loadPrefix");
+    this.lock(match.node);
+    try {
+      this.moveIn(path);
+      const [first, ...rest] = path.map((n) => n.fast!);
+      this.stats.tokensSaved += match.numTokens;
+      return first!.concat(rest);
+    } finally {
+      this.unlock(match.node);
+      this.evict(this.fastBytesUsed - this.budgetBytes);
+    }
+  }
+
+  /** Moves the host-tier part of `key`'s cached prefix into the fast tier ahead of its turn. */
+  prefetch(key: RadixKey, options: { maxTokens?: number } = {}): number {
+    const match = this.matchPrefix(key, options);
+    if (match.numHostTokens === 0) return 0;
+    this.lock(match.node);
+    try {
+      this.moveIn(this.attachedPath(match.node, "prefetch"));
+    } finally {
+      this.unlock(match.node);
+    }
+    return match.numHostTokens;
+  }
+
+  /**
+   * Frees at least `numBytes` of the fast tier if it can, coldest first by the policy: each victim
+   * moves to the host tier when the tiers say a round trip beats recomputing, else is dropped.
+   * Returns the bytes freed (less than asked when the rest is locked).
+   */
+  evict(numBytes: number): number {
+    if (!(numBytes > 0)) return 0;
+    const heap = this.candidateHeap((n) => this.isFastVictim(n));
+    let freed = 0;
+    while (freed < numBytes && heap.size > 0) {
+      const node = heap.pop()!;
+      if (!this.isFastVictim(node)) continue;
+      const parent = node.parent!;
+      freed += this.evictFast(node);
+      if (!parent.isRoot && this.isFastVictim(parent)) heap.push(parent);
+    }
+    return freed;
+  }
+
+  /** Tree as text, one node a line, for tests and debugging. */
+  describe(): string {
+    const lines: string[] = [];
+    const visit = (node: Node<P, H>, indent: string) => {
+      const children = [...node.children.values()].sort((a, b) => a.tokens[0]! - b.tokens[0]!);
+      for (const c of children) {
+        const tier = c.fast ? "fast" : "host";
+        const lock = c.lockRef > 0 ? ` lock=${c.lockRef}` : "";
+        lines.push(`${indent}#${c.id} [${c.tokens.join(",")}] ${tier} ${c.bytes}B${lock}`);
+        visit(c, `${indent}  `);
+      }
+    };
+    for (const [ns, root] of [...this.roots].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      lines.push(`${ns}:`);
+      visit(root, "  ");
+    }
+    return lines.join("\n");
+  }
+
+  private evictFast(node: Node<P, H>): number {
+    const payload = node.fast!;
+    const bytes = payload.bytes;
+    const tiers = this.tiers;
+    if (
+      tiers &&
+      tiers.shouldOffload(node.numTokens, bytes, node.startPos) &&
+      this.makeHostRoom(bytes)
+    ) {
+      node.host = tiers.moveOut(payload);
+      node.fast = undefined;
+      this.fastBytesUsed -= bytes;
+      this.hostBytesUsed += node.host.bytes;
+      this.stats.offloads++;
+    } else {
+      this.drop(node);
+    }
+    return bytes;
+  }
+
+  /** Evicts host-tier leaves (coldest first) until `bytes` more fit; false if they cannot. */
+  private makeHostRoom(bytes: number): boolean {
+    const budget = this.tiers!.hostBudgetBytes;
+    if (this.hostBytesUsed + bytes <= budget) return true;
+    let evictable = 0;
+    for (const n of this.walk()) if (n.host && n.lockRef === 0) evictable += n.host.bytes;
+    if (this.hostBytesUsed - evictable + bytes > budget) return false;
+    const heap = this.candidateHeap((n) => this.isHostVictim(n));
+    while (this.hostBytesUsed + bytes > budget && heap.size > 0) {
+      const node = heap.pop()!;
+      if (!this.isHostVictim(node)) continue;
+      const parent = node.parent!;
+      this.drop(node);
+      if (!parent.isRoot && this.isHostVictim(parent)) heap.push(parent);
+    }
+    return this.hostBytesUsed + bytes <= budget;
+  }
+
+  /** Removes `node` and its subtree (all host-tier by the closure invariant) from the tree. */
+  private drop(node: Node<P, H>): void {
+    node.parent!.children.delete(node.tokens[0]!);
+    const stack = [node];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (n.fast) this.fastBytesUsed -= n.fast.bytes;
+      if (n.host) this.hostBytesUsed -= n.host.bytes;
+      this.stats.evictions++;
+      this.stats.evictedTokens += n.numTokens;
+      n.fast = undefined;
+      n.host = undefined;
+      stack.push(...n.children.values());
+    }
+    node.parent = undefined;
+  }
+
+  private moveIn(path: readonly Node<P, H>[]): void {
+    for (const n of path) {
+      if (!n.host) continue;
+      const stored = n.host;
+      // Make room first; the caller locked the path, so this never evicts what it loads.
+      this.evict(this.fastBytesUsed + stored.bytes - this.budgetBytes);
+      n.fast = this.tiers!.moveIn(stored);
+      n.host = undefined;
+      this.hostBytesUsed -= stored.bytes;
+      this.fastBytesUsed += n.fast.bytes;
+      this.stats.loads++;
+    }
+  }
+
+  private isFastVictim(n: Node<P, H>): boolean {
+    return n.fast !== undefined && n.lockRef === 0 && !n.hasFastChild();
+  }
+
+  private isHostVictim(n: Node<P, H>): boolean {
+    return n.host !== undefined && n.lockRef === 0 && n.children.size === 0;
+  }
+
+  private candidateHeap(accept: (n: Node<P, H>) => boolean): MinHeap<Node<P, H>> {
+    const policy = this.policy;
+    const heap = new MinHeap<Node<P, H>>((a, b) => {
+      const pa = policy.priority(a);
+      const pb = policy.priority(b);
+      return pa < pb || (pa === pb && a.id < b.id);
+    });
+    // A full walk per eviction round: O(nodes), fine for the thousands of nodes a run holds.
+    for (const n of this.walk()) if (accept(n)) heap.push(n);
+    return heap;
+  }
+
+  /** Splits `node` after `k` tokens; returns the new upper part (which keeps the position). */
+  private split(node: Node<P, H>, k: number): Node<P, H> {
+    const parent = node.parent!;
+    const upper = new RadixNode<P, H>(this.nextId++, node.tokens.slice(0, k), node.startPos);
+    if (node.fast) {
+      this.fastBytesUsed -= node.fast.bytes;
+      upper.fast = node.fast.slice(0, k);
+      node.fast = node.fast.slice(k, node.numTokens);
+      this.fastBytesUsed += upper.fast.bytes + node.fast.bytes;
+    } else if (node.host) {
+      this.hostBytesUsed -= node.host.bytes;
+      upper.host = node.host.slice(0, k);
+      node.host = node.host.slice(k, node.numTokens);
+      this.hostBytesUsed += upper.host.bytes + node.host.bytes;
+    }
+    upper.lockRef = node.lockRef;
+    upper.lastAccess = node.lastAccess;
+    upper.hitCount = node.hitCount;
+    upper.parent = parent;
+    parent.children.set(upper.tokens[0]!, upper);
+    node.tokens = node.tokens.slice(k);
+    node.startPos += k;
+    node.parent = upper;
+    upper.children.set(node.tokens[0]!, node);
+    return upper;
+  }
+
+  private rootOf(namespace: string): Node<P, H> {
+    let root = this.roots.get(namespace);
+    if (!root) {
+      root = new RadixNode<P, H>(0, [], 0);
+      this.roots.set(namespace, root);
+    }
+    return root;
+  }
+
+  private own(node: CacheNode): Node<P, H> {
+    if (!(node instanceof RadixNode)) {
+      throw new TypeError("pass a node from this cache's matchPrefix result");
+    }
+    return node as Node<P, H>;
+  }
+
+  /** Root-to-node path (root excluded); throws when the node was evicted since it was matched. */
+  private attachedPath(handle: CacheNode, verb: string): Node<P, H>[] {
+    const path: Node<P, H>[] = [];
+    let n = this.own(handle);
+    while (n.parent) {
+      path.push(n);
+      n = n.parent;
+    }
+    if (!n.isRoot || ![...this.roots.values()].includes(n)) {
+      throw new Error(
+        `${verb}: cache node ${handle.id} was evicted since it was matched: lock a match right after matchPrefix`,
+      );
+    }
+    return path.reverse();
+  }
+
+  private *walk(): Generator<Node<P, H>> {
+    const stack: Node<P, H>[] = [...this.roots.values()];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (!n.isRoot) yield n;
+      for (const c of n.children.values()) stack.push(c);
+    }
+  }
+}
+
+function checkBudget(bytes: number): void {
+  if (!(typeof bytes === "number" && bytes >= 0)) {
+    throw new RangeError(`budgetBytes must be a number >= 0 (got ${String(bytes)})`);
+  }
+}

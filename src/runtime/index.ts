@@ -1,0 +1,20 @@
+// The runtime's public surface: other modules import from here only.
+export { loadModel, getModel, shippedModelDir, type LoadOptions } from "./load-model.ts";
+export { Model, type PrefillInput, type PrefillOutput, type DecodeInput } from "./model.ts";
+export { SequenceKv, packKv, unpackKv, type KvShape } from "./kv-cache.ts";
+export { packSequences, splitPadded, selectRows, concatPadded, maskSpans } from "./kv-batch.ts";
+export { DecoderSession, type PaddedKv, type PaddedRun } from "./decoder-session.ts";
+export { ModelFolderError } from "./model-files.ts";
+export { selfTest, type SelfTestResult } from "./self-test.ts";
+export { ChoiceTrie } from "./choice-trie.ts";
+export { RequestState } from "./request-state.ts";
+export { generate, planPrefillChunks, MAX_PREFILL_LOGITS } from "./generate.ts";
+export { seededRandom, argmax, sampleToken } from "./sampler.ts";
+export type {
+  ChatMessage,
+  SamplingOptions,
+  GenerateRequest,
+  GenerateResult,
+  ModelConfig,
+  ExecutionOptions,
+} from "./types.ts";

@@ -1,0 +1,169 @@
+// The embedded database (`halo.db`): DuckDB in-process, opened on first use (about 50 ms) so
+// importing Halo stays cheap. Tables come from frames, arrow tables or rows.
+import type { DuckDBInstance } from "@duckdb/node-api";
+import { toTableData } from "../frame/table-input.ts";
+import type { Row, TableData } from "../plan/types.ts";
+import { scanSql, isReadOnlySql } from "./sql-text.ts";
+import { abortError, type QueryResult, type SqlDatabase, type ToolContext } from "./types.ts";
+import { plainValue } from "../frame/table-input.ts";
+
+type ColumnType = "BIGINT" | "DOUBLE" | "BOOLEAN" | "VARCHAR" | "TIMESTAMP" | "JSON";
+
+function inferType(rows: Row[], column: string): ColumnType {
+  let type: ColumnType | undefined;
+  for (const row of rows) {
+    const v = row[column];
+    if (v === null || v === undefined) continue;
+    let t: ColumnType;
+    if (typeof v === "number") t = Number.isInteger(v) ? "BIGINT" : "DOUBLE";
+    else if (typeof v === "boolean") t = "BOOLEAN";
+    else if (typeof v === "string") t = "VARCHAR";
+    else if (v instanceof Date) t = "TIMESTAMP";
+    else t = "JSON";
+    if (type === undefined || type === t) type = t;
+    else if ((type === "BIGINT" && t === "DOUBLE") || (type === "DOUBLE" && t === "BIGINT"))
+      type = "DOUBLE";
+    else return "VARCHAR";
+  }
+  return type ?? "VARCHAR";
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Values DuckDB can bind: objects become JSON text. */
+function bindable(v: unknown): unknown {
+  if (v === undefined) return null;
+  if (
+    v === null ||
+    ["string", "number", "boolean", "bigint"].includes(typeof v) ||
+    v instanceof Date
+  )
+    return v;
+  return JSON.stringify(v);
+}
+
+export class DuckDb implements SqlDatabase {
+  readonly engine = "duckdb" as const;
+  readonly key: string;
+  private readonly path: string;
+  private instance: Promise<DuckDBInstance> | undefined;
+  private version = 0;
+
+  constructor(key = "duckdb:default", path = ":memory:") {
+    this.key = key;
+    this.path = path;
+  }
+
+  private open(): Promise<DuckDBInstance> {
+    this.instance ??= import("@duckdb/node-api").then((m) => m.DuckDBInstance.create(this.path));
+    return this.instance;
+  }
+
+  stateKey(): string {
+    return `${this.key}#${this.version}`;
+  }
+
+  /** Creates (or replaces) table `name` from a danfo DataFrame, an arrow Table or rows. */
+  async register(name: string, table: unknown): Promise<void> {
+    if (typeof name !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new TypeError(
+        `halo.db.register: table name must be an identifier like 'products', got ${JSON.stringify(name)}`,
+      );
+    const data: TableData = toTableData(table, `halo.db.register('${name}', ...)`);
+    if (data.columns.length === 0)
+      throw new TypeError(`halo.db.register('${name}'): the table has no columns`);
+    const types = data.columns.map((c) => inferType(data.rows, c));
+    const con = await (await this.open()).connect();
+    try {
+      const cols = data.columns.map((c, i) => `${quoteIdent(c)} ${types[i]}`).join(", ");
+      await con.run(`CREATE OR REPLACE TABLE ${quoteIdent(name)} (${cols})`);
+      const appender = await con.createAppender(name);
+      for (const row of data.rows) {
+        data.columns.forEach((c, i) => {
+          const v = row[c];
+          if (v === null || v === undefined) return appender.appendNull();
+          switch (types[i]) {
+            case "BIGINT":
+              return appender.appendBigInt(BigInt(v as number));
+            case "DOUBLE":
+              return appender.appendDouble(v as number);
+            case "BOOLEAN":
+              return appender.appendBoolean(v as boolean);
+            case "TIMESTAMP":
+              return appender.appendVarchar((v as Date).toISOString());
+            case "JSON":
+              return appender.appendVarchar(JSON.stringify(v));
+            default:
+              return appender.appendVarchar(String(v));
+          }
+        });
+        appender.endRow();
+      }
+      appender.closeSync();
+    } finally {
+      con.closeSync();
+    }
+    this.version++;
+  }
+
+  async query(
+    sql: string,
+    params: Record<string, unknown> = {},
+    context: ToolContext = {},
+  ): Promise<QueryResult> {
+    const { signal } = context;
+    if (signal?.aborted) throw abortError(signal);
+    const con = await (await this.open()).connect();
+    const onAbort = () => con.interrupt();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      const scan = scanSql(sql);
+      if (scan.statements > 1)
+        throw new Error(
+          `SQL: one statement per query, found ${scan.statements} (${JSON.stringify(sql.slice(0, 80))})`,
+        );
+      const missing = scan.params.filter((p) => !(p in params));
+      if (missing.length)
+        throw new Error(
+          `SQL: parameter(s) ${missing.map((m) => `$${m}`).join(", ")} have no value; pass them in params`,
+        );
+      const extra = Object.keys(params).filter((p) => !scan.params.includes(p));
+      if (extra.length)
+        throw new Error(
+          `SQL: params ${extra.join(", ")} are not used by the query (it uses ${scan.params.map((p) => `$${p}`).join(", ") || "none"})`,
+        );
+      const statement = await con.prepare(sql);
+      if (scan.params.length) {
+        const values: Record<string, unknown> = {};
+        for (const p of scan.params) values[p] = bindable(params[p]);
+        statement.bind(values as never);
+      }
+      const reader = await statement.runAndReadAll();
+      if (signal?.aborted) throw abortError(signal);
+      // A write (even one the lexer called read-only) changes the data reuse depends on.
+      if (!isReadOnlySql(scan) || statement.statementType !== 1) this.version++;
+      const columns = reader.columnNames();
+      const rows = reader.getRowObjectsJS().map((r) => {
+        const row: Row = {};
+        for (const c of columns) row[c] = plainValue(r[c]);
+        return row;
+      });
+      return { columns, rows };
+    } catch (err) {
+      if (signal?.aborted) throw abortError(signal);
+      throw err;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      con.closeSync();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.instance) return;
+    const inst = await this.instance;
+    inst.closeSync();
+    this.instance = undefined;
+  }
+}

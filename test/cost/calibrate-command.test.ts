@@ -1,0 +1,43 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { FIXTURE_DIR } from "./model-dir.ts";
+
+const halo = fileURLToPath(new URL("../../bin/halo.js", import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), "halo-calibrate-"));
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [halo, "calibrate", ...args], {
+    encoding: "utf8",
+    env: { ...process.env, HALO_CACHE_DIR: tmp },
+  });
+
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test("halo calibrate prints the fitted constants and fit error and writes --out", () => {
+  const out = join(tmp, "profile.json");
+  const r = run("--model", FIXTURE_DIR, "--out", out);
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /c_call [\d.e-]+ ms\s+c_tok [\d.e-]+ ms\s+c_att/);
+  assert.match(r.stdout, /d_0 [\d.e-]+ ms\s+d_row [\d.e-]+ ms\s+d_kv/);
+  assert.match(r.stdout, /median error \d+%/);
+  const profile = JSON.parse(readFileSync(out, "utf8"));
+  assert.is(profile.modelId, "tiny-decoder");
+  assert.ok(existsSync(join(tmp, "profiles")));
+  const fit = r.stdout.match(/median error (\d+)%/g);
+  console.log(`measure: halo calibrate fit: ${fit?.join(", ")}`);
+});
+
+test("bad arguments say what is wrong", () => {
+  const r = run("--threads", "zero");
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /--threads must be a positive integer/);
+  const missing = run("--model", join(tmp, "nothing-here"));
+  assert.is(missing.status, 1);
+  assert.match(missing.stderr, /no model folder at .*nothing-here/);
+});
+
+test.run();
