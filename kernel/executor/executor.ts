@@ -104,7 +104,8 @@ export class Executor {
     this.compiled.set(cell.seq, { cell: compiled, label: cell.label, source: code });
     this.running = cell;
     try {
-      if (compiled.freeNames.has("halo")) await this.#loadHalo();
+      // Loading halo also gives danfo DataFrames their plan verbs (df.agent(...)).
+      if (compiled.freeNames.has("halo") || compiled.freeNames.has("dfd")) await this.#loadHalo();
       if (compiled.freeNames.has("halo") || compiled.freeNames.has("dfd")) await loadRicherTable();
       const script = new vm.Script(compiled.code, { filename: cellFileName(cell.seq) });
       const failed = new Promise<never>((_, reject) => (cell.fail = reject));

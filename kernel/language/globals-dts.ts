@@ -33,9 +33,31 @@ declare function clearOutput(options?: { wait?: boolean }): void;
 declare function input(prompt?: string, password?: boolean): string;
 /** Like input(), returning defaultValue for an empty answer. */
 declare function prompt(message?: string, defaultValue?: string): string;
-/** danfojs-node, loaded on first use. */
-declare const dfd: typeof import("danfojs-node");
 /** Halo: lazy agent workflows over DataFrames. */
 declare const halo: typeof import(${index}) extends { halo: infer H } ? H : any;
+type HaloLazyFrame = typeof halo extends { lazy(source: any): infer L } ? L : any;
+type HaloVerbArg<K extends string> = HaloLazyFrame extends Record<K, (arg: infer A, ...rest: any[]) => any> ? A : any;
+/** The plan verbs Halo adds to danfo DataFrames (src/frame/danfo-verbs.ts). danfo's DataFrame is
+ *  a default-exported class with a string index signature, so a module augmentation does not
+ *  reach it (df.agent typed as any): the kernel types frames made with dfd.DataFrame here. */
+interface HaloFrameVerbs {
+  /** This frame as the source of a lazy plan. */
+  lazy(): HaloLazyFrame;
+  /** An LLM call per row, planned lazily: runs at collect(). */
+  agent(spec: HaloVerbArg<"agent">): HaloLazyFrame;
+  /** A SQL query per row (DuckDB, or PostgreSQL by URL). */
+  sql(spec: HaloVerbArg<"sql">): HaloLazyFrame;
+  /** An HTTP request per row. */
+  http(spec: HaloVerbArg<"http">): HaloLazyFrame;
+  /** A JavaScript function per row. */
+  tool(fn: (...args: any[]) => unknown, spec: any): HaloLazyFrame;
+}
+type HaloDanfo = typeof import("danfojs-node");
+/** danfojs-node, loaded on first use; its DataFrames carry Halo's plan verbs. */
+declare const dfd: Omit<HaloDanfo, "DataFrame"> & {
+  DataFrame: {
+    new (...args: ConstructorParameters<HaloDanfo["DataFrame"]>): InstanceType<HaloDanfo["DataFrame"]> & HaloFrameVerbs;
+  } & HaloDanfo["DataFrame"];
+};
 `;
 }

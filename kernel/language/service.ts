@@ -49,6 +49,9 @@ export async function createLanguageTools(notebookDir = process.cwd()): Promise<
     fileExists: (f) => files.has(f) || ts.sys.fileExists(f),
     readFile: (f) => files.get(f)?.text ?? ts.sys.readFile(f),
     readDirectory: ts.sys.readDirectory,
+    // node_modules may be a symlink: without realpath one package can load twice under two
+    // paths, and module augmentations (df.agent() on danfo's DataFrame) miss the copy in use.
+    realpath: ts.sys.realpath,
     directoryExists: ts.sys.directoryExists,
     getDirectories: ts.sys.getDirectories,
   };

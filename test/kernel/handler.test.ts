@@ -254,6 +254,11 @@ test("complete and inspect see earlier cells", async () => {
   });
   assert.is(i.reply.content.found, true);
   assert.match((i.reply.content.data as Record<string, string>)["text/plain"], /alpha: number/);
+  const verbs = "const frame = new dfd.DataFrame({ a: [1] });\nframe.ag";
+  const v = await send("complete_request", { code: verbs, cursor_pos: verbs.length });
+  assert.equal(v.reply.content.matches, ["agent"]);
+  const h = await send("complete_request", { code: "halo.la", cursor_pos: 7 });
+  assert.ok((h.reply.content.matches as string[]).includes("lazy"));
   const none = await send("inspect_request", { code: "  ", cursor_pos: 1, detail_level: 0 });
   assert.is(none.reply.content.status, "ok");
   assert.is(none.reply.content.found, false);
