@@ -11,11 +11,11 @@ import type { ErrorContent, Header, MimeBundle } from "../protocol/messages.ts";
 import { compileCell, CellSyntaxError, RESULT_HOOK } from "./compile.ts";
 import type { CompiledCell } from "./compile.ts";
 import type { Position } from "./source-map.ts";
-import { toBundle } from "./bundle.ts";
+import { toBundle, toBundleNow } from "./bundle.ts";
 import { IMPORT_HOOK, META_HOOK } from "./rewrite.ts";
 import { resolveSpecifier } from "./resolve.ts";
 import { formatTraceback, InterruptError } from "./traceback.ts";
-import { installCellGlobals, loadRicherTable } from "./globals.ts";
+import { installCellGlobals, loadRicherTable, settleDisplays } from "./globals.ts";
 import { ensureTypeScript, importSrc, srcUrl } from "./src-bridge.ts";
 
 export interface CellContext {
@@ -121,7 +121,9 @@ export class Executor {
       }
       if (compiled.isAsync) value = await Promise.race([value, failed]);
       if (cell.controller.signal.aborted) throw new InterruptError();
-      const result = compiled.hasResult && value !== undefined ? toBundle(value) : undefined;
+      const result = compiled.hasResult && value !== undefined ? await toBundle(value) : undefined;
+      // display() calls whose bundles render asynchronously publish before this cell's idle.
+      await settleDisplays();
       return { status: "ok", result };
     } catch (err) {
       return { status: "error", error: this.formatError(err) };
@@ -163,7 +165,7 @@ export class Executor {
       const value = new vm.Script(compiled.code, {
         filename: "user-expression",
       }).runInThisContext();
-      return { status: "ok", data: toBundle(value), metadata: {} };
+      return { status: "ok", data: toBundleNow(value), metadata: {} };
     } catch (err) {
       return { status: "error", ...this.formatError(err) };
     }

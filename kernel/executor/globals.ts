@@ -54,8 +54,15 @@ export function installCellGlobals(
         transient,
       });
   };
-  const display = (value: unknown, options?: DisplayOptions): void =>
-    showBundle(isBundle(value) ? value : toBundle(value), options);
+  const display = (value: unknown, options?: DisplayOptions): Promise<void> | void => {
+    const bundle = isBundle(value) ? value : toBundle(value);
+    if (!(bundle instanceof Promise)) return showBundle(bundle, options);
+    // Published when rendered; the executor waits for it before the cell's reply (settleDisplays).
+    const shown = bundle.then((b) => showBundle(b, options));
+    pendingDisplays.add(shown);
+    void shown.finally(() => pendingDisplays.delete(shown)).catch(() => {});
+    return shown;
+  };
   const typed =
     (mime: string, wrap: (v: unknown) => unknown = (v) => v) =>
     (value: unknown, options?: DisplayOptions) =>
@@ -127,6 +134,13 @@ export function installCellGlobals(
     displayHost: { rich: true, display: (bundle, options) => showBundle(bundle, options) },
     signal: () => (executor.cells.getStore() ?? executor.running)?.controller.signal,
   });
+}
+
+const pendingDisplays = new Set<Promise<void>>();
+
+/** Waits for display() calls whose bundles were still rendering. */
+export async function settleDisplays(): Promise<void> {
+  while (pendingDisplays.size) await Promise.allSettled([...pendingDisplays]);
 }
 
 function loadDanfo(req: NodeJS.Require): unknown {
