@@ -1,28 +1,29 @@
-// How many sequences decode together. Not a constant: throughput per step grows with batch size
-// until the step becomes compute- or memory-bound, and the knee differs by model and machine
-// (runtime notes: the 0.85 M model goes from 190 tok/s at batch 1 to 1,000-1,400 at 8-32; a
-// 0.5B-shaped one pays 398 ms a step at batch 32). So the sizer measures: it doubles the limit
-// while a full batch's per-sequence step time keeps dropping by at least `minGain`, halves it when
-// a step takes longer than `maxStepMs` (so new prompts still get prefilled promptly) or when the
-// bigger batch proved no cheaper per sequence. Memory limits are applied by the worker, apart.
+// How many sequences decode together. Not a constant: whether a bigger batch pays depends on the
+// model and machine (runtime notes: the 0.85 M model goes from 190 tok/s at batch 1 to
+// 1,000-1,400 at 8-32 on an idle machine; on a loaded one batches of 64-128 took 100 ms a step,
+// slower per token than batches of 4; a 0.5B-shaped model pays 398 ms for 32 but gains 8x).
+//
+// So the sizer probes: after two full steps at the current limit it doubles the limit, and keeps
+// the doubling only if a full step at twice the batch costs less than `maxCostRatio` (1.8) times
+// the step before it, i.e. per-sequence cost fell by 10% or more; otherwise it goes back and does
+// not probe upwards again for `cooldownSteps`. It compares only steps a few apart: step time also
+// grows with context length, so measurements far apart in time would mislead (a first version
+// that kept long-run averages per batch size collapsed to batch 1-4 that way). A step slower
+// than `maxStepMs` halves the limit at once. Memory limits are the worker's, apart.
 
 export interface BatchSizerOptions {
-  /** Default 4. */
+  /** Default 16: the middle of the 8-32 range where the shipped model's decode peaks. */
   initial?: number;
   /** Default 1. */
   min?: number;
   /** Default 256. */
   max?: number;
-  /** A step slower than this shrinks the batch. Default 1000 ms. */
+  /** A step slower than this halves the batch (new prompts wait about a step). Default 1000 ms. */
   maxStepMs?: number;
-  /** Doubling must cut per-sequence step time by this fraction to be kept. Default 0.1. */
-  minGain?: number;
-}
-
-interface Bucket {
-  /** Exponential moving average of step ms per sequence. */
-  msPerSeq: number;
-  samples: number;
+  /** Doubling is kept when the step time grows less than this factor. Default 1.8. */
+  maxCostRatio?: number;
+  /** Steps to wait before probing upwards again after a failed probe. Default 64. */
+  cooldownSteps?: number;
 }
 
 export class BatchSizer {
@@ -30,9 +31,14 @@ export class BatchSizer {
   private readonly min: number;
   private readonly max: number;
   private readonly maxStepMs: number;
-  private readonly minGain: number;
-  /** Keyed by floor(log2(batch size)). */
-  private readonly buckets = new Map<number, Bucket>();
+  private readonly maxCostRatio: number;
+  private readonly cooldownSteps: number;
+  private step = 0;
+  /** Full steps at the current limit since it was set. */
+  private samples: number[] = [];
+  /** The limit before the last doubling and its step time, while that probe is judged. */
+  private probe: { from: number; ms: number } | undefined;
+  private noProbeUntil = 0;
 
   constructor(options: BatchSizerOptions = {}) {
     this.min = options.min ?? 1;
@@ -42,9 +48,10 @@ export class BatchSizer {
         `batch sizes need integers 1 <= min <= max (got min ${this.min}, max ${this.max})`,
       );
     }
-    this.current = clamp(options.initial ?? 4, this.min, this.max);
     this.maxStepMs = options.maxStepMs ?? 1000;
-    this.minGain = options.minGain ?? 0.1;
+    this.maxCostRatio = options.maxCostRatio ?? 1.8;
+    this.cooldownSteps = options.cooldownSteps ?? 64;
+    this.current = clamp(options.initial ?? 16, this.min, this.max);
   }
 
   /** Most sequences the next decode step may hold. */
@@ -55,33 +62,35 @@ export class BatchSizer {
   /** Records a decode step of `batchSize` sequences that took `ms`. */
   observeStep(batchSize: number, ms: number): void {
     if (!(batchSize >= 1 && ms >= 0)) return;
-    const key = Math.floor(Math.log2(batchSize));
-    const bucket = this.buckets.get(key);
-    const perSeq = ms / batchSize;
-    if (!bucket) this.buckets.set(key, { msPerSeq: perSeq, samples: 1 });
-    else {
-      bucket.msPerSeq = 0.7 * bucket.msPerSeq + 0.3 * perSeq;
-      bucket.samples++;
-    }
-    // Only a full batch says anything about the limit; a half-empty one is just a quiet moment.
-    if (batchSize < this.current) return;
+    this.step++;
     if (ms > this.maxStepMs && this.current > this.min) {
-      this.current = clamp(Math.floor(this.current / 2), this.min, this.max);
+      this.probe = undefined;
+      this.resize(Math.floor(this.current / 2));
       return;
     }
-    const here = this.buckets.get(key)!;
-    const below = this.buckets.get(key - 1);
-    if (below && below.samples >= 2 && here.samples >= 2) {
-      if (here.msPerSeq > (1 - this.minGain) * below.msPerSeq) {
-        this.current = clamp(Math.floor(this.current / 2), this.min, this.max);
+    // Only a full batch says what the limit costs; a half-empty one is a quiet moment.
+    if (batchSize < this.current) return;
+    this.samples.push(ms);
+    if (this.samples.length < 2) return;
+    const here = Math.min(...this.samples.slice(-2)); // the less disturbed of the last two
+    if (this.probe) {
+      const { from, ms: before } = this.probe;
+      this.probe = undefined;
+      if (here > this.maxCostRatio * before) {
+        this.noProbeUntil = this.step + this.cooldownSteps;
+        this.resize(from);
         return;
       }
     }
-    const above = this.buckets.get(key + 1);
-    const aboveIsWorse =
-      above && above.samples >= 2 && above.msPerSeq > (1 - this.minGain) * here.msPerSeq;
-    if (here.samples >= 2 && !aboveIsWorse)
-      this.current = clamp(this.current * 2, this.min, this.max);
+    if (this.step >= this.noProbeUntil && this.current < this.max) {
+      this.probe = { from: this.current, ms: here };
+      this.resize(this.current * 2);
+    }
+  }
+
+  private resize(n: number): void {
+    this.current = clamp(n, this.min, this.max);
+    this.samples = [];
   }
 }
 

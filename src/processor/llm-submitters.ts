@@ -1,0 +1,53 @@
+// Picks how a model's requests are run: the continuous-batching LlmWorker with the prefix cache
+// when the model is the runtime's Model (it exposes the batched forward), else a GenerateBatcher
+// over `generate` (any model object a user registered).
+import type { LlmModel } from "../executor/types.ts";
+import { GenerateBatcher, type LlmSubmitter } from "./llm-submitter.ts";
+import { LlmWorker } from "./llm-worker.ts";
+import { PrefixCache } from "./prefix-cache.ts";
+import { RuntimeEngine, isRuntimeModel, type RuntimeKv } from "./runtime-engine.ts";
+import type { TraceRecorder } from "./trace-recorder.ts";
+
+export interface LlmSubmitterOptions {
+  /** KV memory per model worker (running sequences + prefix cache). Default 512 MiB. */
+  kvBudgetBytes?: number;
+  /** Reuse KV of shared prompt prefixes (default true). */
+  prefixCache?: boolean;
+  /** Use the continuous-batching worker when the model allows it (default true). */
+  continuousBatching?: boolean;
+}
+
+/**
+ * One prefix cache per loaded model for the whole process, so a later collect (another cell)
+ * still finds the prefixes an earlier one computed. Keyed weakly: an unloaded model frees it.
+ */
+const caches = new WeakMap<object, PrefixCache<RuntimeKv>>();
+
+export function createSubmitter(
+  model: LlmModel,
+  options: LlmSubmitterOptions & { trace: TraceRecorder; lane: string; signal: AbortSignal },
+): LlmSubmitter {
+  if (options.continuousBatching !== false && isRuntimeModel(model)) {
+    const budget = options.kvBudgetBytes ?? 512 * 2 ** 20;
+    let cache: PrefixCache<RuntimeKv> | false = false;
+    if (options.prefixCache !== false) {
+      cache = caches.get(model) ?? new PrefixCache<RuntimeKv>({ budgetBytes: budget });
+      caches.set(model, cache);
+    }
+    const worker = new LlmWorker(new RuntimeEngine(model), {
+      kvBudgetBytes: budget,
+      cache,
+      trace: options.trace,
+      lane: options.lane,
+    });
+    return {
+      submit: (request, submitOptions = {}) =>
+        worker.submit(request, { signal: options.signal, ...submitOptions }),
+    };
+  }
+  return new GenerateBatcher(model, {
+    trace: options.trace,
+    lane: options.lane,
+    signal: options.signal,
+  });
+}

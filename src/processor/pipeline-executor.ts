@@ -1,0 +1,358 @@
+// The Processor's executor: runs a PlanDag as a dataflow of rows instead of node by node. Each row
+// moves through the per-row nodes (LLM, SQL, HTTP, function, map, filter) as soon as its own
+// inputs exist, so while one row waits on an HTTP call others fill the model's batch, and tool
+// calls for upcoming LLM work run while the model computes. Only nodes that need a whole table
+// (Join, Sink) wait for all their input rows. LLM calls of all rows meet in one LlmSubmitter per
+// model (continuous batching), tool calls in one ToolPool (limits per kind, caching, traces).
+//
+// Semantics are the row-by-row executor's (row-ops.ts is shared): same outputs, same `_errors`,
+// same session reuse. Differences by design: with onError "raise" the first row to fail in time
+// (not in row order) stops the run, and its reported row index counts from the node's input
+// stream before upstream filters.
+import { setMaxListeners } from "node:events";
+import { topologicalOrder } from "../plan/dag.ts";
+import { CALL_KINDS, type PlanDag, type PlanNode, type Row } from "../plan/types.ts";
+import { abortError } from "../tools/types.ts";
+import {
+  checkMapResult,
+  fnRequest,
+  hasError,
+  httpRequest,
+  joinRows,
+  llmMessages,
+  llmSampling,
+  selectRow,
+  sqlRequest,
+  testPredicate,
+  userRow,
+  withError,
+  withOutput,
+} from "../executor/row-ops.ts";
+import { finishSink } from "../executor/row-by-row.ts";
+import {
+  ERRORS_COLUMN,
+  RowError,
+  type ExecuteContext,
+  type Executor,
+  type SinkResult,
+} from "../executor/types.ts";
+import { stableStringify } from "./call-signature.ts";
+import { NodeMeter } from "./node-meter.ts";
+import { ToolPool, type ToolPoolOptions } from "./tool-pool.ts";
+import { TraceRecorder } from "./trace-recorder.ts";
+import type { LlmSubmitter } from "./llm-submitter.ts";
+import { createSubmitter, type LlmSubmitterOptions } from "./llm-submitters.ts";
+
+/** A row that a filter dropped. */
+const DROP = Symbol("dropped");
+type Slot = Promise<Row | typeof DROP>;
+
+export interface PipelineOptions {
+  tools?: Omit<ToolPoolOptions, "trace">;
+  llm?: LlmSubmitterOptions;
+}
+
+export class PipelineExecutor implements Executor {
+  readonly name = "processor";
+
+  constructor(private readonly options: PipelineOptions = {}) {}
+
+  async execute(dag: PlanDag, ctx: ExecuteContext): Promise<SinkResult[]> {
+    return new PipelineRun(dag, ctx, this.options).run();
+  }
+}
+
+class PipelineRun {
+  private readonly trace = new TraceRecorder();
+  private readonly pool: ToolPool;
+  private readonly abort = new AbortController();
+  private readonly streams = new Map<number, Promise<Slot[]>>();
+  private readonly meters = new Map<number, NodeMeter>();
+  private readonly submitters = new Map<string, Promise<LlmSubmitter>>();
+  private readonly llmResults = new Map<string, Promise<unknown>>();
+  private failure: ((error: unknown) => void) | undefined;
+
+  constructor(
+    private readonly dag: PlanDag,
+    private readonly ctx: ExecuteContext,
+    private readonly options: PipelineOptions,
+  ) {
+    this.pool = new ToolPool({ ...options.tools, trace: this.trace });
+    // Every queued LLM request and tool call listens on the run's signal: thousands of rows
+    // are expected, not a leak (Node warns past 10 listeners).
+    setMaxListeners(0, this.abort.signal);
+  }
+
+  async run(): Promise<SinkResult[]> {
+    const { ctx, dag } = this;
+    const outer = ctx.signal;
+    if (outer?.aborted) throw abortError(outer);
+    const onOuterAbort = () => this.fail(abortError(outer));
+    outer?.addEventListener("abort", onOuterAbort, { once: true });
+    const failed = new Promise<never>((_, reject) => (this.failure = reject));
+    failed.catch(() => {}); // observed through the race below; later failures are moot
+
+    try {
+      this.markReused();
+      const sinks = Promise.all(dag.sinks.map((id) => this.tableOf(id)));
+      const tables = await Promise.race([sinks, failed]);
+      return dag.sinks.map((id, i) => finishSink(dag.nodes[id]!.columns, tables[i]!, ctx));
+    } finally {
+      outer?.removeEventListener("abort", onOuterAbort);
+      // Whatever still runs (after a failure) stops now: queued tools and LLM requests go.
+      if (!this.abort.signal.aborted) this.abort.abort(new Error("run finished"));
+      const finished = this.trace.finish();
+      ctx.trace.tasks.push(...finished.tasks);
+      for (const id of topologicalOrder(dag)) {
+        const meter = this.meters.get(id);
+        if (meter) ctx.trace.nodes.push(meter.stats());
+      }
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (!this.abort.signal.aborted) this.abort.abort(error);
+    this.failure?.(error);
+  }
+
+  /** Nodes whose stored result stands in for them (and for everything only they need). */
+  private markReused(): void {
+    const { ctx, dag } = this;
+    const seen = new Set<number>();
+    const demand = (id: number) => {
+      if (seen.has(id)) return;
+      seen.add(id);
+      const node = dag.nodes[id]!;
+      if (ctx.store && CALL_KINDS.has(node.kind) && node.volatility === "stable") {
+        const hit = ctx.store.get(node.signature);
+        if (hit) {
+          ctx.reused?.push(id);
+          this.streams.set(id, Promise.resolve(hit.rows.map((r) => Promise.resolve(r))));
+          this.meter(node).addRows(hit.rows.length);
+          return;
+        }
+      }
+      node.inputs.forEach(demand);
+    };
+    demand(dag.root);
+  }
+
+  private meter(node: PlanNode): NodeMeter {
+    let m = this.meters.get(node.id);
+    if (!m) {
+      m = new NodeMeter(node.id, node.label, node.kind, () => this.trace.elapsedMs());
+      this.meters.set(node.id, m);
+    }
+    return m;
+  }
+
+  private async tableOf(id: number): Promise<Row[]> {
+    const rows = await Promise.all(await this.streamOf(id));
+    return rows.filter((r): r is Row => r !== DROP);
+  }
+
+  private streamOf(id: number): Promise<Slot[]> {
+    let stream = this.streams.get(id);
+    if (!stream) {
+      stream = this.makeStream(this.dag.nodes[id]!);
+      this.streams.set(id, stream);
+    }
+    return stream;
+  }
+
+  private async makeStream(node: PlanNode): Promise<Slot[]> {
+    const meter = this.meter(node);
+    switch (node.kind) {
+      case "Source":
+        meter.addRows(node.args.data.rows.length);
+        return node.args.data.rows.map((r) => Promise.resolve(r));
+      case "Join": {
+        const [left, right] = await Promise.all(node.inputs.map((i) => this.tableOf(i)));
+        meter.start();
+        const joined = joinRows(
+          { columns: this.dag.nodes[node.inputs[0]!]!.columns, rows: left! },
+          { columns: this.dag.nodes[node.inputs[1]!]!.columns, rows: right! },
+          node.args,
+        );
+        meter.end();
+        meter.addRows(joined.length);
+        return joined.map((r) => Promise.resolve(r));
+      }
+      case "Sink":
+      case "SinkMultiple":
+        return this.streamOf(node.inputs[0]!);
+      default:
+        return this.perRow(node, await this.streamOf(node.inputs[0]!));
+    }
+  }
+
+  /** Chains the node's step onto every input row; each row proceeds on its own. */
+  private perRow(node: PlanNode, input: Slot[]): Slot[] {
+    const meter = this.meter(node);
+    const total = input.length;
+    let done = 0;
+    const slots = input.map((slot, index) =>
+      slot.then(async (row) => {
+        if (row === DROP) return DROP;
+        const out = await this.step(node, row, index, meter);
+        done++;
+        this.ctx.onProgress?.({ nodeId: node.id, label: node.label, kind: node.kind, done, total });
+        if (out !== DROP) meter.addRows(1);
+        return out;
+      }),
+    );
+    // A failure is reported once through `fail`; the slots' own rejections are expected.
+    for (const s of slots) s.catch(() => {});
+    if (CALL_KINDS.has(node.kind) && node.volatility === "stable" && this.ctx.store) {
+      void Promise.all(slots).then(
+        (rows) => {
+          const kept = rows.filter((r): r is Row => r !== DROP);
+          if (!kept.some(hasError))
+            this.ctx.store!.set(node.signature, { columns: node.columns, rows: kept });
+        },
+        () => {},
+      );
+    }
+    return slots;
+  }
+
+  private async step(
+    node: PlanNode,
+    row: Row,
+    index: number,
+    meter: NodeMeter,
+  ): Promise<Row | typeof DROP> {
+    const signal = this.abort.signal;
+    if (signal.aborted) throw signal.reason;
+    const output = "output" in node.args ? (node.args.output as string) : undefined;
+    if (output !== undefined && hasError(row)) return withOutput(row, output, null);
+    meter.start();
+    try {
+      switch (node.kind) {
+        case "Map": {
+          const op = node.args.op;
+          if (op.type === "select") return selectRow(row, op.columns);
+          const out = checkMapResult(await op.fn(userRow(row)), node.label);
+          return hasError(row) ? { ...out, [ERRORS_COLUMN]: row[ERRORS_COLUMN] } : { ...out };
+        }
+        case "Filter":
+          return (await testPredicate(node.args.predicate, row)) ? row : DROP;
+        default:
+          return withOutput(row, output!, await this.call(node, row, meter));
+      }
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      if (this.ctx.onError === "raise") {
+        const rowError = new RowError(node.id, node.label, node.kind, index, error);
+        this.fail(rowError);
+        throw rowError;
+      }
+      return withError(row, output, node.label, error);
+    } finally {
+      meter.end();
+    }
+  }
+
+  private async call(node: PlanNode, row: Row, meter: NodeMeter): Promise<unknown> {
+    const signal = this.abort.signal;
+    const { services } = this.ctx;
+    const cache = node.volatility !== "volatile";
+    const nodeIds = [node.id];
+    switch (node.kind) {
+      case "LlmCall": {
+        const args = node.args;
+        const submitter = await this.submitterFor(args.modelKey);
+        const model = await this.ctx.services.loadModel(args.modelKey);
+        const request = {
+          promptTokens: model.encodeChat(llmMessages(args, row)),
+          sampling: llmSampling(args),
+        };
+        // Equal requests of one run share one answer (greedy or seeded: the same anyway).
+        const key = `${args.modelKey}\u0000${stableStringify(request)}`;
+        let pending = cache
+          ? (this.llmResults.get(key) as ReturnType<LlmSubmitter["submit"]>)
+          : undefined;
+        const shared = pending !== undefined;
+        if (!pending) {
+          pending = submitter.submit(request, { signal, nodeIds });
+          if (cache) this.llmResults.set(key, pending);
+        }
+        const result = await pending;
+        meter.addCall(shared ? undefined : result);
+        return result.text;
+      }
+      case "SqlCall": {
+        const request = sqlRequest(node.args, row);
+        meter.addCall();
+        return this.pool.run(
+          {
+            kind: "sql",
+            name: node.label,
+            args: request,
+            fn: (r, c) => services.sql(r, c),
+            cache,
+            nodeIds,
+          },
+          { signal },
+        );
+      }
+      case "HttpCall": {
+        const request = httpRequest(node.args, row);
+        meter.addCall();
+        // The HTTP tool retries and times out by itself (per its node's settings): the pool adds
+        // no retries of its own, and its deadline only guards a tool that never returns.
+        const budget = (request.retries + 1) * (request.timeoutMs + 2000);
+        return this.pool.run(
+          {
+            kind: "http",
+            name: node.label,
+            args: request,
+            fn: (r, c) => services.http(r, c),
+            cache,
+            nodeIds,
+            retries: 0,
+            timeoutMs: budget,
+          },
+          { signal },
+        );
+      }
+      case "FnCall": {
+        const request = fnRequest(node.args, row);
+        meter.addCall();
+        return this.pool.run(
+          {
+            kind: "function",
+            name: node.label,
+            args: request,
+            fn: (r, c) => services.fn(r, c),
+            // A function is identified by its key, not its closure (which JSON cannot see).
+            signature: `fn\u0000${node.args.fnKey}\u0000${stableStringify(request.args)}`,
+            cache,
+            nodeIds,
+            retries: 0,
+          },
+          { signal },
+        );
+      }
+      default:
+        throw new Error(`pipeline: node kind ${node.kind} is not a call`);
+    }
+  }
+
+  private submitterFor(modelKey: string): Promise<LlmSubmitter> {
+    let s = this.submitters.get(modelKey);
+    if (!s) {
+      const lane = `llm:${this.submitters.size}`;
+      s = this.ctx.services.loadModel(modelKey).then((model) =>
+        createSubmitter(model, {
+          ...this.options.llm,
+          trace: this.trace,
+          lane,
+          signal: this.abort.signal,
+        }),
+      );
+      this.submitters.set(modelKey, s);
+    }
+    return s;
+  }
+}

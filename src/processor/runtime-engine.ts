@@ -1,0 +1,275 @@
+// The LlmEngine over the runtime's Model: its padded batched forward (DecoderSession.run, where
+// each row continues its own past), its per-sequence KV (`SequenceKv`) wrapped as a cache payload,
+// and its own request state for choosing tokens, so greedy answers equal `Model.generate`.
+//
+// Why not call `Model.prefill` per step: it packs every sequence's KV into a padded batch and
+// splits the result back, two full copies of the batch's KV per decode step. Measured on the
+// shipped model, 64 rows x 16 tokens: 410 ms through `generate`, 930 ms through per-step repacking
+// (ORT itself about 350-570 ms of both). So a forward's outputs stay *views* into the padded
+// present they came from, and the next step reuses that present as its past when the batch is the
+// same rows in the same order (the steady state of decoding), selects rows when some left, and
+// stacks batches when new ones join; per-sequence KV is only materialized when the prefix cache
+// needs it (once per prefill and once per finished sequence).
+import type { Model, PaddedKv } from "../runtime/index.ts";
+import {
+  SequenceKv,
+  concatPadded,
+  packSequences,
+  selectRows,
+  type KvShape,
+} from "../runtime/index.ts";
+import type { GenerateRequest } from "../runtime/types.ts";
+import { checkSliceBounds, type KvPayload } from "./kv-payload.ts";
+import type { ForwardInput, ForwardOutput, LlmEngine, SequenceDecoder } from "./llm-engine.ts";
+
+/** Row `row` of a padded batch state (the present of one forward call). */
+interface BatchView {
+  padded: PaddedKv;
+  row: number;
+}
+
+/**
+ * A sequence's KV as a prefix-cache payload: materialized buffers per layer
+ * [kvHeads, length, headDim], or a view of one row of a padded batch, materialized on demand.
+ */
+export class RuntimeKv implements KvPayload<RuntimeKv> {
+  readonly numTokens: number;
+  private materialized: SequenceKv | undefined;
+
+  constructor(
+    source: SequenceKv | { view: BatchView; numTokens: number },
+    private readonly shape: KvShape = (source as SequenceKv).shape,
+  ) {
+    if (source instanceof SequenceKv) {
+      this.materialized = source;
+      this.numTokens = source.length;
+    } else {
+      this.view = source.view;
+      this.numTokens = source.numTokens;
+    }
+  }
+
+  /** Set while the KV is a row of a padded batch (kept after materializing, for batch reuse). */
+  readonly view: BatchView | undefined;
+
+  get kv(): SequenceKv {
+    this.materialized ??= unpackRow(this.view!, this.shape, this.numTokens);
+    return this.materialized;
+  }
+
+  get bytes(): number {
+    // K and V, every layer, fp32: the same as SequenceKv.byteSize without materializing.
+    const { numLayers, numKvHeads, headDim } = this.shape;
+    return 2 * numLayers * numKvHeads * this.numTokens * headDim * 4;
+  }
+
+  slice(start: number, end: number): RuntimeKv {
+    checkSliceBounds(this.numTokens, start, end);
+    // Still a batch row: copy just the span out of the batch (the cache takes a prompt's new
+    // suffix, or an answer, without materializing the whole sequence first).
+    if (!this.materialized) {
+      return new RuntimeKv(unpackRow(this.view!, this.shape, this.numTokens, start, end));
+    }
+    const kv = this.kv;
+    if (start === 0) return new RuntimeKv(kv.slice(end));
+    const { numKvHeads: h, headDim: d } = this.shape;
+    const n = end - start;
+    const cut = (src: Float32Array) => {
+      const out = new Float32Array(h * n * d); // [kvHeads, n, headDim]
+      for (let head = 0; head < h; head++) {
+        const from = (head * kv.length + start) * d;
+        out.set(src.subarray(from, from + n * d), head * n * d);
+      }
+      return out;
+    };
+    return new RuntimeKv(new SequenceKv(this.shape, n, kv.keys.map(cut), kv.values.map(cut)));
+  }
+
+  concat(rest: readonly RuntimeKv[]): RuntimeKv {
+    if (rest.length === 0) return this;
+    const parts = [this.kv, ...rest.map((r) => r.kv)];
+    return new RuntimeKv(concatSequences(parts, this.shape));
+  }
+}
+
+/**
+ * Positions [from, to) of one row of a padded batch as compact KV, counting only real positions
+ * (mask 1): padding and holes are dropped.
+ */
+function unpackRow(
+  { padded, row }: BatchView,
+  shape: KvShape,
+  numTokens: number,
+  from = 0,
+  to = numTokens,
+): SequenceKv {
+  const { numKvHeads: h, headDim: d } = shape;
+  const w = padded.width;
+  const spans: [number, number][] = [];
+  let start = -1;
+  for (let j = 0; j <= w; j++) {
+    const on = j < w && padded.mask[row * w + j] === 1;
+    if (on && start < 0) start = j;
+    if (!on && start >= 0) {
+      spans.push([start, j]);
+      start = -1;
+    }
+  }
+  const real = spans.reduce((n, [a, b]) => n + b - a, 0);
+  if (real !== numTokens) {
+    throw new Error(`batch row ${row} holds ${real} positions, expected ${numTokens}`);
+  }
+  // Keep only the real positions from..to-1, as width-axis spans.
+  const wanted: [number, number][] = [];
+  let seen = 0;
+  for (const [a, b] of spans) {
+    const lo = Math.max(a, a + from - seen);
+    const hi = Math.min(b, a + to - seen);
+    if (hi > lo) wanted.push([lo, hi]);
+    seen += b - a;
+  }
+  const length = to - from;
+  const take = (src: Float32Array) => {
+    const out = new Float32Array(h * length * d); // [kvHeads, length, headDim]
+    for (let head = 0; head < h; head++) {
+      let at = head * length * d;
+      const base = (row * h + head) * w; // src: [batch, kvHeads, width, headDim]
+      for (const [a, b] of wanted) {
+        out.set(src.subarray((base + a) * d, (base + b) * d), at);
+        at += (b - a) * d;
+      }
+    }
+    return out;
+  };
+  return new SequenceKv(shape, length, padded.keys.map(take), padded.values.map(take));
+}
+
+/** One allocation per buffer for many parts (a chain of `append` would copy quadratically). */
+function concatSequences(parts: readonly SequenceKv[], shape: KvShape): SequenceKv {
+  const { numLayers, numKvHeads: h, headDim: d } = shape;
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const join = (pick: (kv: SequenceKv) => Float32Array[], layer: number) => {
+    const out = new Float32Array(h * total * d); // [kvHeads, total, headDim]
+    let at = 0;
+    for (const part of parts) {
+      const src = pick(part)[layer]!;
+      const n = part.length;
+      for (let head = 0; head < h; head++) {
+        out.set(src.subarray(head * n * d, (head + 1) * n * d), (head * total + at) * d);
+      }
+      at += n;
+    }
+    return out;
+  };
+  const keys: Float32Array[] = [];
+  const values: Float32Array[] = [];
+  for (let l = 0; l < numLayers; l++) {
+    keys.push(join((kv) => kv.keys, l));
+    values.push(join((kv) => kv.values, l));
+  }
+  return new SequenceKv(shape, total, keys, values);
+}
+
+export class RuntimeEngine implements LlmEngine<RuntimeKv> {
+  readonly modelId: string;
+  readonly kvBytesPerToken: number;
+  readonly maxPositions: number;
+
+  constructor(readonly model: Model) {
+    const c = model.config;
+    this.modelId = model.id;
+    // K and V, every layer, fp32 (the runtime accepts float32 KV only).
+    this.kvBytesPerToken = 2 * c.numLayers * c.numKvHeads * c.headDim * 4;
+    this.maxPositions = c.maxPositions;
+  }
+
+  async forward(inputs: readonly ForwardInput<RuntimeKv>[]): Promise<ForwardOutput<RuntimeKv>[]> {
+    const { session } = this.model;
+    const shape = session.shape;
+    // Group inputs by the batch their past lives in; pasts from the cache (or none) form one
+    // more group, packed afresh.
+    const groups = new Map<PaddedKv, { rows: number[]; inputs: number[] }>();
+    const fresh: number[] = [];
+    inputs.forEach((input, i) => {
+      const view = input.past?.view;
+      if (!view) return fresh.push(i);
+      const g = groups.get(view.padded) ?? { rows: [], inputs: [] };
+      g.rows.push(view.row);
+      g.inputs.push(i);
+      groups.set(view.padded, g);
+    });
+    const parts: PaddedKv[] = [];
+    const order: number[] = []; // input index of each row of the combined batch
+    for (const [padded, g] of groups) {
+      // A batch that lives on (rows leave, new ones join) only ever widens: every row pays
+      // attention over the widest past plus the holes of old prefills. Once more than a third of
+      // the width is waste, its rows are repacked compactly (one copy, like a row selection).
+      // Without this a 400-request run decoded at 11.9 ms a step against 2 ms.
+      const longest = Math.max(...g.inputs.map((i) => inputs[i]!.past!.numTokens));
+      if (padded.width - longest > Math.max(32, longest / 2)) {
+        fresh.push(...g.inputs);
+        continue;
+      }
+      const same = g.rows.length === padded.batch && g.rows.every((r, k) => r === k);
+      parts.push(same ? padded : selectRows(padded, g.rows, shape));
+      order.push(...g.inputs);
+    }
+    if (fresh.length > 0) {
+      parts.push(
+        packSequences(
+          fresh.map((i) => inputs[i]!.past?.kv ?? SequenceKv.empty(shape)),
+          shape,
+        ),
+      );
+      order.push(...fresh);
+    }
+    const past = parts.length === 1 ? parts[0]! : concatPadded(parts, shape);
+    const tokens = order.map((i) => inputs[i]!.tokens);
+    const { logits, present } = await session.run(tokens, past);
+    const v = this.model.config.vocabSize;
+    const s = Math.max(...tokens.map((t) => t.length));
+    const outputs = new Array<ForwardOutput<RuntimeKv>>(inputs.length);
+    order.forEach((i, row) => {
+      const input = inputs[i]!;
+      const last = (row * s + s - 1) * v; // left padding: every row's last token is column s-1
+      outputs[i] = {
+        logits: logits.slice(last, last + v),
+        kv: new RuntimeKv(
+          {
+            view: { padded: present, row },
+            numTokens: (input.past?.numTokens ?? 0) + input.tokens.length,
+          },
+          shape,
+        ),
+      };
+    });
+    return outputs;
+  }
+
+  createDecoder(request: GenerateRequest): SequenceDecoder {
+    // generate's own token chooser (validates the request too): same picks, same stop rules.
+    const state = this.model.createDecoder(request);
+    return {
+      next(logits) {
+        const token = state.pick(logits);
+        state.accept(token);
+        return { token, done: state.done };
+      },
+      result() {
+        const { text, tokens, finishReason } = state.result();
+        return { text, tokens, finishReason };
+      },
+    };
+  }
+}
+
+/** Whether an executor's model is the runtime's Model (so the worker can drive its forward). */
+export function isRuntimeModel(model: unknown): model is Model {
+  const m = model as Partial<Model> | undefined;
+  return (
+    typeof m?.prefill === "function" &&
+    typeof m.encodeChat === "function" &&
+    typeof m.config?.numLayers === "number" &&
+    m.tokenizer !== undefined
+  );
+}

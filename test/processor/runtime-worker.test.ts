@@ -1,0 +1,180 @@
+// The LlmWorker on the real runtime and the shipped model: continuous batching, the prefix
+// cache and KV moves must leave greedy answers exactly as `Model.generate` gives them, one
+// request at a time.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { getModel, shippedModelDir, type Model } from "../../src/runtime/index.ts";
+import type { ChatMessage, GenerateRequest, GenerateResult } from "../../src/runtime/types.ts";
+import { LlmWorker } from "../../src/processor/llm-worker.ts";
+import { PrefixCache } from "../../src/processor/prefix-cache.ts";
+import { KvTiers } from "../../src/processor/kv-tiers.ts";
+import { RuntimeEngine, RuntimeKv } from "../../src/processor/runtime-engine.ts";
+import { TraceRecorder } from "../../src/processor/trace-recorder.ts";
+
+const modelDir = process.env.HALO_MODEL_DIR ?? shippedModelDir();
+const reference = JSON.parse(readFileSync(join(modelDir, "reference.json"), "utf8")) as {
+  maxNewTokens: number;
+  cases: { task: string; messages: ChatMessage[] | null; promptTokens: number[] }[];
+};
+
+let model: Model;
+let requests: GenerateRequest[];
+let alone: GenerateResult[];
+
+test.before(async () => {
+  model = await getModel(modelDir);
+  requests = reference.cases.map((c) => ({
+    promptTokens: c.promptTokens,
+    sampling: { maxTokens: reference.maxNewTokens },
+  }));
+  // Labels through a choice constraint, and a stop string, as the agent verbs send them.
+  const sentiment = reference.cases.filter((c) => c.task === "sentiment");
+  for (const c of sentiment) {
+    requests.push({
+      promptTokens: c.promptTokens,
+      sampling: { maxTokens: 8, choices: ["positive", "negative", "neutral"] },
+    });
+  }
+  requests.push({
+    promptTokens: reference.cases[0]!.promptTokens,
+    sampling: { maxTokens: 16, stop: ["e"] },
+  });
+  alone = [];
+  for (const r of requests) alone.push((await model.generate([r]))[0]!);
+});
+
+const strip = (r: GenerateResult) => ({
+  text: r.text,
+  tokens: r.tokens,
+  finishReason: r.finishReason,
+});
+
+test("answers equal Model.generate one at a time: cache on, off, tiny budget, host tier", async () => {
+  const engine = new RuntimeEngine(model);
+  const tiers = new KvTiers<RuntimeKv>({
+    hostBudgetBytes: 64 << 20,
+    cost: { moveMs: () => 0.001, recomputeMs: (n) => n },
+  });
+  const configs = {
+    "cache on": {},
+    "cache off": { cache: false as const },
+    "tiny budget": { kvBudgetBytes: engine.kvBytesPerToken },
+    // The fast tier holds about two sequences: cached prefixes go to the host tier and back.
+    "host tier": {
+      kvBudgetBytes: engine.kvBytesPerToken * 260,
+      cache: new PrefixCache<RuntimeKv>({ budgetBytes: 0, tiers }),
+    },
+  };
+  for (const [label, options] of Object.entries(configs)) {
+    const worker = new LlmWorker(engine, options);
+    const t0 = performance.now();
+    const got = await Promise.all(requests.map((r) => worker.submit(r)));
+    const ms = performance.now() - t0;
+    got.forEach((g, i) => assert.equal(strip(g), strip(alone[i]!), `${label}: request ${i}`));
+    for (const g of got)
+      assert.is(g.prefillTokens + g.cachedTokens, requests[got.indexOf(g)]!.promptTokens.length);
+    assert.equal(worker.load(), { waiting: 0, running: 0, reservedBytes: 0 });
+    console.log(
+      `measure: ${label}: ${requests.length} requests in ${ms.toFixed(0)} ms, max batch ${worker.stats.maxBatchSize}, prefilled ${worker.stats.prefillTokens}, cached ${worker.stats.cachedTokens}`,
+    );
+    if (label === "cache on") assert.ok(worker.stats.cachedTokens > 0);
+    if (label === "tiny budget") assert.is(worker.stats.maxBatchSize, 1);
+  }
+  assert.ok(tiers.stats.movesOut > 0 && tiers.stats.movesIn > 0, "KV moved out and back in");
+});
+
+test("a second agent call on prompt + answer reuses the first call's KV", async () => {
+  const worker = new LlmWorker(new RuntimeEngine(model));
+  const c = reference.cases.find((x) => x.messages)!;
+  const first = await worker.submit({ promptTokens: c.promptTokens, sampling: { maxTokens: 12 } });
+  const messages: ChatMessage[] = [
+    ...c.messages!,
+    { role: "assistant", content: first.text },
+    { role: "user", content: "And again?" },
+  ];
+  const promptTokens = model.encodeChat(messages);
+  const second = await worker.submit({ promptTokens, sampling: { maxTokens: 12 } });
+  assert.ok(second.cachedTokens >= c.promptTokens.length, `cached ${second.cachedTokens}`);
+  const [want] = await model.generate([{ promptTokens, sampling: { maxTokens: 12 } }]);
+  assert.equal(strip(second), strip(want!));
+  console.log(
+    `measure: second turn of ${promptTokens.length} tokens: ${second.cachedTokens} cached`,
+  );
+});
+
+test("the worker traces prefill and decode steps with token counts", async () => {
+  const trace = new TraceRecorder();
+  const worker = new LlmWorker(new RuntimeEngine(model), { trace });
+  await Promise.all(requests.slice(0, 6).map((r) => worker.submit(r, { nodeIds: [5] })));
+  const tasks = trace.finish().tasks;
+  assert.ok(tasks.some((t) => t.kind === "prefill" && t.batchSize > 1));
+  assert.ok(tasks.every((t) => t.lane === "llm:0" && t.nodeIds[0] === 5));
+});
+
+test("cancelling mid-run frees the KV at once; the other answers are unchanged", async () => {
+  const engine = new RuntimeEngine(model);
+  const worker = new LlmWorker(engine);
+  const controllers = requests.map(() => new AbortController());
+  // Cancel two requests right after the third forward call: both are past prefill by then.
+  let calls = 0;
+  const forward = engine.forward.bind(engine);
+  engine.forward = async (inputs) => {
+    const out = await forward(inputs);
+    if (++calls === 3) {
+      controllers[0]!.abort(new Error("interrupt"));
+      controllers[5]!.abort(new Error("interrupt"));
+    }
+    return out;
+  };
+  const settled = await Promise.allSettled(
+    requests.map((r, i) => worker.submit(r, { signal: controllers[i]!.signal })),
+  );
+  settled.forEach((s, i) => {
+    if (i === 0 || i === 5) {
+      assert.is(s.status, "rejected");
+      assert.is((s as PromiseRejectedResult).reason.name, "AbortError");
+    } else
+      assert.equal(strip((s as PromiseFulfilledResult<GenerateResult>).value), strip(alone[i]!));
+  });
+  assert.equal(worker.load(), { waiting: 0, running: 0, reservedBytes: 0 });
+  assert.not.match(worker.cache!.describe(), /lock=/);
+  assert.is(worker.stats.cancelled, 2);
+});
+
+test("KV slices and concatenation round-trip exactly", async () => {
+  const [out] = await model.prefill([{ tokens: requests[0]!.promptTokens.slice(0, 20) }]);
+  const kv = new RuntimeKv(out!.kv);
+  const parts = [kv.slice(0, 7), kv.slice(7, 8), kv.slice(8, 20)];
+  const joined = parts[0]!.concat(parts.slice(1));
+  assert.is(joined.numTokens, 20);
+  assert.is(joined.bytes, kv.bytes);
+  for (let l = 0; l < out!.kv.keys.length; l++) {
+    assert.equal(Array.from(joined.kv.keys[l]!), Array.from(out!.kv.keys[l]!));
+    assert.equal(Array.from(joined.kv.values[l]!), Array.from(out!.kv.values[l]!));
+  }
+});
+
+test("a slice taken from a batch row equals the same slice of the materialized row", async () => {
+  const engine = new RuntimeEngine(model);
+  const a = requests[0]!.promptTokens;
+  const [first] = await engine.forward([{ past: undefined, tokens: a.slice(0, 12) }]);
+  // Rows of different lengths, one continuing a past: padding and holes inside the batch.
+  const outs = await engine.forward([
+    { past: first!.kv, tokens: a.slice(12, 15) },
+    { past: undefined, tokens: a.slice(0, 30) },
+  ]);
+  for (const out of outs) {
+    const fromView = out.kv.slice(3, 14);
+    const whole = new RuntimeKv(out.kv.kv);
+    const fromCopy = whole.slice(3, 14);
+    for (let l = 0; l < fromView.kv.keys.length; l++) {
+      assert.equal(Array.from(fromView.kv.keys[l]!), Array.from(fromCopy.kv.keys[l]!));
+      assert.equal(Array.from(fromView.kv.values[l]!), Array.from(fromCopy.kv.values[l]!));
+    }
+  }
+  assert.is(outs[0]!.kv.numTokens, 15);
+});
+
+test.run();
