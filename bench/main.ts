@@ -11,7 +11,8 @@ import { spawnToolServer } from "./http-tools/spawn.ts";
 import { formatWorkloadTable, machineInfo, toBenchJson } from "./harness/report.ts";
 import { runWorkload } from "./harness/run-workload.ts";
 import { checkTools } from "./harness/tool-check.ts";
-import { SYSTEMS } from "./systems/index.ts";
+import { ABLATIONS, DEFAULT_SYSTEMS, SYSTEMS } from "./systems/index.ts";
+import { configureModels, MODEL_SETS, modelDirs, type ModelSet } from "./systems/models.ts";
 import { getWorkload, WORKLOAD_NAMES } from "./workloads/index.ts";
 import { generateInputs } from "./workloads/inputs.ts";
 import type { DatasetName } from "./data/index.ts";
@@ -29,11 +30,18 @@ export interface BenchOptions {
   fastMs: number;
   slowMs: number;
   tpchScale: number;
+  /** Add the halo-no-<pass> ablations to the default systems. */
+  ablations: boolean;
+  /** Which folders the model sizes run on (bench/systems/models.ts). */
+  models: ModelSet;
+  /** Overrides the shipped model's folder. */
+  modelDir?: string;
 }
 
 const USAGE =
   "usage: halo bench [--workloads a,b] [--queries N] [--quick] [--online] [--json FILE]\n" +
-  "                  [--systems a,b] [--seed N] [--repeat-rate 0..1] [--fast-ms 30] [--slow-ms 60] [--tpch-scale 0.01]";
+  "                  [--systems a,b] [--ablations] [--models tiny|variants] [--model-dir DIR]\n" +
+  "                  [--seed N] [--repeat-rate 0..1] [--fast-ms 30] [--slow-ms 60] [--tpch-scale 0.01]";
 
 function num(
   name: string,
@@ -63,6 +71,9 @@ export function parseBenchArgs(args: string[]): BenchOptions {
       "fast-ms": { type: "string", default: "30" },
       "slow-ms": { type: "string", default: "60" },
       "tpch-scale": { type: "string", default: "0.01" },
+      ablations: { type: "boolean", default: false },
+      models: { type: "string", default: "tiny" },
+      "model-dir": { type: "string" },
     },
   });
   const workloads = values.workloads
@@ -75,12 +86,13 @@ export function parseBenchArgs(args: string[]): BenchOptions {
   const quick = values.quick ?? false;
   return {
     workloads,
-    // --quick must finish in under 10 minutes on this 2-core machine (issue 9).
+    // --quick must finish in well under 10 minutes on this 2-core machine (issue 9): 16 queries
+    // x 6 workloads x 4 systems took 9 min 12 s at load average 18 (others training), so 8.
     queries:
       values.queries !== undefined
         ? num("queries", values.queries, (n) => Number.isInteger(n) && n >= 1, "a positive integer")
         : quick
-          ? 64
+          ? 8
           : 256,
     quick,
     online: values.online ?? false,
@@ -99,7 +111,16 @@ export function parseBenchArgs(args: string[]): BenchOptions {
     fastMs: num("fast-ms", values["fast-ms"], (n) => n >= 0, "a number of ms >= 0"),
     slowMs: num("slow-ms", values["slow-ms"], (n) => n >= 0, "a number of ms >= 0"),
     tpchScale: num("tpch-scale", values["tpch-scale"], (n) => n >= 0.01, "at least 0.01"),
+    ablations: values.ablations ?? false,
+    models: checkModelSet(values.models ?? "tiny"),
+    modelDir: values["model-dir"],
   };
+}
+
+function checkModelSet(value: string): ModelSet {
+  if (!(MODEL_SETS as readonly string[]).includes(value))
+    throw new Error(`--models must be one of ${MODEL_SETS.join(", ")}, got '${value}'\n${USAGE}`);
+  return value as ModelSet;
 }
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -117,8 +138,19 @@ export async function runBench(
           );
         return s;
       })
-    : SYSTEMS;
+    : options.ablations
+      ? [...DEFAULT_SYSTEMS, ...ABLATIONS]
+      : DEFAULT_SYSTEMS;
   const notes: string[] = [];
+  if (systems.length > 0) {
+    configureModels(options.models, options.modelDir);
+    const dirs = modelDirs();
+    out(`models: small ${dirs.small}, medium ${dirs.medium}, large ${dirs.large}`);
+    if (options.models === "tiny")
+      notes.push(
+        "every model size runs on the shipped model (--models tiny): triplechain's three sizes share one model",
+      );
+  }
   const datasetNames = [...new Set(shapes.map((s) => s.dataset))] as DatasetName[];
   const scaleOf = (d: DatasetName) => (d === "tpch" ? options.tpchScale : 1);
 
@@ -179,6 +211,7 @@ export async function runBench(
         inputs,
         systems,
         db: db.connection,
+        instance: db.instance,
         toolServer: server,
         seed: options.seed,
       });

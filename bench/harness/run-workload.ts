@@ -7,7 +7,7 @@ import { startResourceMonitor } from "./resources.ts";
 import type { ToolServerHandle } from "../http-tools/spawn.ts";
 import type { GeneratedInputs } from "../workloads/inputs.ts";
 import type { WorkflowShape } from "../workloads/types.ts";
-import type { DuckDBConnection } from "@duckdb/node-api";
+import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import type { System, SystemMeasurement, WorkloadResult } from "./types.ts";
 
 export interface RunWorkloadOptions {
@@ -15,6 +15,7 @@ export interface RunWorkloadOptions {
   inputs: GeneratedInputs;
   systems: readonly System[];
   db: DuckDBConnection;
+  instance: DuckDBInstance;
   toolServer: Pick<ToolServerHandle, "url" | "stats" | "resetStats">;
   seed: number;
   signal?: AbortSignal;
@@ -66,6 +67,7 @@ export async function runWorkload(options: RunWorkloadOptions): Promise<Workload
     try {
       output = await system.run(shape, inputs.rows, {
         db: options.db,
+        instance: options.instance,
         toolServerUrl: options.toolServer.url,
         seed: options.seed,
         signal: options.signal,

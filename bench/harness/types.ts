@@ -1,6 +1,6 @@
 // The harness's contracts: what a compared system implements (halo, per-request, opwise,
 // langgraph and the ablations plug in here), what it is given, and what the harness records.
-import type { DuckDBConnection } from "@duckdb/node-api";
+import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import type { InputRow } from "../workloads/inputs.ts";
 import type { WorkflowShape } from "../workloads/types.ts";
 
@@ -25,6 +25,8 @@ export interface SystemCounters {
 export interface RunContext {
   /** DuckDB with the workload's dataset loaded (the SQL tools' database). */
   db: DuckDBConnection;
+  /** The instance behind `db`: systems open a connection per concurrent query on it. */
+  instance: DuckDBInstance;
   /** Base URL of the tool server; an HTTP node's URL is `${toolServerUrl}${route}?${query}`. */
   toolServerUrl: string;
   seed: number;

@@ -1,7 +1,7 @@
 // Paper workload 4 (lexicon, bridge): a three-agent main chain, a category bridge (HTTP), a
 // language bridge (SQL over the second, "de" partition through langlinks), a sampler, and a
 // final agent. 9 LLM / 3 tool nodes.
-import { answer, extract, label, rewrite, summarise } from "./prompts.ts";
+import { answer, extract, label, rewrite, summarise, keyword } from "./prompts.ts";
 import type { WorkflowShape } from "./types.ts";
 
 export const CONFIDENCE = ["high", "medium", "low"] as const;
@@ -29,7 +29,7 @@ export const lexiconBridge: WorkflowShape = {
       model: "small",
       maxTokens: 8,
       output: "topic",
-      prompt: extract("topic", "{{question}}"),
+      prompt: keyword("{{question}}"),
     },
     {
       id: "m2_answer",

@@ -69,7 +69,7 @@ export const lexiconLongchain: WorkflowShape = {
       model: "small",
       maxTokens: 24,
       output: "checked",
-      prompt: summarise("{{refined}} {{passages}}"),
+      prompt: summarise("{{refined}} | {{passages}}"),
     },
     {
       id: "a5_expand",
@@ -134,7 +134,7 @@ export const lexiconLongchain: WorkflowShape = {
       model: "small",
       maxTokens: 48,
       output: "answer",
-      prompt: summarise("{{rewritten}} {{stats}}"),
+      prompt: summarise("{{rewritten}} | {{stats}}"),
     },
   ],
 };

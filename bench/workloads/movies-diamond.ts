@@ -1,7 +1,7 @@
 // Paper workload 1 (movies, diamond): a planner extracts a keyword; three entry agents (one fed
 // by two HTTP calls, two by two SQL queries each over the IMDb-like tables) feed two hubs (one
 // SQL each), then a tail and a final agent (one SQL). 8 LLM / 9 tool nodes.
-import { answer, extract, summarise, SYSTEM_ANALYST } from "./prompts.ts";
+import { answer, extract, summarise, SYSTEM_ANALYST, keyword } from "./prompts.ts";
 import type { WorkflowShape } from "./types.ts";
 
 const KW_GENRE = `primary_title ILIKE '%' || $kw || '%' AND genres LIKE '%' || $genre || '%'`;
@@ -21,7 +21,7 @@ export const moviesDiamond: WorkflowShape = {
       model: "small",
       maxTokens: 8,
       output: "keyword",
-      prompt: extract("keyword", "{{question}}"),
+      prompt: keyword("{{question}}"),
     },
     // Entry A: two HTTP calls.
     {
@@ -143,7 +143,7 @@ export const moviesDiamond: WorkflowShape = {
       model: "small",
       maxTokens: 32,
       output: "draft",
-      prompt: summarise("{{reach}} {{quality}}"),
+      prompt: summarise("{{reach}} | {{quality}}"),
     },
     {
       id: "sql_count",

@@ -1,7 +1,7 @@
 // Paper workload 2 (movies, triple chain): a planner, then three parallel chains of 2, 2 and 3
 // agents, each chain pinned to a different model size, a rewriter and a final merge.
 // 10 LLM / 3 tool nodes.
-import { answer, extract, rewrite, summarise } from "./prompts.ts";
+import { answer, extract, rewrite, summarise, keyword } from "./prompts.ts";
 import type { WorkflowShape } from "./types.ts";
 
 export const moviesTriplechain: WorkflowShape = {
@@ -18,7 +18,7 @@ export const moviesTriplechain: WorkflowShape = {
       model: "small",
       maxTokens: 8,
       output: "keyword",
-      prompt: extract("keyword", "{{question}}"),
+      prompt: keyword("{{question}}"),
     },
     // Chain 1 (small): catalog facts.
     {

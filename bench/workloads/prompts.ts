@@ -1,33 +1,37 @@
-// Prompt phrasings, kept in one place so they can follow the shipped model's training templates
-// (models/README.md on the runtime branch lists them once it lands; until then these follow the
-// task families the notes say the tiny model learns: field extraction, question answering from a
-// context, labelling with fixed choices, summarising). Instruction first, row data last: every
-// row's prompt then shares the instruction as a token prefix (runtime notes, "Put the
-// instruction first").
+// Prompt phrasings, kept in one place and copied verbatim from the shipped model's training
+// templates (models/README.md, "Prompt phrasings the model was trained on"): outside them the
+// tiny model answers with confident nonsense. Instruction first, row data last: every row's
+// prompt then shares the instruction as a token prefix (runtime notes, "Put the instruction
+// first"), which is what a prefix cache feeds on.
 
-/** Field extraction: "Extract the <field> from the text." */
+/** The `extract` task: "Extract the {field} from this record.\nRecord: ...". */
 export function extract(field: string, source: string): string {
-  return `Extract the ${field} from the text. Answer with the ${field} only.\nText: ${source}`;
+  return `Extract the ${field} from this record.\nRecord: ${source}`;
 }
 
-/** Question answering from a context. */
+/** The `keyword` task: the topic word of a question. */
+export function keyword(question: string): string {
+  return `Pick the main keyword of this question.\nQuestion: ${question}`;
+}
+
+/** The `qa` task: question answering from a context. */
 export function answer(context: string, question: string): string {
   return `Answer the question using the context.\nContext: ${context}\nQuestion: ${question}`;
 }
 
-/** Labelling with a closed set of choices (the node also sets `choices`). */
+/** Labelling with a closed set of choices (the node also sets `choices`), as the `category` task. */
 export function label(what: string, choices: readonly string[], source: string): string {
-  return `Label the ${what} as one of: ${choices.join(", ")}.\nText: ${source}`;
+  return `Which ${what} does this belong to? Answer with one of: ${choices.join(", ")}.\nProduct: ${source}`;
 }
 
-/** Summarising several notes into one short answer. */
+/** The `merge` task: several notes into one sentence (notes separated by " | "). */
 export function summarise(notes: string): string {
-  return `Summarise the notes in one sentence.\nNotes: ${notes}`;
+  return `Merge these summaries into one sentence.\nSummaries: ${notes}`;
 }
 
-/** Rewriting an answer for a reader. */
+/** The `rewrite` task: a text as a short search query. */
 export function rewrite(source: string): string {
-  return `Rewrite the answer as one short, clear sentence.\nAnswer: ${source}`;
+  return `Rewrite the question as a short search query.\nQuestion: ${source}`;
 }
 
 export const SYSTEM_ANALYST = "You are a careful data analyst. Answer briefly.";

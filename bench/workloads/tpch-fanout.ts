@@ -138,7 +138,7 @@ const nodes: WorkflowNode[] = [
     model: "small",
     maxTokens: 48,
     output: "narrative",
-    prompt: summarise("{{sql4_note}} {{http_note}} {{sql1_note}} {{stage2_note}}"),
+    prompt: summarise("{{sql4_note}} | {{http_note}} | {{sql1_note}} | {{stage2_note}}"),
   },
   {
     id: "q_volume",

@@ -171,7 +171,7 @@ export const tpchTrident: WorkflowShape = {
       model: "small",
       maxTokens: 32,
       output: "draft",
-      prompt: summarise("{{revenue_view}} {{logistics_view}}"),
+      prompt: summarise("{{revenue_view}} | {{logistics_view}}"),
     },
     {
       id: "q_volume",

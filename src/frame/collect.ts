@@ -28,6 +28,7 @@ import { functionTool } from "../tools/function.ts";
 import { httpTool } from "../tools/http.ts";
 import { sqlTool } from "../tools/sql.ts";
 import { loadModel } from "./models.ts";
+import { startCollectProgress } from "./collect-progress.ts";
 import { makeRunReport } from "./run-report.ts";
 import { session } from "./session.ts";
 import { checkSpec, describe } from "./verbs/check.ts";
@@ -44,9 +45,19 @@ export interface CollectOptions {
   executor?: string;
   /** Reuse results of earlier collects in this session (default true). */
   reuse?: boolean;
+  /** Show progress (default: in a notebook or on a terminal, not in logs). */
+  progress?: boolean;
 }
 
-const OPTIONS = ["signal", "onError", "optimizations", "onProgress", "executor", "reuse"] as const;
+const OPTIONS = [
+  "signal",
+  "onError",
+  "optimizations",
+  "onProgress",
+  "executor",
+  "reuse",
+  "progress",
+] as const;
 
 export const defaultServices: ExecutorServices = {
   loadModel,
@@ -105,13 +116,18 @@ export async function collectPlans(
     plan: explain(dag, { report: true }),
   };
   const reused: number[] = [];
+  const progress = await startCollectProgress(options.progress, "collect");
+  const onProgress = (event: ProgressEvent) => {
+    progress.onProgress(event);
+    options.onProgress?.(event);
+  };
   const started = performance.now();
   let results: SinkResult[] | undefined;
   try {
     results = await executor.execute(dag, {
       signal,
       onError,
-      onProgress: options.onProgress,
+      onProgress,
       trace,
       services,
       store: options.reuse === false ? undefined : session.store,
@@ -123,6 +139,7 @@ export async function collectPlans(
       err.message += `\n(pass collect({ onError: "null" }) to keep going: failed rows get null outputs and the error in _errors)`;
     throw err;
   } finally {
+    progress.finish(results ? "done" : signal?.aborted ? "cancelled" : "failed");
     trace.wallMs = performance.now() - started;
     session.lastRun = makeRunReport(
       trace,

@@ -41,7 +41,17 @@ const verbs = {
   },
 };
 
-export function installDataFrameVerbs(proto: object = DataFrame.prototype): void {
+/**
+ * The prototype to patch: danfo's *base* DataFrame class. `dfd.DataFrame` extends it, but
+ * `dfd.readCSV`/`readJSON` build frames of the base class itself (danfojs-node 1.2.0), so
+ * patching `dfd.DataFrame.prototype` alone left `(await dfd.readCSV(f)).agent` undefined.
+ */
+function sharedDataFramePrototype(): object {
+  const base = Object.getPrototypeOf(DataFrame.prototype) as object | null;
+  return base && base !== Object.prototype ? base : DataFrame.prototype;
+}
+
+export function installDataFrameVerbs(proto: object = sharedDataFramePrototype()): void {
   for (const [name, fn] of Object.entries(verbs)) {
     if (Object.prototype.hasOwnProperty.call(proto, name)) continue;
     Object.defineProperty(proto, name, {

@@ -182,8 +182,12 @@ export class LazyFrame {
   }
 
   /** The kernel's display: explain text (the display module adds the drawing). */
-  [DISPLAY_SYMBOL](): MimeBundle {
-    return { "text/plain": this.explain() };
+  /** In a notebook: the explain text plus the plan drawn as a graph (SVG). */
+  async [DISPLAY_SYMBOL](): Promise<MimeBundle> {
+    const text = this.explain();
+    // Loaded on first display: elkjs and the drawing code are not needed to build plans.
+    const { explainBundle } = await import("../display/explain.ts");
+    return explainBundle(text, this.graph());
   }
 }
 

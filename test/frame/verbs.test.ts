@@ -3,6 +3,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as dfd from "danfojs-node";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { halo, LazyFrame } from "../../src/index.ts";
 import { fakeModel } from "./fixtures/fake-model.ts";
 
@@ -35,6 +38,16 @@ test("df.agent() on a danfo DataFrame starts a plan", () => {
   // Declaration merging types the new methods (danfo's index signature would accept anything).
   // @ts-expect-error prompt must be a string
   assert.throws(() => df.agent({ prompt: 1, output: "x" }), /prompt must be a string/);
+});
+
+test("frames from dfd.readCSV get the plan verbs too (danfo builds them from its base class)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "halo-csv-"));
+  writeFileSync(join(dir, "r.csv"), "id,review\n1,great\n2,bad\n");
+  const df = await dfd.readCSV(join(dir, "r.csv"));
+  assert.not.ok(df instanceof dfd.DataFrame, "danfo changed: readCSV now returns dfd.DataFrame");
+  const lf = df.agent({ prompt: "{{review}}", output: "out", model: "fake" });
+  assert.ok(lf instanceof LazyFrame);
+  assert.equal(lf.columns, ["id", "review", "out"]);
 });
 
 test(".agent builds an LlmCall with defaults and keeps options", () => {

@@ -75,7 +75,7 @@ test("stays put: reads the call's output, is a closure, or the call has other re
 });
 
 test("moves before a SQL call on real DuckDB; same rows", async () => {
-  halo.db.register(
+  await halo.db.register(
     "prices",
     Array.from({ length: 5 }, (_, i) => ({ stars: i, price: i * 10 })),
   );

@@ -94,6 +94,7 @@ test("measures each system, checks identical outputs, and computes halo's speedu
     shape,
     inputs,
     db: db.connection,
+    instance: db.instance,
     toolServer,
     seed: 2,
     systems: [
@@ -175,6 +176,7 @@ test("a divergent output and a failing system are reported, never hidden", async
     shape,
     inputs,
     db: db.connection,
+    instance: db.instance,
     toolServer,
     seed: 2,
     systems: [
@@ -201,6 +203,7 @@ test("one system alone: no identity claim and no speedup", async () => {
     shape,
     inputs,
     db: db.connection,
+    instance: db.instance,
     toolServer,
     seed: 2,
     systems: [fakeSystem("halo")],
@@ -213,7 +216,7 @@ test("one system alone: no identity claim and no speedup", async () => {
 
 const halo = fileURLToPath(new URL("../../../bin/halo.js", import.meta.url));
 
-test("`halo bench` with no systems says so plainly and writes a JSON without figures", () => {
+test("`halo bench` runs the systems, prints the table and writes issue 9's JSON", () => {
   const dir = mkdtempSync(join(tmpdir(), "halo-bench-"));
   try {
     const file = join(dir, "bench.json");
@@ -225,28 +228,33 @@ test("`halo bench` with no systems says so plainly and writes a JSON without fig
         "--workloads",
         "lexicon-bridge",
         "--queries",
-        "6",
+        "2",
+        "--systems",
+        "per-request,opwise",
+        "--fast-ms",
+        "2",
+        "--slow-ms",
+        "4",
         "--json",
         file,
         "--online",
       ],
-      {
-        encoding: "utf8",
-      },
+      { encoding: "utf8" },
     );
     assert.is(r.status, 0, r.stderr);
-    assert.match(r.stdout, /No systems are implemented yet/);
-    assert.match(r.stdout, /lexicon-bridge: 6 queries/);
-    assert.match(r.stdout, /http_category\s+http\s+6 calls/);
+    assert.match(r.stdout, /lexicon-bridge: 2 queries/);
+    assert.match(r.stdout, /outputs identical: yes, all 2 systems/);
     assert.match(r.stdout, /--online: needs `halo serve`/);
     const json = JSON.parse(readFileSync(file, "utf8")) as {
-      workloads: unknown[];
+      workloads: { name: string; identicalOutputs: boolean; systems: Record<string, unknown> }[];
       online: unknown[];
       notes: string[];
     };
-    assert.equal(json.workloads, []);
+    assert.is(json.workloads[0]!.name, "lexicon-bridge");
+    assert.is(json.workloads[0]!.identicalOutputs, true);
+    assert.equal(Object.keys(json.workloads[0]!.systems), ["per-request", "opwise"]);
     assert.equal(json.online, []);
-    assert.match(json.notes.join("\n"), /no systems are implemented yet/);
+    assert.match(json.notes.join("\n"), /halo serve/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -263,8 +271,11 @@ test("`halo bench` refuses bad arguments with what to pass", () => {
     w.stderr,
     /unknown workload 'movies': choose from movies-diamond, movies-triplechain/,
   );
-  const s = run("--workloads", "lexicon-bridge", "--systems", "halo");
-  assert.match(s.stderr, /unknown system 'halo'; implemented: none yet/);
+  const s = run("--workloads", "lexicon-bridge", "--systems", "nope");
+  assert.match(
+    s.stderr,
+    /unknown system 'nope'; implemented: halo, per-request, opwise, langgraph/,
+  );
 });
 
 test.after(async () => {

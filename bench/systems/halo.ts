@@ -1,0 +1,57 @@
+// `halo`: the workload's plan collected with every optimizer pass on, on whatever executor
+// collect() picks (the row-by-row executor until the Processor registers itself as default), and
+// the ablations `halo-no-<pass>`, one per optimizer pass flag (src/plan/optimize.ts PASS_NAMES).
+// Session reuse is off: each run starts cold, or a later system would read an earlier one's
+// results.
+import { session } from "../../src/frame/session.ts";
+import { optimizations, PASS_NAMES, type OptimizationFlags } from "../../src/plan/optimize.ts";
+import type { System, SystemCounters } from "../harness/types.ts";
+import { buildFrame } from "./plan.ts";
+import { resultRows } from "./steps.ts";
+
+/** `dedupeCalls` -> `dedupe-calls`. */
+export function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function haloSystem(name: string, role: "halo" | "ablation", flags: OptimizationFlags): System {
+  return {
+    name,
+    role,
+    async run(shape, inputs, ctx) {
+      const { frame, db } = buildFrame(shape, inputs, ctx);
+      db.takeCount();
+      const result = await frame.collectRows({
+        optimizations: flags,
+        reuse: false,
+        signal: ctx.signal,
+      });
+      const sql = db.takeCount();
+      const report = session.lastRun;
+      const counters: SystemCounters = { toolCalls: { sql } };
+      if (report) {
+        const nodes = report.nodes;
+        const sum = (kind: string, pick: (n: (typeof nodes)[number]) => number) =>
+          nodes.filter((n) => kind === "*" || n.kind === kind).reduce((a, n) => a + pick(n), 0);
+        counters.prefillTokens = sum("LlmCall", (n) => n.prefillTokens);
+        counters.cachedTokens = sum("LlmCall", (n) => n.cachedTokens);
+        counters.decodeTokens = sum("LlmCall", (n) => n.decodeTokens);
+        counters.llmCalls = report.llmCalls;
+        counters.plannerMs = report.plannerMs ?? 0;
+        counters.toolCalls = {
+          sql,
+          http: sum("HttpCall", (n) => n.calls),
+          function: sum("FnCall", (n) => n.calls),
+        };
+      }
+      return { rows: resultRows(shape, result.rows), counters };
+    },
+  };
+}
+
+export const halo: System = haloSystem("halo", "halo", optimizations.defaults());
+
+/** halo with one optimizer pass switched off, for each pass. */
+export const haloAblations: System[] = PASS_NAMES.map((pass) =>
+  haloSystem(`halo-no-${kebab(pass)}`, "ablation", { ...optimizations.defaults(), [pass]: false }),
+);

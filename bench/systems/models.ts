@@ -1,0 +1,59 @@
+// Which model folder each workload model size runs on. The shapes pin LLM nodes to "small",
+// "medium" or "large" (the paper's 14B/20B/32B); here they are registered as halo model names
+// `bench-<size>`, so the halo plan and every baseline load the very same folder (the runtime
+// caches one Model per folder per process, so they share one Model object too).
+//   tiny (default): every size on the shipped model (models/halo-tiny): trained on the prompt
+//     templates, fast enough for --quick on 2 cores.
+//   variants: small = halo-tiny, medium = models/variants/halo-5m, large = models/variants/halo-20m
+//     (seeded random weights built by models/build/make-variants.py; git-ignored).
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { models } from "../../src/frame/models.ts";
+import type { ModelSize } from "../workloads/types.ts";
+
+export type ModelSet = "tiny" | "variants";
+export const MODEL_SETS: readonly ModelSet[] = ["tiny", "variants"];
+const SIZES: readonly ModelSize[] = ["small", "medium", "large"];
+
+const repoPath = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
+const VARIANTS: Record<ModelSize, string> = {
+  small: "models/halo-tiny",
+  medium: "models/variants/halo-5m",
+  large: "models/variants/halo-20m",
+};
+
+let configured: Record<ModelSize, string> | undefined;
+
+export function modelKey(size: ModelSize): string {
+  if (!configured) configureModels();
+  return `bench-${size}`;
+}
+
+/** The folder behind each size (after configureModels). */
+export function modelDirs(): Record<ModelSize, string> {
+  if (!configured) configureModels();
+  return { ...configured! };
+}
+
+/**
+ * Registers `bench-small|medium|large`. `smallDir` overrides the shipped model's folder (a model
+ * built elsewhere). Throws naming the missing folder and how to build it.
+ */
+export function configureModels(set: ModelSet = "tiny", smallDir?: string): void {
+  if (!MODEL_SETS.includes(set))
+    throw new Error(`--models must be one of ${MODEL_SETS.join(", ")}, got '${set}'`);
+  const small = smallDir ?? repoPath(VARIANTS.small);
+  const dirs = {} as Record<ModelSize, string>;
+  for (const size of SIZES) {
+    const dir = size === "small" || set === "tiny" ? small : repoPath(VARIANTS[size]);
+    if (!existsSync(`${dir}/config.json`))
+      throw new Error(
+        size === "small" || set === "tiny"
+          ? `bench: no model at ${dir} (config.json missing): the shipped model models/halo-tiny is needed (git merge main), or pass --model-dir DIR`
+          : `bench: --models variants needs ${dir}; build it with /usr/bin/python3 models/build/make-variants.py 5m 20m, or use --models tiny`,
+      );
+    dirs[size] = dir;
+    models.register(`bench-${size}`, dir);
+  }
+  configured = dirs;
+}

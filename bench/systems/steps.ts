@@ -1,0 +1,150 @@
+// The baselines' engine room: each shape node as a step `row -> value`, built from the Halo plan's
+// own node arguments (lowered without optimization) with the frame's request builders
+// (src/executor/row-ops.ts) and tools (the same SQL database, HTTP tool and functions), so a tool
+// result becomes prompt text exactly as in the frame. LLM calls go to one LlmWorker per model
+// (continuous batching, prefix cache), shared by every query of the run: what a vLLM-style server
+// gives a client. What differs between baselines is only the order they await steps in.
+import { defaultServices } from "../../src/frame/collect.ts";
+import { loadModel } from "../../src/frame/models.ts";
+import {
+  fnRequest,
+  httpRequest,
+  llmMessages,
+  llmSampling,
+  sqlRequest,
+} from "../../src/executor/row-ops.ts";
+import type { LlmModel } from "../../src/executor/types.ts";
+import { LlmWorker } from "../../src/processor/llm-worker.ts";
+import type { PlanNode, Row } from "../../src/plan/types.ts";
+import type { Model } from "../../src/runtime/model.ts";
+import type { SystemCounters } from "../harness/types.ts";
+import { edgesOf, topoOrder } from "../workloads/graph.ts";
+import type { InputRow } from "../workloads/inputs.ts";
+import type { WorkflowShape } from "../workloads/types.ts";
+import { buildFrame, type PlanEnv } from "./plan.ts";
+import { ModelEngine, type SequenceKvPayload } from "./runtime-engine.ts";
+
+export interface Step {
+  /** The shape node's id. */
+  id: string;
+  output: string;
+  /** Shape nodes whose outputs this one reads (input columns excluded). */
+  deps: string[];
+  run(row: Row, signal?: AbortSignal): Promise<unknown>;
+}
+
+export interface StepOptions {
+  /** Reuse KV of shared prompt prefixes in the LlmWorker (default true). */
+  prefixCache?: boolean;
+  /** KV memory per model worker (default 512 MiB, the worker's default). */
+  kvBudgetBytes?: number;
+}
+
+/** Steps of one run plus what they did; make a new one per system run (fresh caches). */
+export class StepSet {
+  /** In a topological order of the shape. */
+  readonly steps: Step[];
+  private readonly workers = new Map<string, Promise<LlmWorker<SequenceKvPayload>>>();
+  private llmCalls = 0;
+  private readonly tools = { sql: 0, http: 0, function: 0 };
+
+  constructor(
+    shape: WorkflowShape,
+    inputs: readonly InputRow[],
+    env: PlanEnv,
+    private readonly options: StepOptions = {},
+  ) {
+    const { frame } = buildFrame(shape, inputs, env);
+    const dag = frame.plan({ optimized: false });
+    const byLabel = new Map<string, PlanNode>(dag.nodes.map((n) => [n.label, n]));
+    const deps = new Map<string, Set<string>>(shape.nodes.map((n) => [n.id, new Set<string>()]));
+    for (const e of edgesOf(shape)) if (e.from !== "input") deps.get(e.to)!.add(e.from);
+    this.steps = topoOrder(shape).map((n) => {
+      const node = byLabel.get(n.id);
+      if (!node) throw new Error(`${shape.name}: the plan has no node labelled '${n.id}'`);
+      return { id: n.id, output: n.output, deps: [...deps.get(n.id)!], run: this.stepFor(node) };
+    });
+  }
+
+  private worker(model: LlmModel): Promise<LlmWorker<SequenceKvPayload>> {
+    let w = this.workers.get(model.id);
+    if (!w) {
+      w = Promise.resolve(
+        new LlmWorker(new ModelEngine(model as Model), {
+          cache: this.options.prefixCache === false ? false : undefined,
+          kvBudgetBytes: this.options.kvBudgetBytes,
+        }),
+      );
+      this.workers.set(model.id, w);
+    }
+    return w;
+  }
+
+  private stepFor(node: PlanNode): Step["run"] {
+    const context = (signal?: AbortSignal) => ({ signal });
+    switch (node.kind) {
+      case "LlmCall": {
+        const args = node.args;
+        return async (row, signal) => {
+          const model = await loadModel(args.modelKey);
+          const worker = await this.worker(model);
+          this.llmCalls++;
+          const promptTokens = model.encodeChat(llmMessages(args, row));
+          const result = await worker.submit(
+            { promptTokens, sampling: llmSampling(args) },
+            { signal },
+          );
+          return result.text;
+        };
+      }
+      case "SqlCall":
+        return (row, signal) => {
+          this.tools.sql++;
+          return defaultServices.sql(sqlRequest(node.args, row), context(signal));
+        };
+      case "HttpCall":
+        return (row, signal) => {
+          this.tools.http++;
+          return defaultServices.http(httpRequest(node.args, row), context(signal));
+        };
+      case "FnCall":
+        return (row, signal) => {
+          this.tools.function++;
+          return defaultServices.fn(fnRequest(node.args, row), context(signal));
+        };
+      default:
+        throw new Error(`a workload node lowered to ${node.kind}, expected a call node`);
+    }
+  }
+
+  /** Totals over every worker of this run. */
+  async counters(): Promise<SystemCounters> {
+    let prefillTokens = 0;
+    let cachedTokens = 0;
+    let decodeTokens = 0;
+    for (const w of this.workers.values()) {
+      const s = (await w).stats;
+      prefillTokens += s.prefillTokens;
+      cachedTokens += s.cachedTokens;
+      decodeTokens += s.decodeTokens;
+    }
+    return {
+      prefillTokens,
+      cachedTokens,
+      decodeTokens,
+      llmCalls: this.llmCalls,
+      toolCalls: { ...this.tools },
+    };
+  }
+}
+
+/** `row` with one more column (a new object: rows are shared between steps). */
+export function withColumn(row: Row, column: string, value: unknown): Row {
+  return { ...row, [column]: value === undefined ? null : value };
+}
+
+/** The harness's result rows: qid and the final node's output, in input order. */
+export function resultRows(shape: WorkflowShape, rows: readonly Row[]): Record<string, unknown>[] {
+  const final = shape.nodes.find((n) => n.id === shape.final)!.output;
+  return rows.map((r) => ({ qid: r.qid, [final]: r[final] ?? null }));
+}
