@@ -2,6 +2,8 @@
 // kernel loads it lazily): DuckDB opens on the first query, models load on the first LLM call.
 // danfo is imported because its DataFrame gains the plan verbs (df.agent(...)).
 import { installDataFrameVerbs } from "./frame/danfo-verbs.ts";
+// Registers the Processor as the executor named "processor".
+import "./processor/register.ts";
 import { collectAll, LazyFrame } from "./frame/lazy-frame.ts";
 import { models } from "./frame/models.ts";
 import { session } from "./frame/session.ts";
@@ -13,6 +15,9 @@ import type { DuckDb } from "./tools/duckdb.ts";
 import type { RunReport } from "./frame/run-report.ts";
 
 installDataFrameVerbs();
+// `collect({ executor: "processor" })` runs plans on the Processor (continuous batching, prefix KV
+// cache, tools overlapped with the model). Not yet the default: it shares equal LLM requests
+// even with dedupeCalls off, which would blur the optimizer's ablations (see docs/processor.md).
 
 export const halo = {
   /** A LazyFrame over a danfo DataFrame, an apache-arrow Table or an array of row objects. */

@@ -1,8 +1,9 @@
-// `halo`: the workload's plan collected with every optimizer pass on, on whatever executor
-// collect() picks (the row-by-row executor until the Processor registers itself as default), and
+// `halo`: the workload's plan collected with every optimizer pass on, run by the Processor
+// (continuous batching, prefix KV cache, tools overlapped with the model), and
 // the ablations `halo-no-<pass>`, one per optimizer pass flag (src/plan/optimize.ts PASS_NAMES).
 // Session reuse is off: each run starts cold, or a later system would read an earlier one's
 // results.
+import "../../src/processor/register.ts";
 import { session } from "../../src/frame/session.ts";
 import { optimizations, PASS_NAMES, type OptimizationFlags } from "../../src/plan/optimize.ts";
 import type { System, SystemCounters } from "../harness/types.ts";
@@ -23,6 +24,7 @@ function haloSystem(name: string, role: "halo" | "ablation", flags: Optimization
       db.takeCount();
       const result = await frame.collectRows({
         optimizations: flags,
+        executor: "processor",
         reuse: false,
         signal: ctx.signal,
       });
