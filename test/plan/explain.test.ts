@@ -125,12 +125,13 @@ test("join, SQL and HTTP nodes", () => {
   );
 });
 
-test("a LazyFrame displays as its explain text; measured stats can be shown", () => {
+test("a LazyFrame displays as its explain text and drawing; measured stats can be shown", async () => {
   const lf = halo.lazy(reviews).select("id");
-  const bundle = (lf as unknown as Record<symbol, () => Record<string, unknown>>)[
+  const bundle = await (lf as unknown as Record<symbol, () => Promise<Record<string, unknown>>>)[
     Symbol.for("Jupyter.display")
   ]!();
   assert.is(bundle["text/plain"], lf.explain());
+  assert.match(String(bundle["image/svg+xml"]), /^<svg[\s\S]*Source[\s\S]*<\/svg>\s*$/);
   const text = explain(lf.plan(), {
     stats: [
       {
