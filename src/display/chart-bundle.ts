@@ -73,9 +73,18 @@ function collectingLogger(warnings: string[]) {
 export async function renderChartSvg(spec: VegaLiteSpec): Promise<RenderedChart> {
   const warnings: string[] = [];
   const logger = collectingLogger(warnings);
-  const compiled = vl.compile(normalizeSpec(spec) as unknown as TopLevelSpec, {
-    logger: logger as never,
-  });
+  let compiled: ReturnType<typeof vl.compile>;
+  try {
+    compiled = vl.compile(normalizeSpec(spec) as unknown as TopLevelSpec, {
+      logger: logger as never,
+    });
+  } catch (e) {
+    if (e instanceof TypeError && /^chartBundle:/.test(e.message)) throw e;
+    throw new Error(
+      `chartBundle: vega-lite could not compile the spec: ${(e as Error).message} ` +
+        "(check field names, types and mark against https://vega.github.io/vega-lite/docs/)",
+    );
+  }
   const view = new vega.View(vega.parse(compiled.spec), {
     renderer: "none",
     logger: logger as never,

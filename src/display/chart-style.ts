@@ -29,6 +29,16 @@ export function niceBinMs(spanMs: number, maxBins: number): number {
   return 10 * p;
 }
 
+/**
+ * The run's span: wallMs, or the last task's end if a task outlived it. A loop, not
+ * Math.max(...tasks): spreading 100k+ arguments overflows the call stack.
+ */
+export function traceWallMs(trace: { wallMs: number; tasks: { endMs: number }[] }): number {
+  let wall = Math.max(trace.wallMs, 1e-3);
+  for (const t of trace.tasks) if (t.endMs > wall) wall = t.endMs;
+  return wall;
+}
+
 export const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /**

@@ -14,9 +14,20 @@ export function nodeTitle(n: NodeStats): string {
   return truncate(`#${n.nodeId} ${n.label}`, 40);
 }
 
+/** Plans can have dozens of nodes; past this many rows a bar chart stops reading at a glance. */
+export const MAX_NODE_ROWS = 24;
+
+/** The `max` heaviest nodes, kept in plan order. */
+function heaviest(nodes: NodeStats[], weight: (n: NodeStats) => number, max: number): NodeStats[] {
+  if (nodes.length <= max) return nodes;
+  const keep = new Set([...nodes].sort((a, b) => weight(b) - weight(a)).slice(0, max));
+  return nodes.filter((n) => keep.has(n));
+}
+
 export function costSpec(trace: RunTrace, widthPx = CHART_WIDTH): VegaLiteSpec | undefined {
-  const nodes = [...trace.nodes].sort((a, b) => a.nodeId - b.nodeId);
-  if (nodes.length === 0) return undefined;
+  const all = [...trace.nodes].sort((a, b) => a.nodeId - b.nodeId);
+  if (all.length === 0) return undefined;
+  const nodes = heaviest(all, (n) => Math.max(n.measuredMs, n.estimatedMs ?? 0), MAX_NODE_ROWS);
   const hasEstimates = nodes.some((n) => n.estimatedMs !== undefined);
   const rows: Record<string, unknown>[] = [];
   for (const n of nodes) {
@@ -36,11 +47,13 @@ export function costSpec(trace: RunTrace, widthPx = CHART_WIDTH): VegaLiteSpec |
       label: formatMs(n.measuredMs),
     });
   }
-  const est = nodes.reduce((s, n) => s + (n.estimatedMs ?? 0), 0);
-  const meas = nodes.reduce((s, n) => s + n.measuredMs, 0);
-  const subtitle = hasEstimates
-    ? `busy time summed over each node's tasks · total estimated ${formatMs(est)}, measured ${formatMs(meas)}`
-    : "busy time summed over each node's tasks · no cost estimates recorded for this run";
+  const est = all.reduce((s, n) => s + (n.estimatedMs ?? 0), 0);
+  const meas = all.reduce((s, n) => s + n.measuredMs, 0);
+  const subtitle =
+    (hasEstimates
+      ? `busy time summed over each node's tasks · total estimated ${formatMs(est)}, measured ${formatMs(meas)}`
+      : "busy time summed over each node's tasks · no cost estimates recorded for this run") +
+    (nodes.length < all.length ? ` · the ${nodes.length} costliest of ${all.length} nodes` : "");
   const order = nodes.map(nodeTitle);
   const y = { field: "node", type: "nominal", sort: order, title: null, axis: { labelLimit: 360 } };
   const series = hasEstimates ? ["estimated", "measured"] : ["measured"];
@@ -62,7 +75,7 @@ export function costSpec(trace: RunTrace, widthPx = CHART_WIDTH): VegaLiteSpec |
         type: "quantitative",
         title: "time (ms)",
         // Room to the right for the value labels of the longest bar.
-        scale: { domainMax: round2(Math.max(est, meas, 1) === 0 ? 1 : maxOf(nodes) * 1.15) },
+        scale: { domainMax: round2(maxOf(nodes) * 1.15) },
         axis: { grid: true, gridColor: "#eeeeee" },
       },
     },
@@ -106,38 +119,44 @@ const TOKEN_SERIES = ["prefilled", "reused from cache", "decoded"];
 const TOKEN_COLORS = ["#4e79a7", "#59a14f", "#a0cbe8"];
 
 export function tokensSpec(trace: RunTrace, widthPx = CHART_WIDTH): VegaLiteSpec | undefined {
-  const nodes = [...trace.nodes]
+  const withTokens = [...trace.nodes]
     .filter((n) => n.prefillTokens + n.cachedTokens + n.decodeTokens > 0)
     .sort((a, b) => a.nodeId - b.nodeId);
-  if (nodes.length === 0) return undefined;
+  if (withTokens.length === 0) return undefined;
+  const nodes = heaviest(
+    withTokens,
+    (n) => n.prefillTokens + n.cachedTokens + n.decodeTokens,
+    MAX_NODE_ROWS,
+  );
   const rows: Record<string, unknown>[] = [];
   const totals: Record<string, unknown>[] = [];
-  let prompt = 0;
-  let cached = 0;
+  // The overall rate counts every node, shown or not.
+  const prompt = withTokens.reduce((a, n) => a + n.prefillTokens + n.cachedTokens, 0);
+  const cached = withTokens.reduce((a, n) => a + n.cachedTokens, 0);
   for (const n of nodes) {
     const node = nodeTitle(n);
     const values = [n.prefillTokens, n.cachedTokens, n.decodeTokens];
     TOKEN_SERIES.forEach((series, i) => rows.push({ node, series, order: i, tokens: values[i] }));
     const total = values[0]! + values[1]! + values[2]!;
     const promptTokens = n.prefillTokens + n.cachedTokens;
-    prompt += promptTokens;
-    cached += n.cachedTokens;
     totals.push({
       node,
       total,
       label: `${formatCompact(total)} · ${formatPercent(promptTokens ? n.cachedTokens / promptTokens : 0)} of prompt cached`,
     });
   }
-  const maxTotal = Math.max(1, ...totals.map((t) => t.total as number));
+  const maxTotal = totals.reduce((m, t) => Math.max(m, t.total as number), 1);
   const order = nodes.map(nodeTitle);
   return styledSpec({
     title: {
       text: "LLM tokens per plan node",
-      subtitle: subtitleLines(
-        `prompt tokens prefilled vs reused from the prefix cache, and tokens decoded · ${formatPercent(prompt ? cached / prompt : 0)} of all prompt tokens came from the cache`.split(
-          " · ",
-        ),
-      ),
+      subtitle: subtitleLines([
+        "prompt tokens prefilled vs reused from the prefix cache, and tokens decoded",
+        `${formatPercent(prompt ? cached / prompt : 0)} of all prompt tokens came from the cache`,
+        ...(nodes.length < withTokens.length
+          ? [`the ${nodes.length} largest of ${withTokens.length} LLM nodes`]
+          : []),
+      ]),
     },
     width: widthPx,
     height: { step: ROW_PX + 6 },

@@ -1,5 +1,5 @@
-// The plan as a drawable graph. The frame/plan module exports `planGraph(dag)` returning this
-// shape; the display draws it without knowing the plan's own types.
+// The plan as a drawable graph. `planGraph(dag)` in src/plan/graph.ts returns a structurally
+// compatible shape; the display draws it without importing the plan's own types.
 
 export interface PlanGraphNode {
   id: number;
@@ -9,8 +9,11 @@ export interface PlanGraphNode {
   kind: string;
   /** One more line of detail (model, prompt head, SQL head); truncated when drawn. */
   detail?: string;
-  /** True when deduplication merged equal calls here, or several consumers share the node. */
-  merged?: boolean;
+  /**
+   * Deduplication merged equal nodes here, or several consumers share the node: true, or the
+   * number of logical nodes merged into this one (as src/plan/graph.ts reports it; 1 = none).
+   */
+  merged?: boolean | number;
   /** Cost model's estimate for the whole node, in milliseconds (drawn when present). */
   estimatedMs?: number;
   /** Estimated (or measured) rows flowing out of the node (drawn when present). */

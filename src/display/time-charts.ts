@@ -3,15 +3,20 @@
 // the points drawn: a 10,000-task trace still makes a small chart.
 import type { RunTrace, TaskRecord } from "../processor/trace.ts";
 import type { VegaLiteSpec } from "./chart-bundle.ts";
-import { CHART_WIDTH, niceBinMs, round2, styledSpec, subtitleLines } from "./chart-style.ts";
+import {
+  CHART_WIDTH,
+  niceBinMs,
+  round2,
+  styledSpec,
+  subtitleLines,
+  traceWallMs,
+} from "./chart-style.ts";
 import { formatCount, formatMs, formatPercent } from "./format.ts";
 import { laneTitle, sortLanes } from "./lanes.ts";
 
 const MAX_BINS = 40;
 
-function wallOf(trace: RunTrace): number {
-  return Math.max(trace.wallMs, ...trace.tasks.map((t) => t.endMs), 1e-3);
-}
+const wallOf = traceWallMs;
 
 const isLlm = (t: TaskRecord) => t.kind === "prefill" || t.kind === "decode";
 
@@ -36,6 +41,8 @@ export function cacheHitSpec(trace: RunTrace, widthPx = CHART_WIDTH): VegaLiteSp
     cached += c;
     total += n;
   }
+  // One or two points make no trend; the run summary already states the overall rate.
+  if (bins.size < 3) return undefined;
   const rows = [...bins.entries()]
     .sort((a, b) => a[0] - b[0])
     .map(([b, e]) => ({
@@ -135,7 +142,7 @@ export function batchSizeSpec(trace: RunTrace, widthPx = CHART_WIDTH): VegaLiteS
       });
     }
   }
-  const maxBatch = Math.max(...llm.map((t) => t.batchSize));
+  const maxBatch = llm.reduce((m, t) => Math.max(m, t.batchSize), 0);
   const decode = llm.filter((t) => t.kind === "decode");
   const meanDecode = decode.length
     ? decode.reduce((s, t) => s + t.batchSize, 0) / decode.length

@@ -7,7 +7,7 @@
 // is 40 tasks) become one bar with a step count. The fixture run's 575 tasks become ~150 bars.
 import type { RunTrace, TaskRecord } from "../processor/trace.ts";
 import type { VegaLiteSpec } from "./chart-bundle.ts";
-import { CHART_WIDTH, round2, styledSpec, subtitleLines } from "./chart-style.ts";
+import { CHART_WIDTH, round2, styledSpec, subtitleLines, traceWallMs } from "./chart-style.ts";
 import { formatMs } from "./format.ts";
 import { laneTitle, sortLanes } from "./lanes.ts";
 import { TASK_COLORS } from "./palette.ts";
@@ -29,6 +29,8 @@ export interface TimelineBar {
   tasks: number;
   maxBatch: number;
   nodes: string;
+  /** Set on bars drawn for several kinds of sub-pixel work: "decode 83%, prefill 17%". */
+  mix?: string;
 }
 
 /** Packs overlapping tasks of one lane into slots (greedy by start time); returns slot per task. */
@@ -59,6 +61,75 @@ function idleGaps(tasks: TaskRecord[], wallMs: number, minMs: number): [number, 
   return gaps;
 }
 
+/**
+ * Dense slots (a 100 s run of 121 ms prefill+decode cycles is 1,650 sub-pixel bars per worker,
+ * a 3 MB SVG) become one bar per run of pixel columns with the same dominant kind. Task counts
+ * stay exact (each bar's tasks go to the column where it starts); `mix` lists the kinds' shares
+ * of busy time for the tooltip.
+ */
+export function rasterizeBars(list: TimelineBar[], pixel: number): TimelineBar[] {
+  interface Column {
+    kinds: Map<string, number>;
+    tasks: number;
+    maxBatch: number;
+    nodes: Set<string>;
+  }
+  const cols = new Map<number, Column>();
+  const col = (c: number) => {
+    let x = cols.get(c);
+    if (!x) cols.set(c, (x = { kinds: new Map(), tasks: 0, maxBatch: 0, nodes: new Set() }));
+    return x;
+  };
+  for (const b of list) {
+    const first = Math.floor(b.start / pixel);
+    const last = Math.max(first, Math.ceil(b.end / pixel) - 1);
+    for (let c = first; c <= last; c++) {
+      const overlap = Math.min(b.end, (c + 1) * pixel) - Math.max(b.start, c * pixel);
+      const x = col(c);
+      x.kinds.set(b.kind, (x.kinds.get(b.kind) ?? 0) + Math.max(overlap, 1e-9));
+      x.maxBatch = Math.max(x.maxBatch, b.maxBatch);
+      for (const n of b.nodes.split(", ")) if (n) x.nodes.add(n);
+    }
+    col(first).tasks += b.tasks;
+  }
+  const out: (TimelineBar & { shares: Map<string, number> })[] = [];
+  const { lane, y, y2 } = list[0]!;
+  for (const c of [...cols.keys()].sort((a, b) => a - b)) {
+    const x = cols.get(c)!;
+    let kind = "";
+    let best = -1;
+    for (const [k, ms] of x.kinds) if (ms > best) [kind, best] = [k, ms];
+    const prev = out.at(-1);
+    if (prev && prev.kind === kind && Math.abs(prev.end - c * pixel) < pixel * 1e-6) {
+      prev.end = (c + 1) * pixel;
+      prev.tasks += x.tasks;
+      prev.maxBatch = Math.max(prev.maxBatch, x.maxBatch);
+      for (const [k, ms] of x.kinds) prev.shares.set(k, (prev.shares.get(k) ?? 0) + ms);
+      continue;
+    }
+    out.push({
+      lane,
+      kind,
+      start: c * pixel,
+      end: (c + 1) * pixel,
+      y,
+      y2,
+      tasks: x.tasks,
+      maxBatch: x.maxBatch,
+      nodes: [...x.nodes].join(", "),
+      shares: new Map(x.kinds),
+    });
+  }
+  return out.map(({ shares, ...bar }) => {
+    const total = [...shares.values()].reduce((a, b) => a + b, 0);
+    const mix = [...shares.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, ms]) => `${k} ${Math.round((100 * ms) / total)}%`)
+      .join(", ");
+    return shares.size > 1 ? { ...bar, mix } : bar;
+  });
+}
+
 export interface TimelineData {
   lanes: string[];
   laneLabels: string[];
@@ -67,7 +138,7 @@ export interface TimelineData {
 }
 
 export function timelineData(trace: RunTrace, widthPx = CHART_WIDTH): TimelineData {
-  const wall = Math.max(trace.wallMs, ...trace.tasks.map((t) => t.endMs), 1e-3);
+  const wall = traceWallMs(trace);
   // Below ~0.6 px two bars cannot be told apart anyway.
   const pixel = wall / widthPx;
   const resolution = pixel * 0.6;
@@ -86,12 +157,15 @@ export function timelineData(trace: RunTrace, widthPx = CHART_WIDTH): TimelineDa
     }
     // Merge per slot and kind, in start order.
     const open = new Map<string, TimelineBar & { nodeSet: Set<number> }>();
+    const slotBars = new Map<string, TimelineBar[]>();
     const order = tasks.map((_, i) => i).sort((a, b) => tasks[a]!.startMs - tasks[b]!.startMs);
     const flush = (key: string) => {
       const b = open.get(key);
       if (!b) return;
       const { nodeSet, ...bar } = b;
-      bars.push({ ...bar, nodes: [...nodeSet].sort((x, y) => x - y).join(", ") });
+      const list = slotBars.get(key) ?? [];
+      list.push({ ...bar, nodes: [...nodeSet].sort((x, y) => x - y).join(", ") });
+      slotBars.set(key, list);
       open.delete(key);
     };
     for (const i of order) {
@@ -131,6 +205,11 @@ export function timelineData(trace: RunTrace, widthPx = CHART_WIDTH): TimelineDa
       });
     }
     for (const key of [...open.keys()]) flush(key);
+    for (const list of slotBars.values()) {
+      // More bars than half the pixels: draw what a screen can show, one kind per pixel column.
+      if (list.length > widthPx / 2) bars.push(...rasterizeBars(list, pixel));
+      else bars.push(...list);
+    }
   });
   // At least one pixel wide, or a 1 ms filter step on a 3 s run would not show at all.
   for (const b of bars) {
@@ -142,7 +221,7 @@ export function timelineData(trace: RunTrace, widthPx = CHART_WIDTH): TimelineDa
 
 export function timelineSpec(trace: RunTrace, widthPx = CHART_WIDTH): VegaLiteSpec {
   const { lanes, laneLabels, bars, idle } = timelineData(trace, widthPx);
-  const wall = Math.max(trace.wallMs, ...trace.tasks.map((t) => t.endMs), 1e-3);
+  const wall = traceWallMs(trace);
   const kinds = KIND_ORDER.filter((k) => bars.some((b) => b.kind === k));
   for (const b of bars) if (!kinds.includes(b.kind)) kinds.push(b.kind);
   const domain = [...kinds, "idle"];
@@ -151,6 +230,7 @@ export function timelineSpec(trace: RunTrace, widthPx = CHART_WIDTH): VegaLiteSp
     ...idle.map((g) => ({ ...g, kind: "idle", tasks: 0, maxBatch: 0, nodes: "" })),
     ...bars,
   ].map((r) => ({
+    mix: "",
     ...r,
     laneTitle: laneLabels[lanes.indexOf(r.lane)],
     dur: round2(r.end - r.start),
@@ -159,7 +239,12 @@ export function timelineSpec(trace: RunTrace, widthPx = CHART_WIDTH): VegaLiteSp
   const nTool = lanes.filter((l) => l.startsWith("tool:")).length;
   const subtitle = [
     `${formatMs(wall)} wall`,
-    `${nLlm} LLM worker${nLlm === 1 ? "" : "s"}, ${nTool} tool pool${nTool === 1 ? "" : "s"}`,
+    [
+      nLlm ? `${nLlm} LLM worker${nLlm === 1 ? "" : "s"}` : "",
+      nTool ? `${nTool} tool pool${nTool === 1 ? "" : "s"}` : "",
+    ]
+      .filter(Boolean)
+      .join(", ") || "CPU only",
     `${trace.tasks.length} tasks`,
     "grey: idle",
   ];
@@ -169,7 +254,9 @@ export function timelineSpec(trace: RunTrace, widthPx = CHART_WIDTH): VegaLiteSp
     height: Math.max(1, lanes.length) * LANE_PX,
     data: { values: rows },
     // A hairline white stroke separates back-to-back tasks (consecutive HTTP calls on a slot).
-    mark: { type: "rect", stroke: "white", strokeWidth: 0.4 },
+    // aria: false drops the per-bar aria-label vega writes from every field (~300 bytes a bar,
+    // two thirds of the SVG); the tooltip carries the same text.
+    mark: { type: "rect", stroke: "white", strokeWidth: 0.4, aria: false },
     encoding: {
       x: {
         field: "start",
@@ -210,6 +297,7 @@ export function timelineSpec(trace: RunTrace, widthPx = CHART_WIDTH): VegaLiteSp
         { field: "tasks", title: "tasks merged" },
         { field: "maxBatch", title: "max batch" },
         { field: "nodes", title: "plan nodes" },
+        { field: "mix", title: "mixed work" },
       ],
     },
   });

@@ -6,6 +6,7 @@ import { CALL_KINDS, type PlanDag, type PlanNode, type Row } from "../plan/types
 import { topologicalOrder } from "../plan/dag.ts";
 import { abortError } from "../tools/types.ts";
 import {
+  callKey,
   checkMapResult,
   fnRequest,
   hasError,
@@ -147,53 +148,77 @@ export class RowByRowExecutor implements Executor {
       default: {
         const [lane, kind] = LANES[node.kind]!;
         const output = node.args.output;
+        // The optimizer's dedupe-calls asks equal requests of this node to run once, the result
+        // fanned out to every row that makes them (never for volatile calls).
+        const shared =
+          node.physical?.fanOut && node.volatility !== "volatile"
+            ? new Map<string, Promise<unknown>>()
+            : undefined;
         return this.perRow(node, input, ctx, output, async (row) => {
-          const start = now();
-          let value: unknown;
-          let tokens: { prefill: number; cached: number; decode: number } | undefined;
-          const context = { signal: ctx.signal };
-          if (node.kind === "LlmCall") {
-            const model = await ctx.services.loadModel(node.args.modelKey);
-            const promptTokens = model.encodeChat(llmMessages(node.args, row));
-            const [result] = await model.generate(
-              [{ promptTokens, sampling: llmSampling(node.args) }],
-              context,
-            );
-            value = result!.text;
-            tokens = {
-              prefill: result!.prefillTokens,
-              cached: result!.cachedTokens,
-              decode: result!.tokens.length,
-            };
-          } else if (node.kind === "SqlCall")
-            value = await ctx.services.sql(sqlRequest(node.args, row), context);
-          else if (node.kind === "HttpCall")
-            value = await ctx.services.http(httpRequest(node.args, row), context);
-          else if (node.kind === "FnCall")
-            value = await ctx.services.fn(fnRequest(node.args, row), context);
-          stats.calls++;
-          if (tokens) {
-            stats.prefillTokens += tokens.prefill;
-            stats.cachedTokens += tokens.cached;
-            stats.decodeTokens += tokens.decode;
-          }
-          ctx.trace.tasks.push({
-            lane,
-            kind,
-            nodeIds: [node.id],
-            startMs: start,
-            endMs: now(),
-            batchSize: 1,
-            ...(tokens && {
-              prefillTokens: tokens.prefill,
-              cachedTokens: tokens.cached,
-              decodeTokens: tokens.decode,
-            }),
-          });
-          return withOutput(row, output, value);
+          const key = shared ? callKey(node, row) : undefined;
+          const pending = key === undefined ? undefined : shared!.get(key);
+          if (pending) return withOutput(row, output, await pending);
+          const run = this.call(node, row, ctx, stats, now, lane, kind);
+          if (key !== undefined) shared!.set(key, run);
+          return withOutput(row, output, await run);
         });
       }
     }
+  }
+
+  /** One call of a call node for one row: its value; stats and trace recorded. */
+  private async call(
+    node: PlanNode,
+    row: Row,
+    ctx: ExecuteContext,
+    stats: NodeStats,
+    now: () => number,
+    lane: string,
+    kind: TaskKind,
+  ): Promise<unknown> {
+    const start = now();
+    let value: unknown;
+    let tokens: { prefill: number; cached: number; decode: number } | undefined;
+    const context = { signal: ctx.signal };
+    if (node.kind === "LlmCall") {
+      const model = await ctx.services.loadModel(node.args.modelKey);
+      const promptTokens = model.encodeChat(llmMessages(node.args, row));
+      const [result] = await model.generate(
+        [{ promptTokens, sampling: llmSampling(node.args) }],
+        context,
+      );
+      value = result!.text;
+      tokens = {
+        prefill: result!.prefillTokens,
+        cached: result!.cachedTokens,
+        decode: result!.tokens.length,
+      };
+    } else if (node.kind === "SqlCall")
+      value = await ctx.services.sql(sqlRequest(node.args, row), context);
+    else if (node.kind === "HttpCall")
+      value = await ctx.services.http(httpRequest(node.args, row), context);
+    else if (node.kind === "FnCall")
+      value = await ctx.services.fn(fnRequest(node.args, row), context);
+    stats.calls++;
+    if (tokens) {
+      stats.prefillTokens += tokens.prefill;
+      stats.cachedTokens += tokens.cached;
+      stats.decodeTokens += tokens.decode;
+    }
+    ctx.trace.tasks.push({
+      lane,
+      kind,
+      nodeIds: [node.id],
+      startMs: start,
+      endMs: now(),
+      batchSize: 1,
+      ...(tokens && {
+        prefillTokens: tokens.prefill,
+        cachedTokens: tokens.cached,
+        decodeTokens: tokens.decode,
+      }),
+    });
+    return value;
   }
 
   /** Applies `step` to each row in order; a row already failed upstream gets a null output. */

@@ -1,6 +1,7 @@
 // What each node does to one row (or, for Join, to two tables): the semantics every executor
 // must reproduce. The row-by-row executor calls these directly; the Processor reuses the request
 // builders and result shaping so its outputs stay identical.
+import { canonicalJson } from "../plan/canonical.ts";
 import { joinRightNames } from "../plan/columns.ts";
 import { evaluateExpr } from "../plan/expr.ts";
 import { formatValue, renderParam, renderTemplate, renderValue } from "../plan/template.ts";
@@ -9,6 +10,7 @@ import type {
   HttpArgs,
   JoinArgs,
   LlmArgs,
+  PlanNode,
   Predicate,
   Row,
   SqlArgs,
@@ -18,6 +20,30 @@ import type { SqlRequest } from "../tools/sql.ts";
 import type { HttpRequest } from "../tools/http.ts";
 import type { FunctionRequest } from "../tools/function.ts";
 import { ERRORS_COLUMN } from "./types.ts";
+
+/**
+ * A canonical key of the request a call node makes for a row: equal keys, equal requests (one
+ * call can serve them all when the node is not volatile). Functions are keyed by arguments only:
+ * the function is the node's.
+ */
+export function callKey(node: PlanNode, row: Row): string | undefined {
+  switch (node.kind) {
+    case "LlmCall":
+      return canonicalJson([
+        node.args.modelKey,
+        llmMessages(node.args, row),
+        llmSampling(node.args),
+      ]);
+    case "SqlCall":
+      return canonicalJson(sqlRequest(node.args, row));
+    case "HttpCall":
+      return canonicalJson(httpRequest(node.args, row));
+    case "FnCall":
+      return canonicalJson(fnRequest(node.args, row).args);
+    default:
+      return undefined;
+  }
+}
 
 export function llmMessages(args: LlmArgs, row: Row): ChatMessage[] {
   const messages: ChatMessage[] = [];

@@ -11,7 +11,14 @@ import {
 import { explain } from "../plan/explain.ts";
 import type { LogicalNode } from "../plan/logical.ts";
 import { lower } from "../plan/lower.ts";
-import { optimizePlan, resolveFlags, type OptimizationFlags } from "../plan/optimize.ts";
+import {
+  optimizePlan,
+  PASS_NAMES,
+  resolveFlags,
+  type OptimizationFlags,
+} from "../plan/optimize.ts";
+// Importing the optimizer registers it with the seam above (and its report with explain()).
+import { prepareOptimizer } from "../optimizer/index.ts";
 import type { PlanDag } from "../plan/types.ts";
 import { validateDag } from "../plan/validate.ts";
 import type { RunTrace } from "../processor/trace.ts";
@@ -21,6 +28,7 @@ import { functionTool } from "../tools/function.ts";
 import { httpTool } from "../tools/http.ts";
 import { sqlTool } from "../tools/sql.ts";
 import { loadModel } from "./models.ts";
+import { startCollectProgress } from "./collect-progress.ts";
 import { makeRunReport } from "./run-report.ts";
 import { session } from "./session.ts";
 import { checkSpec, describe } from "./verbs/check.ts";
@@ -37,9 +45,19 @@ export interface CollectOptions {
   executor?: string;
   /** Reuse results of earlier collects in this session (default true). */
   reuse?: boolean;
+  /** Show progress (default: in a notebook or on a terminal, not in logs). */
+  progress?: boolean;
 }
 
-const OPTIONS = ["signal", "onError", "optimizations", "onProgress", "executor", "reuse"] as const;
+const OPTIONS = [
+  "signal",
+  "onError",
+  "optimizations",
+  "onProgress",
+  "executor",
+  "reuse",
+  "progress",
+] as const;
 
 export const defaultServices: ExecutorServices = {
   loadModel,
@@ -62,6 +80,21 @@ export function planFor(
   return { dag: result.dag, plannerMs: result.plannerMs };
 }
 
+/** planFor for a run: models the plan names are loaded first, so the optimizer tokenizes exactly. */
+async function planForRun(
+  nodes: LogicalNode[],
+  optimizations: Partial<OptimizationFlags> | undefined,
+  services: ExecutorServices,
+): Promise<{ dag: PlanDag; plannerMs: number }> {
+  const dag = lower(nodes, { dbStateKey: (key) => getDatabase(key).stateKey() });
+  validateDag(dag);
+  const flags = resolveFlags(optimizations);
+  if (PASS_NAMES.some((name) => flags[name])) await prepareOptimizer(dag, services.loadModel);
+  const result = optimizePlan(dag, flags);
+  validateDag(result.dag);
+  return { dag: result.dag, plannerMs: result.plannerMs };
+}
+
 export async function collectPlans(
   nodes: LogicalNode[],
   options: CollectOptions = {},
@@ -72,7 +105,7 @@ export async function collectPlans(
   if (onError !== "raise" && onError !== "null")
     throw new TypeError(`collect: onError must be "raise" or "null", got ${describe(s.onError)}`);
   const signal = options.signal ?? currentSignal();
-  const { dag, plannerMs } = planFor(nodes, options.optimizations);
+  const { dag, plannerMs } = await planForRun(nodes, options.optimizations, services);
   const executor = selectExecutor({ executor: options.executor });
   const trace: RunTrace = {
     startedAt: new Date().toISOString(),
@@ -80,16 +113,21 @@ export async function collectPlans(
     tasks: [],
     nodes: [],
     plannerMs,
-    plan: explain(dag),
+    plan: explain(dag, { report: true }),
   };
   const reused: number[] = [];
+  const progress = await startCollectProgress(options.progress, "collect");
+  const onProgress = (event: ProgressEvent) => {
+    progress.onProgress(event);
+    options.onProgress?.(event);
+  };
   const started = performance.now();
   let results: SinkResult[] | undefined;
   try {
     results = await executor.execute(dag, {
       signal,
       onError,
-      onProgress: options.onProgress,
+      onProgress,
       trace,
       services,
       store: options.reuse === false ? undefined : session.store,
@@ -101,6 +139,7 @@ export async function collectPlans(
       err.message += `\n(pass collect({ onError: "null" }) to keep going: failed rows get null outputs and the error in _errors)`;
     throw err;
   } finally {
+    progress.finish(results ? "done" : signal?.aborted ? "cancelled" : "failed");
     trace.wallMs = performance.now() - started;
     session.lastRun = makeRunReport(
       trace,

@@ -9,9 +9,10 @@ import type { HttpSpec } from "./verbs/http.ts";
 import type { SqlSpec } from "./verbs/sql.ts";
 import type { ToolSpec } from "./verbs/tool.ts";
 
-// danfo declares DataFrame as a class in this file; augmenting it there types the new methods.
+// danfo declares DataFrame as this file's default-exported class; an `export default interface`
+// of the same name merges with it (a plain `interface` in the augmentation would not).
 declare module "danfojs-node/dist/danfojs-node/src/core/frame.js" {
-  interface DataFrame {
+  export default interface DataFrame {
     /** This frame as the source of a lazy plan. */
     lazy(): LazyFrame;
     /** An LLM call per row: `halo.lazy(df).agent(spec)`. */

@@ -163,7 +163,9 @@ export class LazyFrame {
   /** The plan as text (`format: "tree"` draws it as a tree). */
   explain(options: FrameExplainOptions = {}): string {
     const { optimized = true, ...rest } = options;
-    return explain(this.plan({ optimized }), rest);
+    // Asked for explicitly, the optimized plan comes with the optimizer's report (each pass's
+    // effect, estimates before/after, predicted cache hits, epochs).
+    return explain(this.plan({ optimized }), { report: options.optimized === true, ...rest });
   }
 
   /** A generic node/edge graph of the plan for drawings. */
@@ -180,8 +182,12 @@ export class LazyFrame {
   }
 
   /** The kernel's display: explain text (the display module adds the drawing). */
-  [DISPLAY_SYMBOL](): MimeBundle {
-    return { "text/plain": this.explain() };
+  /** In a notebook: the explain text plus the plan drawn as a graph (SVG). */
+  async [DISPLAY_SYMBOL](): Promise<MimeBundle> {
+    const text = this.explain();
+    // Loaded on first display: elkjs and the drawing code are not needed to build plans.
+    const { explainBundle } = await import("../display/explain.ts");
+    return explainBundle(text, this.graph());
   }
 }
 

@@ -1,5 +1,5 @@
-// `halo.lastRun`: the RunTrace of the last collect plus a few totals, displayable as text (the
-// charts module renders its timeline once it lands).
+// `halo.lastRun`: the RunTrace of the last collect plus a few totals, displayable as a summary plus
+// charts (src/display/run-report.ts).
 import type { RunTrace } from "../processor/trace.ts";
 import { DISPLAY_SYMBOL, type MimeBundle } from "../display/host.ts";
 
@@ -12,7 +12,8 @@ export interface RunReport extends RunTrace {
   rowsOut: number[];
   /** Text table per node, also the `text/plain` display. */
   summary(): string;
-  [DISPLAY_SYMBOL](): MimeBundle;
+  /** The summary plus the charts (timeline, cost, tokens, cache hits, batch sizes). */
+  [DISPLAY_SYMBOL](): Promise<MimeBundle>;
 }
 
 export function makeRunReport(
@@ -36,7 +37,7 @@ export function makeRunReport(
           : "";
       const reuse = reused.includes(n.nodeId) ? " (reused)" : "";
       lines.push(
-        `  #${n.nodeId} ${n.kind} ${n.label}: rows=${n.rows} calls=${n.calls} ${n.measuredMs.toFixed(1)}ms${tokens}${reuse}`,
+        `  #${n.nodeId} ${n.kind}${n.label ? ` ${n.label}` : ""}: rows=${n.rows} calls=${n.calls} ${n.measuredMs.toFixed(1)}ms${tokens}${reuse}`,
       );
     }
     return lines.join("\n");
@@ -49,6 +50,10 @@ export function makeRunReport(
     toolCalls,
     rowsOut,
     summary,
-    [DISPLAY_SYMBOL]: () => ({ "text/plain": summary() }),
+    [DISPLAY_SYMBOL]: async () => {
+      // Loaded on first display: vega is not needed to run plans.
+      const { runReportBundle } = await import("../display/run-report.ts");
+      return { ...(await runReportBundle(trace)), "text/plain": summary() };
+    },
   };
 }

@@ -1,11 +1,13 @@
 // `halo.workflow(yamlOrPath)`: a workflow graph written in YAML, compiled onto the same verbs
 // (and so the same PlanDag) as chained calls. Nodes run in a topological order of the edges;
 // every node adds its output column to the row, so fan-out (two nodes after one) and fan-in
-// (one node after two) need no special handling. An edge's `map` renames what the target's
+// (one node after two) need no special handling. Edges may be implicit (a node reading another's
+// output depends on it). An edge's `map` renames what the target's
 // templates read; a back edge with `loop: N` repeats the loop body N more times (unrolled:
 // a plan is a DAG, so loops are bounded).
 import { existsSync, readFileSync } from "node:fs";
 import { parse } from "yaml";
+import { valueTemplateColumns } from "../plan/template.ts";
 import type { ToolFn } from "../plan/types.ts";
 import type { SqlDatabase } from "../tools/types.ts";
 import { LazyFrame } from "./lazy-frame.ts";
@@ -113,6 +115,25 @@ export function workflow(yamlOrPath: string, options: WorkflowOptions = {}): Wor
         fail(name, `edge ${e.from} -> ${e.to}: loop must be an integer from 1 to 100`);
       back.push(e);
     } else forward.push(e);
+  }
+
+  // Edges may be left implicit: a node reading another node's output (a `{{column}}` in its
+  // templates, or a function input) runs after it. Explicit edges between the pair win, so a
+  // loop's back edge is not doubled into a cycle.
+  const linked = (a: string, b: string) =>
+    edges.some((e) => (e.from === a && e.to === b) || (e.from === b && e.to === a));
+  for (const node of nodes.values()) {
+    const { id: _i, type: _t, output: _o, inputs, ...fields } = node;
+    const reads = valueTemplateColumns(fields);
+    if (Array.isArray(inputs))
+      reads.push(...inputs.filter((x): x is string => typeof x === "string"));
+    for (const producer of nodes.values())
+      if (
+        producer.id !== node.id &&
+        reads.includes(producer.output as string) &&
+        !linked(producer.id, node.id)
+      )
+        forward.push({ from: producer.id, to: node.id });
   }
 
   const succ = new Map<string, string[]>([...nodes.keys()].map((k) => [k, []]));

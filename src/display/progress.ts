@@ -1,0 +1,259 @@
+// Progress of a long collect(): rows done / total, LLM tokens per second, prefix-cache hit rate,
+// tool calls in flight, elapsed and estimated remaining.
+//
+// Where it goes: with a rich host (the kernel) one display output is created and then replaced in
+// place (display with an id, then update: true); in a terminal a line on stderr, rewritten with \r
+// when stderr is a TTY and printed every few seconds otherwise (logs and CI keep a few lines, not
+// thousands). Callers report every row; rendering is throttled (default 4 per second), so a call
+// that does not render costs one clock read and a few additions (measured 0.1-0.6 us per
+// call on this shared 2-core machine: noise next to a millisecond LLM row).
+import type { DisplayHost, MimeBundle } from "./host.ts";
+import { getDisplayHost } from "./host.ts";
+import { escapeHtml } from "./html.ts";
+import { formatCompact, formatCount, formatMs, formatPercent } from "./format.ts";
+
+export interface ProgressOptions {
+  /** Rows the collect will produce (or process); 0 or undefined when unknown. */
+  totalRows?: number;
+  /** Shown before the numbers, e.g. "collect" or a frame name. */
+  label?: string;
+  /** Where rich output goes; default the current display host. */
+  host?: DisplayHost;
+  /** Terminal output stream; default process.stderr. */
+  stream?: Pick<NodeJS.WriteStream, "write"> & { isTTY?: boolean };
+  /** Minimum time between two renders; default 250 ms (4 per second). */
+  minIntervalMs?: number;
+  /** Minimum time between two lines when the stream is not a TTY; default 5000 ms. */
+  logIntervalMs?: number;
+  /** Clock in ms (tests inject one); default performance.now. */
+  now?: () => number;
+}
+
+export interface ProgressSnapshot {
+  label: string;
+  rowsDone: number;
+  totalRows: number;
+  elapsedMs: number;
+  /** Estimated remaining time; undefined until a row is done or when the total is unknown. */
+  remainingMs?: number;
+  /** LLM tokens (prefilled + decoded) per second since the start. */
+  tokensPerSecond: number;
+  decodeTokens: number;
+  prefillTokens: number;
+  cachedTokens: number;
+  /** Cached prompt tokens / all prompt tokens; NaN before any prompt. */
+  cacheHitRate: number;
+  toolCallsInFlight: number;
+  toolCallsDone: number;
+  finished: boolean;
+  /** How it ended, once finished: a cancelled or failed collect must not read as done. */
+  outcome?: ProgressOutcome;
+}
+
+export type ProgressOutcome = "done" | "cancelled" | "failed";
+
+let displayCounter = 0;
+
+export class ProgressReporter {
+  private readonly label: string;
+  private totalRows: number;
+  private readonly host: DisplayHost;
+  private readonly stream: NonNullable<ProgressOptions["stream"]>;
+  private readonly minIntervalMs: number;
+  private readonly logIntervalMs: number;
+  private readonly now: () => number;
+  private readonly startMs: number;
+  private readonly displayId: string;
+  private rowsDone = 0;
+  private prefillTokens = 0;
+  private cachedTokens = 0;
+  private decodeTokens = 0;
+  private toolsInFlight = 0;
+  private toolsDone = 0;
+  private lastRenderMs = -Infinity;
+  private lastLogMs = -Infinity;
+  private shown = false;
+  private finished = false;
+  private outcome: ProgressOutcome | undefined;
+  private lastLineLength = 0;
+  /** Renders so far (tests check throttling with it). */
+  renders = 0;
+
+  constructor(options: ProgressOptions = {}) {
+    const total = options.totalRows ?? 0;
+    if (!Number.isFinite(total) || total < 0) {
+      throw new RangeError(`ProgressReporter: totalRows must be a count >= 0, got ${total}`);
+    }
+    this.label = options.label ?? "collect";
+    this.totalRows = total;
+    this.host = options.host ?? getDisplayHost();
+    this.stream = options.stream ?? process.stderr;
+    this.minIntervalMs = options.minIntervalMs ?? 250;
+    this.logIntervalMs = options.logIntervalMs ?? 5000;
+    this.now = options.now ?? (() => performance.now());
+    this.startMs = this.now();
+    displayCounter += 1;
+    this.displayId = `halo-progress-${process.pid}-${displayCounter}`;
+  }
+
+  /** Sets the total when it becomes known (after a filter, say). */
+  setTotal(totalRows: number): void {
+    this.totalRows = Math.max(0, totalRows);
+    this.tick();
+  }
+
+  /** `n` more rows done (default 1). */
+  addRows(n = 1): void {
+    this.rowsDone += n;
+    this.tick();
+  }
+
+  /** LLM work done: tokens run through prefill, reused from cache, and decoded. */
+  addTokens(t: { prefill?: number; cached?: number; decode?: number }): void {
+    this.prefillTokens += t.prefill ?? 0;
+    this.cachedTokens += t.cached ?? 0;
+    this.decodeTokens += t.decode ?? 0;
+    this.tick();
+  }
+
+  toolStarted(n = 1): void {
+    this.toolsInFlight += n;
+    this.tick();
+  }
+
+  toolFinished(n = 1): void {
+    this.toolsInFlight = Math.max(0, this.toolsInFlight - n);
+    this.toolsDone += n;
+    this.tick();
+  }
+
+  snapshot(): ProgressSnapshot {
+    const elapsedMs = Math.max(0, this.now() - this.startMs);
+    const prompt = this.prefillTokens + this.cachedTokens;
+    const s: ProgressSnapshot = {
+      label: this.label,
+      rowsDone: this.rowsDone,
+      totalRows: this.totalRows,
+      elapsedMs,
+      tokensPerSecond:
+        elapsedMs > 0 ? ((this.prefillTokens + this.decodeTokens) * 1000) / elapsedMs : 0,
+      decodeTokens: this.decodeTokens,
+      prefillTokens: this.prefillTokens,
+      cachedTokens: this.cachedTokens,
+      cacheHitRate: prompt > 0 ? this.cachedTokens / prompt : Number.NaN,
+      toolCallsInFlight: this.toolsInFlight,
+      toolCallsDone: this.toolsDone,
+      finished: this.finished,
+    };
+    if (this.outcome) s.outcome = this.outcome;
+    if (this.totalRows > 0 && this.rowsDone > 0 && !this.finished) {
+      // Linear in rows: LLM rows dominate and cost about the same each once batching settles.
+      s.remainingMs = (elapsedMs * Math.max(0, this.totalRows - this.rowsDone)) / this.rowsDone;
+    }
+    return s;
+  }
+
+  /** Final render (always shown, never throttled); ends the terminal line. */
+  finish(outcome: ProgressOutcome = "done"): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.outcome = outcome;
+    this.render(true);
+  }
+
+  private tick(): void {
+    if (this.finished) return;
+    const t = this.now();
+    if (t - this.lastRenderMs < this.minIntervalMs) return;
+    this.lastRenderMs = t;
+    this.render(false);
+  }
+
+  private render(final: boolean): void {
+    const snap = this.snapshot();
+    const line = progressLine(snap);
+    if (this.host.rich) {
+      this.renders += 1;
+      const bundle = progressBundle(snap);
+      if (!this.shown) this.host.display(bundle, { id: this.displayId });
+      else this.host.display(bundle, { id: this.displayId, update: true });
+      this.shown = true;
+      return;
+    }
+    if (this.stream.isTTY) {
+      this.renders += 1;
+      // Pad over the previous line's leftovers; \r returns to the line start.
+      const padded = line.padEnd(this.lastLineLength);
+      this.lastLineLength = line.length;
+      this.stream.write(`\r${padded}${final ? "\n" : ""}`);
+      return;
+    }
+    const t = this.now();
+    if (!final && t - this.lastLogMs < this.logIntervalMs) return;
+    this.lastLogMs = t;
+    this.renders += 1;
+    this.stream.write(`${line}\n`);
+  }
+}
+
+/** "collect 120/400 rows (30%) · 1.2k tok/s · cache 73% · 3 tool calls · 2.1 s, ~4.9 s left" */
+export function progressLine(s: ProgressSnapshot): string {
+  const parts: string[] = [];
+  const rows =
+    s.totalRows > 0
+      ? `${formatCount(s.rowsDone)}/${formatCount(s.totalRows)} rows (${formatPercent(Math.min(1, s.rowsDone / s.totalRows))})`
+      : `${formatCount(s.rowsDone)} rows`;
+  parts.push(`${s.label} ${rows}`);
+  if (s.prefillTokens + s.decodeTokens > 0) parts.push(`${formatCompact(s.tokensPerSecond)} tok/s`);
+  if (!Number.isNaN(s.cacheHitRate)) parts.push(`cache ${formatPercent(s.cacheHitRate)}`);
+  if (s.toolCallsInFlight > 0 || s.toolCallsDone > 0) {
+    parts.push(`${s.toolCallsInFlight} tool call${s.toolCallsInFlight === 1 ? "" : "s"} in flight`);
+  }
+  const time = s.finished
+    ? s.outcome === "cancelled" || s.outcome === "failed"
+      ? `${s.outcome} after ${formatMs(s.elapsedMs)}`
+      : `done in ${formatMs(s.elapsedMs)}`
+    : s.remainingMs !== undefined
+      ? `${formatMs(s.elapsedMs)}, ~${formatMs(s.remainingMs)} left`
+      : formatMs(s.elapsedMs);
+  parts.push(time);
+  return parts.join(" · ");
+}
+
+export function progressBundle(s: ProgressSnapshot): MimeBundle {
+  const frac = s.totalRows > 0 ? Math.min(1, s.rowsDone / s.totalRows) : s.finished ? 1 : 0;
+  const pct = (frac * 100).toFixed(1);
+  const bad = s.outcome === "cancelled" || s.outcome === "failed";
+  const colour = bad ? "#e15759" : s.finished ? "#59a14f" : "#4e79a7";
+  const stat = (name: string, value: string) =>
+    `<span style="margin-right:14px;white-space:nowrap;display:inline-block"><span style="color:#777">${escapeHtml(name)}</span> ${escapeHtml(value)}</span>`;
+  const stats = [
+    stat(
+      "rows",
+      s.totalRows > 0
+        ? `${formatCount(s.rowsDone)} / ${formatCount(s.totalRows)}`
+        : formatCount(s.rowsDone),
+    ),
+    stat("LLM", `${formatCompact(s.tokensPerSecond)} tok/s`),
+    stat("cache hits", Number.isNaN(s.cacheHitRate) ? "–" : formatPercent(s.cacheHitRate)),
+    stat("tool calls in flight", String(s.toolCallsInFlight)),
+    stat("elapsed", formatMs(s.elapsedMs)),
+    stat(
+      s.finished ? (s.outcome ?? "done") : "remaining",
+      s.finished
+        ? bad
+          ? "✗"
+          : "✓"
+        : s.remainingMs !== undefined
+          ? `~${formatMs(s.remainingMs)}`
+          : "–",
+    ),
+  ].join("");
+  const html =
+    `<div class="halo-progress" style="font-family:sans-serif;font-size:12px;max-width:760px">` +
+    `<div style="font-weight:bold;margin-bottom:3px">${escapeHtml(s.label)}</div>` +
+    `<div style="background:#e6e6e6;border-radius:3px;height:10px;overflow:hidden">` +
+    `<div style="background:${colour};width:${pct}%;height:10px"></div></div>` +
+    `<div style="margin-top:4px">${stats}</div></div>`;
+  return { "text/html": html, "text/plain": progressLine(s) };
+}

@@ -1,0 +1,92 @@
+// The optimizer driver: runs the passes in order, each only when its flag is on and its guard
+// holds, times each one, and validates the plan after each rewrite (a pass that breaks an
+// invariant fails here, naming itself). Importing the optimizer (./index.ts) registers this
+// driver with the plan's seam, so collect() and explain() use it.
+import type { OptimizationFlags, OptimizeResult } from "../plan/optimize.ts";
+import { PlanValidationError, validateDag } from "../plan/validate.ts";
+import type { PlanDag } from "../plan/types.ts";
+import { copyDag } from "../plan/dag.ts";
+import type { OptimizerContext } from "./context.ts";
+import { dedupeCalls } from "./dedupe-calls.ts";
+import { estimateCalls } from "./estimate.ts";
+import { groupSharedPrefixes } from "./group-shared-prefixes.ts";
+import type { Pass } from "./pass.ts";
+import { annotate } from "./pass.ts";
+import type { PassReport, PlanReport } from "./physical.ts";
+import { placeWork, defaultWorkers } from "./place-work.ts";
+import { planBatches } from "./plan-batches.ts";
+import { pushdownFilters } from "./pushdown-filters.ts";
+import { schedule } from "./schedule.ts";
+
+export const PASSES: readonly Pass[] = [
+  // Filters first: rows a filter drops never reach a call, so every later pass plans less work;
+  // and a filter pushed down in one frame can make its subtree equal to another frame's.
+  pushdownFilters,
+  // Dedupe after pushdown, to merge the subtrees pushdown made equal; and before prefixes, so a
+  // fanned-out instance (it runs once) counts once in the trie and in the cache prediction.
+  dedupeCalls,
+  // Prefixes before batches: a batch must fit the KV budget beside the prefix its group keeps
+  // cached, and cached tokens change what each batch costs.
+  groupSharedPrefixes,
+  // Batches before placement: a node's cost on a worker depends on its batch size.
+  planBatches,
+  // Placement before the schedule: epochs are planned per worker.
+  placeWork,
+  // The schedule last: it orders the work every earlier pass has shaped.
+  schedule,
+];
+
+export function optimize(
+  input: PlanDag,
+  flags: OptimizationFlags,
+  ctx: OptimizerContext,
+): OptimizeResult {
+  const started = performance.now();
+  const reports: PassReport[] = [];
+  const before = estimateCalls(input, ctx, false);
+  let dag = input;
+  for (const pass of PASSES) {
+    const t0 = performance.now();
+    if (!flags[pass.flag] || !pass.guard(dag, ctx)) {
+      reports.push({ name: pass.name, applied: false, ms: performance.now() - t0, effect: "" });
+      continue;
+    }
+    const { dag: next, effect } = pass.rewrite(dag, ctx);
+    try {
+      validateDag(next);
+    } catch (err) {
+      if (err instanceof PlanValidationError)
+        err.message = `optimizer pass ${pass.name} produced an ${err.message}`;
+      throw err;
+    }
+    dag = next;
+    reports.push({ name: pass.name, applied: true, ms: performance.now() - t0, effect });
+  }
+  if (dag === input) dag = copyDag(input);
+  const after = estimateCalls(dag, ctx, true);
+  let beforeMs = 0;
+  let afterMs = 0;
+  for (const ms of before.values()) beforeMs += ms;
+  for (const node of dag.nodes) {
+    const a = after.get(node.args);
+    if (a === undefined) continue;
+    afterMs += a;
+    annotate(node, "estimate", { beforeMs: before.get(node.args) ?? a, afterMs: a });
+  }
+  const plannerMs = performance.now() - started;
+  const root = dag.nodes[dag.root]!;
+  const report: PlanReport = {
+    workers: ctx.workers?.length ? ctx.workers : defaultWorkers(dag),
+    ...root.physical?.report,
+    passes: reports,
+    beforeMs,
+    afterMs,
+    plannerMs,
+  };
+  annotate(root, "report", report);
+  return {
+    dag,
+    plannerMs,
+    notes: reports.filter((r) => r.applied).map((r) => `${r.name}: ${r.effect}`),
+  };
+}

@@ -1,0 +1,51 @@
+// The optimizer's part of explain({ optimized: true }): a few header lines (planner time, total
+// estimate before and after, each pass's effect, the epochs) and a note per node (its estimate,
+// fan-out, prefix sharing and predicted cache hits, batch, worker, epoch).
+import type { ExplainReport } from "../plan/explain.ts";
+import type { PlanDag, PlanNode } from "../plan/types.ts";
+
+const ms = (v: number) => `${v < 10 ? v.toFixed(1) : v.toFixed(0)}ms`;
+
+function header(dag: PlanDag): string[] {
+  const report = dag.nodes[dag.root]?.physical?.report;
+  if (!report) return [];
+  const s = report.schedule;
+  const lines = [
+    `optimizer: planned in ${ms(report.plannerMs)}; estimated ${ms(report.beforeMs)} -> ${ms(report.afterMs)}${s ? `; schedule ${ms(s.makespanMs)} (${s.method}, ${s.epochs.length} epochs) vs ${ms(s.serialMs)} one node at a time` : ""}`,
+  ];
+  for (const p of report.passes)
+    lines.push(`  ${p.name}: ${p.applied ? p.effect : "off or nothing to do"}`);
+  s?.epochs.forEach((e, i) => {
+    const parts = e.llm.map((l) => `${l.lane} ${l.nodeIds.map((id) => `#${id}`).join(" ")}`);
+    if (e.tools.length) parts.push(`tools ${e.tools.map((id) => `#${id}`).join(" ")}`);
+    if (e.prepared.length)
+      parts.push(`prepared ahead ${e.prepared.map((id) => `#${id}`).join(" ")}`);
+    lines.push(`  epoch ${i}: ${parts.join("; ")} (${ms(e.ms)})`);
+  });
+  return lines;
+}
+
+function node(n: PlanNode): string | undefined {
+  const p = n.physical;
+  if (!p) return undefined;
+  const parts: string[] = [];
+  if (p.estimate) parts.push(`est ${ms(p.estimate.beforeMs)} -> ${ms(p.estimate.afterMs)}`);
+  if (p.fanOut?.instances != null && p.fanOut.distinct != null)
+    parts.push(`calls ${p.fanOut.distinct}/${p.fanOut.instances} rows`);
+  else if (p.fanOut) parts.push("fan-out at run time");
+  if (p.prefix) {
+    const x = p.prefix;
+    parts.push(
+      `prefix ${x.promptTokens - x.uniqueTokens}/${x.promptTokens} tok shared${x.exact ? "" : " (known part)"}, cache hits ${x.predictedCachedTokens} (row order ${x.rowOrderCachedTokens}), ${x.groups.length} group${x.groups.length === 1 ? "" : "s"}`,
+    );
+  }
+  if (p.batch) parts.push(`batch ${p.batch.size}x${p.batch.batches} (${p.batch.reason})`);
+  if (p.placement)
+    parts.push(
+      `${p.placement.lane}${p.placement.switchMs > 0 ? ` +load ${ms(p.placement.switchMs)}` : ""}`,
+    );
+  if (p.epoch !== undefined) parts.push(`epoch ${p.epoch}`);
+  return parts.length ? parts.join(", ") : undefined;
+}
+
+export const explainReport: ExplainReport = { header, node };

@@ -1,0 +1,62 @@
+// What the cost model needs to know about an LLM node's work, read from the plan's annotations
+// (dedupe-calls, group-shared-prefixes) with the cost model's own defaults where they are absent.
+import type { EstimateState } from "../cost/cost-model.ts";
+import type { LlmArgs, PlanNode } from "../plan/types.ts";
+import type { ChatMessage } from "../runtime/types.ts";
+import { approximateTokens } from "./context.ts";
+import type { InstanceView } from "./instances.ts";
+
+export interface LlmShape {
+  /** Calls that run (after fan-out). */
+  calls: number;
+  /** Rows the node serves. */
+  rows: number;
+  /** Mean prompt tokens per call (the known part when prompts read run-time values). */
+  promptTokens: number;
+  /** Mean cached tokens per call (group-shared-prefixes' prediction). */
+  cachedTokens: number;
+  /** Longest prefix one group shares (held in the KV cache while the group runs). */
+  sharedTokens: number;
+}
+
+/** Rows at a node: known rows, else the nearest known upstream count (an upper bound), else 1. */
+export function rowsAt(view: InstanceView | undefined): number {
+  return view ? view.rows.length : 1;
+}
+
+export function llmShape(node: PlanNode, rows: number): LlmShape {
+  const fan = node.physical?.fanOut;
+  const calls = fan?.distinct ?? rows;
+  const p = node.physical?.prefix;
+  if (!p || calls === 0 || node.kind !== "LlmCall") {
+    // Not rendered: the templates' own length in approximate tokens.
+    const a = node.args as LlmArgs;
+    const messages: ChatMessage[] = [{ role: "user", content: a.prompt ?? "" }];
+    if (a.system !== undefined) messages.unshift({ role: "system", content: a.system });
+    return {
+      calls,
+      rows,
+      promptTokens: approximateTokens(messages).length,
+      cachedTokens: 0,
+      sharedTokens: 0,
+    };
+  }
+  return {
+    calls,
+    rows,
+    promptTokens: p.promptTokens / calls,
+    cachedTokens: p.predictedCachedTokens / calls,
+    sharedTokens: Math.max(0, ...p.groups.map((g) => g.sharedTokens)),
+  };
+}
+
+/** The estimate state of an LLM node after the passes that ran. */
+export function llmState(node: PlanNode, shape: LlmShape): EstimateState {
+  const state: EstimateState = {
+    calls: shape.calls,
+    promptTokens: shape.promptTokens,
+    cachedTokens: shape.cachedTokens,
+  };
+  if (node.physical?.batch) state.batchSize = node.physical.batch.size;
+  return state;
+}

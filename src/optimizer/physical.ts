@@ -1,0 +1,136 @@
+// Annotations the optimizer leaves on a PlanDag for the executors: what to fan out, in which
+// order to run an LLM node's instances, batch sizes, worker placements and epochs. They live on
+// the nodes themselves (`node.physical`), because `copyDag` spreads every node (extra fields
+// survive) and the validator never looks at them; plan-wide results (the schedule, each pass's
+// report) hang off the root node. Every field is optional: a plan without them runs as is, and an
+// executor that ignores them still gives the same rows (they change cost, never results).
+
+/** Per-node decisions and predictions. */
+export interface NodePhysical {
+  /** dedupe-calls: instances whose rendered request is equal run once; the result fans out. */
+  fanOut?: FanOut;
+  /** group-shared-prefixes: instance order and prefix groups of an LLM node. */
+  prefix?: PrefixPlan;
+  /** plan-batches: sequences per batch under the KV budget. */
+  batch?: BatchPlan;
+  /** place-work: which LLM worker runs the node. */
+  placement?: Placement;
+  /** schedule: the epoch the node runs in (index into `PlanReport.schedule.epochs`). */
+  epoch?: number;
+  /** The cost model's estimate before and after the passes, ms. */
+  estimate?: { beforeMs: number; afterMs: number };
+  /** Only on the root: the plan-wide report. */
+  report?: PlanReport;
+}
+
+export interface FanOut {
+  /** Instances (input rows) predicted at planning time (null: unknown until run). */
+  instances: number | null;
+  /** Distinct requests predicted (null: unknown); `instances - distinct` rows are merged. */
+  distinct: number | null;
+}
+
+export interface PrefixGroup {
+  /** Positions in the node's input rows, in run order. */
+  rows: number[];
+  /** Leading prompt tokens every member shares (prefilled once while the group runs). */
+  sharedTokens: number;
+}
+
+export interface PrefixPlan {
+  /**
+   * Input row positions in the order to submit them (a depth-first walk of the prompt trie, so
+   * prompts sharing a prefix run back to back while it stays cached). Valid only when the node's
+   * input has exactly `inputRows` rows at run time; otherwise run in row order.
+   */
+  order: number[];
+  inputRows: number;
+  groups: PrefixGroup[];
+  /** Prompt tokens over all instances (known prefixes only when `exact` is false). */
+  promptTokens: number;
+  /** Tokens of distinct trie edges: what prefill computes with an unbounded cache. */
+  uniqueTokens: number;
+  /** Prompt tokens predicted to come from the prefix cache, in the planned order, under the KV budget. */
+  predictedCachedTokens: number;
+  /** The same prediction for plain row order (what the pass improved on). */
+  rowOrderCachedTokens: number;
+  /** False when some prompt text depends on values only known at run time (upstream calls). */
+  exact: boolean;
+  /** Tokenized by the model's own tokenizer (true) or an approximate word-level one (false). */
+  modelTokens: boolean;
+}
+
+export interface BatchPlan {
+  /** Most sequences per batch. */
+  size: number;
+  /** Batches the node's distinct calls make. */
+  batches: number;
+  /** Why this size (the limit that bound it). */
+  reason: "all calls" | "kv budget" | "cheapest";
+}
+
+export interface Placement {
+  /** Index into `PlanReport.workers`. */
+  worker: number;
+  lane: string;
+  model: string;
+  /** Model load paid before this node (0 when resident). */
+  switchMs: number;
+  /** Tokens predicted cached on this worker because a parent ran there (cache affinity). */
+  affinityTokens: number;
+}
+
+export interface WorkerSpec {
+  /** Trace lane, "llm:0". */
+  lane: string;
+  /** Model loaded on it when the run starts (undefined: none). */
+  resident?: string;
+}
+
+export interface Epoch {
+  /** LLM nodes per worker lane that run together in this epoch. */
+  llm: { lane: string; nodeIds: number[] }[];
+  /** Tool nodes (SQL, HTTP, functions) that run on CPU in this epoch. */
+  tools: number[];
+  /** Of `tools`, those whose results feed LLM work of a later epoch: prepared ahead. */
+  prepared: number[];
+  /** Predicted length of the epoch, ms (its slowest lane). */
+  ms: number;
+}
+
+export interface SchedulePlan {
+  epochs: Epoch[];
+  /** "dp" (exact over done sets and worker state) or "greedy" (above the state budget). */
+  method: "dp" | "greedy";
+  /** Predicted makespan, ms; `serialMs` is the same work run one node after another. */
+  makespanMs: number;
+  serialMs: number;
+  /** States the DP visited (0 for greedy). */
+  states: number;
+}
+
+export interface PassReport {
+  name: string;
+  /** Ran (flag on and its guard held). */
+  applied: boolean;
+  ms: number;
+  /** One line of what it changed, for explain. */
+  effect: string;
+}
+
+export interface PlanReport {
+  passes: PassReport[];
+  workers: WorkerSpec[];
+  schedule?: SchedulePlan;
+  /** Sum over nodes of the estimates, before and after the passes, ms. */
+  beforeMs: number;
+  afterMs: number;
+  plannerMs: number;
+}
+
+declare module "../plan/types.ts" {
+  // Declaration merging: every plan node may carry the optimizer's annotations.
+  interface PlanNodeOf<K extends NodeKind> {
+    physical?: NodePhysical;
+  }
+}

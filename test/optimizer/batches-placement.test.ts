@@ -1,0 +1,101 @@
+// plan-batches (sizes under the KV budget) and place-work (workers by resident model and cost).
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { explain, halo, lower } from "../../src/index.ts";
+import { optimize } from "../../src/optimizer/index.ts";
+import { optimizations, type OptimizationFlags } from "../../src/plan/optimize.ts";
+import { fakeModel } from "../frame/fixtures/fake-model.ts";
+import { testContext } from "./helpers/context.ts";
+
+halo.models.register("fake", fakeModel());
+halo.models.register("fake2", fakeModel("fake2"));
+const only = (...flags: (keyof OptimizationFlags)[]) => {
+  const f = optimizations.none();
+  for (const k of flags) f[k] = true;
+  return f;
+};
+const rows = Array.from({ length: 100 }, (_, i) => ({ id: i, text: `row ${i} says hello` }));
+const agent = { name: "a", prompt: "Echo: {{text}}", output: "o", model: "fake", maxTokens: 8 };
+
+test("a roomy budget batches every call; a tight one caps the batch", () => {
+  const dag = lower([halo.lazy(rows).agent(agent).node]);
+  const roomy = optimize(dag, only("groupSharedPrefixes", "planBatches"), testContext()).dag;
+  const b1 = roomy.nodes.find((n) => n.kind === "LlmCall")!.physical!.batch!;
+  assert.equal(b1, { size: 100, batches: 1, reason: "all calls" });
+  // About 30 tokens per sequence at 16 bytes each: 8 KiB holds some 15 sequences.
+  const tight = optimize(
+    dag,
+    only("groupSharedPrefixes", "planBatches"),
+    testContext({ kvBudgetBytes: 8192 }),
+  ).dag;
+  const b2 = tight.nodes.find((n) => n.kind === "LlmCall")!.physical!.batch!;
+  assert.is(b2.reason, "kv budget");
+  assert.ok(b2.size > 1 && b2.size < 100, `size ${b2.size}`);
+  assert.is(b2.batches, Math.ceil(100 / b2.size));
+  assert.match(explain(tight, { report: true }), /plan-batches: batch size x batches: #1 \d+x\d+/);
+});
+
+test("default workers: one per model, no switches", () => {
+  const lf = halo
+    .lazy(rows)
+    .agent(agent)
+    .agent({ ...agent, name: "b", model: "fake2", output: "p" });
+  const { dag } = optimize(
+    lower([lf.node]),
+    only("placeWork"),
+    testContext({ models: ["fake", "fake2"] }),
+  );
+  const placed = dag.nodes.filter((n) => n.kind === "LlmCall").map((n) => n.physical!.placement!);
+  assert.equal(
+    placed.map((p) => [p.lane, p.model, p.switchMs]),
+    [
+      ["llm:0", "fake", 0],
+      ["llm:1", "fake2", 0],
+    ],
+  );
+});
+
+test("configured workers: a model switch is paid only when waiting would cost more", () => {
+  const two = (model2: string) =>
+    halo
+      .lazy(rows)
+      .agent(agent)
+      .agent({ ...agent, name: "b", model: model2, prompt: "Other: {{text}}", output: "p" });
+  const workers = [
+    { lane: "llm:0", resident: "fake" },
+    { lane: "llm:1", resident: "fake2" },
+  ];
+  // Cheap load: the second node of model "fake" goes to the idle worker and loads it there.
+  const cheap = testContext({ models: ["fake", "fake2"], workers, loadMs: 0.001 });
+  const a = optimize(lower([two("fake").node]), only("placeWork"), cheap).dag;
+  const pa = a.nodes.filter((n) => n.kind === "LlmCall").map((n) => n.physical!.placement!);
+  assert.equal(
+    pa.map((p) => p.lane),
+    ["llm:0", "llm:1"],
+  );
+  assert.ok(pa[1]!.switchMs > 0);
+  // Costly load: it waits for the worker where its model is resident.
+  const costly = testContext({ models: ["fake", "fake2"], workers, loadMs: 1e6 });
+  const b = optimize(lower([two("fake").node]), only("placeWork"), costly).dag;
+  const pb = b.nodes.filter((n) => n.kind === "LlmCall").map((n) => n.physical!.placement!);
+  assert.equal(
+    pb.map((p) => [p.lane, p.switchMs]),
+    [
+      ["llm:0", 0],
+      ["llm:0", 0],
+    ],
+  );
+  assert.match(
+    explain(b, { report: true }),
+    /place-work: 2 worker\(s\) \[llm:0=fake, llm:1=fake2\]; 0 model switch/,
+  );
+});
+
+test("same rows with batches and placement on and off", async () => {
+  const lf = () => halo.lazy(rows.slice(0, 20)).agent(agent);
+  const on = await lf().collectRows({ optimizations: optimizations.all(), reuse: false });
+  const off = await lf().collectRows({ optimizations: optimizations.none(), reuse: false });
+  assert.equal(on, off);
+});
+
+test.run();
