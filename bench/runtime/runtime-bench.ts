@@ -22,6 +22,15 @@ export interface RuntimeBenchOptions {
   compareTransformers?: boolean;
 }
 
+export interface TransformersRow {
+  batch: number;
+  transformersMs: number;
+  haloMs: number;
+  /** Generated tokens (eos included) per second of answering the batch. */
+  transformersTokensPerS: number;
+  haloTokensPerS: number;
+}
+
 export interface RuntimeBenchResult {
   model: string;
   provider: string;
@@ -38,7 +47,7 @@ export interface RuntimeBenchResult {
   };
   transformers?:
     | {
-        rows: { batch: number; transformersTokensPerS: number; haloTokensPerS: number }[];
+        rows: TransformersRow[];
         note: string;
       }
     | { skipped: string };
@@ -188,8 +197,9 @@ async function benchTransformers(
     ]),
   );
   const newTokens = 16;
-  const opts = { max_new_tokens: newTokens, min_new_tokens: newTokens, do_sample: false };
-  const rows: { batch: number; transformersTokensPerS: number; haloTokensPerS: number }[] = [];
+  // both stop each row at eos (same greedy answers), so time to answer the same requests compares
+  const opts = { max_new_tokens: newTokens, do_sample: false };
+  const rows: TransformersRow[] = [];
   for (const batch of [1, 8]) {
     const input = batch === 1 ? prompts[0] : prompts.slice(0, batch);
     const tfMs = await timeIt(reps, () => generator(input, opts));
@@ -204,14 +214,16 @@ async function benchTransformers(
     });
     rows.push({
       batch,
-      transformersTokensPerS: (batch * newTokens * 1000) / tfMs,
+      transformersMs: tfMs,
+      haloMs: ours,
+      transformersTokensPerS: (produced * 1000) / tfMs,
       haloTokensPerS: (produced * 1000) / ours,
     });
   }
   await generator.dispose?.();
   return {
     rows,
-    note: `greedy, ${newTokens} new tokens forced in transformers.js (min_new_tokens); Halo counts the tokens it generated (it stops at eos)`,
+    note: `greedy summaries, at most ${newTokens} new tokens, each row stops at eos in both; tokens counted from Halo's answers`,
   };
 }
 
@@ -240,10 +252,10 @@ export function formatRuntimeBench(r: RuntimeBenchResult): string {
     if ("skipped" in r.transformers)
       lines.push("", `transformers.js: skipped (${r.transformers.skipped})`);
     else {
-      lines.push("", "generation tokens/s     transformers.js   Halo runtime");
+      lines.push("", "generation            transformers.js          Halo runtime");
       for (const row of r.transformers.rows)
         lines.push(
-          `  batch ${String(row.batch).padEnd(16)}${row.transformersTokensPerS.toFixed(0).padStart(8)}${row.haloTokensPerS.toFixed(0).padStart(15)}`,
+          `  batch ${String(row.batch).padEnd(4)} ${row.transformersMs.toFixed(1).padStart(8)} ms ${row.transformersTokensPerS.toFixed(0).padStart(5)} tok/s ${row.haloMs.toFixed(1).padStart(8)} ms ${row.haloTokensPerS.toFixed(0).padStart(5)} tok/s`,
         );
       lines.push(`  (${r.transformers.note})`);
     }
