@@ -45,7 +45,7 @@ export const COMMANDS: Command[] = [
   {
     name: "serve",
     args: "[--host H] [--port P] [--token T]",
-    summary: "serve workflows over HTTP (online mode)",
+    summary: "serve workflows over HTTP (online mode; not implemented yet)",
     help: "Starts an HTTP server that runs registered workflows over a stream of queries.",
     load: () => import("../serve/main.ts"),
   },
