@@ -1,12 +1,12 @@
 """Build models/halo-tiny: synthetic data -> BPE tokenizer -> train -> eval -> ONNX export.
 
-    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 models/build/build.py --steps 900
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 /usr/bin/python3 models/build/build.py --steps 2400
 
 Reproducible: every random choice is seeded and the step count is fixed (a time budget would
 change it). One OpenBLAS thread: on the shared 2-core machine with other jobs running, 2 threads
-were 2-4x slower (0.6 s vs 1.4-3 s per step). A step costs about 0.3-0.6 s of CPU: 900 steps are
-about 10 minutes on an idle machine and took about 30 on the loaded one (--steps 250 is a quick
-run for integration).
+were 2-4x slower (0.6 s vs 1.4-3 s per step). The shipped 2400 steps took 25.7 minutes on the loaded
+machine (0.6-2.5 s per step as other jobs came and went; --steps 250 is a quick run for
+integration).
 """
 
 import argparse
@@ -251,7 +251,7 @@ def update_readme(results, meta):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=900)
+    ap.add_argument("--steps", type=int, default=2400)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=1234)
