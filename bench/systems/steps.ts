@@ -22,7 +22,7 @@ import { edgesOf, topoOrder } from "../workloads/graph.ts";
 import type { InputRow } from "../workloads/inputs.ts";
 import type { WorkflowShape } from "../workloads/types.ts";
 import { buildFrame, type PlanEnv } from "./plan.ts";
-import { ModelEngine, type SequenceKvPayload } from "./runtime-engine.ts";
+import { RuntimeEngine, type RuntimeKv } from "../../src/processor/runtime-engine.ts";
 
 export interface Step {
   /** The shape node's id. */
@@ -44,7 +44,7 @@ export interface StepOptions {
 export class StepSet {
   /** In a topological order of the shape. */
   readonly steps: Step[];
-  private readonly workers = new Map<string, Promise<LlmWorker<SequenceKvPayload>>>();
+  private readonly workers = new Map<string, Promise<LlmWorker<RuntimeKv>>>();
   private llmCalls = 0;
   private readonly tools = { sql: 0, http: 0, function: 0 };
 
@@ -66,11 +66,11 @@ export class StepSet {
     });
   }
 
-  private worker(model: LlmModel): Promise<LlmWorker<SequenceKvPayload>> {
+  private worker(model: LlmModel): Promise<LlmWorker<RuntimeKv>> {
     let w = this.workers.get(model.id);
     if (!w) {
       w = Promise.resolve(
-        new LlmWorker(new ModelEngine(model as Model), {
+        new LlmWorker(new RuntimeEngine(model as Model), {
           cache: this.options.prefixCache === false ? false : undefined,
           kvBudgetBytes: this.options.kvBudgetBytes,
         }),
