@@ -18,7 +18,7 @@ import {
   type OptimizationFlags,
 } from "../plan/optimize.ts";
 // Importing the optimizer registers it with the seam above (and its report with explain()).
-import { prepareOptimizer } from "../optimizer/index.ts";
+import { optimizerSession, prepareOptimizer } from "../optimizer/index.ts";
 import type { PlanDag } from "../plan/types.ts";
 import { validateDag } from "../plan/validate.ts";
 import type { RunTrace } from "../processor/trace.ts";
@@ -27,8 +27,10 @@ import { getDatabase } from "../tools/databases.ts";
 import { functionTool } from "../tools/function.ts";
 import { httpTool } from "../tools/http.ts";
 import { sqlTool } from "../tools/sql.ts";
+import { calibrationEnabled, prepareCostModel } from "./cost-profiles.ts";
 import { loadModel } from "./models.ts";
 import { startCollectProgress } from "./collect-progress.ts";
+import { recordRunCosts } from "./run-costs.ts";
 import { makeRunReport } from "./run-report.ts";
 import { session } from "./session.ts";
 import { checkSpec, describe } from "./verbs/check.ts";
@@ -47,6 +49,11 @@ export interface CollectOptions {
   reuse?: boolean;
   /** Show progress (default: in a notebook or on a terminal, not in logs). */
   progress?: boolean;
+  /**
+   * Plan with each model's calibrated profile, measuring it the first time a model is used on
+   * this machine (default true; HALO_CALIBRATE=0 turns it off). Off: the prior profile plans.
+   */
+  calibrate?: boolean;
 }
 
 const OPTIONS = [
@@ -57,6 +64,7 @@ const OPTIONS = [
   "executor",
   "reuse",
   "progress",
+  "calibrate",
 ] as const;
 
 export const defaultServices: ExecutorServices = {
@@ -85,11 +93,16 @@ async function planForRun(
   nodes: LogicalNode[],
   optimizations: Partial<OptimizationFlags> | undefined,
   services: ExecutorServices,
+  calibrate: boolean,
 ): Promise<{ dag: PlanDag; plannerMs: number }> {
   const dag = lower(nodes, { dbStateKey: (key) => getDatabase(key).stateKey() });
   validateDag(dag);
   const flags = resolveFlags(optimizations);
-  if (PASS_NAMES.some((name) => flags[name])) await prepareOptimizer(dag, services.loadModel);
+  if (PASS_NAMES.some((name) => flags[name])) {
+    // Calibrate before loading: a calibration measured beside a model load would be slow.
+    if (calibrate) await prepareCostModel(dag, optimizerSession.cost);
+    await prepareOptimizer(dag, services.loadModel);
+  }
   const result = optimizePlan(dag, flags);
   validateDag(result.dag);
   return { dag: result.dag, plannerMs: result.plannerMs };
@@ -105,7 +118,14 @@ export async function collectPlans(
   if (onError !== "raise" && onError !== "null")
     throw new TypeError(`collect: onError must be "raise" or "null", got ${describe(s.onError)}`);
   const signal = options.signal ?? currentSignal();
-  const { dag, plannerMs } = await planForRun(nodes, options.optimizations, services);
+  if (s.calibrate !== undefined && typeof s.calibrate !== "boolean")
+    throw new TypeError(`collect: calibrate must be true or false, got ${describe(s.calibrate)}`);
+  const { dag, plannerMs } = await planForRun(
+    nodes,
+    options.optimizations,
+    services,
+    calibrationEnabled(options.calibrate),
+  );
   const executor = selectExecutor({ executor: options.executor });
   const trace: RunTrace = {
     startedAt: new Date().toISOString(),
@@ -141,11 +161,14 @@ export async function collectPlans(
   } finally {
     progress.finish(results ? "done" : signal?.aborted ? "cancelled" : "failed");
     trace.wallMs = performance.now() - started;
+    const cost = optimizerSession.cost;
+    const estimateError = recordRunCosts(dag, trace, cost, reused);
     session.lastRun = makeRunReport(
       trace,
       executor.name,
       reused,
       results?.map((r) => r.rows.length) ?? [],
+      estimateError,
     );
   }
 }

@@ -99,3 +99,14 @@ export function loadModel(key: string): Promise<LlmModel> {
   }
   return p;
 }
+
+/**
+ * The folder a model key loads from, for calibration (`getProfile`); undefined for a registered
+ * model object, which has no files to measure (the cost model keeps its prior profile).
+ */
+export async function modelDirOf(key: string): Promise<string | undefined> {
+  if (key === SHIPPED) return (await runtime()).shippedModelDir();
+  const entry = registered.get(key);
+  if (entry !== undefined) return typeof entry === "string" ? entry : undefined;
+  return isModelDir(key) ? key : undefined;
+}

@@ -10,6 +10,8 @@ export interface RunReport extends RunTrace {
   llmCalls: number;
   toolCalls: number;
   rowsOut: number[];
+  /** Median |estimated - measured| / measured over the call nodes that ran (undefined: none). */
+  estimateError?: number;
   /** Text table per node, also the `text/plain` display. */
   summary(): string;
   /** The summary plus the charts (timeline, cost, tokens, cache hits, batch sizes). */
@@ -21,6 +23,7 @@ export function makeRunReport(
   executor: string,
   reused: number[],
   rowsOut: number[],
+  estimateError?: number,
 ): RunReport {
   const llmCalls = trace.nodes.filter((n) => n.kind === "LlmCall").reduce((a, n) => a + n.calls, 0);
   const toolCalls = trace.nodes
@@ -30,6 +33,8 @@ export function makeRunReport(
     const lines = [
       `run: ${trace.wallMs.toFixed(0)} ms on ${executor}, ${llmCalls} LLM calls, ${toolCalls} tool calls, rows out ${rowsOut.join(", ")}`,
     ];
+    if (estimateError !== undefined)
+      lines.push(`  estimates: median error ${(estimateError * 100).toFixed(0)}% per call node`);
     for (const n of trace.nodes) {
       const tokens =
         n.prefillTokens || n.decodeTokens
@@ -37,7 +42,7 @@ export function makeRunReport(
           : "";
       const reuse = reused.includes(n.nodeId) ? " (reused)" : "";
       lines.push(
-        `  #${n.nodeId} ${n.kind}${n.label ? ` ${n.label}` : ""}: rows=${n.rows} calls=${n.calls} ${n.measuredMs.toFixed(1)}ms${tokens}${reuse}`,
+        `  #${n.nodeId} ${n.kind}${n.label ? ` ${n.label}` : ""}: rows=${n.rows} calls=${n.calls} ${n.measuredMs.toFixed(1)}ms${n.estimatedMs !== undefined ? ` (est ${n.estimatedMs.toFixed(1)}ms)` : ""}${tokens}${reuse}`,
       );
     }
     return lines.join("\n");
@@ -49,6 +54,7 @@ export function makeRunReport(
     llmCalls,
     toolCalls,
     rowsOut,
+    ...(estimateError !== undefined ? { estimateError } : {}),
     summary,
     [DISPLAY_SYMBOL]: async () => {
       // Loaded on first display: vega is not needed to run plans.

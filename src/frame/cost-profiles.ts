@@ -1,0 +1,67 @@
+// collect() plans with the calibrated profile of every model its plan names: the first time a
+// model is used in this process its profile is read from the cache on disk
+// (`$HALO_CACHE_DIR/profiles`, see src/cost/profile-cache.ts) or, the first time on this machine,
+// measured (2-4 s on the shipped model), then added to the optimizer's CostModel under the plan's
+// model key. `HALO_CALIBRATE=0` (or `collect({ calibrate: false })`) keeps the prior profile.
+import type { CostModel } from "../cost/cost-model.ts";
+import { getProfile } from "../cost/profile-cache.ts";
+import type { Profile } from "../cost/profile.ts";
+import type { PlanDag } from "../plan/types.ts";
+import { modelDirOf } from "./models.ts";
+
+/** Profiles by model key + folder, once per process (a failed calibration is not retried). */
+const profiles = new Map<string, Promise<Profile | undefined>>();
+/** Which model keys each CostModel already has (tests may swap `optimizerSession.cost`). */
+const applied = new WeakMap<CostModel, Set<string>>();
+
+/** Calibration is on unless the option says false or HALO_CALIBRATE is 0/false/off/no. */
+export function calibrationEnabled(option?: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (option !== undefined) return option;
+  const v = env.HALO_CALIBRATE?.trim().toLowerCase();
+  return !(v === "0" || v === "false" || v === "off" || v === "no");
+}
+
+/** The calibrated profile of a model key, or undefined (no folder, or calibration failed). */
+export function profileFor(modelKey: string): Promise<Profile | undefined> {
+  return (async () => {
+    const dir = await modelDirOf(modelKey);
+    if (dir === undefined) return undefined;
+    const key = `${modelKey}\0${dir}`;
+    let p = profiles.get(key);
+    if (!p) {
+      p = getProfile(dir).catch((error: unknown) => {
+        // Planning still works on the prior; say why the estimates are rough.
+        console.error(
+          `halo: calibrating model '${modelKey}' (${dir}) failed, planning with the prior profile: ${String(error)}`,
+        );
+        return undefined;
+      });
+      profiles.set(key, p);
+    }
+    return p;
+  })();
+}
+
+/**
+ * Adds the calibrated profile of each model the plan's LLM nodes name to `cost`, aliased by the
+ * model key the nodes carry (CostModel keys profiles by model id, the folder name). One model at a
+ * time: calibrations running side by side on 2 cores would measure each other.
+ */
+export async function prepareCostModel(dag: PlanDag, cost: CostModel): Promise<void> {
+  const keys = new Set<string>();
+  for (const n of dag.nodes) if (n.kind === "LlmCall") keys.add(n.args.modelKey);
+  let done = applied.get(cost);
+  if (!done) applied.set(cost, (done = new Set()));
+  for (const key of keys) {
+    if (done.has(key)) continue;
+    const profile = await profileFor(key);
+    // A copy: online updates of one CostModel must not leak into another through the cache.
+    if (profile) cost.addProfile(structuredClone(profile), [key]);
+    done.add(key);
+  }
+}
+
+/** Forgets cached profiles (tests; a model folder changed on disk). */
+export function forgetProfiles(): void {
+  profiles.clear();
+}
