@@ -15,7 +15,10 @@ const profiles = new Map<string, Promise<Profile | undefined>>();
 const applied = new WeakMap<CostModel, Set<string>>();
 
 /** Calibration is on unless the option says false or HALO_CALIBRATE is 0/false/off/no. */
-export function calibrationEnabled(option?: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
+export function calibrationEnabled(
+  option?: boolean,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
   if (option !== undefined) return option;
   const v = env.HALO_CALIBRATE?.trim().toLowerCase();
   return !(v === "0" || v === "false" || v === "off" || v === "no");

@@ -1,0 +1,86 @@
+// collect() on the shipped model plans with its calibrated profile (measured once per machine,
+// cached under $HALO_CACHE_DIR/profiles) and leaves estimated beside measured ms per node in
+// halo.lastRun; measured times and output tokens feed the cost model for the next plan.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { CostModel } from "../../src/cost/cost-model.ts";
+import { priorProfile } from "../../src/cost/profile.ts";
+import { calibrationEnabled } from "../../src/frame/cost-profiles.ts";
+import { halo } from "../../src/index.ts";
+import { optimizerSession } from "../../src/optimizer/index.ts";
+import { shippedModelPresent } from "./fixtures/shipped-model.ts";
+
+const present = shippedModelPresent();
+const PROMPT = "Summarize in one short sentence: {{text}}";
+const rows = Array.from({ length: 12 }, (_, i) => ({
+  id: i,
+  text: `Order ${i} arrived ${i % 3 === 0 ? "late" : "on time"} and the box was ${i % 2 ? "damaged" : "fine"}.`,
+}));
+
+test("HALO_CALIBRATE and the option decide whether collect calibrates", () => {
+  assert.is(calibrationEnabled(undefined, {}), true);
+  assert.is(calibrationEnabled(undefined, { HALO_CALIBRATE: "0" }), false);
+  assert.is(calibrationEnabled(undefined, { HALO_CALIBRATE: "off" }), false);
+  assert.is(calibrationEnabled(undefined, { HALO_CALIBRATE: "1" }), true);
+  assert.is(calibrationEnabled(true, { HALO_CALIBRATE: "0" }), true);
+  assert.is(calibrationEnabled(false, {}), false);
+});
+
+test("collect({ calibrate: false }) plans with the prior profile", async () => {
+  if (!present) return;
+  const saved = optimizerSession.cost;
+  optimizerSession.cost = new CostModel(priorProfile("shipped"));
+  try {
+    await halo
+      .lazy(rows.slice(0, 2))
+      .agent({ prompt: PROMPT, output: "summary", maxTokens: 4 })
+      .collectRows({ reuse: false, calibrate: false });
+    assert.is(optimizerSession.cost.profile("shipped").source, "prior");
+    const bad = await halo
+      .lazy(rows)
+      .collectRows({ calibrate: "yes" as unknown as boolean })
+      .catch((e: unknown) => e);
+    assert.match(String(bad), /calibrate must be true or false/);
+  } finally {
+    optimizerSession.cost = saved;
+  }
+});
+
+test("a collect calibrates lazily, fills estimatedMs for LLM nodes and learns online", async () => {
+  if (!present) return;
+  const lf = halo.lazy(rows).agent({ prompt: PROMPT, output: "summary", maxTokens: 24 });
+  // The Processor runs the plan's batches, the shape the estimate is made for.
+  await lf.collectRows({ reuse: false, calibrate: true, executor: "processor" });
+  const profile = optimizerSession.cost.profile("shipped");
+  assert.is(profile.source, "calibrated", "the shipped model's calibrated profile planned");
+  const run = halo.lastRun!;
+  const llm = run.nodes.filter((n) => n.kind === "LlmCall");
+  assert.ok(llm.length > 0, "the run has an LLM node");
+  for (const n of llm) {
+    assert.ok(
+      n.estimatedMs !== undefined && Number.isFinite(n.estimatedMs) && n.estimatedMs > 0,
+      `node #${n.nodeId} has an estimate (${n.estimatedMs})`,
+    );
+    assert.ok(n.measuredMs > 0, `node #${n.nodeId} was measured`);
+  }
+  assert.ok(run.estimateError !== undefined, "the run reports its median estimate error");
+  assert.match(run.summary(), /\(est \d+\.\dms\)/);
+  const first = llm[0]!.estimatedMs!;
+
+  // The second plan knows the node's real output length (not maxTokens) and the refit constants.
+  await lf.collectRows({ reuse: false, executor: "processor" });
+  const again = halo.lastRun!;
+  const second = again.nodes.find((n) => n.kind === "LlmCall")!.estimatedMs!;
+  assert.ok(second !== first, `the estimate moved after observing a run (${first} -> ${second})`);
+  const errors = [run.estimateError!, again.estimateError!];
+  console.log(
+    `measure: LLM node estimated vs measured on the shipped model (${rows.length} rows, ${run.executor}): ` +
+      `run 1 est ${first.toFixed(1)} ms / meas ${llm[0]!.measuredMs.toFixed(1)} ms, ` +
+      `run 2 est ${second.toFixed(1)} ms / meas ${again.nodes.find((n) => n.kind === "LlmCall")!.measuredMs.toFixed(1)} ms; ` +
+      `median relative error ${errors.map((e) => `${(e * 100).toFixed(0)}%`).join(", ")}`,
+  );
+  // Loose: a wrong unit or a missing term is off by 10x; load on 2 shared cores is not.
+  assert.ok(again.estimateError! < 5, `median relative error ${again.estimateError}`);
+});
+
+test.run();
