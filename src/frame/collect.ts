@@ -162,7 +162,13 @@ export async function collectPlans(
     progress.finish(results ? "done" : signal?.aborted ? "cancelled" : "failed");
     trace.wallMs = performance.now() - started;
     const cost = optimizerSession.cost;
-    const estimateError = recordRunCosts(dag, trace, cost, reused);
+    // Bookkeeping must never hide the run's own outcome (its rows or its real error).
+    let estimateError: number | undefined;
+    try {
+      estimateError = recordRunCosts(dag, trace, cost, reused);
+    } catch (err) {
+      process.stderr.write(`halo: could not record estimated vs measured costs: ${String(err)}\n`);
+    }
     session.lastRun = makeRunReport(
       trace,
       executor.name,
