@@ -31,13 +31,10 @@ export class NodeMeter {
     this.rows += n;
   }
 
-  /** One call executed; an LLM result adds its tokens (omit it for an answer shared in-run). */
+  /** One call executed (never a row served by a shared answer); an LLM result adds its tokens. */
   addCall(result?: GenerateResult): void {
-    if (result === undefined) {
-      this.calls++;
-      return;
-    }
     this.calls++;
+    if (result === undefined) return;
     this.prefillTokens += result.prefillTokens;
     this.cachedTokens += result.cachedTokens;
     this.decodeTokens += result.tokens.length;

@@ -11,9 +11,16 @@
 // stream before upstream filters.
 import { setMaxListeners } from "node:events";
 import { topologicalOrder } from "../plan/dag.ts";
-import { CALL_KINDS, type PlanDag, type PlanNode, type Row } from "../plan/types.ts";
+import {
+  CALL_KINDS,
+  type PlanDag,
+  type PlanNode,
+  type PlanNodeOf,
+  type Row,
+} from "../plan/types.ts";
 import { abortError } from "../tools/types.ts";
 import {
+  callKey,
   checkMapResult,
   fnRequest,
   hasError,
@@ -38,8 +45,9 @@ import {
 } from "../executor/types.ts";
 import { stableStringify } from "./call-signature.ts";
 import { NodeMeter } from "./node-meter.ts";
-import { ToolPool, type ToolPoolOptions } from "./tool-pool.ts";
+import { ToolPool, type ToolCall, type ToolPoolOptions } from "./tool-pool.ts";
 import { TraceRecorder } from "./trace-recorder.ts";
+import type { GenerateResult } from "../runtime/types.ts";
 import type { LlmSubmitter } from "./llm-submitter.ts";
 import { createSubmitter, type LlmSubmitterOptions } from "./llm-submitters.ts";
 
@@ -69,7 +77,8 @@ class PipelineRun {
   private readonly streams = new Map<number, Promise<Slot[]>>();
   private readonly meters = new Map<number, NodeMeter>();
   private readonly submitters = new Map<string, Promise<LlmSubmitter>>();
-  private readonly llmResults = new Map<string, Promise<unknown>>();
+  /** Per LLM node with a fan-out annotation: pending answers by request (`callKey`). */
+  private readonly fanOuts = new Map<number, Map<string, Promise<GenerateResult>>>();
   private failure: ((error: unknown) => void) | undefined;
 
   constructor(
@@ -260,31 +269,25 @@ class PipelineRun {
     const nodeIds = [node.id];
     switch (node.kind) {
       case "LlmCall": {
-        const args = node.args;
-        const submitter = await this.submitterFor(args.modelKey);
-        const model = await this.ctx.services.loadModel(args.modelKey);
-        const request = {
-          promptTokens: model.encodeChat(llmMessages(args, row)),
-          sampling: llmSampling(args),
-        };
-        // Equal requests of one run share one answer (greedy or seeded: the same anyway).
-        const key = `${args.modelKey}\u0000${stableStringify(request)}`;
-        let pending = cache
-          ? (this.llmResults.get(key) as ReturnType<LlmSubmitter["submit"]>)
-          : undefined;
-        const shared = pending !== undefined;
-        if (!pending) {
-          pending = submitter.submit(request, { signal, nodeIds });
-          if (cache) this.llmResults.set(key, pending);
-        }
-        const result = await pending;
-        meter.addCall(shared ? undefined : result);
+        // Equal requests share one answer only where the optimizer's dedupe-calls asked for it
+        // (`physical.fanOut`, never on volatile calls), exactly as the row-by-row executor does:
+        // sharing behind the plan's back would blur the optimizer's ablations.
+        const shared = this.fanOutOf(node);
+        const key = shared ? callKey(node, row)! : undefined;
+        const pending = key === undefined ? undefined : shared!.get(key);
+        if (pending) return (await pending).text;
+        const run = this.submitLlm(node, row);
+        if (key !== undefined) shared!.set(key, run);
+        const result = await run;
+        // Counted once per call executed, after it succeeds (as row-by-row): rows served by a
+        // shared answer are not calls.
+        meter.addCall(result);
         return result.text;
       }
       case "SqlCall": {
         const request = sqlRequest(node.args, row);
-        meter.addCall();
-        return this.pool.run(
+        return this.runTool(
+          meter,
           {
             kind: "sql",
             name: node.label,
@@ -298,11 +301,11 @@ class PipelineRun {
       }
       case "HttpCall": {
         const request = httpRequest(node.args, row);
-        meter.addCall();
         // The HTTP tool retries and times out by itself (per its node's settings): the pool adds
         // no retries of its own, and its deadline only guards a tool that never returns.
         const budget = (request.retries + 1) * (request.timeoutMs + 2000);
-        return this.pool.run(
+        return this.runTool(
+          meter,
           {
             kind: "http",
             name: node.label,
@@ -318,8 +321,8 @@ class PipelineRun {
       }
       case "FnCall": {
         const request = fnRequest(node.args, row);
-        meter.addCall();
-        return this.pool.run(
+        return this.runTool(
+          meter,
           {
             kind: "function",
             name: node.label,
@@ -337,6 +340,43 @@ class PipelineRun {
       default:
         throw new Error(`pipeline: node kind ${node.kind} is not a call`);
     }
+  }
+
+  private fanOutOf(node: PlanNode): Map<string, Promise<GenerateResult>> | undefined {
+    if (!node.physical?.fanOut || node.volatility === "volatile") return undefined;
+    let shared = this.fanOuts.get(node.id);
+    if (!shared) {
+      shared = new Map();
+      this.fanOuts.set(node.id, shared);
+    }
+    return shared;
+  }
+
+  private async submitLlm(node: PlanNodeOf<"LlmCall">, row: Row): Promise<GenerateResult> {
+    const args = node.args;
+    const submitter = await this.submitterFor(args.modelKey);
+    const model = await this.ctx.services.loadModel(args.modelKey);
+    const request = {
+      promptTokens: model.encodeChat(llmMessages(args, row)),
+      sampling: llmSampling(args),
+    };
+    return submitter.submit(request, { signal: this.abort.signal, nodeIds: [node.id] });
+  }
+
+  /**
+   * Runs a tool call through the pool. The pool's result cache (equal signatures within a run)
+   * stays on whatever the plan says, as a Processor feature; a call answered from it was not
+   * executed, so only the pool's misses count, once they succeed (as row-by-row counts).
+   */
+  private async runTool<A, R>(
+    meter: NodeMeter,
+    call: ToolCall<A, R>,
+    options: { signal: AbortSignal },
+  ): Promise<R> {
+    const handle = await this.pool.submit(call, options);
+    const value = await handle.result;
+    if (!handle.cacheHit) meter.addCall();
+    return value;
   }
 
   private submitterFor(modelKey: string): Promise<LlmSubmitter> {
