@@ -2,8 +2,9 @@
 // kernel loads it lazily): DuckDB opens on the first query, models load on the first LLM call.
 // danfo is imported because its DataFrame gains the plan verbs (df.agent(...)).
 import { installDataFrameVerbs } from "./frame/danfo-verbs.ts";
-// Registers the Processor as the executor named "processor".
-import "./processor/register.ts";
+// The Processor (executor "processor") is collect()'s default; "row-by-row" stays available as
+// the reference (`collect({ executor: "row-by-row" })`).
+import { registerProcessor } from "./processor/register.ts";
 import { collectAll, LazyFrame } from "./frame/lazy-frame.ts";
 import { models } from "./frame/models.ts";
 import { session } from "./frame/session.ts";
@@ -14,10 +15,9 @@ import { connectDatabase, defaultDatabase } from "./tools/databases.ts";
 import type { DuckDb } from "./tools/duckdb.ts";
 import type { RunReport } from "./frame/run-report.ts";
 
+registerProcessor({ makeDefault: true });
+
 installDataFrameVerbs();
-// `collect({ executor: "processor" })` runs plans on the Processor (continuous batching, prefix KV
-// cache, tools overlapped with the model). Not yet the default: it shares equal LLM requests
-// even with dedupeCalls off, which would blur the optimizer's ablations (see docs/processor.md).
 
 export const halo = {
   /** A LazyFrame over a danfo DataFrame, an apache-arrow Table or an array of row objects. */

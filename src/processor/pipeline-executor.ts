@@ -105,6 +105,8 @@ class PipelineRun {
       this.markReused();
       const sinks = Promise.all(dag.sinks.map((id) => this.tableOf(id)));
       const tables = await Promise.race([sinks, failed]);
+      // A sink's rows are known only once its table is (row-by-row reports them the same way).
+      dag.sinks.forEach((id, i) => this.meter(dag.nodes[id]!).addRows(tables[i]!.length));
       return dag.sinks.map((id, i) => finishSink(dag.nodes[id]!.columns, tables[i]!, ctx));
     } finally {
       outer?.removeEventListener("abort", onOuterAbort);

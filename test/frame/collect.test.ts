@@ -1,10 +1,11 @@
-// collect() semantics on the row-by-row executor, with a counting stand-in model (the shipped
+// collect() semantics on the default executor (the Processor), with a counting stand-in model (the shipped
 // model's end-to-end test is agent-e2e.test.ts): results per verb, errors, sharing, reuse.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as dfd from "danfojs-node";
 import { halo } from "../../src/index.ts";
 import { setSignalProvider } from "../../src/cancel.ts";
+import { selectExecutor } from "../../src/executor/select.ts";
 import { fakeModel } from "./fixtures/fake-model.ts";
 
 const model = fakeModel("counting");
@@ -198,32 +199,44 @@ test("an abort stops the run; the kernel's signal is used when none is given", a
   }
 });
 
-test("lastRun records per-node stats, tasks and progress", async () => {
-  const events: string[] = [];
-  await halo
-    .lazy(reviews())
-    .agent(label)
-    .tool((s: number) => s + 1, { inputs: "stars", output: "s1" })
-    .collectRows({ onProgress: (e) => events.push(`${e.nodeId}:${e.done}/${e.total}`) });
-  const run = halo.lastRun!;
-  assert.is(run.executor, "row-by-row");
-  assert.is(run.llmCalls, 3);
-  assert.is(run.toolCalls, 3);
-  assert.equal(
-    run.nodes.map((n) => [n.nodeId, n.kind, n.rows, n.calls]),
-    [
-      [0, "Source", 3, 0],
-      [1, "LlmCall", 3, 3],
-      [2, "FnCall", 3, 3],
-      [3, "Sink", 3, 0],
-    ],
-  );
-  assert.ok(run.nodes[1]!.prefillTokens > 0 && run.nodes[1]!.decodeTokens > 0);
-  assert.is(run.tasks.filter((t) => t.lane === "llm:0").length, 3);
-  assert.ok(run.tasks.every((t) => t.endMs >= t.startMs));
-  assert.ok(events.includes("1:3/3") && events.includes("2:3/3"));
-  assert.match(run.plan!, /LlmCall label/);
-  assert.match(run.summary(), /#1 LlmCall label: rows=3 calls=3/);
-});
+// The default executor (the Processor, as src/index.ts registers it; row-by-row when
+// test/executor/row-by-row-collect.test.ts runs this file) and row-by-row report the same counts.
+for (const executor of [undefined, "row-by-row"] as const) {
+  test(`lastRun records per-node stats, tasks and progress (${executor ?? "default"})`, async () => {
+    const events: string[] = [];
+    await halo
+      .lazy(reviews())
+      .agent(label)
+      .tool((s: number) => s + 1, { inputs: "stars", output: "s1" })
+      .collectRows({
+        ...(executor && { executor }),
+        onProgress: (e) => events.push(`${e.nodeId}:${e.done}/${e.total}`),
+      });
+    const run = halo.lastRun!;
+    assert.is(run.executor, executor ?? selectExecutor().name);
+    assert.is(run.llmCalls, 3);
+    assert.is(run.toolCalls, 3);
+    assert.equal(
+      run.nodes.map((n) => [n.nodeId, n.kind, n.rows, n.calls]),
+      [
+        [0, "Source", 3, 0],
+        [1, "LlmCall", 3, 3],
+        [2, "FnCall", 3, 3],
+        [3, "Sink", 3, 0],
+      ],
+    );
+    assert.ok(run.nodes[1]!.prefillTokens > 0 && run.nodes[1]!.decodeTokens > 0);
+    // Three requests on the model lane: three tasks row by row, one batch of 3 on the Processor.
+    const llmTasks = run.tasks.filter((t) => t.lane === "llm:0");
+    assert.is(
+      llmTasks.reduce((n, t) => n + t.batchSize, 0),
+      3,
+    );
+    assert.ok(run.tasks.every((t) => t.endMs >= t.startMs));
+    assert.ok(events.includes("1:3/3") && events.includes("2:3/3"));
+    assert.match(run.plan!, /LlmCall label/);
+    assert.match(run.summary(), /#1 LlmCall label: rows=3 calls=3/);
+  });
+}
 
 test.run();
