@@ -36,6 +36,18 @@ export function isArrowTable(x: unknown): x is ArrowLike {
 }
 
 /** Cell values as plain JS: exact bigints become numbers, arrow structs and lists plain objects. */
+/** Driver rows (DuckDB, PostgreSQL) as plain row objects with the given columns, in order. */
+export function plainRows(
+  columns: readonly string[],
+  rows: readonly Record<string, unknown>[],
+): Row[] {
+  return rows.map((r) => {
+    const row: Row = {};
+    for (const c of columns) row[c] = plainValue(r[c]);
+    return row;
+  });
+}
+
 export function plainValue(v: unknown): unknown {
   if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
   if (v && typeof v === "object" && !(v instanceof Date) && !Array.isArray(v)) {

@@ -5,7 +5,7 @@ import { toTableData } from "../frame/table-input.ts";
 import type { Row, TableData } from "../plan/types.ts";
 import { scanSql, isReadOnlySql } from "./sql-text.ts";
 import { abortError, type QueryResult, type SqlDatabase, type ToolContext } from "./types.ts";
-import { plainValue } from "../frame/table-input.ts";
+import { plainRows } from "../frame/table-input.ts";
 
 type ColumnType = "BIGINT" | "DOUBLE" | "BOOLEAN" | "VARCHAR" | "TIMESTAMP" | "JSON";
 
@@ -145,11 +145,7 @@ export class DuckDb implements SqlDatabase {
       // A write (even one the lexer called read-only) changes the data reuse depends on.
       if (!isReadOnlySql(scan) || statement.statementType !== 1) this.version++;
       const columns = reader.columnNames();
-      const rows = reader.getRowObjectsJS().map((r) => {
-        const row: Row = {};
-        for (const c of columns) row[c] = plainValue(r[c]);
-        return row;
-      });
+      const rows = plainRows(columns, reader.getRowObjectsJS());
       return { columns, rows };
     } catch (err) {
       if (signal?.aborted) throw abortError(signal);

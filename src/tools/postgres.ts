@@ -3,7 +3,7 @@
 import type pg from "pg";
 import { scanSql } from "./sql-text.ts";
 import { abortError, type QueryResult, type SqlDatabase, type ToolContext } from "./types.ts";
-import { plainValue } from "../frame/table-input.ts";
+import { plainRows } from "../frame/table-input.ts";
 
 let counter = 0;
 
@@ -68,11 +68,7 @@ export class PostgresDb implements SqlDatabase {
     try {
       const result = await client.query({ text: scan.positional, values });
       const columns = (result.fields ?? []).map((f) => f.name);
-      const rows = (result.rows ?? []).map((r: Record<string, unknown>) => {
-        const row: Record<string, unknown> = {};
-        for (const c of columns) row[c] = plainValue(r[c]);
-        return row;
-      });
+      const rows = plainRows(columns, result.rows ?? []);
       return { columns, rows };
     } catch (err) {
       if (signal?.aborted) throw abortError(signal);
