@@ -10,6 +10,7 @@
 //
 //   halo.models.register("remote", halo.openai({ baseUrls: ["http://10.0.0.5:8000/v1"], tokenizer: "models/halo-tiny" }));
 import { basename, resolve } from "node:path";
+import type { Profile } from "../cost/profile.ts";
 import type { LlmModel } from "../executor/types.ts";
 import { ReplicaRouter, type Replica } from "./replica-router.ts";
 import { TextTokenizer } from "./tokenizer.ts";
@@ -75,6 +76,16 @@ export class OpenAiModel implements LlmModel {
       concurrency: o.concurrency ?? 32,
       affinityTokens: o.affinityTokens ?? 64,
     });
+  }
+
+  /**
+   * The profile `halo calibrate --url URL --served-model NAME` stored for this served model, or
+   * undefined (then planning keeps the prior). Loaded lazily: the cost module pulls in onnxruntime.
+   */
+  async loadProfile(): Promise<Profile | undefined> {
+    const { profileCacheDir, readCachedProfile } = await import("../cost/profile-cache.ts");
+    const { hashModelFiles } = await import("../cost/model-hash.ts");
+    return readCachedProfile(profileCacheDir(), this.id, "http", hashModelFiles([]));
   }
 
   encodeChat(messages: ChatMessage[]): number[] {
