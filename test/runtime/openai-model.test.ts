@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { halo } from "../../src/index.ts";
 import { getModel, shippedModelDir, type Model } from "../../src/runtime/index.ts";
 import { OpenAiModel, retryAfterMs } from "../../src/runtime/openai-model.ts";
 import type { ChatMessage, GenerateRequest } from "../../src/runtime/types.ts";
@@ -219,6 +220,29 @@ test("timeoutMs and the abort signal stop a request that hangs", async () => {
   } catch (error) {
     assert.match(String(error), /cell interrupted/);
   }
+});
+
+test("halo.openai registered as a model: collect() gives the shipped model's answers", async () => {
+  const server = await serve();
+  halo.models.register("remote", halo.openai({ baseUrls: [server.url], tokenizer: dir }));
+  const prompt =
+    "Classify the sentiment of this review as positive, negative or neutral.\nReview: {{review}}";
+  const reviews = [
+    "The kettle is great value. The price is excellent.",
+    "The sound is terrible. I want a refund.",
+    "The delivery was fine, nothing special.",
+    "The kettle is great value. The price is excellent.",
+  ].map((review, id) => ({ id, review }));
+  const spec = { prompt, output: "label", choices: ["positive", "negative", "neutral"] };
+  const remote = await halo
+    .lazy(reviews)
+    .agent({ ...spec, model: "remote" })
+    .collectRows({ reuse: false });
+  const shipped = await halo.lazy(reviews).agent(spec).collectRows({ reuse: false });
+  assert.equal(remote.rows, shipped.rows);
+  // the optimizer still merges the duplicate row before anything reaches the server
+  assert.is(server.requests, 3);
+  halo.models.unregister("remote");
 });
 
 test("bad options name the option and what to pass", () => {
