@@ -9,6 +9,7 @@ import { collectAll, LazyFrame } from "./frame/lazy-frame.ts";
 import { models } from "./frame/models.ts";
 import { session } from "./frame/session.ts";
 import { workflow } from "./frame/workflow.ts";
+import { createOpenAiModel } from "./runtime/openai-model.ts";
 import { col, lit } from "./plan/expr.ts";
 import { optimizations } from "./plan/optimize.ts";
 import { connectDatabase, defaultDatabase } from "./tools/databases.ts";
@@ -28,6 +29,8 @@ export const halo = {
   workflow,
   /** Model names: `halo.models.register(name, dir)`. */
   models,
+  /** A model served by OpenAI-compatible engines: `models.register("remote", halo.openai({...}))`. */
+  openai: createOpenAiModel,
   /** The embedded DuckDB (opened on first use). */
   get db(): DuckDb {
     return defaultDatabase();

@@ -51,9 +51,9 @@ export const COMMANDS: Command[] = [
   },
   {
     name: "calibrate",
-    args: "[--model DIR] [--out FILE] [--provider cpu|cuda|webgpu] [--threads N]",
+    args: "[--model DIR] [--out FILE] [--provider cpu|cuda|webgpu] [--threads N] [--url URL [--served-model NAME]]",
     summary: "measure this machine and write a cost-model profile",
-    help: "Runs short microbenchmarks of the model and writes a cost profile used by the optimizer.",
+    help: "Runs short microbenchmarks of the model and writes a cost profile used by the optimizer.\nWith --url, measures an OpenAI-compatible engine (vLLM, SGLang, halo serve) instead.",
     load: () => import("../cost/calibrate-command.ts"),
   },
 ];

@@ -19,6 +19,11 @@ export interface BenchTarget {
   prefill(rows: readonly PrefillRow[]): Promise<void>;
   /** One decode step: `batch` sequences, each one new token after `context` tokens of past. */
   decodeStep(batch: number, context: number): Promise<void>;
+  /**
+   * For targets that cannot run a single step (a remote engine, http-bench-target.ts): times
+   * `decodeStep`'s shape itself and returns one step's milliseconds. Calibration uses it when set.
+   */
+  timeDecodeStep?(batch: number, context: number): Promise<number>;
   /** Loads the model afresh (and releases it); returns milliseconds. */
   measureLoadMs(): Promise<number>;
   dispose(): Promise<void>;

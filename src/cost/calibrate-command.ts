@@ -1,9 +1,11 @@
 // `halo calibrate [--model DIR] [--out FILE] [--provider P] [--threads N]`: measures the model on
-// this machine, stores the profile in the cache (profile-cache.ts) and optionally in FILE, and
+// this machine (or, with `--url URL [--served-model NAME]`, on an OpenAI-compatible engine:
+// http-bench-target.ts, filed under the name `halo.openai` reads), stores the profile in the cache (profile-cache.ts) and optionally in FILE, and
 // prints the fitted constants with the fit error so a user can judge how far to trust them.
 import { existsSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { openHttpTarget } from "./http-bench-target.ts";
 import { getProfile, profileCacheDir, profilePath } from "./profile-cache.ts";
 import type { Profile } from "./profile.ts";
 
@@ -11,13 +13,17 @@ import type { Profile } from "./profile.ts";
 export const SHIPPED_MODEL_DIR = fileURLToPath(new URL("../../models/halo-tiny", import.meta.url));
 
 const USAGE =
-  "usage: halo calibrate [--model DIR] [--out FILE] [--provider cpu|cuda|webgpu] [--threads N]";
+  "usage: halo calibrate [--model DIR] [--out FILE] [--provider cpu|cuda|webgpu] [--threads N]\n" +
+  "       halo calibrate --url http://HOST:PORT[/v1] [--served-model NAME] [--model DIR] [--out FILE]";
 
 interface Args {
   model: string;
   out?: string;
   provider: "cpu" | "cuda" | "webgpu";
   threads?: number;
+  /** An OpenAI-compatible server to calibrate instead of the local model. */
+  url?: string;
+  servedModel?: string;
 }
 
 function parseArgs(args: string[]): Args {
@@ -46,7 +52,13 @@ function parseArgs(args: string[]): Args {
         throw new Error(`calibrate: --threads must be a positive integer`);
       }
       out.threads = n;
-    } else throw new Error(`calibrate: unknown option '${flag}'\n${USAGE}`);
+    } else if (flag === "--url") {
+      const u = need();
+      if (!/^https?:\/\//.test(u))
+        throw new Error(`calibrate: --url must be an http(s) URL such as http://127.0.0.1:8000/v1`);
+      out.url = u;
+    } else if (flag === "--served-model") out.servedModel = need();
+    else throw new Error(`calibrate: unknown option '${flag}'\n${USAGE}`);
   }
   return out;
 }
@@ -67,9 +79,20 @@ export async function run(argv: string[]): Promise<number> {
   }
   const t0 = performance.now();
   const cacheDir = profileCacheDir();
+  const url = args.url;
   const profile = await getProfile(args.model, {
     cacheDir,
     refresh: true,
+    ...(url
+      ? {
+          openTarget: (dir: string) =>
+            openHttpTarget({
+              url,
+              modelDir: dir,
+              ...(args.servedModel ? { servedModel: args.servedModel } : {}),
+            }),
+        }
+      : {}),
     onnx: { provider: args.provider, ...(args.threads ? { intraOpThreads: args.threads } : {}) },
     onProgress: (line) => process.stderr.write(`calibrate: ${line}\n`),
   });

@@ -7,7 +7,7 @@ import type { CostModel } from "../cost/cost-model.ts";
 import { getProfile } from "../cost/profile-cache.ts";
 import type { Profile } from "../cost/profile.ts";
 import type { PlanDag } from "../plan/types.ts";
-import { modelDirOf } from "./models.ts";
+import { loadModel, modelDirOf } from "./models.ts";
 
 /** Profiles by model key + folder, once per process (a failed calibration is not retried). */
 const profiles = new Map<string, Promise<Profile | undefined>>();
@@ -28,7 +28,7 @@ export function calibrationEnabled(
 export function profileFor(modelKey: string): Promise<Profile | undefined> {
   return (async () => {
     const dir = await modelDirOf(modelKey);
-    if (dir === undefined) return undefined;
+    if (dir === undefined) return remoteProfile(modelKey);
     const key = `${modelKey}\0${dir}`;
     let p = profiles.get(key);
     if (!p) {
@@ -43,6 +43,21 @@ export function profileFor(modelKey: string): Promise<Profile | undefined> {
     }
     return p;
   })();
+}
+
+/**
+ * A registered model object without a folder (e.g. `halo.openai(...)`) may know its own profile
+ * (`loadProfile()`, measured by `halo calibrate --url`); others plan with the prior.
+ */
+async function remoteProfile(modelKey: string): Promise<Profile | undefined> {
+  try {
+    const model = (await loadModel(modelKey)) as {
+      loadProfile?: () => Promise<Profile | undefined>;
+    };
+    return typeof model.loadProfile === "function" ? await model.loadProfile() : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

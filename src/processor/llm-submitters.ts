@@ -28,7 +28,7 @@ const caches = new WeakMap<object, PrefixCache<RuntimeKv>>();
 
 export function createSubmitter(
   model: LlmModel,
-  options: LlmSubmitterOptions & { trace: TraceRecorder; lane: string; signal: AbortSignal },
+  options: LlmSubmitterOptions & { trace?: TraceRecorder; lane: string; signal: AbortSignal },
 ): LlmSubmitter {
   if (options.continuousBatching !== false && isRuntimeModel(model)) {
     const budget = options.kvBudgetBytes ?? 512 * 2 ** 20;
