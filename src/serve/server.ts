@@ -82,7 +82,11 @@ export class HaloServer {
   constructor(private readonly options: ServeOptions = {}) {
     this.log = options.log ?? ((line) => process.stderr.write(`halo serve: ${line}\n`));
     this.executor =
-      options.executor ?? new PipelineExecutor({ tools: { cache: new BoundedToolCache() } });
+      options.executor ??
+      new PipelineExecutor({
+        tools: { cache: new BoundedToolCache() },
+        shareLlmAcrossRuns: true,
+      });
     this.http = createServer((req, res) => void this.dispatch(req, res));
   }
 

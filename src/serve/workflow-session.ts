@@ -36,6 +36,12 @@ export interface SessionOptions extends CadenceOptions {
   maxQueue?: number;
   /** Per query, from arrival (default 120 s). */
   timeoutMs?: number;
+  /**
+   * Mini-batches running at once (default 2). With the executor's LLM worker shared across runs
+   * a second batch's requests join the first's continuous batch, so arrivals need not wait for
+   * the slowest row of the batch before them; more than 2 only splits the stream thinner.
+   */
+  maxInFlight?: number;
 }
 
 interface Pending {
@@ -49,8 +55,8 @@ interface Pending {
 
 export class WorkflowSession {
   private readonly queue: Pending[] = [];
-  private running: Pending[] = [];
-  private batch: Promise<void> | undefined;
+  /** Mini-batches now running, with their queries. */
+  private readonly batches = new Map<Promise<void>, Pending[]>();
   private scheduled = false;
   private nextId = 0;
   private closing = false;
@@ -58,6 +64,7 @@ export class WorkflowSession {
   private readonly cadence: BatchCadence;
   readonly maxQueue: number;
   readonly timeoutMs: number;
+  readonly maxInFlight: number;
 
   constructor(
     readonly name: string,
@@ -67,6 +74,9 @@ export class WorkflowSession {
     this.cadence = new BatchCadence(options);
     this.maxQueue = options.maxQueue ?? 1024;
     this.timeoutMs = options.timeoutMs ?? 120_000;
+    this.maxInFlight = options.maxInFlight ?? 2;
+    if (!(Number.isInteger(this.maxInFlight) && this.maxInFlight >= 1))
+      throw new RangeError(`maxInFlight must be an integer >= 1 (got ${this.maxInFlight})`);
   }
 
   get queued(): number {
@@ -74,7 +84,9 @@ export class WorkflowSession {
   }
 
   get inFlight(): number {
-    return this.running.length;
+    let n = 0;
+    for (const batch of this.batches.values()) n += batch.length;
+    return n;
   }
 
   /**
@@ -133,18 +145,21 @@ export class WorkflowSession {
   async drain(deadlineMs: number): Promise<void> {
     this.closing = true;
     const deadline = performance.now() + deadlineMs;
-    while ((this.queue.length > 0 || this.batch) && performance.now() < deadline) {
+    while ((this.queue.length > 0 || this.batches.size > 0) && performance.now() < deadline) {
       let timer: NodeJS.Timeout | undefined;
-      const wait = this.batch ? Math.max(0, deadline - performance.now()) : 20;
-      await Promise.race([this.batch, new Promise((r) => (timer = setTimeout(r, wait)))]);
+      const wait = this.batches.size > 0 ? Math.max(0, deadline - performance.now()) : 20;
+      await Promise.race([
+        ...this.batches.keys(),
+        new Promise((r) => (timer = setTimeout(r, wait))),
+      ]);
       // A timer left behind would keep the process alive for the whole deadline.
       clearTimeout(timer);
     }
     for (const p of this.queue.splice(0))
       this.finish(p, { outcome: "failed", error: "server shut down before this query ran" });
-    if (this.batch) {
+    if (this.batches.size > 0) {
       this.abort.abort(new Error("server shut down while this query ran"));
-      await this.batch;
+      await Promise.all(this.batches.keys());
     }
   }
 
@@ -175,14 +190,14 @@ export class WorkflowSession {
   }
 
   private pump(): void {
-    if (this.batch || this.queue.length === 0) return;
-    const batch = this.queue.splice(0, this.cadence.nextBatchSize(this.queue.length));
-    this.running = batch;
-    this.batch = this.runBatch(batch).finally(() => {
-      this.running = [];
-      this.batch = undefined;
-      this.pump();
-    });
+    while (this.batches.size < this.maxInFlight && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.cadence.nextBatchSize(this.queue.length));
+      const run: Promise<void> = this.runBatch(batch).finally(() => {
+        this.batches.delete(run);
+        this.pump();
+      });
+      this.batches.set(run, batch);
+    }
   }
 
   private async runBatch(batch: Pending[]): Promise<void> {
