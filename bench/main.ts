@@ -9,6 +9,7 @@ import { generateDataset } from "./data/index.ts";
 import { openLoadedDb } from "./data/load.ts";
 import { spawnToolServer } from "./http-tools/spawn.ts";
 import { formatWorkloadTable, machineInfo, toBenchJson } from "./harness/report.ts";
+import { formatOnlineTable, runOnline, type OnlineResult } from "./harness/run-online.ts";
 import { runWorkload } from "./harness/run-workload.ts";
 import { checkTools } from "./harness/tool-check.ts";
 import { ABLATIONS, DEFAULT_SYSTEMS, SYSTEMS } from "./systems/index.ts";
@@ -23,6 +24,8 @@ export interface BenchOptions {
   queries: number;
   quick: boolean;
   online: boolean;
+  /** Offered rate of the online mode's Poisson arrivals, q/s (default: from the batch run). */
+  rate?: number;
   json?: string;
   seed: number;
   repeatRate: number;
@@ -39,7 +42,7 @@ export interface BenchOptions {
 }
 
 const USAGE =
-  "usage: halo bench [--workloads a,b] [--queries N] [--quick] [--online] [--json FILE]\n" +
+  "usage: halo bench [--workloads a,b] [--queries N] [--quick] [--online [--rate Q/S]] [--json FILE]\n" +
   "                  [--systems a,b] [--ablations] [--models tiny|variants] [--model-dir DIR]\n" +
   "                  [--seed N] [--repeat-rate 0..1] [--fast-ms 30] [--slow-ms 60] [--tpch-scale 0.01]";
 
@@ -64,6 +67,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
       queries: { type: "string" },
       quick: { type: "boolean", default: false },
       online: { type: "boolean", default: false },
+      rate: { type: "string" },
       json: { type: "string" },
       seed: { type: "string", default: "42" },
       "repeat-rate": { type: "string", default: "0.5" },
@@ -96,6 +100,10 @@ export function parseBenchArgs(args: string[]): BenchOptions {
           : 256,
     quick,
     online: values.online ?? false,
+    rate:
+      values.rate === undefined
+        ? undefined
+        : num("rate", values.rate, (n) => n > 0, "a positive number of queries per second"),
     json: values.json,
     seed: num("seed", values.seed, Number.isInteger, "an integer"),
     repeatRate: num(
@@ -127,7 +135,7 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 
 export async function runBench(
   options: BenchOptions,
-): Promise<{ results: WorkloadResult[]; notes: string[] }> {
+): Promise<{ results: WorkloadResult[]; online: OnlineResult[]; notes: string[] }> {
   const shapes = options.workloads.map(getWorkload);
   const systems = options.systems
     ? options.systems.map((name) => {
@@ -171,6 +179,7 @@ export async function runBench(
   });
   out(`tool server: ${server.url} (Gamma delays, means ${options.fastMs} / ${options.slowMs} ms)`);
   const results: WorkloadResult[] = [];
+  const online: OnlineResult[] = [];
   try {
     if (systems.length === 0) {
       notes.push(
@@ -217,28 +226,43 @@ export async function runBench(
       });
       results.push(result);
       out(`\n${formatWorkloadTable(result)}`);
-    }
-    if (options.online) {
-      notes.push(
-        "--online needs `halo serve` (issue 10), which does not exist yet: no online figures",
-      );
-      out(`\n--online: needs \`halo serve\` (issue 10), not implemented yet; no online figures.`);
+      if (options.online) {
+        // Offered load: twice what the fastest baseline sustained with every query at once, so
+        // the stream saturates it and throughput is its capacity (unless --rate says otherwise).
+        const best = result.systems
+          .filter((m) => m.role === "baseline" && !m.error)
+          .sort((a, b) => a.seconds - b.seconds)[0];
+        const rate = options.rate ?? (best ? (2 * result.queries) / best.seconds : 2);
+        const o = await runOnline(
+          shape,
+          inputs.rows,
+          {
+            db: db.connection,
+            instance: db.instance,
+            toolServerUrl: server.url,
+            seed: options.seed,
+          },
+          rate,
+        );
+        online.push(o);
+        out(`\n${formatOnlineTable(o)}`);
+      }
     }
   } finally {
     await server.close();
     db.connection.closeSync();
     db.instance.closeSync();
   }
-  return { results, notes };
+  return { results, online, notes };
 }
 
 export async function run(args: string[]): Promise<number> {
   const options = parseBenchArgs(args);
-  const { results, notes } = await runBench(options);
+  const { results, online, notes } = await runBench(options);
   if (options.json) {
     writeFileSync(
       options.json,
-      `${JSON.stringify(toBenchJson(results, notes, machineInfo()), null, 2)}\n`,
+      `${JSON.stringify(toBenchJson(results, notes, machineInfo(), online), null, 2)}\n`,
     );
     out(`\nwrote ${options.json}`);
   }

@@ -1,6 +1,7 @@
 // The per-workload table and the `--json` document (issue 9's format).
 import { availableParallelism, cpus, platform, release, totalmem } from "node:os";
 import type { BenchJson, SystemMeasurement, WorkloadResult } from "./types.ts";
+import type { OnlineResult } from "./run-online.ts";
 
 export function machineInfo(): Record<string, unknown> {
   return {
@@ -94,6 +95,7 @@ export function toBenchJson(
   results: readonly WorkloadResult[],
   notes: readonly string[] = [],
   machine = machineInfo(),
+  online: readonly OnlineResult[] = [],
 ): BenchJson {
   return {
     machine,
@@ -117,7 +119,26 @@ export function toBenchJson(
       ),
       speedupVsBest: r.speedupVsBest,
     })),
-    online: [],
+    online: online.map((o) => ({
+      name: o.name,
+      queries: o.queries,
+      offeredQps: o.offeredQps,
+      identicalOutputs: o.identicalOutputs,
+      systems: Object.fromEntries(
+        o.systems
+          .filter((m) => !m.error)
+          .map((m) => [
+            m.name,
+            {
+              saturationQps: m.throughputQps,
+              p50Ms: m.p50Ms,
+              p99Ms: m.p99Ms,
+              batches: m.batches ?? null,
+            },
+          ]),
+      ),
+      throughputVsBest: o.throughputVsBest,
+    })),
     notes: [...notes, ...results.flatMap((r) => r.notes.map((n) => `${r.name}: ${n}`))],
   };
 }

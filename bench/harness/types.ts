@@ -101,7 +101,13 @@ export interface BenchJson {
   }[];
   online: {
     name: string;
-    systems: Record<string, { saturationQps: number; p50Ms: number; p99Ms: number }>;
+    queries: number;
+    offeredQps: number;
+    identicalOutputs: boolean | null;
+    systems: Record<
+      string,
+      { saturationQps: number; p50Ms: number; p99Ms: number; batches: number | null }
+    >;
     throughputVsBest: number | null;
   }[];
   notes: string[];

@@ -44,9 +44,9 @@ export const COMMANDS: Command[] = [
   },
   {
     name: "serve",
-    args: "[--host H] [--port P] [--token T]",
-    summary: "serve workflows over HTTP (online mode; not implemented yet)",
-    help: "Starts an HTTP server that runs registered workflows over a stream of queries.",
+    args: "[--host H] [--port P] [--token T] [--workflow FILE]... [--model DIR] [--max-queue N]",
+    summary: "serve workflows and /v1/completions over HTTP (online mode)",
+    help: "Starts an HTTP server: register workflows (YAML), submit queries (JSON or NDJSON\nstreamed), /v1/completions for the local model, /metrics (Prometheus), /healthz. Also: --timeout-ms, --batch-ms, --max-batch,\n--max-body, --drain-ms. docs/serving.md explains the API.",
     load: () => import("../serve/main.ts"),
   },
   {

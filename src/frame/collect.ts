@@ -3,6 +3,7 @@
 import { selectExecutor } from "../executor/select.ts";
 import {
   RowError,
+  type Executor,
   type ExecutorServices,
   type OnError,
   type ProgressEvent,
@@ -31,7 +32,7 @@ import { calibrationEnabled, prepareCostModel } from "./cost-profiles.ts";
 import { loadModel } from "./models.ts";
 import { startCollectProgress } from "./collect-progress.ts";
 import { recordRunCosts } from "./run-costs.ts";
-import { makeRunReport } from "./run-report.ts";
+import { makeRunReport, type RunReport } from "./run-report.ts";
 import { session } from "./session.ts";
 import { checkSpec, describe } from "./verbs/check.ts";
 
@@ -113,6 +114,28 @@ export async function collectPlans(
   options: CollectOptions = {},
   services: ExecutorServices = defaultServices,
 ): Promise<SinkResult[]> {
+  return runPlans(nodes, options, {
+    services,
+    onReport: (report) => (session.lastRun = report),
+  });
+}
+
+/** What a caller other than collect() (the server) may change about a run. */
+export interface RunHooks {
+  services?: ExecutorServices;
+  /** An executor instance instead of one chosen by name (the server's shared Processor). */
+  executor?: Executor;
+  /** Gets the run's report, also when the run failed (collect() keeps it as `halo.lastRun`). */
+  onReport?: (report: RunReport) => void;
+}
+
+/** collect() without the session: plans, runs, and hands the report to `hooks.onReport`. */
+export async function runPlans(
+  nodes: LogicalNode[],
+  options: CollectOptions = {},
+  hooks: RunHooks = {},
+): Promise<SinkResult[]> {
+  const services = hooks.services ?? defaultServices;
   const s = checkSpec("collect(options)", options, OPTIONS, []);
   const onError = (s.onError ?? "raise") as OnError;
   if (onError !== "raise" && onError !== "null")
@@ -126,7 +149,7 @@ export async function collectPlans(
     services,
     calibrationEnabled(options.calibrate),
   );
-  const executor = selectExecutor({ executor: options.executor });
+  const executor = hooks.executor ?? selectExecutor({ executor: options.executor });
   const trace: RunTrace = {
     startedAt: new Date().toISOString(),
     wallMs: 0,
@@ -169,12 +192,14 @@ export async function collectPlans(
     } catch (err) {
       process.stderr.write(`halo: could not record estimated vs measured costs: ${String(err)}\n`);
     }
-    session.lastRun = makeRunReport(
-      trace,
-      executor.name,
-      reused,
-      results?.map((r) => r.rows.length) ?? [],
-      estimateError,
+    hooks.onReport?.(
+      makeRunReport(
+        trace,
+        executor.name,
+        reused,
+        results?.map((r) => r.rows.length) ?? [],
+        estimateError,
+      ),
     );
   }
 }

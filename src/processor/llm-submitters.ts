@@ -24,11 +24,21 @@ export interface LlmSubmitterOptions {
  * One prefix cache per loaded model for the whole process, so a later collect (another cell)
  * still finds the prefixes an earlier one computed. Keyed weakly: an unloaded model frees it.
  */
-const caches = new WeakMap<object, PrefixCache<RuntimeKv>>();
+let caches = new WeakMap<object, PrefixCache<RuntimeKv>>();
+
+/**
+ * Forgets every model's shared prefix cache: the next run starts cold. For measurements that
+ * compare systems in one process (the benchmarks), so no system inherits another's warm KV.
+ */
+export function resetSharedPrefixCaches(): void {
+  caches = new WeakMap();
+}
 
 export function createSubmitter(
   model: LlmModel,
-  options: LlmSubmitterOptions & { trace?: TraceRecorder; lane: string; signal: AbortSignal },
+  // No trace and no signal for a submitter shared by several runs (the server's): each request
+  // then brings its own signal, and no run's trace collects another run's batches.
+  options: LlmSubmitterOptions & { trace?: TraceRecorder; lane: string; signal?: AbortSignal },
 ): LlmSubmitter {
   if (options.continuousBatching !== false && isRuntimeModel(model)) {
     const budget = options.kvBudgetBytes ?? 512 * 2 ** 20;

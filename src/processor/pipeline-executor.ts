@@ -58,15 +58,25 @@ type Slot = Promise<Row | typeof DROP>;
 export interface PipelineOptions {
   tools?: Omit<ToolPoolOptions, "trace">;
   llm?: LlmSubmitterOptions;
+  /**
+   * One LLM worker per model for every run of this executor instead of one per run (default
+   * false). The server runs overlapping mini-batches: with a shared worker their requests join
+   * one continuous batch instead of two workers taking turns on the same cores. LLM batches
+   * then appear in no run's timeline (a batch may serve several runs); token counts still do.
+   */
+  shareLlmAcrossRuns?: boolean;
 }
 
 export class PipelineExecutor implements Executor {
   readonly name = "processor";
+  /** Per loaded model, when `shareLlmAcrossRuns`; weak, so an unloaded model frees its worker. */
+  private readonly shared = new WeakMap<object, LlmSubmitter>();
 
   constructor(private readonly options: PipelineOptions = {}) {}
 
   async execute(dag: PlanDag, ctx: ExecuteContext): Promise<SinkResult[]> {
-    return new PipelineRun(dag, ctx, this.options).run();
+    const shared = this.options.shareLlmAcrossRuns ? this.shared : undefined;
+    return new PipelineRun(dag, ctx, this.options, shared).run();
   }
 }
 
@@ -85,6 +95,7 @@ class PipelineRun {
     private readonly dag: PlanDag,
     private readonly ctx: ExecuteContext,
     private readonly options: PipelineOptions,
+    private readonly shared?: WeakMap<object, LlmSubmitter>,
   ) {
     this.pool = new ToolPool({ ...options.tools, trace: this.trace });
     // Every queued LLM request and tool call listens on the run's signal: thousands of rows
@@ -385,14 +396,22 @@ class PipelineRun {
     let s = this.submitters.get(modelKey);
     if (!s) {
       const lane = `llm:${this.submitters.size}`;
-      s = this.ctx.services.loadModel(modelKey).then((model) =>
-        createSubmitter(model, {
-          ...this.options.llm,
-          trace: this.trace,
-          lane,
-          signal: this.abort.signal,
-        }),
-      );
+      const shared = this.shared;
+      s = this.ctx.services.loadModel(modelKey).then((model) => {
+        if (!shared)
+          return createSubmitter(model, {
+            ...this.options.llm,
+            trace: this.trace,
+            lane,
+            signal: this.abort.signal,
+          });
+        let submitter = shared.get(model);
+        if (!submitter) {
+          submitter = createSubmitter(model, { ...this.options.llm, lane });
+          shared.set(model, submitter);
+        }
+        return submitter;
+      });
       this.submitters.set(modelKey, s);
     }
     return s;

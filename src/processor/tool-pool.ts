@@ -1,7 +1,8 @@
 // Runs SQL, HTTP and function calls on CPU beside the model: a concurrency limit per kind (HTTP in
 // its own lane, so a slow API never holds up SQL), a bounded queue per kind (submitters wait when
 // it is full: backpressure), a timeout per attempt, retries with backoff for transient errors, and
-// results cached by signature for the pool's life (one run). Every attempt and every cache hit is
+// results cached by signature for the pool's life (one run; or longer, in a cache the caller
+// passes: the server keeps one across mini-batches). Every attempt and every cache hit is
 // a trace task on lane "tool:<kind>". Tools themselves live in src/tools/: any
 // `(args, { signal }) => Promise<result>` plugs in.
 import { stableStringify } from "./call-signature.ts";
@@ -29,7 +30,17 @@ export interface ToolCall<A, R> {
   nodeIds?: number[];
 }
 
+/** Where results live by signature: a Map by default; the server passes a bounded one. */
+export interface ToolResultCache {
+  get(signature: string): Promise<unknown> | undefined;
+  set(signature: string, result: Promise<unknown>): void;
+  delete(signature: string): void;
+  clear(): void;
+}
+
 export interface ToolPoolOptions {
+  /** Results by signature, shared with whoever passed it (default: a Map for this pool). */
+  cache?: ToolResultCache;
   /**
    * Concurrent calls per kind. Defaults: sql 2 and function 2 (CPU-bound on this 2-core machine
    * kind; more only adds contention), http 16 (waiting on the network costs no CPU).
@@ -81,12 +92,13 @@ const DEFAULT_LIMITS: Record<ToolKind, number> = { sql: 2, http: 16, function: 2
 
 export class ToolPool {
   private readonly lanes = new Map<ToolKind, Lane>();
-  private readonly cache = new Map<string, Promise<unknown>>();
-  private readonly options: Required<Omit<ToolPoolOptions, "trace" | "limits">>;
+  private readonly cache: ToolResultCache;
+  private readonly options: Required<Omit<ToolPoolOptions, "trace" | "limits" | "cache">>;
   private readonly trace?: TraceRecorder;
   readonly stats = {} as Record<ToolKind, ToolKindStats>;
 
   constructor(options: ToolPoolOptions = {}) {
+    this.cache = options.cache ?? new Map<string, Promise<unknown>>();
     for (const kind of Object.keys(DEFAULT_LIMITS) as ToolKind[]) {
       const limit = options.limits?.[kind] ?? DEFAULT_LIMITS[kind];
       if (!(Number.isInteger(limit) && limit >= 1)) {

@@ -1,5 +1,116 @@
-// Placeholder until issue 10, serving lands: says so plainly rather than pretending to work.
-export async function run(_args: string[]): Promise<number> {
-  process.stderr.write("halo: 'serve' is not implemented yet (issue 10, serving)\n");
-  return 1;
+// `halo serve`: parses options, starts the server, prints where it listens (one stdout line that
+// scripts and tests wait for: `halo: serving on http://HOST:PORT`), and on SIGTERM or SIGINT stops
+// gracefully (new requests get 503, queries in flight finish or fail within --drain-ms).
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { HttpError } from "./http-error.ts";
+import { startServer, type CompletionsService } from "./server.ts";
+
+const USAGE = `usage: halo serve [options]
+
+  --host H          address to listen on (default 127.0.0.1; anything else needs a token)
+  --port P          port (default 8808; 0 picks a free one)
+  --token T         bearer token clients must send (default: $HALO_TOKEN)
+  --workflow FILE   register a workflow YAML at start (repeatable; also POST /v1/workflows)
+  --model DIR       model folder /v1/completions answers for (default: the shipped model)
+  --max-queue N     queries waiting per workflow before 429 (default 1024)
+  --timeout-ms N    per query, from arrival (default 120000)
+  --batch-ms N      latency a mini-batch should stay under (default 2000)
+  --max-batch N     most queries per mini-batch (default 256)
+  --max-body N      request body limit in bytes (default 1048576)
+  --drain-ms N      on SIGTERM, how long queries in flight may finish (default 30000)
+`;
+
+function positiveInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`--${name} must be a whole number, got '${value}'`);
+  return n;
+}
+
+export async function run(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        host: { type: "string" },
+        port: { type: "string" },
+        token: { type: "string" },
+        workflow: { type: "string", multiple: true },
+        model: { type: "string" },
+        "max-queue": { type: "string" },
+        "timeout-ms": { type: "string" },
+        "batch-ms": { type: "string" },
+        "max-batch": { type: "string" },
+        "max-body": { type: "string" },
+        "drain-ms": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`halo serve: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  let server;
+  let drainMs: number;
+  try {
+    drainMs = positiveInt("drain-ms", values["drain-ms"]) ?? 30_000;
+    const model = values.model;
+    server = await startServer({
+      host: values.host,
+      port: positiveInt("port", values.port),
+      token: values.token ?? process.env.HALO_TOKEN ?? undefined,
+      maxQueue: positiveInt("max-queue", values["max-queue"]),
+      timeoutMs: positiveInt("timeout-ms", values["timeout-ms"]),
+      batchTargetMs: positiveInt("batch-ms", values["batch-ms"]),
+      maxBatch: positiveInt("max-batch", values["max-batch"]),
+      maxBodyBytes: positiveInt("max-body", values["max-body"]),
+      completions: () => loadCompletions(model),
+    });
+    for (const file of values.workflow ?? []) {
+      const session = server.register(readFileSync(file, "utf8"));
+      process.stderr.write(`halo serve: workflow '${session.name}' from ${file}\n`);
+    }
+  } catch (err) {
+    process.stderr.write(`halo serve: ${(err as Error).message}\n`);
+    await server?.close(0);
+    return 1;
+  }
+  process.stdout.write(`halo: serving on ${server.url}\n`);
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      process.stderr.write(`halo serve: ${signal}: finishing queries in flight, then exiting\n`);
+      server.close(drainMs).then(
+        () => {
+          // Exit even if a library keeps a handle open (an unref'd timer only fires then).
+          setTimeout(() => process.exit(0), 2_000).unref();
+          resolve(0);
+        },
+        (err: unknown) => {
+          process.stderr.write(`halo serve: shutdown: ${String(err)}\n`);
+          resolve(1);
+        },
+      );
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+}
+
+async function loadCompletions(model: string | undefined): Promise<CompletionsService> {
+  // Loaded on the first /v1/completions request: a server used only for workflows never loads it.
+  const url = new URL("./completions.ts", import.meta.url).href;
+  let mod: { createCompletionsService(options?: { model?: string }): CompletionsService };
+  try {
+    mod = (await import(url)) as typeof mod;
+  } catch (err) {
+    throw new HttpError(501, `/v1/completions is not available: ${(err as Error).message}`);
+  }
+  return mod.createCompletionsService(model ? { model } : {});
 }

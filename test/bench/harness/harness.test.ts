@@ -244,17 +244,27 @@ test("`halo bench` runs the systems, prints the table and writes issue 9's JSON"
     assert.is(r.status, 0, r.stderr);
     assert.match(r.stdout, /lexicon-bridge: 2 queries/);
     assert.match(r.stdout, /outputs identical: yes, all 2 systems/);
-    assert.match(r.stdout, /--online: needs `halo serve`/);
+    // --online: the same queries as a Poisson stream, halo's streaming session vs per-request.
+    assert.match(r.stdout, /lexicon-bridge online: 2 queries, Poisson arrivals at [\d.]+ q\/s/);
     const json = JSON.parse(readFileSync(file, "utf8")) as {
       workloads: { name: string; identicalOutputs: boolean; systems: Record<string, unknown> }[];
-      online: unknown[];
+      online: {
+        name: string;
+        identicalOutputs: boolean;
+        systems: Record<string, { saturationQps: number; p99Ms: number }>;
+        throughputVsBest: number;
+      }[];
       notes: string[];
     };
     assert.is(json.workloads[0]!.name, "lexicon-bridge");
     assert.is(json.workloads[0]!.identicalOutputs, true);
     assert.equal(Object.keys(json.workloads[0]!.systems), ["per-request", "opwise"]);
-    assert.equal(json.online, []);
-    assert.match(json.notes.join("\n"), /halo serve/);
+    const online = json.online[0]!;
+    assert.is(online.name, "lexicon-bridge");
+    assert.is(online.identicalOutputs, true);
+    assert.equal(Object.keys(online.systems), ["halo", "per-request"]);
+    assert.ok(online.systems.halo!.saturationQps > 0 && online.systems.halo!.p99Ms > 0);
+    assert.ok(online.throughputVsBest > 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

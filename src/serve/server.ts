@@ -1,0 +1,363 @@
+// `halo serve`'s HTTP server: registered workflows answer streams of queries (workflow-session.ts),
+// `/v1/completions` answers for a local model, `/metrics` and `/healthz` say how it goes. One
+// Processor (one tool-result cache, and the process-wide prefix KV cache per model) serves every
+// workflow, so work shared between clients and between batches is done once.
+//
+// Routes (JSON unless said otherwise; errors are `{ "error": { "message", "type" } }`):
+//   GET    /healthz                       {status, workflows, queued, running} (no token needed)
+//   GET    /metrics                       Prometheus text format
+//   GET    /v1/workflows                  the registered workflows
+//   POST   /v1/workflows                  {name?, yaml, replace?} -> 201 {name, steps}
+//   DELETE /v1/workflows/NAME             unregister (409 while it has queries)
+//   POST   /v1/workflows/NAME/queries     {queries: [row, ...]} or {query: row}
+//                                          -> {results: [...]}, or NDJSON as each query finishes
+//                                             with ?stream=true or Accept: application/x-ndjson
+//   POST   /v1/completions                OpenAI completions for the local model
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { timingSafeEqual } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import type { Executor } from "../executor/types.ts";
+import { workflow as compileWorkflow, type WorkflowOptions } from "../frame/workflow.ts";
+import { PipelineExecutor } from "../processor/pipeline-executor.ts";
+import { HttpError } from "./http-error.ts";
+import {
+  readBody,
+  readJson,
+  sendError,
+  sendJson,
+  sendText,
+  toJson,
+  wantsStream,
+} from "./http-io.ts";
+import { ServerMetrics } from "./metrics.ts";
+import { BoundedToolCache } from "./tool-result-cache.ts";
+import { WorkflowSession, type QueryAnswer } from "./workflow-session.ts";
+
+/** What `/v1/completions` needs; created on its first request (it loads a model). */
+export interface CompletionsService {
+  handle(body: unknown, signal: AbortSignal): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export interface ServeOptions extends WorkflowOptions {
+  /** Default 127.0.0.1. Anything not loopback needs a token. */
+  host?: string;
+  /** Default 8808; 0 picks a free port. */
+  port?: number;
+  /** Bearer token every request but GET /healthz must carry. */
+  token?: string;
+  /** Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Per workflow: most queries waiting (default 1,024). */
+  maxQueue?: number;
+  /** Per query (default 120 s). */
+  timeoutMs?: number;
+  /** Latency a mini-batch should stay under (default 2 s); see batch-cadence.ts. */
+  batchTargetMs?: number;
+  /** Most queries per mini-batch (default 256). */
+  maxBatch?: number;
+  /** How `/v1/completions` is served; absent: 404. */
+  completions?: () => Promise<CompletionsService>;
+  /** The executor every workflow runs on (default: one Processor with a shared tool cache). */
+  executor?: Executor;
+  /** Log lines (default: stderr). */
+  log?: (line: string) => void;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host) || host.startsWith("127.");
+}
+
+export class HaloServer {
+  readonly metrics = new ServerMetrics();
+  private readonly sessions = new Map<string, WorkflowSession>();
+  private readonly executor: Executor;
+  private readonly http: Server;
+  private completions: Promise<CompletionsService> | undefined;
+  private draining = false;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly options: ServeOptions = {}) {
+    this.log = options.log ?? ((line) => process.stderr.write(`halo serve: ${line}\n`));
+    this.executor =
+      options.executor ??
+      new PipelineExecutor({
+        tools: { cache: new BoundedToolCache() },
+        shareLlmAcrossRuns: true,
+      });
+    this.http = createServer((req, res) => void this.dispatch(req, res));
+  }
+
+  /** The base URL once listening. */
+  url = "";
+
+  async listen(): Promise<string> {
+    const host = this.options.host ?? "127.0.0.1";
+    const port = this.options.port ?? 8808;
+    if (!isLoopback(host)) {
+      if (!this.options.token)
+        throw new Error(
+          `--host ${host} is reachable from other machines: set a token (--token T or HALO_TOKEN) so only clients that know it get in`,
+        );
+      this.log(`warning: listening on ${host}, not loopback; every request needs the token`);
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.http.once("error", reject);
+      this.http.listen(port, host, () => resolve());
+    });
+    const address = this.http.address() as AddressInfo;
+    const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    this.url = `http://${shown}:${address.port}`;
+    return this.url;
+  }
+
+  /** Registers a workflow from YAML text (or a Workflow); the name defaults to the YAML's. */
+  register(yaml: string, name?: string, replace = false): WorkflowSession {
+    let compiled;
+    try {
+      compiled = compileWorkflow(yaml, this.options);
+    } catch (err) {
+      throw new HttpError(400, (err as Error).message);
+    }
+    const key = name ?? compiled.name;
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(key))
+      throw new HttpError(400, `workflow name '${key}': use 1-64 letters, digits, '_', '.', '-'`);
+    const existing = this.sessions.get(key);
+    if (existing && !replace)
+      throw new HttpError(409, `workflow '${key}' exists; pass "replace": true to replace it`);
+    if (existing && (existing.queued > 0 || existing.inFlight > 0))
+      throw new HttpError(409, `workflow '${key}' has queries in flight; replace it when idle`);
+    const session = new WorkflowSession(key, compiled, {
+      executor: this.executor,
+      metrics: this.metrics,
+      maxQueue: this.options.maxQueue,
+      timeoutMs: this.options.timeoutMs,
+      targetMs: this.options.batchTargetMs,
+      maxBatch: this.options.maxBatch,
+    });
+    this.sessions.set(key, session);
+    return session;
+  }
+
+  /**
+   * Graceful stop: refuse new requests (503), let queued and running queries finish for up to
+   * `deadlineMs`, fail what is left, then close connections.
+   */
+  async close(deadlineMs = 30_000): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeIdleConnections();
+    await Promise.all([...this.sessions.values()].map((s) => s.drain(deadlineMs)));
+    if (this.completions) await (await this.completions.catch(() => undefined))?.close();
+    // Streams already answered end themselves; anything still open is a keep-alive socket.
+    setTimeout(() => this.http.closeAllConnections(), 1_000).unref();
+    await closed;
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://halo");
+    let route = "unknown";
+    try {
+      route = this.routeName(req.method ?? "GET", url.pathname);
+      if (this.draining && route !== "GET /healthz")
+        throw new HttpError(503, "the server is shutting down", { Connection: "close" });
+      if (route !== "GET /healthz") this.authorize(req);
+      await this.handle(route, req, res, url);
+    } catch (err) {
+      const error =
+        err instanceof HttpError ? err : new HttpError(500, `internal error: ${String(err)}`);
+      if (!(err instanceof HttpError))
+        this.log(`${req.method} ${url.pathname} failed: ${(err as Error)?.stack ?? String(err)}`);
+      if (!res.headersSent) sendError(res, error);
+      else res.end();
+    } finally {
+      this.metrics.recordHttp(route, res.statusCode);
+    }
+  }
+
+  /** The route template (for metrics and dispatch); throws 404/405. */
+  private routeName(method: string, path: string): string {
+    const routes: [RegExp, string[], string][] = [
+      [/^\/healthz$/, ["GET"], "/healthz"],
+      [/^\/metrics$/, ["GET"], "/metrics"],
+      [/^\/v1\/workflows$/, ["GET", "POST"], "/v1/workflows"],
+      [/^\/v1\/workflows\/[^/]+$/, ["DELETE"], "/v1/workflows/NAME"],
+      [/^\/v1\/workflows\/[^/]+\/queries$/, ["POST"], "/v1/workflows/NAME/queries"],
+      [/^\/v1\/completions$/, ["POST"], "/v1/completions"],
+    ];
+    for (const [pattern, methods, name] of routes) {
+      if (!pattern.test(path)) continue;
+      if (!methods.includes(method))
+        throw new HttpError(405, `${name} accepts ${methods.join(", ")}, not ${method}`, {
+          Allow: methods.join(", "),
+        });
+      return `${method} ${name}`;
+    }
+    throw new HttpError(
+      404,
+      `no route ${method} ${path}; see GET /healthz, /metrics, /v1/workflows, /v1/completions`,
+    );
+  }
+
+  private authorize(req: IncomingMessage): void {
+    const token = this.options.token;
+    if (!token) return;
+    const given = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ""))?.[1] ?? "";
+    const a = Buffer.from(given);
+    const b = Buffer.from(token);
+    // Constant-time compare: a wrong token must not leak how much of it was right.
+    if (a.length !== b.length || !timingSafeEqual(a, b))
+      throw new HttpError(
+        401,
+        given ? "wrong bearer token" : "this server needs Authorization: Bearer <token>",
+        { "WWW-Authenticate": "Bearer" },
+      );
+  }
+
+  private session(path: string): WorkflowSession {
+    const name = decodeURIComponent(path.split("/")[3]!);
+    const session = this.sessions.get(name);
+    if (!session)
+      throw new HttpError(
+        404,
+        `no workflow '${name}' (registered: ${[...this.sessions.keys()].join(", ") || "none"}); POST /v1/workflows first`,
+      );
+    return session;
+  }
+
+  private async handle(
+    route: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+  ): Promise<void> {
+    const limit = this.options.maxBodyBytes ?? 2 ** 20;
+    switch (route) {
+      case "GET /healthz": {
+        let queued = 0;
+        let running = 0;
+        for (const s of this.sessions.values()) ((queued += s.queued), (running += s.inFlight));
+        return sendJson(res, 200, {
+          status: this.draining ? "draining" : "ok",
+          workflows: [...this.sessions.keys()],
+          queued,
+          running,
+        });
+      }
+      case "GET /metrics": {
+        const queues = new Map(
+          [...this.sessions].map(([name, s]) => [name, { queued: s.queued, running: s.inFlight }]),
+        );
+        return sendText(
+          res,
+          200,
+          this.metrics.prometheus(queues),
+          "text/plain; version=0.0.4; charset=utf-8",
+        );
+      }
+      case "GET /v1/workflows":
+        return sendJson(res, 200, {
+          workflows: [...this.sessions.values()].map((s) => ({
+            name: s.name,
+            steps: s.workflow.steps,
+            queued: s.queued,
+            running: s.inFlight,
+          })),
+        });
+      case "POST /v1/workflows": {
+        const type = String(req.headers["content-type"] ?? "");
+        let yaml: unknown;
+        let name: unknown = url.searchParams.get("name") ?? undefined;
+        let replace: unknown = url.searchParams.get("replace") === "true";
+        if (/yaml/i.test(type)) yaml = await readBody(req, limit);
+        else {
+          const body = (await readJson(req, limit)) as Record<string, unknown>;
+          if (!body || typeof body !== "object" || Array.isArray(body))
+            throw new HttpError(400, 'expected {"yaml": "...", "name"?: "...", "replace"?: true}');
+          ({ yaml, name = name, replace = replace } = body);
+        }
+        if (typeof yaml !== "string" || !yaml.includes("\n"))
+          throw new HttpError(
+            400,
+            "send the workflow's YAML text in `yaml` (several lines; a file path is not read over HTTP)",
+          );
+        if (name !== undefined && typeof name !== "string")
+          throw new HttpError(400, "`name` must be a string");
+        const session = this.register(yaml, name, replace === true);
+        this.log(`registered workflow '${session.name}' (${session.workflow.steps.join(" -> ")})`);
+        return sendJson(res, 201, { name: session.name, steps: session.workflow.steps });
+      }
+      case "DELETE /v1/workflows/NAME": {
+        const session = this.session(url.pathname);
+        if (session.queued > 0 || session.inFlight > 0)
+          throw new HttpError(409, `workflow '${session.name}' has queries in flight`);
+        this.sessions.delete(session.name);
+        return sendJson(res, 200, { deleted: session.name });
+      }
+      case "POST /v1/workflows/NAME/queries":
+        return this.queries(this.session(url.pathname), req, res, url, limit);
+      case "POST /v1/completions": {
+        if (!this.options.completions)
+          throw new HttpError(404, "this server was started without a model for /v1/completions");
+        const body = await readJson(req, limit);
+        this.completions ??= this.options.completions();
+        const service = await this.completions;
+        const abort = new AbortController();
+        res.on("close", () => abort.abort(new Error("client went away")));
+        const answer = await service.handle(body, abort.signal);
+        this.metrics.recordCompletion();
+        return sendJson(res, 200, answer);
+      }
+    }
+  }
+
+  private async queries(
+    session: WorkflowSession,
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    limit: number,
+  ): Promise<void> {
+    const body = (await readJson(req, limit)) as Record<string, unknown>;
+    let rows: unknown[];
+    if (body && typeof body === "object" && Array.isArray(body.queries)) rows = body.queries;
+    else if (body && typeof body === "object" && body.query !== undefined) rows = [body.query];
+    else
+      throw new HttpError(
+        400,
+        'expected {"queries": [{column: value, ...}, ...]} or {"query": {column: value, ...}}',
+      );
+    if (rows.length === 0) throw new HttpError(400, "`queries` is empty");
+    const gone = new AbortController();
+    // 'close' on the response also fires after a normal end; only an early one means gone.
+    res.on("close", () => {
+      if (!res.writableFinished) gone.abort(new Error("client went away"));
+    });
+    const answers = session.submit(rows, gone.signal);
+    const shape = (a: QueryAnswer, index: number) => ({
+      index,
+      outcome: a.outcome,
+      ...(a.row !== undefined && { row: a.row }),
+      ...(a.error !== undefined && { error: a.error }),
+      latencyMs: Math.round(a.latencyMs * 10) / 10,
+    });
+    if (!wantsStream(req, url)) {
+      const results = await Promise.all(answers);
+      return sendJson(res, 200, { results: results.map(shape) });
+    }
+    res.writeHead(200, { "Content-Type": "application/x-ndjson; charset=utf-8" });
+    await Promise.all(
+      answers.map((p, index) => p.then((a) => res.write(toJson(shape(a, index)) + "\n"))),
+    );
+    res.end();
+  }
+}
+
+export async function startServer(options: ServeOptions = {}): Promise<HaloServer> {
+  const server = new HaloServer(options);
+  await server.listen();
+  return server;
+}

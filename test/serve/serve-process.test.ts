@@ -1,0 +1,98 @@
+// `halo serve` as a real process: it prints where it listens, serves a workflow given with
+// --workflow, and on SIGTERM stops taking requests but answers the query already in flight
+// before exiting 0.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const YAML = `
+name: sentiment
+nodes:
+  - id: label
+    type: llm
+    prompt: "Classify the sentiment of this review as positive, negative or neutral.\\nReview: {{review}}"
+    choices: [positive, negative, neutral]
+    output: sentiment
+`;
+
+function startServe(args: string[]): Promise<{ child: ChildProcess; url: string; log: string[] }> {
+  const child = spawn(process.execPath, ["bin/halo.js", "serve", "--port", "0", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, HALO_CALIBRATE: "0" },
+  });
+  const log: string[] = [];
+  child.stderr!.on("data", (d: Buffer) => log.push(d.toString()));
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /halo: serving on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ child, url: m[1]!, log });
+    });
+    child.once("exit", (code) => reject(new Error(`halo serve exited ${code}: ${log.join("")}`)));
+  });
+}
+
+test("serves a --workflow file; SIGTERM answers the query in flight, then exits 0", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "halo-serve-"));
+  const file = join(dir, "sentiment.yaml");
+  writeFileSync(file, YAML);
+  const { child, url, log } = await startServe(["--workflow", file]);
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const listed = (await (await fetch(`${url}/v1/workflows`)).json()) as {
+    workflows: { name: string }[];
+  };
+  assert.equal(
+    listed.workflows.map((w) => w.name),
+    ["sentiment"],
+  );
+  // The first query loads the model (a second or more): SIGTERM lands while it runs.
+  const answer = fetch(`${url}/v1/workflows/sentiment/queries`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Connection: "close" },
+    body: JSON.stringify({ query: { review: "Terrible shoes, they broke after a week." } }),
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  child.kill("SIGTERM");
+  const res = await answer;
+  assert.is(res.status, 200);
+  const body = (await res.json()) as { results: { outcome: string; row: { sentiment: string } }[] };
+  assert.is(body.results[0]!.outcome, "ok", log.join(""));
+  assert.is(body.results[0]!.row.sentiment, "negative");
+  assert.is(await exited, 0, log.join(""));
+  assert.match(log.join(""), /SIGTERM: finishing queries in flight/);
+  // Gone: nothing listens any more.
+  await fetch(`${url}/healthz`).then(
+    () => assert.unreachable("still listening after exit"),
+    (err: Error) => assert.ok(err),
+  );
+});
+
+test("bad options exit 2 or 1 with a message, not a stack trace", async () => {
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = spawn(process.execPath, ["bin/halo.js", "serve", ...args], {
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let err = "";
+      child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+      child.once("exit", (code) => resolve({ code, err }));
+    });
+  const unknown = await run(["--nope"]);
+  assert.is(unknown.code, 2);
+  assert.match(unknown.err, /Unknown option '--nope'/);
+  const port = await run(["--port", "eighty"]);
+  assert.is(port.code, 1);
+  assert.match(port.err, /--port must be a whole number/);
+  const open = await run(["--host", "0.0.0.0", "--port", "0"]);
+  assert.is(open.code, 1);
+  assert.match(open.err, /set a token/);
+  const missing = await run(["--port", "0", "--workflow", "/nonexistent/w.yaml"]);
+  assert.is(missing.code, 1);
+  assert.match(missing.err, /no such file/);
+});
+
+test.run();
