@@ -3,7 +3,6 @@
 // gracefully (new requests get 503, queries in flight finish or fail within --drain-ms).
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { HttpError } from "./http-error.ts";
 import { startServer, type CompletionsService } from "./server.ts";
 
 const USAGE = `usage: halo serve [options]
@@ -105,12 +104,6 @@ export async function run(args: string[]): Promise<number> {
 
 async function loadCompletions(model: string | undefined): Promise<CompletionsService> {
   // Loaded on the first /v1/completions request: a server used only for workflows never loads it.
-  const url = new URL("./completions.ts", import.meta.url).href;
-  let mod: { createCompletionsService(options?: { model?: string }): CompletionsService };
-  try {
-    mod = (await import(url)) as typeof mod;
-  } catch (err) {
-    throw new HttpError(501, `/v1/completions is not available: ${(err as Error).message}`);
-  }
-  return mod.createCompletionsService(model ? { model } : {});
+  const { createCompletionsService } = await import("./completions.ts");
+  return createCompletionsService(model ? { model } : {});
 }

@@ -7,6 +7,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { halo } from "../../src/index.ts";
+import { shippedModelDir } from "../../src/runtime/index.ts";
 
 const YAML = `
 name: sentiment
@@ -69,6 +71,42 @@ test("serves a --workflow file; SIGTERM answers the query in flight, then exits 
     () => assert.unreachable("still listening after exit"),
     (err: Error) => assert.ok(err),
   );
+});
+
+test("halo.openai against a real `halo serve` process: the local runtime's answers", async () => {
+  const { child, url, log } = await startServe([]);
+  try {
+    halo.models.register("served", halo.openai({ baseUrls: [url], tokenizer: shippedModelDir() }));
+    const rows = [
+      "Great kettle, works perfectly. I love it.",
+      "Terrible shoes, they broke after a week.",
+      "The blender is okay. It does the job.",
+    ].map((review) => ({ review }));
+    const agents = (model?: string) =>
+      halo
+        .lazy(rows)
+        .agent({
+          prompt:
+            "Classify the sentiment of this review as positive, negative or neutral.\nReview: {{review}}",
+          choices: ["positive", "negative", "neutral"],
+          output: "sentiment",
+          ...(model && { model }),
+        })
+        .agent({
+          prompt: "Summarize the review in a few words.\nReview: {{review}}",
+          maxTokens: 12,
+          output: "summary",
+          ...(model && { model }),
+        });
+    const remote = await agents("served").collectRows({ reuse: false, calibrate: false });
+    const local = await agents().collectRows({ reuse: false, calibrate: false });
+    assert.equal(remote.rows, local.rows);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /halo_completions_total 6\b/, log.join(""));
+  } finally {
+    halo.models.unregister("served");
+    child.kill("SIGTERM");
+  }
 });
 
 test("bad options exit 2 or 1 with a message, not a stack trace", async () => {
