@@ -78,7 +78,20 @@ export function installCellGlobals(
     markdown: typed("text/markdown"),
     svg: typed("image/svg+xml"),
     json: typed("application/json"),
-    vegalite: typed("application/vnd.vegalite.v5+json"),
+    // Rendered to SVG too (and HTML with it inline): the classic notebook and nbconvert have no
+    // vega-lite renderer and would show the spec as JSON. Waited for like any async display.
+    vegalite: (spec: unknown, options?: DisplayOptions) => {
+      const bundle = importSrc("display/chart-bundle.ts").then(
+        (m) => (m.chartBundle as (s: unknown) => Promise<MimeBundle>)(spec),
+        (err: unknown) => {
+          throw new Error(`display.vegalite: could not load the chart renderer: ${String(err)}`);
+        },
+      );
+      const shown = bundle.then((b) => showBundle(b, options));
+      pendingDisplays.add(shown);
+      void shown.finally(() => pendingDisplays.delete(shown)).catch(() => {});
+      return shown;
+    },
     png: typed("image/png", (v) =>
       typeof v === "string" ? v : Buffer.from(v as Uint8Array).toString("base64"),
     ),

@@ -8,7 +8,11 @@ import type { ProgressEvent } from "../executor/types.ts";
 
 export interface CollectProgress {
   onProgress(event: ProgressEvent): void;
-  finish(outcome: "done" | "cancelled" | "failed"): void;
+  /** `tokens`: the run's LLM totals from its trace, so the final state shows tok/s and hits. */
+  finish(
+    outcome: "done" | "cancelled" | "failed",
+    tokens?: { prefill: number; cached: number; decode: number },
+  ): void;
 }
 
 const NONE: CollectProgress = { onProgress: () => {}, finish: () => {} };
@@ -37,7 +41,10 @@ export async function startCollectProgress(
       if (delta > 0) reporter.addRows(delta);
       done += delta;
     },
-    finish(outcome) {
+    finish(outcome, tokens) {
+      if (tokens) reporter.addTokens(tokens);
+      // Totals count calls for rows a filter may drop later; a finished run did all there was.
+      if (outcome === "done" && done < total) reporter.setTotal(done);
       reporter.finish(outcome);
     },
   };

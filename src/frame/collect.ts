@@ -182,8 +182,14 @@ export async function runPlans(
       err.message += `\n(pass collect({ onError: "null" }) to keep going: failed rows get null outputs and the error in _errors)`;
     throw err;
   } finally {
-    progress.finish(results ? "done" : signal?.aborted ? "cancelled" : "failed");
     trace.wallMs = performance.now() - started;
+    const tokens = { prefill: 0, cached: 0, decode: 0 };
+    for (const n of trace.nodes) {
+      tokens.prefill += n.prefillTokens;
+      tokens.cached += n.cachedTokens;
+      tokens.decode += n.decodeTokens;
+    }
+    progress.finish(results ? "done" : signal?.aborted ? "cancelled" : "failed", tokens);
     const cost = optimizerSession.cost;
     // Bookkeeping must never hide the run's own outcome (its rows or its real error).
     let estimateError: number | undefined;
