@@ -36,6 +36,10 @@ export interface ProgressEvent {
   /** Rows (or calls) finished and expected for this node. */
   done: number;
   total: number;
+  /** LLM nodes: this node's tokens so far (cumulative), for live tok/s and cache hit rate. */
+  tokens?: { prefill: number; cached: number; decode: number };
+  /** Tool calls running in the whole run at this moment, when the executor knows. */
+  toolsInFlight?: number;
 }
 
 /** Results of earlier runs by node signature (session reuse). */

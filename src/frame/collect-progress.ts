@@ -31,8 +31,31 @@ export async function startCollectProgress(
   const perNode = new Map<number, { done: number; total: number }>();
   let done = 0;
   let total = 0;
+  const tokensSeen = new Map<number, { prefill: number; cached: number; decode: number }>();
+  const seen = { prefill: 0, cached: 0, decode: 0 };
+  let toolsInFlight = 0;
   return {
     onProgress(event) {
+      if (event.tokens) {
+        // Cumulative per node: the bar gets the increase since this node's last event.
+        const last = tokensSeen.get(event.nodeId) ?? { prefill: 0, cached: 0, decode: 0 };
+        const delta = {
+          prefill: event.tokens.prefill - last.prefill,
+          cached: event.tokens.cached - last.cached,
+          decode: event.tokens.decode - last.decode,
+        };
+        tokensSeen.set(event.nodeId, { ...event.tokens });
+        seen.prefill += delta.prefill;
+        seen.cached += delta.cached;
+        seen.decode += delta.decode;
+        reporter.addTokens(delta);
+      }
+      if (event.toolsInFlight !== undefined && event.toolsInFlight !== toolsInFlight) {
+        const change = event.toolsInFlight - toolsInFlight;
+        if (change > 0) reporter.toolStarted(change);
+        else reporter.toolFinished(-change);
+        toolsInFlight = event.toolsInFlight;
+      }
       const prev = perNode.get(event.nodeId) ?? { done: 0, total: 0 };
       total += event.total - prev.total;
       const delta = event.done - prev.done;
@@ -42,7 +65,14 @@ export async function startCollectProgress(
       done += delta;
     },
     finish(outcome, tokens) {
-      if (tokens) reporter.addTokens(tokens);
+      // Only what no event reported (the row-by-row executor reports none while running).
+      if (tokens)
+        reporter.addTokens({
+          prefill: Math.max(0, tokens.prefill - seen.prefill),
+          cached: Math.max(0, tokens.cached - seen.cached),
+          decode: Math.max(0, tokens.decode - seen.decode),
+        });
+      if (toolsInFlight > 0) reporter.toolFinished(toolsInFlight);
       // Totals count calls for rows a filter may drop later; a finished run did all there was.
       if (outcome === "done" && done < total) reporter.setTotal(done);
       reporter.finish(outcome);

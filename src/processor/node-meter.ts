@@ -40,6 +40,11 @@ export class NodeMeter {
     this.decodeTokens += result.tokens.length;
   }
 
+  /** Tokens so far (cumulative), for progress. */
+  tokens(): { prefill: number; cached: number; decode: number } {
+    return { prefill: this.prefillTokens, cached: this.cachedTokens, decode: this.decodeTokens };
+  }
+
   stats(): NodeStats {
     const measured =
       this.firstStart !== undefined && this.lastEnd !== undefined

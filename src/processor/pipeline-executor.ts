@@ -218,7 +218,15 @@ class PipelineRun {
         if (row === DROP) return DROP;
         const out = await this.step(node, row, index, meter);
         done++;
-        this.ctx.onProgress?.({ nodeId: node.id, label: node.label, kind: node.kind, done, total });
+        this.ctx.onProgress?.({
+          nodeId: node.id,
+          label: node.label,
+          kind: node.kind,
+          done,
+          total,
+          ...(node.kind === "LlmCall" && { tokens: meter.tokens() }),
+          toolsInFlight: this.pool.running(),
+        });
         if (out !== DROP) meter.addRows(1);
         return out;
       }),

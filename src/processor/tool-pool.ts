@@ -220,6 +220,13 @@ export class ToolPool {
     this.cache.clear();
   }
 
+  /** Calls running now, all kinds together. */
+  running(): number {
+    let n = 0;
+    for (const lane of this.lanes.values()) n += lane.running;
+    return n;
+  }
+
   /** Calls running and waiting, per kind. */
   load(kind: ToolKind): { running: number; queued: number } {
     const lane = this.lanes.get(kind)!;
