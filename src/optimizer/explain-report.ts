@@ -39,7 +39,10 @@ function node(n: PlanNode): string | undefined {
       `prefix ${x.promptTokens - x.uniqueTokens}/${x.promptTokens} tok shared${x.exact ? "" : " (known part)"}, cache hits ${x.predictedCachedTokens} (row order ${x.rowOrderCachedTokens}), ${x.groups.length} group${x.groups.length === 1 ? "" : "s"}`,
     );
   }
-  if (p.batch) parts.push(`batch ${p.batch.size}x${p.batch.batches} (${p.batch.reason})`);
+  if (p.batch)
+    parts.push(
+      `batch ${p.batch.size}x${p.batch.batches} (${p.batch.reason}${p.batch.gather ? ", gathered" : ""})`,
+    );
   if (p.placement)
     parts.push(
       `${p.placement.lane}${p.placement.switchMs > 0 ? ` +load ${ms(p.placement.switchMs)}` : ""}`,

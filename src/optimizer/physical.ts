@@ -67,6 +67,11 @@ export interface BatchPlan {
   batches: number;
   /** Why this size (the limit that bound it). */
   reason: "all calls" | "kv budget" | "cheapest";
+  /**
+   * Gather the node's input rows before submitting any (true), or submit each row as it arrives
+   * (false, the pipeline's default). See plan-batches.ts for when gathering pays.
+   */
+  gather?: boolean;
 }
 
 export interface Placement {

@@ -208,13 +208,36 @@ class PipelineRun {
     }
   }
 
+  /**
+   * One gate per input row, opened once every row has arrived, in group-shared-prefixes' order
+   * when it planned one for this many rows (prompts sharing a prefix then reach the worker back
+   * to back), else in row order.
+   */
+  private gatherGates(node: PlanNode, input: Slot[]): Promise<void>[] {
+    const planned = node.physical?.prefix;
+    const order =
+      planned && planned.inputRows === input.length && planned.order.length === input.length
+        ? planned.order
+        : input.map((_, i) => i);
+    const open: (() => void)[] = [];
+    const gates = input.map((_, i) => new Promise<void>((resolve) => (open[i] = resolve)));
+    void Promise.allSettled(input).then(() => {
+      for (const i of order) open[i]!();
+    });
+    return gates;
+  }
+
   /** Chains the node's step onto every input row; each row proceeds on its own. */
   private perRow(node: PlanNode, input: Slot[]): Slot[] {
     const meter = this.meter(node);
     const total = input.length;
     let done = 0;
+    // plan-batches may ask an LLM node to gather its rows first (a CPU provider: nothing to
+    // overlap, and one uniform batch per node beats a trickle of small mixed ones).
+    const gather = node.kind === "LlmCall" && node.physical?.batch?.gather === true;
+    const gates = gather ? this.gatherGates(node, input) : undefined;
     const slots = input.map((slot, index) =>
-      slot.then(async (row) => {
+      (gates ? gates[index]!.then(() => slot) : slot).then(async (row) => {
         if (row === DROP) return DROP;
         const out = await this.step(node, row, index, meter);
         done++;

@@ -21,7 +21,8 @@ test("a roomy budget batches every call; a tight one caps the batch", () => {
   const dag = lower([halo.lazy(rows).agent(agent).node]);
   const roomy = optimize(dag, only("groupSharedPrefixes", "planBatches"), testContext()).dag;
   const b1 = roomy.nodes.find((n) => n.kind === "LlmCall")!.physical!.batch!;
-  assert.equal(b1, { size: 100, batches: 1, reason: "all calls" });
+  // On a CPU provider the node's rows gather first: nothing idle to overlap with.
+  assert.equal(b1, { size: 100, batches: 1, reason: "all calls", gather: true });
   // About 30 tokens per sequence at 16 bytes each: 8 KiB holds some 15 sequences.
   const tight = optimize(
     dag,
@@ -33,6 +34,23 @@ test("a roomy budget batches every call; a tight one caps the batch", () => {
   assert.ok(b2.size > 1 && b2.size < 100, `size ${b2.size}`);
   assert.is(b2.batches, Math.ceil(100 / b2.size));
   assert.match(explain(tight, { report: true }), /plan-batches: batch size x batches: #1 \d+x\d+/);
+});
+
+test("gather: only on a CPU provider, and not when an HTTP call feeds the node", () => {
+  const batchOf = (frame: ReturnType<typeof halo.lazy>, provider?: string) =>
+    optimize(
+      lower([frame.node]),
+      only("planBatches"),
+      testContext(provider ? { provider } : {}),
+    ).dag.nodes.find((n) => n.kind === "LlmCall")!.physical!.batch!;
+  const plain = halo.lazy(rows).agent(agent);
+  assert.is(batchOf(plain).gather, true);
+  assert.is(batchOf(plain, "cuda").gather, false, "an accelerator overlaps CPU tools");
+  const afterHttp = halo
+    .lazy(rows)
+    .http({ url: "http://127.0.0.1:9/x?id={{id}}", output: "extra" })
+    .agent({ ...agent, prompt: "Echo: {{text}} {{extra}}" });
+  assert.is(batchOf(afterHttp).gather, false, "waiting on HTTP costs no CPU: stream");
 });
 
 test("default workers: one per model, no switches", () => {

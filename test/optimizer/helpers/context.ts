@@ -14,6 +14,8 @@ export interface TestContextOptions {
   workers?: WorkerSpec[];
   dpStateBudget?: number;
   loadMs?: number;
+  /** The profiles' execution provider (default the prior's, "cpu"). */
+  provider?: string;
 }
 
 export function testContext(options: TestContextOptions = {}): OptimizerContext & {
@@ -24,6 +26,7 @@ export function testContext(options: TestContextOptions = {}): OptimizerContext 
     const p = priorProfile(m, {
       kvBytesPerToken: options.kvBytesPerToken ?? 16,
       kvBudgetBytes: options.kvBudgetBytes ?? 2 ** 24,
+      ...(options.provider && { provider: options.provider }),
     });
     if (options.loadMs !== undefined) p.loadMs = options.loadMs;
     return p;
