@@ -20,6 +20,7 @@ import type { CellContext, ExecutorHost } from "./executor/executor.ts";
 import { History } from "./history.ts";
 import { checkComplete } from "./is-complete.ts";
 import type { LanguageTools } from "./language/tools.ts";
+import { isWorkerFailure, startLanguageWorker } from "./language/remote.ts";
 import { codePointsToUtf16, utf16ToCodePoints } from "./protocol/cursor.ts";
 
 export interface HandlerOptions {
@@ -27,7 +28,8 @@ export interface HandlerOptions {
   /** Called after shutdown_reply is sent. */
   onShutdown?: (restart: boolean) => void;
   notebookDir?: string;
-  /** Loads the TypeScript language service (lazily: it costs about half a second). */
+  /** Loads the TypeScript language service (default: on its own worker thread, see
+   *  language/remote.ts; its first use costs 3.5-4.6 s of CPU). */
   loadLanguage?: () => Promise<LanguageTools>;
   log?: (text: string) => void;
   /** Tells the transport whether SIGINT would land in synchronous cell code. */
@@ -46,6 +48,8 @@ export class KernelHandler {
   #draining = false;
   #cellSeq = 0;
   #language: Promise<LanguageTools> | undefined;
+  #warmAfterMs: number | undefined;
+  #warmTimer: ReturnType<typeof setTimeout> | undefined;
   /** Sources of cells that ran without error, for the language service's view of the notebook. */
   readonly cellSources: string[] = [];
   readonly #log: (text: string) => void;
@@ -98,7 +102,28 @@ export class KernelHandler {
       }
     } finally {
       this.#draining = false;
+      this.#armWarmup();
     }
+  }
+
+  /** Warms the language service once no shell request has run for `ms` (a Tab pressed later
+   *  then answers in milliseconds, not seconds). Every drained queue restarts the wait, so the
+   *  warm-up never starts between the cells of a "run all". */
+  warmLanguageWhenIdle(ms: number): void {
+    this.#warmAfterMs = ms;
+    this.#armWarmup();
+  }
+
+  #armWarmup(): void {
+    clearTimeout(this.#warmTimer);
+    if (this.#warmAfterMs === undefined || this.#language) return;
+    this.#warmTimer = setTimeout(() => {
+      if (this.#draining || this.#language) return; // the drain re-arms it
+      void this.#languageTools()
+        .then((t) => t.warm?.())
+        .catch((err: unknown) => this.#log(`warming the language service failed: ${String(err)}`));
+    }, this.#warmAfterMs);
+    this.#warmTimer.unref();
   }
 
   readonly #handlers: Record<string, Handler> = {
@@ -165,9 +190,9 @@ export class KernelHandler {
     const page = /^\s*([\w$.]+)\s*\?\s*$/.exec(code);
     let outcome;
     if (page) {
-      const info = await (
-        await this.#languageTools()
-      ).inspect(this.cellSources, page[1]!, page[1]!.length, 1);
+      const info = await this.#withLanguage((t) =>
+        t.inspect(this.cellSources, page[1]!, page[1]!.length, 1),
+      );
       payload.push({
         source: "page",
         data: info.found ? info.data : { "text/plain": `${page[1]}: nothing known` },
@@ -243,8 +268,7 @@ export class KernelHandler {
   async complete(msg: Message<CompleteRequest>, channel: Channel): Promise<void> {
     const code = String(msg.content.code ?? "");
     const cursor = codePointsToUtf16(code, Number(msg.content.cursor_pos ?? code.length));
-    const tools = await this.#languageTools();
-    const r = await tools.complete(this.cellSources, code, cursor);
+    const r = await this.#withLanguage((t) => t.complete(this.cellSources, code, cursor));
     this.#reply(channel, msg, "complete_reply", {
       status: "ok",
       matches: r.matches,
@@ -257,13 +281,8 @@ export class KernelHandler {
   async inspect(msg: Message<InspectRequest>, channel: Channel): Promise<void> {
     const code = String(msg.content.code ?? "");
     const cursor = codePointsToUtf16(code, Number(msg.content.cursor_pos ?? code.length));
-    const tools = await this.#languageTools();
-    const r = await tools.inspect(
-      this.cellSources,
-      code,
-      cursor,
-      Number(msg.content.detail_level ?? 0),
-    );
+    const detail = Number(msg.content.detail_level ?? 0);
+    const r = await this.#withLanguage((t) => t.inspect(this.cellSources, code, cursor, detail));
     this.#reply(channel, msg, "inspect_reply", {
       status: "ok",
       found: r.found,
@@ -280,12 +299,21 @@ export class KernelHandler {
   }
 
   #languageTools(): Promise<LanguageTools> {
+    clearTimeout(this.#warmTimer);
     this.#language ??= (
-      this.options.loadLanguage ??
-      (async () =>
-        (await import("./language/service.ts")).createLanguageTools(this.options.notebookDir))
+      this.options.loadLanguage ?? (async () => startLanguageWorker(this.options.notebookDir))
     )();
     return this.#language;
+  }
+
+  /** A request to the language service; a dead worker is replaced on the next request. */
+  async #withLanguage<T>(use: (tools: LanguageTools) => Promise<T>): Promise<T> {
+    try {
+      return await use(await this.#languageTools());
+    } catch (err) {
+      if (isWorkerFailure(err)) this.#language = undefined;
+      throw err;
+    }
   }
 
   #reply(

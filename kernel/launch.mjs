@@ -29,7 +29,10 @@ if (!existsSync(join(dist, "main.js"))) {
   const script = `
     const { build } = await import("esbuild");
     await build({
-      entryPoints: { main: ${JSON.stringify(join(kernelDir, "main.ts"))} },
+      entryPoints: {
+        main: ${JSON.stringify(join(kernelDir, "main.ts"))},
+        "language-worker": ${JSON.stringify(join(kernelDir, "language", "worker.ts"))},
+      },
       bundle: true, splitting: true, format: "esm", platform: "node", target: "node20",
       packages: "external", outdir: ${JSON.stringify(tmp)}, logLevel: "error",
     });`;

@@ -77,6 +77,8 @@ export async function startKernel(args: string[], o: { tsxRegistered: boolean })
   for (const m of early.splice(0)) onMessage(m);
   await transport.ready;
   log(`ready (session ${session}, pid ${process.pid})`);
+  // After a second with no shell request: start-up and the first cells keep both cores.
+  h.warmLanguageWhenIdle(1000);
   const code = await finished;
   // Sockets are closed and the worker is gone: exiting now cannot abort in zeromq's teardown.
   process.exit(code);

@@ -1,8 +1,12 @@
-// Kernel start to first kernel_info_reply, and a trivial execute round trip, for Halo and for
-// tslab run the same way (our ZeroMQ client, a fresh connection file per start). Not a test:
-// figures vary with machine load; see docs/kernel.md for recorded runs.
+// Kernel start to first kernel_info_reply, a trivial execute round trip, and the first
+// complete_request a few seconds after the last execute (a user typing in the next cell), for
+// Halo and for tslab run the same way (our ZeroMQ client, a fresh connection file per start).
+// Not a test: figures vary with machine load; see docs/kernel.md for recorded runs.
 //
 //   node --import tsx bench/kernel/start-and-execute.ts [--runs 5] [--executes 20]
+//     [--idle-ms 3000] [--via-tsx]
+//
+// Halo starts as the kernelspec starts it (kernel/launch.mjs); --via-tsx uses `halo kernel`.
 //
 // tslab is a baseline, not a dependency: npm install --prefix .cache/bench/tslab tslab@1.0.22
 // (or set TSLAB to its bin/tslab).
@@ -19,6 +23,8 @@ const arg = (name: string, fallback: number) => {
 };
 const RUNS = arg("--runs", 5);
 const EXECUTES = arg("--executes", 20);
+const IDLE_MS = arg("--idle-ms", 3000);
+const VIA_TSX = process.argv.includes("--via-tsx");
 
 interface Kernel {
   name: string;
@@ -26,10 +32,15 @@ interface Kernel {
 }
 
 const kernels: Kernel[] = [
-  {
-    name: "halo",
-    argv: [process.execPath, join(ROOT, "bin", "halo.js"), "kernel", "-f", "{connection_file}"],
-  },
+  VIA_TSX
+    ? {
+        name: "halo (via tsx)",
+        argv: [process.execPath, join(ROOT, "bin", "halo.js"), "kernel", "-f", "{connection_file}"],
+      }
+    : {
+        name: "halo (launch.mjs)",
+        argv: [process.execPath, join(ROOT, "kernel", "launch.mjs"), "-f", "{connection_file}"],
+      },
 ];
 const tslab =
   process.env.TSLAB ??
@@ -57,6 +68,7 @@ for (const k of kernels) {
   const start: number[] = [];
   const first: number[] = [];
   const exec: number[] = [];
+  const complete: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     const t0 = performance.now();
     const client = await KernelClient.launch({ argv: k.argv, cwd });
@@ -84,17 +96,29 @@ for (const k of kernels) {
         if (r.reply.content.status !== undefined && r.reply.content.status !== "ok")
           throw new Error(`${k.name}: execute failed`);
       }
+      // The next cell is typed a few seconds later: `Math.ma|` asks for a completion.
+      await new Promise((r) => setTimeout(r, IDLE_MS));
+      t = performance.now();
+      const c = await client.request(
+        "shell",
+        "complete_request",
+        { code: "Math.ma", cursor_pos: 7 },
+        { replyOnly: true },
+      );
+      complete.push(performance.now() - t);
+      if (!(c.reply.content.matches as string[] | undefined)?.includes("max"))
+        throw new Error(`${k.name}: completion of Math.ma lacks max`);
     } finally {
       await client.shutdown(2000);
     }
   }
-  rows.push(`| ${k.name} | ${fmt(start)} | ${fmt(first)} | ${fmt(exec)} |`);
+  rows.push(`| ${k.name} | ${fmt(start)} | ${fmt(first)} | ${fmt(exec)} | ${fmt(complete)} |`);
 }
 console.log(
-  `\nkernel start and execute, ${RUNS} starts, ${EXECUTES} executes each; median (min-max) ms; load average ${loadavg()[0]!.toFixed(1)}\n`,
+  `\nkernel start and execute, ${RUNS} starts, ${EXECUTES} executes each, completion ${IDLE_MS} ms after; median (min-max) ms; load average ${loadavg()[0]!.toFixed(1)}\n`,
 );
 console.log(
-  "| kernel | start to kernel_info_reply | first execute `1 + 1` | execute `1 + 1` round trip |",
+  "| kernel | start to kernel_info_reply | first execute `1 + 1` | execute `1 + 1` round trip | first complete `Math.ma` |",
 );
-console.log("|---|---|---|---|");
+console.log("|---|---|---|---|---|");
 for (const r of rows) console.log(r);

@@ -1,18 +1,24 @@
 // Completion and inspection from the TypeScript language service (typescript 6.x: 7.x has no
 // language service). The service sees one virtual file: the declarations of earlier cells that
 // ran (the latest declaration of each name wins, as at run time), then the current code; plus
-// ambient declarations of the cell globals. Loading typescript takes about half a second, so
-// the handler loads this module on the first complete/inspect request only.
+// ambient declarations of the cell globals. Its first use loads typescript, the lib and
+// @types/node declarations and src/'s types (3.5-4.6 s of CPU): the kernel runs it on a worker
+// thread (language/worker.ts) and warms it there once the kernel is idle.
 import ts from "typescript";
-import { inspect as inspectValue } from "node:util";
 import { join } from "node:path";
 import { HALO_ROOT as ROOT } from "../paths.ts";
 import type { Completion, Inspection, LanguageTools } from "./tools.ts";
 import { globalsDeclarations } from "./globals-dts.ts";
+import { inspectLiveValue, wordCursor } from "./live-value.ts";
 
 const MAX_MATCHES = 500;
 
-export async function createLanguageTools(notebookDir = process.cwd()): Promise<LanguageTools> {
+/** `liveValues`: fall back on the live value of an untyped name (only where the cells' values
+ *  are: the main thread). */
+export async function createLanguageTools(
+  notebookDir = process.cwd(),
+  o: { liveValues?: boolean } = {},
+): Promise<LanguageTools> {
   const cellFile = join(notebookDir, "__halo_notebook__.ts");
   const globalsFile = join(notebookDir, "__halo_globals__.d.ts");
   const files = new Map<string, { text: string; version: number }>([
@@ -105,9 +111,7 @@ export async function createLanguageTools(notebookDir = process.cwd()): Promise<
 
     async inspect(earlier, code, cursor): Promise<Inspection> {
       const offset = update(earlier, code);
-      // Jupyter sends the cursor after the word (`Math.max|`): look at the word's last character.
-      let at = cursor;
-      if (at > 0 && !/[\w$]/.test(code[at] ?? "") && /[\w$]/.test(code[at - 1] ?? "")) at--;
+      const at = wordCursor(code, cursor);
       const quick = service.getQuickInfoAtPosition(cellFile, offset + at);
       if (quick) {
         const signature = ts.displayPartsToString(quick.displayParts);
@@ -127,38 +131,9 @@ export async function createLanguageTools(notebookDir = process.cwd()): Promise<
         };
       }
       // Not typed (plain JavaScript values): show the live value of a dotted name, without calls.
-      const name = dottedNameAt(code, at);
-      const value = name ? lookupGlobal(name) : { found: false };
-      if (value.found)
-        return {
-          found: true,
-          data: { "text/plain": `${name}: ${inspectValue(value.value, { depth: 1 })}` },
-        };
-      return { found: false };
+      return o.liveValues === false ? { found: false } : inspectLiveValue(code, cursor);
     },
   };
-}
-
-function dottedNameAt(code: string, at: number): string | undefined {
-  let s = at;
-  while (s > 0 && /[\w$.]/.test(code[s - 1]!)) s--;
-  let e = at;
-  while (e < code.length && /[\w$]/.test(code[e]!)) e++;
-  const name = code.slice(s, e).replace(/^\.+|\.+$/g, "");
-  return /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(name) ? name : undefined;
-}
-
-function lookupGlobal(name: string): { found: boolean; value?: unknown } {
-  let v: unknown = globalThis;
-  for (const part of name.split(".")) {
-    if (v === null || v === undefined) return { found: false };
-    const desc = Object.getOwnPropertyDescriptor(Object(v), part);
-    // Never run getters (a lazy `dfd` would load danfojs for a hover).
-    if (desc && "get" in desc && desc.get) return { found: false };
-    if (!(part in Object(v))) return { found: false };
-    v = (v as Record<string, unknown>)[part];
-  }
-  return { found: true, value: v };
 }
 
 /** Top-level statements of earlier cells that declare something, latest declaration of each

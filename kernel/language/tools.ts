@@ -20,4 +20,6 @@ export interface LanguageTools {
     cursor: number,
     detailLevel: number,
   ): Promise<Inspection>;
+  /** Does the expensive first-use work now (the kernel calls it when idle). */
+  warm?(): Promise<void>;
 }
