@@ -18,6 +18,7 @@ import type { Outbox } from "./transport/outbox.ts";
 import { Executor } from "./executor/executor.ts";
 import type { CellContext, ExecutorHost } from "./executor/executor.ts";
 import { History } from "./history.ts";
+import { LateOutput } from "./late-output.ts";
 import { checkComplete } from "./is-complete.ts";
 import type { LanguageTools } from "./language/tools.ts";
 import { isWorkerFailure, startLanguageWorker } from "./language/remote.ts";
@@ -49,6 +50,8 @@ export class KernelHandler {
   #cellSeq = 0;
   #language: Promise<LanguageTools> | undefined;
   #warmAfterMs: number | undefined;
+  /** Output of callbacks whose cell had finished while no cell was executing. */
+  readonly #late = new LateOutput();
   #warmTimer: ReturnType<typeof setTimeout> | undefined;
   /** Sources of cells that ran without error, for the language service's view of the notebook. */
   readonly cellSources: string[] = [];
@@ -60,8 +63,16 @@ export class KernelHandler {
   ) {
     this.#log = options.log ?? ((t) => process.stderr.write(`[halo kernel] ${t}\n`));
     const host: ExecutorHost = {
-      publish: (cell, msgType, content) => this.#iopub(msgType, content, cell?.parent ?? {}),
-      stream: (cell, name, text) => this.outbox.stream(cell?.parent ?? {}, name, text),
+      publish: (cell, msgType, content) => {
+        const to = this.#openCell(cell);
+        if (to) this.#iopub(msgType, content, to.parent);
+        else this.#late.hold({ kind: "message", msgType, content });
+      },
+      stream: (cell, name, text) => {
+        const to = this.#openCell(cell);
+        if (to) this.outbox.stream(to.parent, name, text);
+        else this.#late.hold({ kind: "stream", name, text });
+      },
       requestInput: (cell, prompt, password) =>
         this.outbox.readInput(() =>
           this.outbox.send("stdin", {
@@ -119,8 +130,10 @@ export class KernelHandler {
     if (this.#warmAfterMs === undefined || this.#language) return;
     this.#warmTimer = setTimeout(() => {
       if (this.#draining || this.#language) return; // the drain re-arms it
+      const t0 = performance.now();
       void this.#languageTools()
         .then((t) => t.warm?.())
+        .then(() => this.#log(`language service warm in ${Math.round(performance.now() - t0)} ms`))
         .catch((err: unknown) => this.#log(`warming the language service failed: ${String(err)}`));
     }, this.#warmAfterMs);
     this.#warmTimer.unref();
@@ -185,6 +198,13 @@ export class KernelHandler {
     const count = this.executionCount;
     if (!silent) this.#iopub("execute_input", { code, execution_count: count }, msg.header);
     if (storeHistory) this.history.record(count, code);
+    // Not into a silent execute: frontends send those for their own purposes and drop its output.
+    if (!silent)
+      this.#late.flush((item) =>
+        item.kind === "stream"
+          ? this.outbox.stream(msg.header, item.name, item.text)
+          : this.#iopub(item.msgType, item.content, msg.header),
+      );
 
     const payload: unknown[] = [];
     const page = /^\s*([\w$.]+)\s*\?\s*$/.exec(code);
@@ -296,6 +316,14 @@ export class KernelHandler {
     this.#reply(channel, msg, "shutdown_reply", { status: "ok", restart });
     // After idle (sent by #dispatch's finally), so give it a turn of the event loop.
     setImmediate(() => this.options.onShutdown?.(restart));
+  }
+
+  /** Where a cell's output goes: the cell itself while it executes, else the cell executing
+   *  now; undefined when none is (late-output.ts says why it is then held). */
+  #openCell(cell: CellContext | undefined): CellContext | undefined {
+    if (cell && !cell.done) return cell;
+    const running = this.executor.running;
+    return running && !running.done ? running : undefined;
   }
 
   #languageTools(): Promise<LanguageTools> {

@@ -52,7 +52,6 @@ export class Executor {
   readonly compiled = new Map<number, { cell: CompiledCell; label: string; source: string }>();
   running: CellContext | undefined;
   last: CellContext | undefined;
-  #orphanErrors: string[] = [];
   #halo: { loaded: boolean; value: unknown; error?: Error } = { loaded: false, value: undefined };
 
   constructor(
@@ -92,7 +91,6 @@ export class Executor {
 
   async run(code: string, cell: CellContext): Promise<RunOutcome> {
     this.last = cell;
-    for (const text of this.#orphanErrors.splice(0)) this.host.stream(cell, "stderr", text);
     let compiled: CompiledCell;
     try {
       compiled = compileCell(code);
@@ -144,7 +142,8 @@ export class Executor {
   }
 
   /** An exception from a callback or an unhandled rejection: fails the cell that started it
-   *  while it runs; after its idle, it is shown on the next cell (nothing goes out after idle). */
+   *  while it runs; after that, it is shown as stderr like other late output (the cell running
+   *  then, or the next one: kernel/late-output.ts). */
   reportUncaught(err: unknown): void {
     const cell = this.cells.getStore() ?? this.running;
     if (cell && !cell.done && cell.fail) {
@@ -154,7 +153,11 @@ export class Executor {
     const e = this.formatError(err);
     const origin = cell ? ` (from ${cell.label})` : "";
     this.host.log(`uncaught error after its cell finished${origin}: ${e.ename}: ${e.evalue}`);
-    this.#orphanErrors.push(`Uncaught in a callback${origin}:\n${e.traceback.join("\n")}\n`);
+    this.host.stream(
+      cell,
+      "stderr",
+      `Uncaught in a callback${origin}:\n${e.traceback.join("\n")}\n`,
+    );
   }
 
   /** user_expressions: evaluated synchronously after the cell, each with its own status. */

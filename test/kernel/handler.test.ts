@@ -9,9 +9,19 @@ import { captureOutput } from "../../kernel/executor/capture-output.ts";
 
 const outbox = new RecordingOutbox();
 const handler = new KernelHandler(outbox, { session: "s1", log: () => {} });
-// Cell output is captured as in the kernel; uvu's own report goes to the original stdout.
+// Cell output is captured as in the kernel; uvu's own report (written outside any cell's async
+// context while no cell runs) goes to the original stdout, else the kernel would hold it as
+// late output for the next cell.
+const uvuWrite = process.stdout.write.bind(process.stdout);
 const restore = captureOutput(handler.executor);
+const cellWrite = process.stdout.write;
+process.stdout.write = ((...args: Parameters<typeof uvuWrite>) =>
+  handler.executor.cells.getStore() || handler.executor.running
+    ? cellWrite.apply(process.stdout, args)
+    : uvuWrite(...args)) as typeof process.stdout.write;
 test.after(() => restore());
+// As kernel/main.ts does: callbacks' errors go to the executor, never kill the process.
+process.on("uncaughtException", (err) => handler.executor.reportUncaught(err));
 
 async function send(msgType: string, content: Record<string, unknown>, channel: Channel = "shell") {
   const msg: Message = {
@@ -262,6 +272,39 @@ test("complete and inspect see earlier cells", async () => {
   const none = await send("inspect_request", { code: "  ", cursor_pos: 1, detail_level: 0 });
   assert.is(none.reply.content.status, "ok");
   assert.is(none.reply.content.found, false);
+});
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const streamText = (sent: { type: string; content: Record<string, unknown> }[]) =>
+  sent
+    .filter((s) => s.type === "stream")
+    .map((s) => s.content.text)
+    .join("");
+
+test("late output goes to the next cell, never after its own cell's idle", async () => {
+  const a = await execute('setTimeout(() => console.log("late"), 30); "a"');
+  const sentForA = outbox.for(a.reply.parent!).length;
+  await wait(150);
+  // Nothing more for the finished cell: "late" is held while no cell executes.
+  assert.is(outbox.for(a.reply.parent!).length, sentForA);
+  const b = await execute('console.log("b own"); 2');
+  const types = b.iopub.map((s) => s.type);
+  assert.equal(types.slice(0, 3), ["status", "execute_input", "stream"]);
+  assert.is(streamText(b.iopub), "late\nb own\n");
+  assert.is(types.indexOf("stream") < types.indexOf("execute_result"), true);
+  // Held only once: a third cell shows nothing from earlier cells.
+  assert.is(streamText((await execute("3")).iopub), "");
+});
+
+test("late output and late errors go to the cell executing at that moment", async () => {
+  await execute('setTimeout(() => { console.log("during"); display.html("<b>d</b>") }, 30); "a"');
+  await execute('setTimeout(() => { throw new Error("boom later") }, 30); "a2"');
+  const b = await execute("await new Promise((r) => setTimeout(r, 200)); 7");
+  assert.is(b.reply.content.status, "ok");
+  const text = streamText(b.iopub);
+  assert.match(text, /during\n/);
+  assert.match(text, /Uncaught in a callback \(from In\[\d+\]\):\n.*boom later/s);
+  assert.ok(b.iopub.some((s) => s.type === "display_data"));
 });
 
 test.run();
