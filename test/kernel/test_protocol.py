@@ -159,6 +159,23 @@ class Protocol(KernelCase):
                 late.append(m["msg_type"])
         self.assertEqual(late, [])
 
+    def test_late_output_goes_to_the_next_cell(self):
+        # A timer's output after its cell's idle: never published for that finished request
+        # (clients stop listening then), shown at the top of the next executed cell instead.
+        reply, _ = self.execute('setTimeout(() => console.log("late"), 100); 1')
+        first = reply["parent_header"]["msg_id"]
+        time.sleep(0.6)
+        later = []
+        while True:
+            try:
+                later.append(self.kc.get_iopub_msg(timeout=0.2))
+            except Empty:
+                break
+        self.assertEqual([m for m in later if m["parent_header"].get("msg_id") == first], [])
+        reply, out = self.execute('console.log("own"); 2')
+        text = "".join(m["content"]["text"] for m in out if m["msg_type"] == "stream")
+        self.assertEqual(text, "late\nown\n")
+
     def test_every_reply_has_status(self):
         for send in (
             lambda: self.kc.kernel_info(),
