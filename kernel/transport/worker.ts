@@ -88,6 +88,8 @@ port.on("message", (m: ToWorker) => {
     }
     case "send":
       flushStreams();
+      if (m.message.header.msg_type === "execute_reply")
+        openExecutes.delete(String(m.message.parent_header.msg_id));
       sendNow(m.channel, reviveWire(m.message));
       break;
     case "flush":
@@ -133,6 +135,32 @@ function publishStatus(parent: Partial<Header>, state: "busy" | "idle" | "starti
 
 let shutdownTimer: NodeJS.Timeout | undefined;
 
+/** execute_requests handed to the main thread and not yet answered, oldest (executing) first. */
+const openExecutes = new Map<string, Partial<Header>>();
+const INTERRUPT_GRACE_MS = 2000;
+const STUCK_TEXT =
+  "[halo] The interrupt did not stop this cell within 2 s. It is most likely a synchronous loop " +
+  "after an `await`, which Node cannot interrupt (only code before the first `await` can be). " +
+  "Restart the kernel to stop it (variables are lost).\n";
+
+/** An interrupt that has not ended the executing cell within 2 s will not: say so in the cell
+ *  (the main thread is stuck, so only this thread can), rather than leave the user waiting. */
+function watchInterrupt(): void {
+  const [msgId, parent] = openExecutes.entries().next().value ?? [];
+  if (msgId === undefined || parent === undefined) return;
+  setTimeout(() => {
+    if (openExecutes.keys().next().value !== msgId) return; // it ended
+    flushStreams();
+    sendNow("iopub", {
+      identities: [Buffer.from("stream.stderr")],
+      header: makeHeader("stream", data.session),
+      parent_header: parent,
+      metadata: {},
+      content: { name: "stderr", text: STUCK_TEXT },
+    });
+  }, INTERRUPT_GRACE_MS).unref();
+}
+
 function onRequest(channel: Channel, frames: Buffer[]): void {
   const parsed = parseFrames(frames, signer);
   if (!parsed.ok) {
@@ -150,6 +178,7 @@ function onRequest(channel: Channel, frames: Buffer[]): void {
     if (Atomics.load(flag, SLOT_IN_SYNC) === 1) process.kill(process.pid, "SIGINT");
     reply("control", msg, "interrupt_reply", { status: "ok" });
     publishStatus(msg.header, "idle");
+    watchInterrupt();
     return;
   }
   if (channel === "stdin") {
@@ -168,6 +197,8 @@ function onRequest(channel: Channel, frames: Buffer[]): void {
       void close().then(() => process.kill(process.pid, "SIGKILL"));
     }, 3000);
   }
+  if (channel === "shell" && msg.header.msg_type === "execute_request")
+    openExecutes.set(msg.header.msg_id, msg.header);
   post({ type: "request", channel, message: msg });
 }
 

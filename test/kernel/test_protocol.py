@@ -268,6 +268,27 @@ class InterruptSignalMode(KernelCase, InterruptMixin):
         self.check_interrupt_keeps_state()
 
 
+class InterruptThatCannotLand(KernelCase):
+    def test_says_to_restart_when_an_interrupt_does_not_land(self):
+        # A busy loop after an `await` cannot be interrupted on Node 20: within about 2 s of the
+        # interrupt the cell says so on stderr (the kernel is then stopped by tearDownClass).
+        msg_id = self.kc.execute("await null; while (true) {}")
+        time.sleep(1.0)
+        self.km.interrupt_kernel()
+        deadline = time.time() + 10
+        text = ""
+        while time.time() < deadline and "Restart the kernel" not in text:
+            try:
+                m = self.kc.get_iopub_msg(timeout=0.5)
+            except Empty:
+                continue
+            if m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "stream":
+                self.assertEqual(m["content"]["name"], "stderr")
+                text += m["content"]["text"]
+        self.assertIn("did not stop this cell within 2 s", text)
+        self.assertIn("Restart the kernel", text)
+
+
 class Shutdown(unittest.TestCase):
     def test_shutdown_within_5s(self):
         km, kc = start_new_kernel(kernel_name="halo", startup_timeout=60)
