@@ -24,7 +24,8 @@ export interface BenchOptions {
   queries: number;
   quick: boolean;
   online: boolean;
-  /** Offered rate of the online mode's Poisson arrivals, q/s (default: from the batch run). */
+  /** The online mode's middle offered rate, q/s (rates: half, this, twice; default: from the
+   * fastest baseline's batch throughput). */
   rate?: number;
   json?: string;
   seed: number;
@@ -227,12 +228,12 @@ export async function runBench(
       results.push(result);
       out(`\n${formatWorkloadTable(result)}`);
       if (options.online) {
-        // Offered load: twice what the fastest baseline sustained with every query at once, so
-        // the stream saturates it and throughput is its capacity (unless --rate says otherwise).
+        // Offered load at rising rates: half, once and twice what the fastest baseline sustained
+        // with every query at once, so the top rate saturates it (or --rate as the middle one).
         const best = result.systems
           .filter((m) => m.role === "baseline" && !m.error)
           .sort((a, b) => a.seconds - b.seconds)[0];
-        const rate = options.rate ?? (best ? (2 * result.queries) / best.seconds : 2);
+        const base = options.rate ?? (best ? result.queries / best.seconds : 2);
         const o = await runOnline(
           shape,
           inputs.rows,
@@ -242,7 +243,7 @@ export async function runBench(
             toolServerUrl: server.url,
             seed: options.seed,
           },
-          rate,
+          [base / 2, base, base * 2],
         );
         online.push(o);
         out(`\n${formatOnlineTable(o)}`);
