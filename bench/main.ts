@@ -28,6 +28,8 @@ export interface BenchOptions {
    * fastest baseline's batch throughput). */
   rate?: number;
   json?: string;
+  /** Writes the speedup chart (SVG) here. */
+  plot?: string;
   seed: number;
   repeatRate: number;
   systems?: string[];
@@ -43,7 +45,7 @@ export interface BenchOptions {
 }
 
 const USAGE =
-  "usage: halo bench [--workloads a,b] [--queries N] [--quick] [--online [--rate Q/S]] [--json FILE]\n" +
+  "usage: halo bench [--workloads a,b] [--queries N] [--quick] [--online [--rate Q/S]] [--json FILE] [--plot SVG]\n" +
   "                  [--systems a,b] [--ablations] [--models tiny|variants] [--model-dir DIR]\n" +
   "                  [--seed N] [--repeat-rate 0..1] [--fast-ms 30] [--slow-ms 60] [--tpch-scale 0.01]";
 
@@ -70,6 +72,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
       online: { type: "boolean", default: false },
       rate: { type: "string" },
       json: { type: "string" },
+      plot: { type: "string" },
       seed: { type: "string", default: "42" },
       "repeat-rate": { type: "string", default: "0.5" },
       systems: { type: "string" },
@@ -106,6 +109,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
         ? undefined
         : num("rate", values.rate, (n) => n > 0, "a positive number of queries per second"),
     json: values.json,
+    plot: values.plot,
     seed: num("seed", values.seed, Number.isInteger, "an integer"),
     repeatRate: num(
       "repeat-rate",
@@ -266,6 +270,13 @@ export async function run(args: string[]): Promise<number> {
       `${JSON.stringify(toBenchJson(results, notes, machineInfo(), online), null, 2)}\n`,
     );
     out(`\nwrote ${options.json}`);
+  }
+  if (options.plot) {
+    const { speedupSvg } = await import("./harness/speedup-chart.ts");
+    const json = toBenchJson(results, notes, machineInfo(), online);
+    const title = `halo bench: ${options.queries} queries per workload${options.online ? ", batch and online" : ""}`;
+    writeFileSync(options.plot, await speedupSvg(json, title));
+    out(`wrote ${options.plot}`);
   }
   return results.some((r) => r.identicalOutputs === false || r.systems.some((m) => m.error))
     ? 1
