@@ -45,7 +45,8 @@ export interface BenchOptions {
 }
 
 const USAGE =
-  "usage: halo bench [--workloads a,b] [--queries N] [--quick] [--online [--rate Q/S]] [--json FILE] [--plot SVG]\n" +
+  "usage: halo bench runtime [MODEL_DIR] [--json]\n" +
+  "       halo bench [--workloads a,b] [--queries N] [--quick] [--online [--rate Q/S]] [--json FILE] [--plot SVG]\n" +
   "                  [--systems a,b] [--ablations] [--models tiny|variants] [--model-dir DIR]\n" +
   "                  [--seed N] [--repeat-rate 0..1] [--fast-ms 30] [--slow-ms 60] [--tpch-scale 0.01]";
 
@@ -262,6 +263,16 @@ export async function runBench(
 }
 
 export async function run(args: string[]): Promise<number> {
+  // `halo bench runtime [MODEL_DIR] [--json]`: the model runtime's own figures (prefill and
+  // decode throughput by batch size, KV copy costs) instead of the workloads.
+  if (args[0] === "runtime") {
+    const { formatRuntimeBench, runRuntimeBench } = await import("./runtime/runtime-bench.ts");
+    const rest = args.slice(1);
+    const dir = rest.find((a) => !a.startsWith("--"));
+    const result = await runRuntimeBench(dir ? { modelDir: dir } : {});
+    out(rest.includes("--json") ? JSON.stringify(result, null, 2) : formatRuntimeBench(result));
+    return 0;
+  }
   const options = parseBenchArgs(args);
   const { results, online, notes } = await runBench(options);
   if (options.json) {
