@@ -30,7 +30,10 @@ export function makeRunReport(
   reused: number[],
   rowsOut: number[],
   estimateError?: number,
-  outcome: { cancelled: boolean; interruptedRows: number } = { cancelled: false, interruptedRows: 0 },
+  outcome: { cancelled: boolean; interruptedRows: number } = {
+    cancelled: false,
+    interruptedRows: 0,
+  },
 ): RunReport {
   const llmCalls = trace.nodes.filter((n) => n.kind === "LlmCall").reduce((a, n) => a + n.calls, 0);
   const toolCalls = trace.nodes
