@@ -129,7 +129,8 @@ test("prefetch moves a prefix in ahead of use; insert promotes host spans it rec
   c.insert(key(5, 6), fakeKv([5, 6]));
   c.evict(1000);
   assert.is(c.fastBytes, 0);
-  assert.is(c.prefetch(key(1, 2, 3, 4)), 3);
+  assert.equal(c.prefetch(key(1, 2, 3, 4)), { numTokens: 3, bytes: 30 });
+  assert.is(c.stats.prefetches, 1);
   assert.match(c.describe(), /\[1,2,3\] fast/);
   c.insert(key(5, 6, 7), fakeKv([5, 6, 7]));
   assert.match(c.describe(), /\[5,6\] fast 20B\n    #\d \[7\] fast 10B/);
