@@ -24,9 +24,12 @@ export interface BenchOptions {
   queries: number;
   quick: boolean;
   online: boolean;
-  /** Offered rate of the online mode's Poisson arrivals, q/s (default: from the batch run). */
+  /** The online mode's middle offered rate, q/s (rates: half, this, twice; default: from the
+   * fastest baseline's batch throughput). */
   rate?: number;
   json?: string;
+  /** Writes the speedup chart (SVG) here. */
+  plot?: string;
   seed: number;
   repeatRate: number;
   systems?: string[];
@@ -42,7 +45,8 @@ export interface BenchOptions {
 }
 
 const USAGE =
-  "usage: halo bench [--workloads a,b] [--queries N] [--quick] [--online [--rate Q/S]] [--json FILE]\n" +
+  "usage: halo bench runtime [MODEL_DIR] [--json]\n" +
+  "       halo bench [--workloads a,b] [--queries N] [--quick] [--online [--rate Q/S]] [--json FILE] [--plot SVG]\n" +
   "                  [--systems a,b] [--ablations] [--models tiny|variants] [--model-dir DIR]\n" +
   "                  [--seed N] [--repeat-rate 0..1] [--fast-ms 30] [--slow-ms 60] [--tpch-scale 0.01]";
 
@@ -69,6 +73,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
       online: { type: "boolean", default: false },
       rate: { type: "string" },
       json: { type: "string" },
+      plot: { type: "string" },
       seed: { type: "string", default: "42" },
       "repeat-rate": { type: "string", default: "0.5" },
       systems: { type: "string" },
@@ -105,6 +110,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
         ? undefined
         : num("rate", values.rate, (n) => n > 0, "a positive number of queries per second"),
     json: values.json,
+    plot: values.plot,
     seed: num("seed", values.seed, Number.isInteger, "an integer"),
     repeatRate: num(
       "repeat-rate",
@@ -227,12 +233,12 @@ export async function runBench(
       results.push(result);
       out(`\n${formatWorkloadTable(result)}`);
       if (options.online) {
-        // Offered load: twice what the fastest baseline sustained with every query at once, so
-        // the stream saturates it and throughput is its capacity (unless --rate says otherwise).
+        // Offered load at rising rates: half, once and twice what the fastest baseline sustained
+        // with every query at once, so the top rate saturates it (or --rate as the middle one).
         const best = result.systems
           .filter((m) => m.role === "baseline" && !m.error)
           .sort((a, b) => a.seconds - b.seconds)[0];
-        const rate = options.rate ?? (best ? (2 * result.queries) / best.seconds : 2);
+        const base = options.rate ?? (best ? result.queries / best.seconds : 2);
         const o = await runOnline(
           shape,
           inputs.rows,
@@ -242,7 +248,7 @@ export async function runBench(
             toolServerUrl: server.url,
             seed: options.seed,
           },
-          rate,
+          [base / 2, base, base * 2],
         );
         online.push(o);
         out(`\n${formatOnlineTable(o)}`);
@@ -257,6 +263,16 @@ export async function runBench(
 }
 
 export async function run(args: string[]): Promise<number> {
+  // `halo bench runtime [MODEL_DIR] [--json]`: the model runtime's own figures (prefill and
+  // decode throughput by batch size, KV copy costs) instead of the workloads.
+  if (args[0] === "runtime") {
+    const { formatRuntimeBench, runRuntimeBench } = await import("./runtime/runtime-bench.ts");
+    const rest = args.slice(1);
+    const dir = rest.find((a) => !a.startsWith("--"));
+    const result = await runRuntimeBench(dir ? { modelDir: dir } : {});
+    out(rest.includes("--json") ? JSON.stringify(result, null, 2) : formatRuntimeBench(result));
+    return 0;
+  }
   const options = parseBenchArgs(args);
   const { results, online, notes } = await runBench(options);
   if (options.json) {
@@ -265,6 +281,13 @@ export async function run(args: string[]): Promise<number> {
       `${JSON.stringify(toBenchJson(results, notes, machineInfo(), online), null, 2)}\n`,
     );
     out(`\nwrote ${options.json}`);
+  }
+  if (options.plot) {
+    const { speedupSvg } = await import("./harness/speedup-chart.ts");
+    const json = toBenchJson(results, notes, machineInfo(), online);
+    const title = `halo bench: ${options.queries} queries per workload${options.online ? ", batch and online" : ""}`;
+    writeFileSync(options.plot, await speedupSvg(json, title));
+    out(`wrote ${options.plot}`);
   }
   return results.some((r) => r.identicalOutputs === false || r.systems.some((m) => m.error))
     ? 1

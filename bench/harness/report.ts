@@ -1,7 +1,7 @@
 // The per-workload table and the `--json` document (issue 9's format).
 import { availableParallelism, cpus, platform, release, totalmem } from "node:os";
 import type { BenchJson, SystemMeasurement, WorkloadResult } from "./types.ts";
-import type { OnlineResult } from "./run-online.ts";
+import { saturation, type OnlineResult } from "./run-online.ts";
 
 export function machineInfo(): Record<string, unknown> {
   return {
@@ -122,20 +122,34 @@ export function toBenchJson(
     online: online.map((o) => ({
       name: o.name,
       queries: o.queries,
-      offeredQps: o.offeredQps,
+      offeredQps: o.rates,
       identicalOutputs: o.identicalOutputs,
+      // Per system: its saturation throughput (best over the rates) and the latencies at that
+      // rate, plus every rate's figures.
       systems: Object.fromEntries(
-        o.systems
-          .filter((m) => !m.error)
-          .map((m) => [
-            m.name,
-            {
-              saturationQps: m.throughputQps,
-              p50Ms: m.p50Ms,
-              p99Ms: m.p99Ms,
-              batches: m.batches ?? null,
-            },
-          ]),
+        [...new Set(o.systems.map((m) => m.name))].flatMap((name) => {
+          const top = saturation(o, name);
+          if (!top) return [];
+          return [
+            [
+              name,
+              {
+                saturationQps: top.throughputQps,
+                p50Ms: top.p50Ms,
+                p99Ms: top.p99Ms,
+                batches: top.batches ?? null,
+                byRate: o.systems
+                  .filter((m) => m.name === name && !m.error)
+                  .map((m) => ({
+                    offeredQps: m.offeredQps,
+                    qps: m.throughputQps,
+                    p50Ms: m.p50Ms,
+                    p99Ms: m.p99Ms,
+                  })),
+              },
+            ],
+          ];
+        }),
       ),
       throughputVsBest: o.throughputVsBest,
     })),

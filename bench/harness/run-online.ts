@@ -1,23 +1,22 @@
 // The online mode (`halo bench --online`): the same queries arrive one by one as a Poisson stream
-// instead of all at once, and each system answers them as they come. Measured per system: the
-// throughput it sustains (queries / time from the first arrival to the last answer; with the
-// offered rate above a system's capacity this is its saturation throughput) and the latency of
-// each query from its arrival to its answer (p50, p99).
+// instead of all at once, at rising rates, and each system answers them as they come. Measured
+// per system and rate: the throughput it sustains (queries / time from the first arrival to the
+// last answer; once the offered rate is above a system's capacity this is its saturation
+// throughput) and each query's latency from arrival to answer (p50, p99).
 //
 // Systems:
-//   halo         halo serve's streaming session in process (src/serve/workflow-session.ts):
-//                arrivals cut into mini-batches, each optimized and run on one shared Processor
+//   halo         a real `halo serve` (src/serve/server.ts) on 127.0.0.1 in this process, the
+//                workload registered as YAML; each query is its own HTTP request. The server cuts
+//                arrivals into mini-batches, each optimized and run on one shared Processor. The
+//                HTTP round trip is counted against halo.
 //   per-request  each query's workflow run node by node as it arrives, all LLM calls meeting in
 //                one continuous-batching LlmWorker with a prefix cache (a vLLM-style server)
-// Both start with a cold prefix cache; outputs must be identical to the batch run's.
+// Every run starts with a cold prefix cache; outputs must be identical to the batch run's.
 import { resetSharedPrefixCaches } from "../../src/processor/llm-submitters.ts";
-import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
-import { ServerMetrics } from "../../src/serve/metrics.ts";
-import { BoundedToolCache } from "../../src/serve/tool-result-cache.ts";
-import { WorkflowSession } from "../../src/serve/workflow-session.ts";
 import type { Row } from "../../src/plan/types.ts";
+import { startServer } from "../../src/serve/server.ts";
 import { Rng } from "../data/prng.ts";
-import { buildWorkflow } from "../systems/plan.ts";
+import { workflowOptions, workflowYaml } from "../systems/plan.ts";
 import { resultRows, StepSet, withColumn } from "../systems/steps.ts";
 import type { InputRow } from "../workloads/inputs.ts";
 import type { WorkflowShape } from "../workloads/types.ts";
@@ -41,11 +40,20 @@ export interface OnlineMeasurement {
 export interface OnlineResult {
   name: string;
   queries: number;
-  offeredQps: number;
+  /** Offered rates, rising (q/s). */
+  rates: number[];
+  /** Every system at every rate. */
   systems: OnlineMeasurement[];
   identicalOutputs: boolean | null;
-  /** halo's throughput / the best baseline's. */
+  /** halo's saturation throughput (best over the rates) / the best baseline's. */
   throughputVsBest: number | null;
+}
+
+/** A system's best throughput over the rates (its saturation throughput) and the latencies then. */
+export function saturation(r: OnlineResult, name: string): OnlineMeasurement | undefined {
+  return r.systems
+    .filter((s) => s.name === name && !s.error)
+    .sort((a, b) => b.throughputQps - a.throughputQps)[0];
 }
 
 /** Arrival offsets (ms from the start) of a Poisson stream: exponential gaps, mean 1000/qps. */
@@ -105,18 +113,17 @@ export async function runOnline(
   shape: WorkflowShape,
   inputs: readonly InputRow[],
   ctx: RunContext,
-  offeredQps: number,
+  rates: readonly number[],
 ): Promise<OnlineResult> {
-  const arrivals = poissonArrivals(inputs.length, offeredQps, ctx.seed);
   const systems: OnlineMeasurement[] = [];
-  const attempt = async (name: string, run: () => Promise<OnlineMeasurement>) => {
+  const attempt = async (name: string, rate: number, run: () => Promise<OnlineMeasurement>) => {
     resetSharedPrefixCaches();
     try {
       systems.push(await run());
     } catch (err) {
       systems.push({
         name,
-        offeredQps,
+        offeredQps: rate,
         throughputQps: 0,
         p50Ms: 0,
         p99Ms: 0,
@@ -127,70 +134,84 @@ export async function runOnline(
     }
   };
 
-  await attempt("halo", async () => {
-    const { wf } = buildWorkflow(shape, ctx);
-    const metrics = new ServerMetrics();
-    const session = new WorkflowSession(shape.name, wf, {
-      executor: new PipelineExecutor({
-        tools: { cache: new BoundedToolCache() },
-        shareLlmAcrossRuns: true,
-      }),
-      metrics,
-      maxQueue: inputs.length,
-      timeoutMs: 3_600_000,
+  for (const rate of rates) {
+    const arrivals = poissonArrivals(inputs.length, rate, ctx.seed);
+    await attempt("halo", rate, async () => {
+      // A fresh server per rate: a cold tool cache and shared worker, like the baseline's.
+      const server = await startServer({
+        port: 0,
+        log: () => {},
+        maxQueue: inputs.length,
+        timeoutMs: 3_600_000,
+        ...workflowOptions(ctx),
+      });
+      try {
+        server.register(workflowYaml(shape, ctx.toolServerUrl), "bench");
+        const url = `${server.url}/v1/workflows/bench/queries`;
+        const m = await drive("halo", shape, inputs, arrivals, rate, async (input) => {
+          const res = await fetch(url, {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ query: input }),
+          });
+          const body = (await res.json()) as {
+            results?: { outcome: string; row?: Row; error?: string }[];
+            error?: { message: string };
+          };
+          const a = body.results?.[0];
+          if (!res.ok || !a || a.outcome !== "ok")
+            throw new Error(`query ${input.qid}: ${a?.error ?? body.error?.message ?? res.status}`);
+          return a.row!;
+        });
+        const text = await (await fetch(`${server.url}/metrics`)).text();
+        const batches = Number(/halo_batches_total\{[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);
+        return { ...m, batches };
+      } finally {
+        await server.close(1_000);
+      }
     });
-    let batches = 0;
-    const m = await drive("halo", shape, inputs, arrivals, offeredQps, async (input) => {
-      const [answer] = session.submit([{ ...input }]);
-      const a = await answer!;
-      if (a.outcome !== "ok") throw new Error(`query ${input.qid}: ${a.outcome}: ${a.error}`);
-      return a.row!;
-    });
-    const text = metrics.prometheus(new Map());
-    batches = Number(/halo_batches_total\{[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);
-    return { ...m, batches };
-  });
 
-  await attempt("per-request", async () => {
-    const set = new StepSet(shape, inputs, ctx);
-    return drive("per-request", shape, inputs, arrivals, offeredQps, async (input) => {
-      let row: Row = { ...input };
-      for (const step of set.steps)
-        row = withColumn(row, step.output, await step.run(row, ctx.signal));
-      return row;
+    await attempt("per-request", rate, async () => {
+      const set = new StepSet(shape, inputs, ctx);
+      return drive("per-request", shape, inputs, arrivals, rate, async (input) => {
+        let row: Row = { ...input };
+        for (const step of set.steps)
+          row = withColumn(row, step.output, await step.run(row, ctx.signal));
+        return row;
+      });
     });
-  });
+  }
 
   const ok = systems.filter((s) => !s.error);
   const identicalOutputs =
     ok.length >= 2 ? ok.every((s) => s.outputHash === ok[0]!.outputHash) : null;
-  const halo = ok.find((s) => s.name === "halo");
-  const best = ok
-    .filter((s) => s.name !== "halo")
-    .sort((a, b) => b.throughputQps - a.throughputQps)[0];
-  return {
+  const partial: OnlineResult = {
     name: shape.name,
     queries: inputs.length,
-    offeredQps,
+    rates: [...rates],
     systems,
     identicalOutputs,
-    throughputVsBest: halo && best ? halo.throughputQps / best.throughputQps : null,
+    throughputVsBest: null,
   };
+  const halo = saturation(partial, "halo");
+  const best = saturation(partial, "per-request");
+  partial.throughputVsBest = halo && best ? halo.throughputQps / best.throughputQps : null;
+  return partial;
 }
 
 export function formatOnlineTable(r: OnlineResult): string {
   const lines = [
-    `${r.name} online: ${r.queries} queries, Poisson arrivals at ${r.offeredQps.toFixed(2)} q/s offered`,
-    `  ${"system".padEnd(12)} ${"q/s".padStart(7)} ${"p50 ms".padStart(9)} ${"p99 ms".padStart(9)} ${"batches".padStart(8)}`,
+    `${r.name} online: ${r.queries} queries, Poisson arrivals at ${r.rates.map((x) => x.toFixed(2)).join(", ")} q/s offered`,
+    `  ${"system".padEnd(12)} ${"offered".padStart(8)} ${"q/s".padStart(7)} ${"p50 ms".padStart(9)} ${"p99 ms".padStart(9)} ${"batches".padStart(8)}`,
   ];
   for (const s of r.systems)
     lines.push(
       s.error
-        ? `  ${s.name.padEnd(12)} failed: ${s.error}`
-        : `  ${s.name.padEnd(12)} ${s.throughputQps.toFixed(2).padStart(7)} ${s.p50Ms.toFixed(0).padStart(9)} ${s.p99Ms.toFixed(0).padStart(9)} ${String(s.batches ?? "-").padStart(8)}`,
+        ? `  ${s.name.padEnd(12)} ${s.offeredQps.toFixed(2).padStart(8)} failed: ${s.error}`
+        : `  ${s.name.padEnd(12)} ${s.offeredQps.toFixed(2).padStart(8)} ${s.throughputQps.toFixed(2).padStart(7)} ${s.p50Ms.toFixed(0).padStart(9)} ${s.p99Ms.toFixed(0).padStart(9)} ${String(s.batches ?? "-").padStart(8)}`,
     );
   lines.push(
-    `  outputs identical: ${r.identicalOutputs === null ? "not checked" : r.identicalOutputs ? "yes" : "NO"}; halo throughput vs best baseline: ${r.throughputVsBest === null ? "n/a" : `${r.throughputVsBest.toFixed(2)}x`}`,
+    `  outputs identical: ${r.identicalOutputs === null ? "not checked" : r.identicalOutputs ? "yes" : "NO"}; halo saturation throughput vs best baseline: ${r.throughputVsBest === null ? "n/a" : `${r.throughputVsBest.toFixed(2)}x`}`,
   );
   return lines.join("\n");
 }

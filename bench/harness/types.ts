@@ -102,11 +102,17 @@ export interface BenchJson {
   online: {
     name: string;
     queries: number;
-    offeredQps: number;
+    offeredQps: number[];
     identicalOutputs: boolean | null;
     systems: Record<
       string,
-      { saturationQps: number; p50Ms: number; p99Ms: number; batches: number | null }
+      {
+        saturationQps: number;
+        p50Ms: number;
+        p99Ms: number;
+        batches: number | null;
+        byRate: { offeredQps: number; qps: number; p50Ms: number; p99Ms: number }[];
+      }
     >;
     throughputVsBest: number | null;
   }[];

@@ -3,6 +3,7 @@
 // outputs waits for all of them: a multi-source edge), with the row as its state; a parent graph
 // fans the queries out with `Send` to a node that runs the per-query graph and gathers the rows.
 // Node bodies call the same steps as the other baselines (the shared LlmWorker, the same tools).
+import { EventEmitter } from "node:events";
 import { Annotation, END, Send, START, StateGraph } from "@langchain/langgraph";
 import type { Row } from "../../src/plan/types.ts";
 import type { System } from "../harness/types.ts";
@@ -52,6 +53,11 @@ export const langgraph: System = {
   role: "baseline",
   async run(shape, inputs, ctx) {
     const set = new StepSet(shape, inputs, ctx);
+    // LangGraph listens on its run's signals once per concurrent task (a Send per query), and
+    // makes those signals itself (combining the caller's with its own): thousands of listeners
+    // are expected, and Node warns past 10. Lifted for this system's run only.
+    const previousLimit = EventEmitter.defaultMaxListeners;
+    EventEmitter.defaultMaxListeners = 0;
     const perQuery = queryGraph(set.steps, ctx.signal);
     const batch = (new StateGraph(BatchState) as unknown as LooseGraph)
       .addNode("query", async (input: { row: Row }) => {
@@ -66,9 +72,15 @@ export const langgraph: System = {
       )
       .addEdge("query", END)
       .compile();
-    const out = (await batch.invoke({ queries: inputs }, { recursionLimit: RECURSION_LIMIT })) as {
-      results: Row[];
-    };
+    let out: { results: Row[] };
+    try {
+      out = (await batch.invoke(
+        { queries: inputs },
+        { recursionLimit: RECURSION_LIMIT, ...(ctx.signal && { signal: ctx.signal }) },
+      )) as { results: Row[] };
+    } finally {
+      EventEmitter.defaultMaxListeners = previousLimit;
+    }
     // Sends finish in any order: back to input order by qid.
     const byQid = new Map(out.results.map((r) => [r.qid, r]));
     const rows = inputs.map((q) => {

@@ -63,6 +63,14 @@ export function workflowYaml(shape: WorkflowShape, toolServerUrl: string): strin
   return stringify(doc, { lineWidth: 0 });
 }
 
+/** What `halo.workflow` (or `halo serve`) needs beside the YAML: the shape's functions and DB. */
+export function workflowOptions(env: PlanEnv): {
+  functions: typeof FUNCTIONS;
+  databases: Record<string, BenchDb>;
+} {
+  return { functions: FUNCTIONS, databases: { [BENCH_DB]: benchDbFor(env.instance) } };
+}
+
 export function buildWorkflow(shape: WorkflowShape, env: PlanEnv): { wf: Workflow; db: BenchDb } {
   const db = benchDbFor(env.instance);
   const wf = workflow(workflowYaml(shape, env.toolServerUrl), {

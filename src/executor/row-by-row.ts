@@ -11,6 +11,7 @@ import {
   fnRequest,
   hasError,
   httpRequest,
+  isInterrupted,
   joinRows,
   llmMessages,
   llmSampling,
@@ -19,6 +20,7 @@ import {
   testPredicate,
   userRow,
   withError,
+  withInterrupted,
   withOutput,
 } from "./row-ops.ts";
 import {
@@ -133,8 +135,13 @@ export class RowByRowExecutor implements Executor {
         const kept: Row[] = [];
         const predicate = node.args.predicate;
         for (let i = 0; i < input.length; i++) {
-          if (ctx.signal?.aborted) throw abortError(ctx.signal);
+          if (ctx.signal?.aborted && ctx.onError === "raise") throw abortError(ctx.signal);
           const row = input[i]!;
+          // Its outputs were never computed, so the predicate cannot judge it: it stays, marked.
+          if (isInterrupted(row)) {
+            kept.push(row);
+            continue;
+          }
           try {
             if (await testPredicate(predicate, row)) kept.push(row);
           } catch (err) {
@@ -230,19 +237,29 @@ export class RowByRowExecutor implements Executor {
     step: (row: Row) => Promise<Row>,
   ): Promise<Row[]> {
     const out: Row[] = new Array(rows.length);
+    // With onError "null" an interrupt makes no new calls but still finishes the table: rows not
+    // through this call get a null output and the interrupted message; CPU-only maps still run.
+    const interrupted = () => ctx.signal?.aborted === true;
     for (let i = 0; i < rows.length; i++) {
-      if (ctx.signal?.aborted) throw abortError(ctx.signal);
+      if (interrupted() && ctx.onError === "raise") throw abortError(ctx.signal);
       const row = rows[i]!;
       if (output !== undefined && hasError(row)) {
         out[i] = withOutput(row, output, null);
         continue;
       }
+      if (output !== undefined && interrupted()) {
+        out[i] = withInterrupted(row, output, node.label);
+        continue;
+      }
       try {
         out[i] = await step(row);
       } catch (err) {
-        if (ctx.signal?.aborted) throw abortError(ctx.signal);
+        if (interrupted() && ctx.onError === "raise") throw abortError(ctx.signal);
         if (ctx.onError === "raise") throw new RowError(node.id, node.label, node.kind, i, err);
-        out[i] = withError(row, output, node.label, err);
+        out[i] =
+          output !== undefined && interrupted()
+            ? withInterrupted(row, output, node.label)
+            : withError(row, output, node.label, err);
       }
       ctx.onProgress?.({
         nodeId: node.id,

@@ -125,6 +125,25 @@ export function hasError(row: Row): boolean {
   return Array.isArray(row[ERRORS_COLUMN]);
 }
 
+/**
+ * What `_errors` says for a row a cancelled collect({ onError: "null" }) did not finish: the
+ * call node it was in (or had yet to reach) gets a null output and this message.
+ */
+export const INTERRUPTED_MESSAGE = "interrupted before this row finished";
+
+/** The row as a call node leaves it when the run was interrupted before its call ended. */
+export function withInterrupted(row: Row, output: string, label: string): Row {
+  // A row that failed (or was interrupted) upstream already says why: no second message.
+  if (hasError(row)) return withOutput(row, output, null);
+  return withError(row, output, label, INTERRUPTED_MESSAGE);
+}
+
+/** True for a row that an interrupt left unfinished: filters keep it, its outputs are unknown. */
+export function isInterrupted(row: Row): boolean {
+  const errors = row[ERRORS_COLUMN];
+  return Array.isArray(errors) && errors.some((e) => String(e).endsWith(INTERRUPTED_MESSAGE));
+}
+
 /** The user's map/filter closure sees the row without Halo's bookkeeping, as a copy. */
 export function userRow(row: Row): Row {
   const { [ERRORS_COLUMN]: _errors, ...rest } = row;

@@ -1,7 +1,9 @@
 // collect() and collectAll(): lower the frames into one PlanDag, validate, optimize (a seam until
 // issue 6), pick the executor (a seam for issue 7), run, and keep the report.
 import { selectExecutor } from "../executor/select.ts";
+import { INTERRUPTED_MESSAGE } from "../executor/row-ops.ts";
 import {
+  ERRORS_COLUMN,
   RowError,
   type Executor,
   type ExecutorServices,
@@ -166,6 +168,8 @@ export async function runPlans(
   };
   const started = performance.now();
   let results: SinkResult[] | undefined;
+  // Read as the executor returns: an abort after that did not cancel anything.
+  let cancelled = false;
   try {
     results = await executor.execute(dag, {
       signal,
@@ -176,8 +180,10 @@ export async function runPlans(
       store: options.reuse === false ? undefined : session.store,
       reused,
     });
+    cancelled = signal?.aborted === true;
     return results;
   } catch (err) {
+    cancelled = signal?.aborted === true;
     if (err instanceof RowError && onError === "raise")
       err.message += `\n(pass collect({ onError: "null" }) to keep going: failed rows get null outputs and the error in _errors)`;
     throw err;
@@ -189,7 +195,7 @@ export async function runPlans(
       tokens.cached += n.cachedTokens;
       tokens.decode += n.decodeTokens;
     }
-    progress.finish(results ? "done" : signal?.aborted ? "cancelled" : "failed", tokens);
+    progress.finish(cancelled ? "cancelled" : results ? "done" : "failed", tokens);
     const cost = optimizerSession.cost;
     // Bookkeeping must never hide the run's own outcome (its rows or its real error).
     let estimateError: number | undefined;
@@ -205,9 +211,19 @@ export async function runPlans(
         reused,
         results?.map((r) => r.rows.length) ?? [],
         estimateError,
+        { cancelled, interruptedRows: countInterrupted(results) },
       ),
     );
   }
+}
+
+/** Rows a cancelled run with onError "null" left unfinished (their `_errors` say so). */
+function countInterrupted(results: SinkResult[] | undefined): number {
+  let n = 0;
+  for (const r of results ?? [])
+    for (const row of r.rows)
+      if (String(row[ERRORS_COLUMN] ?? "").includes(INTERRUPTED_MESSAGE)) n++;
+  return n;
 }
 
 type DanfoModule = typeof import("danfojs-node");

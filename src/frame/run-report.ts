@@ -10,6 +10,12 @@ export interface RunReport extends RunTrace {
   llmCalls: number;
   toolCalls: number;
   rowsOut: number[];
+  /**
+   * The run's signal aborted it (an interrupt or `collect({ signal })`). With onError "null" the
+   * tables still came back: `interruptedRows` rows have null outputs and say so in `_errors`.
+   */
+  cancelled: boolean;
+  interruptedRows: number;
   /** Median |estimated - measured| / measured over the call nodes that ran (undefined: none). */
   estimateError?: number;
   /** Text table per node, also the `text/plain` display. */
@@ -24,6 +30,10 @@ export function makeRunReport(
   reused: number[],
   rowsOut: number[],
   estimateError?: number,
+  outcome: { cancelled: boolean; interruptedRows: number } = {
+    cancelled: false,
+    interruptedRows: 0,
+  },
 ): RunReport {
   const llmCalls = trace.nodes.filter((n) => n.kind === "LlmCall").reduce((a, n) => a + n.calls, 0);
   const toolCalls = trace.nodes
@@ -33,6 +43,12 @@ export function makeRunReport(
     const lines = [
       `run: ${trace.wallMs.toFixed(0)} ms on ${executor}, ${llmCalls} LLM calls, ${toolCalls} tool calls, rows out ${rowsOut.join(", ")}`,
     ];
+    if (outcome.cancelled)
+      lines.push(
+        rowsOut.length > 0
+          ? `  cancelled: ${outcome.interruptedRows} rows interrupted before they finished (null outputs, see _errors)`
+          : "  cancelled: the run stopped before it finished (no table)",
+      );
     if (estimateError !== undefined)
       lines.push(`  estimates: median error ${(estimateError * 100).toFixed(0)}% per call node`);
     for (const n of trace.nodes) {
@@ -54,6 +70,8 @@ export function makeRunReport(
     llmCalls,
     toolCalls,
     rowsOut,
+    cancelled: outcome.cancelled,
+    interruptedRows: outcome.interruptedRows,
     ...(estimateError !== undefined ? { estimateError } : {}),
     summary,
     [DISPLAY_SYMBOL]: async () => {

@@ -39,9 +39,12 @@ export const PASSES: readonly Pass[] = [
 export function optimize(
   input: PlanDag,
   flags: OptimizationFlags,
-  ctx: OptimizerContext,
+  sessionCtx: OptimizerContext,
 ): OptimizeResult {
   const started = performance.now();
+  // A context of this optimization's own: per-plan memos (tokenized prompts, render.ts) hang off
+  // it and go with it, so a model re-registered under the same name is never read stale.
+  const ctx: OptimizerContext = { ...sessionCtx };
   const reports: PassReport[] = [];
   const before = estimateCalls(input, ctx, false);
   let dag = input;

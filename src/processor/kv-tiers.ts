@@ -42,6 +42,8 @@ export interface KvTierStats {
   bytesIn: number;
   /** Evictions where recomputing was cheaper than a round trip, so nothing moved. */
   recomputeChosen: number;
+  /** Prefetches not made because recomputing the span was cheaper than moving it in. */
+  prefetchDeclined: number;
 }
 
 export class KvTiers<P extends KvPayload<P>, H extends KvPayload<H> = P> {
@@ -52,6 +54,7 @@ export class KvTiers<P extends KvPayload<P>, H extends KvPayload<H> = P> {
     bytesOut: 0,
     bytesIn: 0,
     recomputeChosen: 0,
+    prefetchDeclined: 0,
   };
   private readonly codec: HostCodec<P, H>;
   private readonly cost: KvMoveCost;
@@ -78,6 +81,16 @@ export class KvTiers<P extends KvPayload<P>, H extends KvPayload<H> = P> {
     const roundTrip = this.cost.moveMs(bytes, "out") + this.cost.moveMs(bytes, "in");
     const worth = roundTrip < this.cost.recomputeMs(numTokens, contextTokens);
     if (!worth) this.stats.recomputeChosen++;
+    return worth;
+  }
+
+  /**
+   * True when moving a host span back in beats recomputing it: the offload rule with the move
+   * out already paid. A prefetch is a bet made ahead of use, so it is made only when it wins.
+   */
+  shouldLoad(numTokens: number, bytes: number, contextTokens: number): boolean {
+    const worth = this.cost.moveMs(bytes, "in") < this.cost.recomputeMs(numTokens, contextTokens);
+    if (!worth) this.stats.prefetchDeclined++;
     return worth;
   }
 

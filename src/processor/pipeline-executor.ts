@@ -9,6 +9,11 @@
 // same session reuse. Differences by design: with onError "raise" the first row to fail in time
 // (not in row order) stops the run, and its reported row index counts from the node's input
 // stream before upstream filters.
+//
+// Cancellation: with onError "raise" an abort rejects the run at once. With onError "null" it
+// stops every queued and running call (the LLM worker frees those sequences' KV) and the run
+// still resolves with the whole table: rows that finished keep their outputs, the others get
+// null outputs from the call they were in (or had yet to reach) and `_errors` saying so.
 import { setMaxListeners } from "node:events";
 import { topologicalOrder } from "../plan/dag.ts";
 import {
@@ -25,6 +30,7 @@ import {
   fnRequest,
   hasError,
   httpRequest,
+  isInterrupted,
   joinRows,
   llmMessages,
   llmSampling,
@@ -33,6 +39,7 @@ import {
   testPredicate,
   userRow,
   withError,
+  withInterrupted,
   withOutput,
 } from "../executor/row-ops.ts";
 import { finishSink } from "../executor/row-by-row.ts";
@@ -90,6 +97,8 @@ class PipelineRun {
   /** Per LLM node with a fan-out annotation: pending answers by request (`callKey`). */
   private readonly fanOuts = new Map<number, Map<string, Promise<GenerateResult>>>();
   private failure: ((error: unknown) => void) | undefined;
+  /** Set when the caller's signal aborted a run with onError "null": no new calls start. */
+  private interrupted = false;
 
   constructor(
     private readonly dag: PlanDag,
@@ -106,9 +115,15 @@ class PipelineRun {
   async run(): Promise<SinkResult[]> {
     const { ctx, dag } = this;
     const outer = ctx.signal;
-    if (outer?.aborted) throw abortError(outer);
-    const onOuterAbort = () => this.fail(abortError(outer));
-    outer?.addEventListener("abort", onOuterAbort, { once: true });
+    if (outer?.aborted && ctx.onError === "raise") throw abortError(outer);
+    const onOuterAbort = () => {
+      if (ctx.onError === "raise") return this.fail(abortError(outer));
+      // Keep the rows: stop all calls (their slots settle as interrupted), reject nothing.
+      this.interrupted = true;
+      this.abort.abort(abortError(outer));
+    };
+    if (outer?.aborted) onOuterAbort();
+    else outer?.addEventListener("abort", onOuterAbort, { once: true });
     const failed = new Promise<never>((_, reject) => (this.failure = reject));
     failed.catch(() => {}); // observed through the race below; later failures are moot
 
@@ -276,9 +291,12 @@ class PipelineRun {
     meter: NodeMeter,
   ): Promise<Row | typeof DROP> {
     const signal = this.abort.signal;
-    if (signal.aborted) throw signal.reason;
     const output = "output" in node.args ? (node.args.output as string) : undefined;
+    if (signal.aborted && !this.interrupted) throw signal.reason;
     if (output !== undefined && hasError(row)) return withOutput(row, output, null);
+    if (output !== undefined && this.interrupted) return withInterrupted(row, output, node.label);
+    // Its outputs were never computed, so a predicate cannot judge it: it stays, marked.
+    if (node.kind === "Filter" && isInterrupted(row)) return row;
     meter.start();
     try {
       switch (node.kind) {
@@ -294,7 +312,8 @@ class PipelineRun {
           return withOutput(row, output!, await this.call(node, row, meter));
       }
     } catch (error) {
-      if (signal.aborted) throw signal.reason;
+      if (signal.aborted && !this.interrupted) throw signal.reason;
+      if (output !== undefined && this.interrupted) return withInterrupted(row, output, node.label);
       if (this.ctx.onError === "raise") {
         const rowError = new RowError(node.id, node.label, node.kind, index, error);
         this.fail(rowError);

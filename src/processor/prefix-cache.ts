@@ -63,6 +63,9 @@ export interface PrefixCacheStats {
   /** Nodes moved to the host tier, and back. */
   offloads: number;
   loads: number;
+  /** Of `loads`, those made by `prefetch` ahead of a request's turn, and their tokens. */
+  prefetches: number;
+  prefetchedTokens: number;
 }
 
 export interface PrefixCacheOptions<P extends KvPayload<P>, H extends KvPayload<H>> {
@@ -90,6 +93,8 @@ export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
     evictedTokens: 0,
     offloads: 0,
     loads: 0,
+    prefetches: 0,
+    prefetchedTokens: 0,
   };
   private readonly policy: EvictionPolicy;
   private readonly tiers?: KvTiers<P, H>;
@@ -243,17 +248,63 @@ export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
     }
   }
 
-  /** Moves the host-tier part of `key`'s cached prefix into the fast tier ahead of its turn. */
-  prefetch(key: RadixKey, options: { maxTokens?: number } = {}): number {
+  /**
+   * Moves the host-tier part of `key`'s cached prefix into the fast tier ahead of its turn, when
+   * the tiers say moving it in beats recomputing it and it is at most `maxBytes`. Returns the
+   * tokens and (host-form) bytes moved; none when nothing is cold, it is not worth it, or too big.
+   * With `keepLocked` the moved prefix stays locked (`node`) until the caller unlocks it, so it
+   * cannot be evicted again before its request uses it.
+   */
+  prefetch(
+    key: RadixKey,
+    options: { maxTokens?: number; maxBytes?: number; keepLocked?: boolean } = {},
+  ): { numTokens: number; bytes: number; node?: CacheNode } {
+    const none = { numTokens: 0, bytes: 0 };
+    const cold = this.peekHost(key, options.maxTokens);
+    if (!this.tiers || cold.numHostTokens === 0) return none;
+    if (cold.hostBytes > (options.maxBytes ?? Infinity)) return none;
+    const context = cold.numTokens - cold.numHostTokens;
+    if (!this.tiers.shouldLoad(cold.numHostTokens, cold.hostBytes, context)) return none;
     const match = this.matchPrefix(key, options);
-    if (match.numHostTokens === 0) return 0;
     this.lock(match.node);
+    const loadsBefore = this.stats.loads;
     try {
       this.moveIn(this.attachedPath(match.node, "prefetch"));
-    } finally {
+    } catch (error) {
       this.unlock(match.node);
+      throw error;
     }
-    return match.numHostTokens;
+    if (!options.keepLocked) this.unlock(match.node);
+    this.stats.prefetches += this.stats.loads - loadsBefore;
+    this.stats.prefetchedTokens += match.numHostTokens;
+    const moved = { numTokens: match.numHostTokens, bytes: cold.hostBytes };
+    return options.keepLocked ? { ...moved, node: match.node } : moved;
+  }
+
+  /** The host-tier part of `key`'s cached prefix, without touching LRU order or the tree. */
+  private peekHost(
+    key: RadixKey,
+    maxTokens = key.tokens.length,
+  ): { numTokens: number; numHostTokens: number; hostBytes: number } {
+    const tokens = key.tokens;
+    const limit = Math.max(0, Math.min(tokens.length, maxTokens));
+    let node = this.roots.get(key.namespace);
+    let pos = 0;
+    let numHostTokens = 0;
+    let hostBytes = 0;
+    while (node && pos < limit) {
+      const child: Node<P, H> | undefined = node.children.get(tokens[pos]!);
+      if (!child) break;
+      const k = commonLength(child.tokens, tokens, pos, limit);
+      if (child.host) {
+        numHostTokens += k;
+        // A partial node moves in as its matched slice: bytes in proportion to its tokens.
+        hostBytes += (child.host.bytes * k) / child.numTokens;
+      }
+      pos += k;
+      node = k === child.numTokens ? child : undefined;
+    }
+    return { numTokens: pos, numHostTokens, hostBytes };
   }
 
   /**

@@ -18,6 +18,8 @@ export class Sequence<K extends KvPayload<K>> {
   nextToken: number | undefined;
   /** The locked cache match that supplied the prefix, held until the prefill lands. */
   match: MatchResult | undefined;
+  /** A prefix prefetched for this sequence, locked until its prefill locks its own match. */
+  prefetched: { match: MatchResult["node"]; bytes: number } | undefined;
   cachedTokens = 0;
   prefillTokens = 0;
   settled = false;

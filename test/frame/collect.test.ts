@@ -37,7 +37,15 @@ test("agent: one call per row, prompt rendered in the chat messages, a danfo fra
   assert.instance(df, dfd.DataFrame);
   assert.equal(df.columns, ["id", "review", "stars", "label"]);
   assert.is(model.calls, 3);
-  assert.is(model.prompts[1], "<system>Stars: 1<user>Review: broke in a day");
+  // Call order is the optimizer's (a gathered node runs in its prefix order); the rendering is not.
+  assert.equal(
+    [...model.prompts].sort(),
+    [
+      "<system>Stars: 1<user>Review: broke in a day",
+      "<system>Stars: 3<user>Review: fine",
+      "<system>Stars: 5<user>Review: great kettle",
+    ].sort(),
+  );
   const labels = df["label"].values as string[];
   assert.ok(labels.every((l) => l === "positive" || l === "negative"));
 });

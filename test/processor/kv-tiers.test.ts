@@ -78,6 +78,7 @@ test("cold KV moves to the host tier, comes back on use, identical, each move tr
     bytesOut: 60,
     bytesIn: 30,
     recomputeChosen: 0,
+    prefetchDeclined: 0,
   });
   assert.is(c.stats.offloads, 2);
   assert.is(c.stats.loads, 1);
@@ -129,12 +130,35 @@ test("prefetch moves a prefix in ahead of use; insert promotes host spans it rec
   c.insert(key(5, 6), fakeKv([5, 6]));
   c.evict(1000);
   assert.is(c.fastBytes, 0);
-  assert.is(c.prefetch(key(1, 2, 3, 4)), 3);
+  assert.equal(c.prefetch(key(1, 2, 3, 4)), { numTokens: 3, bytes: 30 });
+  assert.is(c.stats.prefetches, 1);
   assert.match(c.describe(), /\[1,2,3\] fast/);
   c.insert(key(5, 6, 7), fakeKv([5, 6, 7]));
   assert.match(c.describe(), /\[5,6\] fast 20B\n    #\d \[7\] fast 10B/);
   assert.is(c.hostBytes, 0);
   assert.is(tiers.stats.movesIn, 1);
+});
+
+test("prefetch declines a move costlier than recomputing, and one over maxBytes", () => {
+  // Offloading judges the round trip with this cost; a later, dearer move in is refused.
+  let moveMs = 0.001;
+  const cost: KvMoveCost = { moveMs: () => moveMs, recomputeMs: (n) => n };
+  const tiers = new KvTiers<ArrayPayload>({ hostBudgetBytes: 1000, cost });
+  const c = new PrefixCache<ArrayPayload>({ budgetBytes: 1000, tiers });
+  c.insert(key(1, 2, 3), fakeKv([1, 2, 3]));
+  c.evict(1000);
+  assert.equal(c.prefetch(key(1, 2, 3, 4), { maxBytes: 29 }), { numTokens: 0, bytes: 0 });
+  moveMs = 10;
+  assert.equal(c.prefetch(key(1, 2, 3, 4)), { numTokens: 0, bytes: 0 });
+  assert.is(tiers.stats.prefetchDeclined, 1);
+  assert.match(c.describe(), /\[1,2,3\] host/);
+  // keepLocked hands back the locked node: it stays until unlocked.
+  moveMs = 0.001;
+  const got = c.prefetch(key(1, 2, 3, 4), { keepLocked: true });
+  assert.is(got.numTokens, 3);
+  assert.match(c.describe(), /\[1,2,3\] fast 30B lock=1/);
+  c.unlock(got.node!);
+  assert.is(c.evict(1000), 30);
 });
 
 test("bad budgets are refused with what to pass", () => {

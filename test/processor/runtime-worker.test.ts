@@ -5,10 +5,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { getModel, shippedModelDir, type Model } from "../../src/runtime/index.ts";
+import { SequenceKv, getModel, shippedModelDir, type Model } from "../../src/runtime/index.ts";
 import type { ChatMessage, GenerateRequest, GenerateResult } from "../../src/runtime/types.ts";
 import { LlmWorker } from "../../src/processor/llm-worker.ts";
-import { PrefixCache } from "../../src/processor/prefix-cache.ts";
+import { PrefixCache, radixKey } from "../../src/processor/prefix-cache.ts";
 import { KvTiers } from "../../src/processor/kv-tiers.ts";
 import { RuntimeEngine, RuntimeKv } from "../../src/processor/runtime-engine.ts";
 import { TraceRecorder } from "../../src/processor/trace-recorder.ts";
@@ -141,6 +141,69 @@ test("cancelling mid-run frees the KV at once; the other answers are unchanged",
   assert.equal(worker.load(), { waiting: 0, running: 0, reservedBytes: 0 });
   assert.not.match(worker.cache!.describe(), /lock=/);
   assert.is(worker.stats.cancelled, 2);
+});
+
+test("cold prefixes are prefetched ahead of their turn: same answers, fewer moves at admission", async () => {
+  const engine = new RuntimeEngine(model);
+  // A real round trip: the host form is a copy, so a prefetched prefix is KV that left and came back.
+  const copy = (p: RuntimeKv) => {
+    const kv = p.kv;
+    const dup = (a: Float32Array[]) => a.map((x) => x.slice());
+    return new RuntimeKv(new SequenceKv(kv.shape, kv.length, dup(kv.keys), dup(kv.values)));
+  };
+  const runs: Record<string, LlmWorker<RuntimeKv>> = {};
+  for (const prefetch of [true, false]) {
+    const tiers = new KvTiers<RuntimeKv>({
+      hostBudgetBytes: 64 << 20,
+      codec: { toHost: copy, toFast: copy },
+      cost: { moveMs: () => 0.001, recomputeMs: (n) => n },
+    });
+    // Batches of 2 in a budget of about 6 sequences: the cache's share holds a few prompts, so
+    // shared prefixes keep leaving for the host tier, and there is room to fetch the next ones.
+    const worker = new LlmWorker(engine, {
+      kvBudgetBytes: engine.kvBytesPerToken * 600,
+      cache: new PrefixCache<RuntimeKv>({ budgetBytes: 0, tiers }),
+      batch: { initial: 2, max: 2 },
+      prefetch,
+    });
+    const got = await Promise.all(requests.map((r) => worker.submit(r)));
+    got.forEach((g, i) => assert.equal(strip(g), strip(alone[i]!), `prefetch ${prefetch}: ${i}`));
+    assert.equal(worker.load(), { waiting: 0, running: 0, reservedBytes: 0 });
+    assert.ok(tiers.stats.movesOut > 0 && tiers.stats.movesIn > 0, "KV moved out and back in");
+    const s = worker.stats;
+    console.log(
+      `measure: prefetch ${prefetch}: ${s.prefetchedRequests} requests prefetched (${s.prefetchedTokens} tokens), ${s.hostTokensAtAdmission} host tokens moved in at admission, moves out/in ${tiers.stats.movesOut}/${tiers.stats.movesIn}`,
+    );
+    runs[String(prefetch)] = worker;
+  }
+  const on = runs["true"]!;
+  const off = runs["false"]!;
+  assert.ok(on.stats.prefetchedRequests > 0, "prefetches happened");
+  assert.is(on.cache!.stats.prefetchedTokens, on.stats.prefetchedTokens);
+  assert.is(off.stats.prefetchedRequests, 0);
+  assert.ok(
+    on.stats.hostTokensAtAdmission < off.stats.hostTokensAtAdmission,
+    "admission moved less KV in with prefetch",
+  );
+});
+
+test("a prefetch that costs more than recomputing is not made", () => {
+  const tiers = new KvTiers<RuntimeKv>({
+    hostBudgetBytes: 64 << 20,
+    cost: { moveMs: () => 1e9, recomputeMs: (n) => n },
+  });
+  const cache = new PrefixCache<RuntimeKv>({ budgetBytes: 0, tiers });
+  const engine = new RuntimeEngine(model);
+  return (async () => {
+    const [out] = await model.prefill([{ tokens: requests[0]!.promptTokens }]);
+    cache.insert(radixKey(engine.modelId, requests[0]!.promptTokens), new RuntimeKv(out!.kv));
+    // Offloading also asks the cost: nothing went to the host tier, so there is nothing to fetch.
+    assert.is(cache.hostBytes, 0);
+    assert.equal(cache.prefetch(radixKey(engine.modelId, requests[0]!.promptTokens)), {
+      numTokens: 0,
+      bytes: 0,
+    });
+  })();
 });
 
 test("KV slices and concatenation round-trip exactly", async () => {

@@ -245,13 +245,20 @@ test("`halo bench` runs the systems, prints the table and writes issue 9's JSON"
     assert.match(r.stdout, /lexicon-bridge: 2 queries/);
     assert.match(r.stdout, /outputs identical: yes, all 2 systems/);
     // --online: the same queries as a Poisson stream, halo's streaming session vs per-request.
-    assert.match(r.stdout, /lexicon-bridge online: 2 queries, Poisson arrivals at [\d.]+ q\/s/);
+    assert.match(
+      r.stdout,
+      /lexicon-bridge online: 2 queries, Poisson arrivals at [\d.]+, [\d.]+, [\d.]+ q\/s/,
+    );
     const json = JSON.parse(readFileSync(file, "utf8")) as {
       workloads: { name: string; identicalOutputs: boolean; systems: Record<string, unknown> }[];
       online: {
         name: string;
         identicalOutputs: boolean;
-        systems: Record<string, { saturationQps: number; p99Ms: number }>;
+        offeredQps: number[];
+        systems: Record<
+          string,
+          { saturationQps: number; p99Ms: number; byRate: { offeredQps: number }[] }
+        >;
         throughputVsBest: number;
       }[];
       notes: string[];
@@ -264,6 +271,13 @@ test("`halo bench` runs the systems, prints the table and writes issue 9's JSON"
     assert.is(online.identicalOutputs, true);
     assert.equal(Object.keys(online.systems), ["halo", "per-request"]);
     assert.ok(online.systems.halo!.saturationQps > 0 && online.systems.halo!.p99Ms > 0);
+    // Rising rates, each run by both systems; halo's answers came over HTTP from `halo serve`.
+    assert.is(online.offeredQps.length, 3);
+    assert.ok(
+      online.offeredQps[0]! < online.offeredQps[1]! &&
+        online.offeredQps[1]! < online.offeredQps[2]!,
+    );
+    assert.is(online.systems.halo!.byRate.length, 3);
     assert.ok(online.throughputVsBest > 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
