@@ -1,9 +1,12 @@
 // `halo`: the workload's plan collected with every optimizer pass on, run by the Processor
 // (continuous batching, prefix KV cache, tools overlapped with the model), and
-// the ablations `halo-no-<pass>`, one per optimizer pass flag (src/plan/optimize.ts PASS_NAMES).
+// the ablations `halo-no-<pass>`, one per optimizer pass flag (src/plan/optimize.ts PASS_NAMES),
+// and `halo-no-<feature>` for the Processor's prefix cache, continuous batching and tool cache.
 // Session reuse is off: each run starts cold, or a later system would read an earlier one's
 // results.
 import "../../src/processor/register.ts";
+import { registerExecutor } from "../../src/executor/select.ts";
+import { PipelineExecutor, type PipelineOptions } from "../../src/processor/pipeline-executor.ts";
 import { session } from "../../src/frame/session.ts";
 import { optimizations, PASS_NAMES, type OptimizationFlags } from "../../src/plan/optimize.ts";
 import type { System, SystemCounters } from "../harness/types.ts";
@@ -15,7 +18,23 @@ export function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-function haloSystem(name: string, role: "halo" | "ablation", flags: OptimizationFlags): System {
+/** Processor features an ablation can switch off: executors registered under these names. */
+const PROCESSOR_ABLATIONS: Record<string, PipelineOptions> = {
+  "halo-no-prefix-cache": { llm: { prefixCache: false } },
+  "halo-no-continuous-batching": { llm: { continuousBatching: false } },
+  "halo-no-tool-cache": {
+    tools: { cache: { get: () => undefined, set() {}, delete() {}, clear() {} } },
+  },
+};
+for (const [name, options] of Object.entries(PROCESSOR_ABLATIONS))
+  registerExecutor(name, () => new PipelineExecutor(options));
+
+function haloSystem(
+  name: string,
+  role: "halo" | "ablation",
+  flags: OptimizationFlags,
+  executor = "processor",
+): System {
   return {
     name,
     role,
@@ -24,7 +43,7 @@ function haloSystem(name: string, role: "halo" | "ablation", flags: Optimization
       db.takeCount();
       const result = await frame.collectRows({
         optimizations: flags,
-        executor: "processor",
+        executor,
         reuse: false,
         signal: ctx.signal,
       });
@@ -54,6 +73,16 @@ function haloSystem(name: string, role: "halo" | "ablation", flags: Optimization
 export const halo: System = haloSystem("halo", "halo", optimizations.defaults());
 
 /** halo with one optimizer pass switched off, for each pass. */
-export const haloAblations: System[] = PASS_NAMES.map((pass) =>
-  haloSystem(`halo-no-${kebab(pass)}`, "ablation", { ...optimizations.defaults(), [pass]: false }),
-);
+export const haloAblations: System[] = [
+  ...PASS_NAMES.map((pass) =>
+    haloSystem(`halo-no-${kebab(pass)}`, "ablation", {
+      ...optimizations.defaults(),
+      [pass]: false,
+    }),
+  ),
+  // And each Processor feature off in turn (issue 9: "each optimizer pass and each Processor
+  // feature switched off").
+  ...Object.keys(PROCESSOR_ABLATIONS).map((name) =>
+    haloSystem(name, "ablation", optimizations.defaults(), name),
+  ),
+];

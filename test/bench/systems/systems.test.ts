@@ -65,13 +65,41 @@ test("each workload's plan builds, validates, and has the shape's LLM and tool n
   }
 });
 
-test("systems are named as issue 9 asks, with one ablation per optimizer pass", () => {
+test("systems are named as issue 9 asks, one ablation per optimizer pass and Processor feature", () => {
   assert.equal(
     DEFAULT_SYSTEMS.map((s) => s.name),
     ["halo", "per-request", "opwise", "langgraph"],
   );
-  assert.equal(SYSTEMS.filter((s) => s.name.startsWith("halo-no-")).length, PASS_NAMES.length);
-  assert.ok(SYSTEMS.some((s) => s.name === "halo-no-dedupe-calls"));
+  const ablations = SYSTEMS.filter((s) => s.name.startsWith("halo-no-")).map((s) => s.name);
+  assert.is(ablations.length, PASS_NAMES.length + 3);
+  for (const name of [
+    "halo-no-dedupe-calls",
+    "halo-no-prefix-cache",
+    "halo-no-continuous-batching",
+    "halo-no-tool-cache",
+  ])
+    assert.ok(ablations.includes(name), name);
+});
+
+test("Processor ablations give halo's outputs (tpch-trident, 3 queries)", async () => {
+  const shape = getWorkload("tpch-trident");
+  const names = [
+    "halo",
+    "halo-no-prefix-cache",
+    "halo-no-continuous-batching",
+    "halo-no-tool-cache",
+  ];
+  const r = await runWorkload({
+    shape,
+    inputs: generateInputs(shape, { queries: 3, seed: 5, repeatRate: 0.5 }),
+    systems: names.map((n) => SYSTEMS.find((s) => s.name === n)!),
+    db: db.connection,
+    instance: db.instance,
+    toolServer,
+    seed: 5,
+  });
+  for (const m of r.systems) assert.is(m.error, undefined, `${m.name}: ${m.error}`);
+  assert.is(r.identicalOutputs, true, JSON.stringify(r.systems.map((m) => m.outputHash)));
 });
 
 for (const name of ["movies-diamond", "tpch-trident"]) {
