@@ -210,4 +210,80 @@ test("the classic notebook runs a Halo notebook and shows its table, plan and ch
   if (pageErrors.length) console.log(`notice: page errors: ${pageErrors.join("; ")}`);
 });
 
+test("the quickstart notebook itself runs in the browser: tables and charts as SVG, no errors", async () => {
+  if (!needSystem("chromium", () => hasCommand(CHROMIUM), "apt-get install -y chromium")) return;
+  if (!needSystem("jupyter-notebook 6", hasClassicNotebook, "apt-get install -y jupyter-notebook"))
+    return;
+  const { chromium } = await import("playwright-core");
+  const server = await startNotebookServer();
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+  });
+  try {
+    // The quickstart as shipped, beside its data (it reads data/reviews.csv relative to itself).
+    mkdirSync(join(server.notebookDir, "data"));
+    copyFileSync(
+      join(ROOT, "notebooks", "data", "reviews.csv"),
+      join(server.notebookDir, "data", "reviews.csv"),
+    );
+    copyFileSync(
+      join(ROOT, "notebooks", "01-quickstart.ipynb"),
+      join(server.notebookDir, "01-quickstart.ipynb"),
+    );
+    const tab = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    tab.setDefaultTimeout(RUN_TIMEOUT_MS);
+    await tab.goto(`${server.baseUrl}/notebooks/01-quickstart.ipynb?token=${server.token}`);
+    await tab.waitForSelector("#kernel_indicator_icon.kernel_idle_icon");
+    assert.is(
+      (await tab.textContent("#kernel_indicator .kernel_indicator_name"))?.trim(),
+      KERNEL_DISPLAY_NAME,
+    );
+    const cells = await tab.locator(".code_cell").count();
+    assert.ok(cells >= 4, `${cells} code cells`);
+    await tab.click("#celllink");
+    await tab.click("#run_all_cells > a");
+    await tab.waitForFunction(
+      `(() => {
+        const prompts = [...document.querySelectorAll(".code_cell .input_prompt")];
+        return prompts.length === ${cells} &&
+          prompts.every((p) => /\\[\\d+\\]/.test(p.textContent || "")) &&
+          document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
+      })()`,
+      undefined,
+      { timeout: RUN_TIMEOUT_MS, polling: 200 },
+    );
+    const errors = await tab.$$eval(".output_error, .output_stderr", (els) =>
+      els.map((e) => e.textContent ?? ""),
+    );
+    assert.equal(errors, [], "error or stderr outputs");
+    assert.ok((await tab.locator(".output_html table.dataframe").count()) >= 1, "a result table");
+    const marks = await tab.$$eval(".output_html .halo-chart svg", (svgs) =>
+      svgs.map(
+        (svg) =>
+          [...svg.querySelectorAll(".role-mark path, .role-mark rect")].filter((m) => {
+            const b = m.getBoundingClientRect();
+            return b.width > 0 && b.height > 0;
+          }).length,
+      ),
+    );
+    assert.ok(marks.length >= 1, "the quickstart's charts render as SVG");
+    assert.ok(
+      marks.every((n) => n > 0),
+      `every chart has visible marks: ${marks.join(", ")}`,
+    );
+    const text = (await tab.locator(".output_area").allTextContents()).join("\n");
+    assert.not.match(text, /"\$schema"/, "no raw vega-lite JSON");
+    console.log(
+      `measure: quickstart in the browser: ${cells} cells, charts with ${marks.join(", ")} marks`,
+    );
+  } catch (e) {
+    console.log(`notebook server log:\n${server.log().slice(-4000)}`);
+    throw e;
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
+
 test.run();
