@@ -14,12 +14,10 @@ import { runReportBundle } from "../../src/display/run-report.ts";
 import { dataFrameBundle } from "../../src/display/table.ts";
 import { hasCommand, needSystem } from "../helpers/system.ts";
 import { pipelineTrace, planGraph } from "./fixtures.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
+import { CHROMIUM, launchChromium } from "./chromium.ts";
 
 test("chromium draws the report's charts, plan and table", async () => {
   if (!needSystem("chromium", () => hasCommand(CHROMIUM), "apt-get install -y chromium")) return;
-  const { chromium } = await import("playwright-core");
   const report = await runReportBundle(pipelineTrace());
   const plan = await explainBundle("Sink\n  LlmCall sentiment", planGraph());
   const table = dataFrameBundle([{ id: 1, text: "<b>not bold</b>" }]);
@@ -48,18 +46,7 @@ test("chromium draws the report's charts, plan and table", async () => {
   const dir = mkdtempSync(join(tmpdir(), "halo-display-"));
   const page = join(dir, "report.html");
   writeFileSync(page, html);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const tab = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     await tab.goto(pathToFileURL(page).href);

@@ -14,9 +14,9 @@ import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hasCommand, needSystem } from "../helpers/system.ts";
+import { CHROMIUM, errorOutputs, launchChromium, runAllCells } from "./chromium.ts";
 import { hasClassicNotebook, startNotebookServer } from "./notebook-server.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const KERNEL_DISPLAY_NAME = "Halo (TypeScript)";
 /** Cold kernel start (danfo import, model load) plus six rows and three charts: 10-20 s here. */
@@ -61,24 +61,18 @@ function notebookJson(): string {
   );
 }
 
+/** Both Debian packages present (else a skip notice; under CI=true a failure). */
+function haveBrowserAndNotebook(): boolean {
+  return (
+    needSystem("chromium", () => hasCommand(CHROMIUM), "apt-get install -y chromium") &&
+    needSystem("jupyter-notebook 6", hasClassicNotebook, "apt-get install -y jupyter-notebook")
+  );
+}
+
 test("the classic notebook runs a Halo notebook and shows its table, plan and charts", async () => {
-  if (!needSystem("chromium", () => hasCommand(CHROMIUM), "apt-get install -y chromium")) return;
-  if (!needSystem("jupyter-notebook 6", hasClassicNotebook, "apt-get install -y jupyter-notebook"))
-    return;
-  const { chromium } = await import("playwright-core");
+  if (!haveBrowserAndNotebook()) return;
   const server = await startNotebookServer();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  const browser = await launchChromium();
   const pageErrors: string[] = [];
   try {
     mkdirSync(join(server.notebookDir, "data"));
@@ -100,21 +94,7 @@ test("the classic notebook runs a Halo notebook and shows its table, plan and ch
     assert.is(await tab.locator(".code_cell").count(), CELLS.length);
 
     // Run everything the way a user does: the Cell menu, then Run All.
-    await tab.click("#celllink");
-    await tab.click("#run_all_cells > a");
-    // Done when every prompt carries its number ("In [*]" while queued or running) and the
-    // kernel is back to idle.
-    // (A string predicate: it runs in the page, and this project compiles without the DOM lib.)
-    await tab.waitForFunction(
-      `(() => {
-        const prompts = [...document.querySelectorAll(".code_cell .input_prompt")];
-        return prompts.length === ${CELLS.length} &&
-          prompts.every((p) => /\\[\\d+\\]/.test(p.textContent || "")) &&
-          document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
-      })()`,
-      undefined,
-      { timeout: RUN_TIMEOUT_MS, polling: 200 },
-    );
+    await runAllCells(tab, CELLS.length, RUN_TIMEOUT_MS);
     const prompts = await tab.$$eval(".code_cell .input_prompt", (els) =>
       els.map((e) => (e.textContent ?? "").replace(/\s+/g, " ").trim()),
     );
@@ -124,9 +104,7 @@ test("the classic notebook runs a Halo notebook and shows its table, plan and ch
     );
 
     // No error output anywhere, and nothing on stderr (a warning would show as a red box).
-    const errors = await tab.$$eval(".output_error, .output_stderr", (els) =>
-      els.map((e) => e.textContent ?? ""),
-    );
+    const errors = await errorOutputs(tab);
     assert.equal(errors, [], "error or stderr outputs");
 
     const cell = (i: number) => tab.locator(".code_cell").nth(i);
@@ -211,15 +189,9 @@ test("the classic notebook runs a Halo notebook and shows its table, plan and ch
 });
 
 test("the quickstart notebook itself runs in the browser: tables and charts as SVG, no errors", async () => {
-  if (!needSystem("chromium", () => hasCommand(CHROMIUM), "apt-get install -y chromium")) return;
-  if (!needSystem("jupyter-notebook 6", hasClassicNotebook, "apt-get install -y jupyter-notebook"))
-    return;
-  const { chromium } = await import("playwright-core");
+  if (!haveBrowserAndNotebook()) return;
   const server = await startNotebookServer();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-  });
+  const browser = await launchChromium();
   try {
     // The quickstart as shipped, beside its data (it reads data/reviews.csv relative to itself).
     mkdirSync(join(server.notebookDir, "data"));
@@ -241,21 +213,8 @@ test("the quickstart notebook itself runs in the browser: tables and charts as S
     );
     const cells = await tab.locator(".code_cell").count();
     assert.ok(cells >= 4, `${cells} code cells`);
-    await tab.click("#celllink");
-    await tab.click("#run_all_cells > a");
-    await tab.waitForFunction(
-      `(() => {
-        const prompts = [...document.querySelectorAll(".code_cell .input_prompt")];
-        return prompts.length === ${cells} &&
-          prompts.every((p) => /\\[\\d+\\]/.test(p.textContent || "")) &&
-          document.querySelector("#kernel_indicator_icon.kernel_idle_icon") !== null;
-      })()`,
-      undefined,
-      { timeout: RUN_TIMEOUT_MS, polling: 200 },
-    );
-    const errors = await tab.$$eval(".output_error, .output_stderr", (els) =>
-      els.map((e) => e.textContent ?? ""),
-    );
+    await runAllCells(tab, cells, RUN_TIMEOUT_MS);
+    const errors = await errorOutputs(tab);
     assert.equal(errors, [], "error or stderr outputs");
     assert.ok((await tab.locator(".output_html table.dataframe").count()) >= 1, "a result table");
     const marks = await tab.$$eval(".output_html .halo-chart svg", (svgs) =>
