@@ -95,7 +95,12 @@ export async function openHttpTarget(options: HttpTargetOptions): Promise<BenchT
     // One-token answers everywhere: no step was timed; report the short request's per-token
     // share so the point stays finite (the robust fit drops it as an outlier if it is off).
     if (decoded < 1) return short.ms / Math.max(1, context);
-    return Math.max(0, (long.ms - short.ms) / decoded);
+    const step = (long.ms - short.ms) / decoded;
+    // On a tiny model a few decode steps cost less than the noise of two HTTP round trips, and
+    // the difference can come out at or below zero: the fit drops such a point, and with three
+    // grid points one lost point failed calibration (seen in CI). The long request's time per
+    // generated token (its prefill included: an overestimate) keeps the point finite and positive.
+    return step > 0 ? step : long.ms / Math.max(1, long.longest);
   };
 
   // Fail at once, with the server's answer, when the URL is not a completions endpoint.
