@@ -46,6 +46,8 @@ export interface BenchOptions {
 
 const USAGE =
   "usage: halo bench runtime [MODEL_DIR] [--json]\n" +
+  "       halo bench planner [--queries 2048] [--workloads tpch-trident]\n" +
+  "       halo bench estimates\n" +
   "       halo bench [--workloads a,b] [--queries N] [--quick] [--online [--rate Q/S]] [--json FILE] [--plot SVG]\n" +
   "                  [--systems a,b] [--ablations] [--models tiny|variants] [--model-dir DIR]\n" +
   "                  [--seed N] [--repeat-rate 0..1] [--fast-ms 30] [--slow-ms 60] [--tpch-scale 0.01]";
@@ -271,6 +273,29 @@ export async function run(args: string[]): Promise<number> {
     const dir = rest.find((a) => !a.startsWith("--"));
     const result = await runRuntimeBench(dir ? { modelDir: dir } : {});
     out(rest.includes("--json") ? JSON.stringify(result, null, 2) : formatRuntimeBench(result));
+    return 0;
+  }
+  // `halo bench estimates`: the cost model's LLM-node estimates against measured runs.
+  if (args[0] === "estimates") {
+    const { runEstimateAccuracy } = await import("./cost/estimate-accuracy.ts");
+    for (const line of await runEstimateAccuracy()) out(line);
+    return 0;
+  }
+  // `halo bench planner [--queries N] [--workloads w]`: the optimizer's own time, pass by pass.
+  if (args[0] === "planner") {
+    const { values } = parseArgs({
+      args: args.slice(1),
+      options: { queries: { type: "string", default: "2048" }, workloads: { type: "string" } },
+    });
+    const queries = num(
+      "queries",
+      values.queries,
+      (n) => Number.isInteger(n) && n >= 1,
+      "a positive integer",
+    );
+    const { runPlannerBench } = await import("./planner/planner-bench.ts");
+    for (const w of (values.workloads ?? "tpch-trident").split(","))
+      for (const line of await runPlannerBench(queries, w.trim())) out(line);
     return 0;
   }
   const options = parseBenchArgs(args);

@@ -1,0 +1,42 @@
+// `halo bench planner` and `halo bench estimates`: the commands behind the planner-time and
+// estimate-accuracy figures in docs/benchmarks.md and docs/cost-model.md print what they claim.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
+
+const bench = (...args: string[]) =>
+  spawnSync(process.execPath, ["bin/halo.js", "bench", ...args], {
+    encoding: "utf8",
+    timeout: 240_000,
+  });
+
+test("halo bench planner: the plan's time, pass by pass, twice", () => {
+  const r = bench("planner", "--queries", "16", "--workloads", "movies-diamond");
+  assert.is(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  assert.is(lines.length, 2);
+  for (const line of lines) {
+    assert.match(line, /^movies-diamond, 16 queries, \d+ plan nodes, (first|second) plan: \d+ ms/);
+    assert.match(line, /group-shared-prefixes \d+/);
+  }
+  const bad = bench("planner", "--queries", "none");
+  assert.is.not(bad.status, 0);
+  assert.match(bad.stderr, /--queries must be a positive integer/);
+});
+
+test("halo bench estimates: four runs, estimate beside measurement", () => {
+  const r = bench("estimates");
+  assert.is(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  assert.is(lines.length, 4);
+  lines.forEach((line, i) =>
+    assert.match(
+      line,
+      new RegExp(
+        `^run ${i + 1}: (24|48) rows, estimated [\\d.]+ ms, measured [\\d.]+ ms \\(error \\d+%\\)`,
+      ),
+    ),
+  );
+});
+
+test.run();
