@@ -10,6 +10,7 @@ import { openLoadedDb } from "./data/load.ts";
 import { spawnToolServer } from "./http-tools/spawn.ts";
 import { formatWorkloadTable, machineInfo, toBenchJson } from "./harness/report.ts";
 import { formatOnlineTable, runOnline, type OnlineResult } from "./harness/run-online.ts";
+import { checkAims } from "./harness/aims.ts";
 import { runWorkload } from "./harness/run-workload.ts";
 import { checkTools } from "./harness/tool-check.ts";
 import { ABLATIONS, DEFAULT_SYSTEMS, SYSTEMS } from "./systems/index.ts";
@@ -300,6 +301,9 @@ export async function run(args: string[]): Promise<number> {
   }
   const options = parseBenchArgs(args);
   const { results, online, notes } = await runBench(options);
+  const aims = checkAims(results, online);
+  if (aims.length > 0) out(`\n${aims.join("\n")}`);
+  notes.push(...aims);
   if (options.json) {
     writeFileSync(
       options.json,
