@@ -54,14 +54,17 @@ export function installCellGlobals(
         transient,
       });
   };
-  const display = (value: unknown, options?: DisplayOptions): Promise<void> | void => {
-    const bundle = isBundle(value) ? value : toBundle(value);
-    if (!(bundle instanceof Promise)) return showBundle(bundle, options);
-    // Published when rendered; the executor waits for it before the cell's reply (settleDisplays).
+  // Published when rendered; the executor waits for it before the cell's reply (settleDisplays).
+  const showWhenRendered = (bundle: Promise<MimeBundle>, options?: DisplayOptions) => {
     const shown = bundle.then((b) => showBundle(b, options));
     pendingDisplays.add(shown);
     void shown.finally(() => pendingDisplays.delete(shown)).catch(() => {});
     return shown;
+  };
+  const display = (value: unknown, options?: DisplayOptions): Promise<void> | void => {
+    const bundle = isBundle(value) ? value : toBundle(value);
+    if (!(bundle instanceof Promise)) return showBundle(bundle, options);
+    return showWhenRendered(bundle, options);
   };
   const typed =
     (mime: string, wrap: (v: unknown) => unknown = (v) => v) =>
@@ -87,10 +90,7 @@ export function installCellGlobals(
           throw new Error(`display.vegalite: could not load the chart renderer: ${String(err)}`);
         },
       );
-      const shown = bundle.then((b) => showBundle(b, options));
-      pendingDisplays.add(shown);
-      void shown.finally(() => pendingDisplays.delete(shown)).catch(() => {});
-      return shown;
+      return showWhenRendered(bundle, options);
     },
     png: typed("image/png", (v) =>
       typeof v === "string" ? v : Buffer.from(v as Uint8Array).toString("base64"),

@@ -1,10 +1,11 @@
-// LanguageTools backed by the language service on a worker thread (language/worker.ts), so
-// loading TypeScript never blocks the main thread: cells keep running and interrupts keep
-// landing while it warms. Live values of untyped names are looked up here, where they live.
+// LanguageTools backed by the language service in a child process (language/worker.ts), so
+// loading TypeScript never blocks the kernel: cells keep running and interrupts keep landing
+// while it warms, and a shutdown never waits for it. Live values of untyped names are looked up
+// here, where they live.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import { fork, type ChildProcess } from "node:child_process";
 import { HALO_ROOT, KERNEL_DIR } from "../paths.ts";
 import { inspectLiveValue } from "./live-value.ts";
 import type { Completion, Inspection, LanguageTools } from "./tools.ts";
@@ -22,16 +23,20 @@ export interface RemoteLanguageTools extends LanguageTools {
 
 /** The worker's script: beside the kernel bundle (kernel/launch.mjs builds it as an entry),
  *  else the TypeScript source through tsx (`halo kernel`, tests). */
-function startWorker(notebookDir: string): Worker {
+function startWorker(notebookDir: string): ChildProcess {
   const bundled = fileURLToPath(new URL("./language-worker.js", import.meta.url));
-  const workerData = { notebookDir };
-  if (existsSync(bundled)) return new Worker(bundled, { workerData });
-  const tsx = pathToFileURL(join(HALO_ROOT, "node_modules/tsx/dist/esm/api/index.mjs")).href;
-  const entry = pathToFileURL(join(KERNEL_DIR, "language", "worker.ts")).href;
-  return new Worker(
-    `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`,
-    { eval: true, workerData },
-  );
+  const options = {
+    env: { ...process.env, HALO_NOTEBOOK_DIR: notebookDir },
+    // Its stdout is not the kernel's to show; errors still reach the kernel's log.
+    stdio: ["ignore", "ignore", "inherit", "ipc"] as ("ignore" | "inherit" | "ipc")[],
+    serialization: "advanced" as const,
+  };
+  if (existsSync(bundled)) return fork(bundled, [], options);
+  const tsx = pathToFileURL(join(HALO_ROOT, "node_modules/tsx/dist/esm/index.mjs")).href;
+  return fork(join(KERNEL_DIR, "language", "worker.ts"), [], {
+    ...options,
+    execArgv: ["--import", tsx],
+  });
 }
 
 export function startLanguageWorker(notebookDir = process.cwd()): RemoteLanguageTools {
@@ -54,9 +59,17 @@ export function startLanguageWorker(notebookDir = process.cwd()): RemoteLanguage
   });
   worker.on("error", (err) => failAll(new Error(`language service failed: ${err.message}`)));
   worker.on("exit", (code) => failAll(new Error(`language service exited (code ${code})`)));
-  // The worker keeps the process alive only while a request waits on it (an idle one must not
-  // hold a test or the kernel open). After the listeners: attaching one refs the worker again.
-  const holdWhilePending = () => (pending.size > 0 ? worker.ref() : worker.unref());
+  // The worker keeps the kernel alive only while a request waits on it (an idle one must not
+  // hold a test or the kernel open): the process and its IPC channel both.
+  const holdWhilePending = () => {
+    if (pending.size > 0) {
+      worker.ref();
+      worker.channel?.ref();
+    } else {
+      worker.unref();
+      worker.channel?.unref();
+    }
+  };
   holdWhilePending();
 
   const call = <T>(request: Without<LanguageRequest, "id">): Promise<T> => {
@@ -65,7 +78,7 @@ export function startLanguageWorker(notebookDir = process.cwd()): RemoteLanguage
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       holdWhilePending();
-      worker.postMessage({ ...request, id } as LanguageRequest);
+      worker.send({ ...request, id } as LanguageRequest);
     });
   };
 
@@ -78,7 +91,10 @@ export function startLanguageWorker(notebookDir = process.cwd()): RemoteLanguage
       return typed.found ? typed : inspectLiveValue(code, cursor);
     },
     async close() {
-      await worker.terminate();
+      if (worker.exitCode !== null || worker.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+      worker.kill("SIGKILL");
+      await exited;
     },
   };
 }

@@ -1,16 +1,20 @@
-// The language service's thread. Its first use loads typescript, the lib and @types/node
+// The language service's process. Its first use loads typescript, the lib and @types/node
 // declarations and src/'s types: 3.5-4.6 s of CPU measured on the main thread, which made the
 // first completion that slow and kept every execute waiting meanwhile. Here it warms while the
-// kernel is idle, and a busy or interrupted cell never waits for it.
+// kernel is idle, and a busy or interrupted cell never waits for it. A child process, not a
+// worker thread: V8 cannot stop a thread in the middle of compiling typescript.js, so a kernel
+// shut down during the warm-up waited seconds for the compile to end (CI's fuzz test saw the
+// client give up after 5 s); a process is simply killed.
 import { setPriority } from "node:os";
-import { parentPort, workerData } from "node:worker_threads";
 import { createLanguageTools } from "./service.ts";
 import type { LanguageRequest, LanguageResponse } from "./worker-types.ts";
 
-const { notebookDir } = workerData as { notebookDir: string };
+const notebookDir = process.env.HALO_NOTEBOOK_DIR ?? process.cwd();
+// The kernel gone (its IPC channel closed), nothing is left to answer.
+process.on("disconnect", () => process.exit(0));
 try {
-  // On Linux a niceness set with pid 0 applies to this thread alone: the warm-up then takes
-  // only idle CPU from the cells' thread on a shared 2-core machine.
+  // A lower priority for this process: the warm-up then takes only idle CPU from the cells on a
+  // shared 2-core machine.
   setPriority(0, 5);
 } catch {
   // not permitted: run at normal priority
@@ -33,14 +37,16 @@ async function answer(r: LanguageRequest): Promise<unknown> {
   }
 }
 
-parentPort!.on("message", (r: LanguageRequest) => {
+const reply = (response: LanguageResponse) => process.send?.(response);
+
+process.on("message", (r: LanguageRequest) => {
   answer(r).then(
-    (value) => parentPort!.postMessage({ id: r.id, ok: true, value } satisfies LanguageResponse),
+    (value) => reply({ id: r.id, ok: true, value }),
     (err: unknown) =>
-      parentPort!.postMessage({
+      reply({
         id: r.id,
         ok: false,
         error: err instanceof Error ? (err.stack ?? err.message) : String(err),
-      } satisfies LanguageResponse),
+      }),
   );
 });
