@@ -72,12 +72,9 @@ export function workflowOptions(env: PlanEnv): {
 }
 
 export function buildWorkflow(shape: WorkflowShape, env: PlanEnv): { wf: Workflow; db: BenchDb } {
-  const db = benchDbFor(env.instance);
-  const wf = workflow(workflowYaml(shape, env.toolServerUrl), {
-    functions: FUNCTIONS,
-    databases: { [BENCH_DB]: db },
-  });
-  return { wf, db };
+  const options = workflowOptions(env);
+  const wf = workflow(workflowYaml(shape, env.toolServerUrl), options);
+  return { wf, db: options.databases[BENCH_DB]! };
 }
 
 /** The workload's plan over these query inputs, ready to collect. */

@@ -5,15 +5,12 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { setDisplayHost, type DisplayHost, type MimeBundle } from "../../src/display/host.ts";
 import { halo } from "../../src/index.ts";
-
-const reviews = [
-  "Great kettle, works perfectly. I love it.",
-  "Terrible shoes, they broke after a week.",
-  "The blender is okay. It does the job.",
-  "Excellent book, I read it twice.",
-  "The lamp arrived broken and support never answered.",
-  "Nice toy, my kids play with it every day.",
-];
+import {
+  SAMPLE_REVIEWS,
+  SENTIMENT_CHOICES,
+  SENTIMENT_PROMPT,
+  SUMMARY_PROMPT,
+} from "../helpers/trained-prompts.ts";
 
 test("progress: tokens, cache hits and 100% after a filter", async () => {
   const shown: MimeBundle[] = [];
@@ -21,16 +18,15 @@ test("progress: tokens, cache hits and 100% after a filter", async () => {
   setDisplayHost(host);
   try {
     await halo
-      .lazy(reviews.map((review) => ({ review })))
+      .lazy(SAMPLE_REVIEWS.map((review) => ({ review })))
       .agent({
-        prompt:
-          "Classify the sentiment of this review as positive, negative or neutral.\nReview: {{review}}",
-        choices: ["positive", "negative", "neutral"],
+        prompt: SENTIMENT_PROMPT,
+        choices: SENTIMENT_CHOICES,
         output: "sentiment",
       })
       .filter(halo.col("sentiment").eq("negative"))
       .agent({
-        prompt: "Summarize the review in a few words.\nReview: {{review}}",
+        prompt: SUMMARY_PROMPT,
         maxTokens: 8,
         output: "summary",
       })

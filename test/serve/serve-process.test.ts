@@ -9,13 +9,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { halo } from "../../src/index.ts";
 import { shippedModelDir } from "../../src/runtime/index.ts";
+import { SENTIMENT_CHOICES, SENTIMENT_PROMPT, SUMMARY_PROMPT } from "../helpers/trained-prompts.ts";
 
 const YAML = `
 name: sentiment
 nodes:
   - id: label
     type: llm
-    prompt: "Classify the sentiment of this review as positive, negative or neutral.\\nReview: {{review}}"
+    prompt: ${JSON.stringify(SENTIMENT_PROMPT)}
     choices: [positive, negative, neutral]
     output: sentiment
 `;
@@ -86,14 +87,13 @@ test("halo.openai against a real `halo serve` process: the local runtime's answe
       halo
         .lazy(rows)
         .agent({
-          prompt:
-            "Classify the sentiment of this review as positive, negative or neutral.\nReview: {{review}}",
-          choices: ["positive", "negative", "neutral"],
+          prompt: SENTIMENT_PROMPT,
+          choices: SENTIMENT_CHOICES,
           output: "sentiment",
           ...(model && { model }),
         })
         .agent({
-          prompt: "Summarize the review in a few words.\nReview: {{review}}",
+          prompt: SUMMARY_PROMPT,
           maxTokens: 12,
           output: "summary",
           ...(model && { model }),

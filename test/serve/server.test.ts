@@ -6,15 +6,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { halo } from "../../src/index.ts";
 import { startServer, type HaloServer } from "../../src/serve/server.ts";
+import { SAMPLE_REVIEWS, SENTIMENT_PROMPT, SUMMARY_PROMPT } from "../helpers/trained-prompts.ts";
 
-const REVIEWS = [
-  "Great kettle, works perfectly. I love it.",
-  "Terrible shoes, they broke after a week.",
-  "The blender is okay. It does the job.",
-  "Excellent book, I read it twice.",
-  "The lamp arrived broken and support never answered.",
-  "Nice toy, my kids play with it every day.",
-];
+const REVIEWS = SAMPLE_REVIEWS;
 
 const REVIEWS_YAML = `
 name: reviews
@@ -24,12 +18,12 @@ nodes:
     columns: [review]
   - id: sentiment
     type: llm
-    prompt: "Classify the sentiment of this review as positive, negative or neutral.\\nReview: {{review}}"
+    prompt: ${JSON.stringify(SENTIMENT_PROMPT)}
     choices: [positive, negative, neutral]
     output: sentiment
   - id: summary
     type: llm
-    prompt: "Summarize the review in a few words.\\nReview: {{review}}"
+    prompt: ${JSON.stringify(SUMMARY_PROMPT)}
     maxTokens: 12
     output: summary
 edges:
