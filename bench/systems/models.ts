@@ -5,10 +5,12 @@
 //   tiny (default): every size on the shipped model (models/halo-tiny): trained on the prompt
 //     templates, fast enough for --quick on 2 cores.
 //   variants: small = halo-tiny, medium = models/variants/halo-5m, large = models/variants/halo-20m
-//     (seeded random weights built by models/build/make-variants.py; git-ignored).
+//     (seeded random weights built by models/build/make-variants.py, at bench time when missing;
+//     git-ignored).
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { models } from "../../src/frame/models.ts";
+import { buildMissingVariants } from "./build-variants.ts";
 import type { ModelSize } from "../workloads/types.ts";
 
 export type ModelSet = "tiny" | "variants";
@@ -43,6 +45,12 @@ export function configureModels(set: ModelSet = "tiny", smallDir?: string): void
   if (!MODEL_SETS.includes(set))
     throw new Error(`--models must be one of ${MODEL_SETS.join(", ")}, got '${set}'`);
   const small = smallDir ?? repoPath(VARIANTS.small);
+  if (set === "variants")
+    buildMissingVariants(
+      [repoPath(VARIANTS.medium), repoPath(VARIANTS.large)],
+      repoPath(VARIANTS.small),
+      repoPath("models/build/make-variants.py"),
+    );
   const dirs = {} as Record<ModelSize, string>;
   for (const size of SIZES) {
     const dir = size === "small" || set === "tiny" ? small : repoPath(VARIANTS[size]);
