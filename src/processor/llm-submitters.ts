@@ -3,6 +3,7 @@
 // over `generate` (any model object a user registered).
 import type { LlmModel } from "../executor/types.ts";
 import type { BatchSizerOptions } from "./batch-sizer.ts";
+import type { KvExchange } from "./kv-exchange.ts";
 import { GenerateBatcher, type LlmSubmitter } from "./llm-submitter.ts";
 import { LlmWorker } from "./llm-worker.ts";
 import { PrefixCache } from "./prefix-cache.ts";
@@ -34,11 +35,31 @@ export function resetSharedPrefixCaches(): void {
   caches = new WeakMap();
 }
 
+/**
+ * The model session a second (third, ...) worker of `model` runs on: replica 0 is the model
+ * itself; others are further onnxruntime sessions of its folder (`getModelReplica`), so workers
+ * compute independently and keep KV in caches of their own. A model that is not the runtime's
+ * (a registered object, a remote engine) has no session to copy: every worker shares it.
+ */
+export async function modelReplica(model: LlmModel, replica: number): Promise<LlmModel> {
+  if (replica === 0 || !isRuntimeModel(model)) return model;
+  // Imported here, not at the top: the runtime (onnxruntime) loads only when a model runs.
+  const { getModelReplica } = await import("../runtime/load-model.ts");
+  const provider = model.provider as "cpu" | "cuda" | "webgpu";
+  return getModelReplica(model.dir, replica, { provider });
+}
+
 export function createSubmitter(
   model: LlmModel,
   // No trace and no signal for a submitter shared by several runs (the server's): each request
   // then brings its own signal, and no run's trace collects another run's batches.
-  options: LlmSubmitterOptions & { trace?: TraceRecorder; lane: string; signal?: AbortSignal },
+  options: LlmSubmitterOptions & {
+    trace?: TraceRecorder;
+    lane: string;
+    signal?: AbortSignal;
+    /** The model's other workers' caches: prefixes they hold move in when that is cheaper. */
+    exchange?: KvExchange<RuntimeKv>;
+  },
 ): LlmSubmitter {
   if (options.continuousBatching !== false && isRuntimeModel(model)) {
     const budget = options.kvBudgetBytes ?? 512 * 2 ** 20;
@@ -46,13 +67,17 @@ export function createSubmitter(
     if (options.prefixCache !== false) {
       cache = caches.get(model) ?? new PrefixCache<RuntimeKv>({ budgetBytes: budget });
       caches.set(model, cache);
+      options.exchange?.join(options.lane, cache);
     }
+    const exchange = cache ? options.exchange : undefined;
+    const lane = options.lane;
     const worker = new LlmWorker(new RuntimeEngine(model), {
       kvBudgetBytes: budget,
       cache,
       trace: options.trace,
       lane: options.lane,
       batch: options.batch,
+      ...(exchange && { importPrefix: (tokens) => exchange.pull(lane, tokens) }),
     });
     return {
       submit: (request, submitOptions = {}) =>
