@@ -305,9 +305,10 @@ export class LlmWorker<K extends KvPayload<K>> {
       let past: K | undefined;
       if (this.cache) {
         this.importPrefix?.(prompt);
-        const match: MatchResult = this.cache.matchPrefix(radixKey(this.engine.modelId, prompt), {
-          maxTokens: prompt.length - 1,
-        });
+        const key = radixKey(this.engine.modelId, prompt);
+        // A cold (host-tier) part moves in only when that still beats recomputing it.
+        const usable = this.cache.usablePrefix(key, { maxTokens: prompt.length - 1 });
+        const match: MatchResult = this.cache.matchPrefix(key, { maxTokens: usable });
         if (match.numTokens > 0) {
           this.stats.hostTokensAtAdmission += match.numHostTokens;
           this.cache.lock(match.node);
