@@ -61,7 +61,11 @@ export class KvTiers<P extends KvPayload<P>, H extends KvPayload<H> = P> {
   };
   private readonly codec: HostCodec<P, H>;
   private readonly cost: KvMoveCost;
-  private readonly trace?: TraceRecorder;
+  /**
+   * Where moves are recorded. Settable: a worker's cache (and these tiers) outlives the run that
+   * created it, so each run points it at its own trace (`undefined` when several runs share it).
+   */
+  trace?: TraceRecorder;
   private readonly lane: string;
 
   constructor(options: KvTiersOptions<P, H>) {

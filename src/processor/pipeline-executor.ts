@@ -59,7 +59,7 @@ import type { LlmSubmitter } from "./llm-submitter.ts";
 import { createSubmitter, modelReplica, type LlmSubmitterOptions } from "./llm-submitters.ts";
 import { KvExchange, emptyMigrationStats } from "./kv-exchange.ts";
 import type { KvMigrationStats } from "./trace.ts";
-import { defaultMoveCost } from "./kv-tiers.ts";
+import { defaultMoveCost, type KvMoveCost } from "./kv-tiers.ts";
 import type { RuntimeKv } from "./runtime-engine.ts";
 import type { LlmModel } from "../executor/types.ts";
 
@@ -496,11 +496,13 @@ class PipelineRun {
             lane,
             signal: this.abort.signal,
             exchange: this.exchangeFor(modelKey, base),
+            moveCost: this.moveCost(modelKey),
           });
         let submitter = shared.submitters.get(model);
         if (!submitter) {
           const exchange = this.exchangeFor(modelKey, base);
-          submitter = createSubmitter(model, { ...this.options.llm, lane, exchange });
+          const moveCost = this.moveCost(modelKey);
+          submitter = createSubmitter(model, { ...this.options.llm, lane, exchange, moveCost });
           shared.submitters.set(model, submitter);
         }
         return submitter;
@@ -536,9 +538,14 @@ class PipelineRun {
     return lanes.indexOf(lane);
   }
 
+  /** What moving a model's KV costs: the plan's cost model, else the measured copy rate. */
+  private moveCost(modelKey: string): KvMoveCost {
+    return this.ctx.cost?.kvMoveCost(modelKey) ?? defaultMoveCost();
+  }
+
   /** The exchange of a model's workers: per run, or the executor's when workers are shared. */
   private exchangeFor(modelKey: string, base: LlmModel): KvExchange<RuntimeKv> {
-    const cost = () => this.ctx.cost?.kvMoveCost(modelKey) ?? defaultMoveCost();
+    const cost = () => this.moveCost(modelKey);
     if (this.shared) {
       let exchange = this.shared.exchanges.get(base);
       if (!exchange) {

@@ -97,7 +97,8 @@ export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
     prefetchedTokens: 0,
   };
   private readonly policy: EvictionPolicy;
-  private readonly tiers?: KvTiers<P, H>;
+  /** The host tier, when there is one. */
+  readonly tiers?: KvTiers<P, H>;
   private readonly roots = new Map<string, Node<P, H>>();
   private nextId = 1;
   /** Logical clock: one tick per match or insert, so LRU order is exact and testable. */
