@@ -3,7 +3,10 @@
 // inputs exist, so while one row waits on an HTTP call others fill the model's batch, and tool
 // calls for upcoming LLM work run while the model computes. Only nodes that need a whole table
 // (Join, Sink) wait for all their input rows. LLM calls of all rows meet in one LlmSubmitter per
-// model (continuous batching), tool calls in one ToolPool (limits per kind, caching, traces).
+// worker lane (continuous batching): one per model, or the lanes place-work chose among
+// `llmWorkers` per model, each with its own model session and prefix cache, KV moving between a
+// model's workers when that beats recomputing. Tool calls meet in one ToolPool (limits per kind,
+// caching, traces).
 //
 // Semantics are the row-by-row executor's (row-ops.ts is shared): same outputs, same `_errors`,
 // same session reuse. Differences by design: with onError "raise" the first row to fail in time
