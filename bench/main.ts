@@ -49,6 +49,7 @@ const USAGE =
   "usage: halo bench runtime [MODEL_DIR] [--json]\n" +
   "       halo bench planner [--queries 2048] [--workloads tpch-trident]\n" +
   "       halo bench estimates\n" +
+  "       halo bench workers [--rows 48] [--repeats 5]\n" +
   "       halo bench [--workloads a,b] [--queries N] [--quick] [--online [--rate Q/S]] [--json FILE] [--plot SVG]\n" +
   "                  [--systems a,b] [--ablations] [--models tiny|variants] [--model-dir DIR]\n" +
   "                  [--seed N] [--repeat-rate 0..1] [--fast-ms 30] [--slow-ms 60] [--tpch-scale 0.01]";
@@ -280,6 +281,22 @@ export async function run(args: string[]): Promise<number> {
   if (args[0] === "estimates") {
     const { runEstimateAccuracy } = await import("./cost/estimate-accuracy.ts");
     for (const line of await runEstimateAccuracy()) out(line);
+    return 0;
+  }
+  // `halo bench workers [--rows N] [--repeats N]`: one LLM worker per model against two.
+  if (args[0] === "workers") {
+    const { values } = parseArgs({
+      args: args.slice(1),
+      options: {
+        rows: { type: "string", default: "48" },
+        repeats: { type: "string", default: "5" },
+      },
+    });
+    const positive = (n: number) => Number.isInteger(n) && n >= 1;
+    const rows = num("rows", values.rows, positive, "a positive integer");
+    const repeats = num("repeats", values.repeats, positive, "a positive integer");
+    const { runWorkersBench } = await import("./workers/workers-bench.ts");
+    for (const line of await runWorkersBench(rows, repeats)) out(line);
     return 0;
   }
   // `halo bench planner [--queries N] [--workloads w]`: the optimizer's own time, pass by pass.

@@ -3,6 +3,7 @@
 // one table per Sink, filling in the RunTrace as it goes.
 import type { ChatMessage, GenerateRequest, GenerateResult } from "../runtime/types.ts";
 import type { RunTrace } from "../processor/trace.ts";
+import type { CostModel } from "../cost/cost-model.ts";
 import type { PlanDag, Row } from "../plan/types.ts";
 import type { ToolContext } from "../tools/types.ts";
 import type { SqlRequest } from "../tools/sql.ts";
@@ -65,6 +66,11 @@ export interface ExecuteContext {
   store?: ResultStore;
   /** Out: ids of nodes whose results came from `store`. */
   reused?: number[];
+  /**
+   * The cost model the plan was made with. The Processor asks it whether moving KV between
+   * workers beats recomputing it (`kvMoveCost`); without it, the measured default copy rate.
+   */
+  cost?: CostModel;
 }
 
 /** One table per Sink, in `dag.sinks` order. */

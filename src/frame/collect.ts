@@ -57,7 +57,16 @@ export interface CollectOptions {
    * this machine (default true; HALO_CALIBRATE=0 turns it off). Off: the prior profile plans.
    */
   calibrate?: boolean;
+  /**
+   * LLM workers per model (default 1). Each is a model session with its own prefix KV cache;
+   * place-work puts every LLM node on one of them, and KV a node's prompt shares with a parent
+   * on another worker moves across when the cost model says that beats recomputing it.
+   */
+  llmWorkers?: number;
 }
+
+/** Most workers per model: each is a model session (memory) sharing this machine's cores. */
+export const MAX_LLM_WORKERS = 8;
 
 const OPTIONS = [
   "signal",
@@ -68,6 +77,7 @@ const OPTIONS = [
   "reuse",
   "progress",
   "calibrate",
+  "llmWorkers",
 ] as const;
 
 export const defaultServices: ExecutorServices = {
@@ -97,6 +107,7 @@ async function planForRun(
   optimizations: Partial<OptimizationFlags> | undefined,
   services: ExecutorServices,
   calibrate: boolean,
+  llmWorkers: number,
 ): Promise<{ dag: PlanDag; plannerMs: number }> {
   const dag = lower(nodes, { dbStateKey: (key) => getDatabase(key).stateKey() });
   validateDag(dag);
@@ -106,7 +117,7 @@ async function planForRun(
     if (calibrate) await prepareCostModel(dag, optimizerSession.cost);
     await prepareOptimizer(dag, services.loadModel);
   }
-  const result = optimizePlan(dag, flags);
+  const result = optimizePlan(dag, flags, { llmWorkers });
   validateDag(result.dag);
   return { dag: result.dag, plannerMs: result.plannerMs };
 }
@@ -145,11 +156,17 @@ export async function runPlans(
   const signal = options.signal ?? currentSignal();
   if (s.calibrate !== undefined && typeof s.calibrate !== "boolean")
     throw new TypeError(`collect: calibrate must be true or false, got ${describe(s.calibrate)}`);
+  const llmWorkers = (s.llmWorkers ?? 1) as number;
+  if (!(Number.isInteger(llmWorkers) && llmWorkers >= 1 && llmWorkers <= MAX_LLM_WORKERS))
+    throw new TypeError(
+      `collect: llmWorkers must be an integer from 1 to ${MAX_LLM_WORKERS}, got ${describe(s.llmWorkers)}`,
+    );
   const { dag, plannerMs } = await planForRun(
     nodes,
     options.optimizations,
     services,
     calibrationEnabled(options.calibrate),
+    llmWorkers,
   );
   const executor = hooks.executor ?? selectExecutor({ executor: options.executor });
   const trace: RunTrace = {
@@ -179,6 +196,7 @@ export async function runPlans(
       services,
       store: options.reuse === false ? undefined : session.store,
       reused,
+      cost: optimizerSession.cost,
     });
     cancelled = signal?.aborted === true;
     return results;

@@ -49,6 +49,11 @@ export function makeRunReport(
           ? `  cancelled: ${outcome.interruptedRows} rows interrupted before they finished (null outputs, see _errors)`
           : "  cancelled: the run stopped before it finished (no table)",
       );
+    const moved = trace.kvMigration;
+    if (moved && moved.moves + moved.declined > 0)
+      lines.push(
+        `  KV between workers: ${moved.moves} moves (${moved.movedTokens} tokens), ${moved.declined} declined as dearer than recomputing (${moved.declinedTokens} tokens)`,
+      );
     if (estimateError !== undefined)
       lines.push(`  estimates: median error ${(estimateError * 100).toFixed(0)}% per call node`);
     for (const n of trace.nodes) {

@@ -20,12 +20,23 @@ import { encoderFor, llmColumns, renderPrompt } from "./render.ts";
 const AFFINITY_SAMPLE = 64;
 
 export function defaultWorkers(dag: PlanDag): WorkerSpec[] {
+  return workersPerModel(dag, 1);
+}
+
+/**
+ * `perModel` workers for each model the plan uses, each with its model resident, in order of
+ * first use: lanes llm:0 .. llm:(perModel-1) for the first model, and so on (collect's
+ * `llmWorkers`; the Processor runs one model session and prefix cache per lane).
+ */
+export function workersPerModel(dag: PlanDag, perModel: number): WorkerSpec[] {
   const models: string[] = [];
   for (const id of topologicalOrder(dag)) {
     const n = dag.nodes[id]!;
     if (n.kind === "LlmCall" && !models.includes(n.args.modelKey)) models.push(n.args.modelKey);
   }
-  return models.map((m, i) => ({ lane: `llm:${i}`, resident: m }));
+  return models.flatMap((m, i) =>
+    Array.from({ length: perModel }, (_, k) => ({ lane: `llm:${i * perModel + k}`, resident: m })),
+  );
 }
 
 function commonPrefix(a: readonly number[], b: readonly number[]): number {

@@ -57,7 +57,17 @@ export interface OptimizeResult {
   notes: string[];
 }
 
-export type PlanOptimizer = (dag: PlanDag, flags: OptimizationFlags) => OptimizeResult;
+/** What the plan will run on, beyond the session's defaults. */
+export interface PlanTarget {
+  /** LLM workers per model the executor runs (collect's `llmWorkers`; default 1). */
+  llmWorkers?: number;
+}
+
+export type PlanOptimizer = (
+  dag: PlanDag,
+  flags: OptimizationFlags,
+  target?: PlanTarget,
+) => OptimizeResult;
 
 const identity: PlanOptimizer = (dag) => ({ dag, plannerMs: 0, notes: [] });
 let current: PlanOptimizer = identity;
@@ -67,6 +77,10 @@ export function setPlanOptimizer(optimizer: PlanOptimizer | undefined): void {
   current = optimizer ?? identity;
 }
 
-export function optimizePlan(dag: PlanDag, flags: OptimizationFlags): OptimizeResult {
-  return current(dag, flags);
+export function optimizePlan(
+  dag: PlanDag,
+  flags: OptimizationFlags,
+  target?: PlanTarget,
+): OptimizeResult {
+  return current(dag, flags, target);
 }

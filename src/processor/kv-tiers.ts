@@ -44,6 +44,8 @@ export interface KvTierStats {
   recomputeChosen: number;
   /** Prefetches not made because recomputing the span was cheaper than moving it in. */
   prefetchDeclined: number;
+  /** Admissions that recomputed a cold span instead of moving it in, for the same reason. */
+  admissionDeclined: number;
 }
 
 export class KvTiers<P extends KvPayload<P>, H extends KvPayload<H> = P> {
@@ -55,10 +57,15 @@ export class KvTiers<P extends KvPayload<P>, H extends KvPayload<H> = P> {
     bytesIn: 0,
     recomputeChosen: 0,
     prefetchDeclined: 0,
+    admissionDeclined: 0,
   };
   private readonly codec: HostCodec<P, H>;
   private readonly cost: KvMoveCost;
-  private readonly trace?: TraceRecorder;
+  /**
+   * Where moves are recorded. Settable: a worker's cache (and these tiers) outlives the run that
+   * created it, so each run points it at its own trace (`undefined` when several runs share it).
+   */
+  trace?: TraceRecorder;
   private readonly lane: string;
 
   constructor(options: KvTiersOptions<P, H>) {
@@ -86,11 +93,18 @@ export class KvTiers<P extends KvPayload<P>, H extends KvPayload<H> = P> {
 
   /**
    * True when moving a host span back in beats recomputing it: the offload rule with the move
-   * out already paid. A prefetch is a bet made ahead of use, so it is made only when it wins.
+   * out already paid. A prefetch is a bet made ahead of use, so it is made only when it wins;
+   * admission asks again at use, since the costs may have been refitted since the offload.
    */
-  shouldLoad(numTokens: number, bytes: number, contextTokens: number): boolean {
+  shouldLoad(
+    numTokens: number,
+    bytes: number,
+    contextTokens: number,
+    by: "prefetch" | "admission" = "prefetch",
+  ): boolean {
     const worth = this.cost.moveMs(bytes, "in") < this.cost.recomputeMs(numTokens, contextTokens);
-    if (!worth) this.stats.prefetchDeclined++;
+    if (!worth && by === "prefetch") this.stats.prefetchDeclined++;
+    if (!worth && by === "admission") this.stats.admissionDeclined++;
     return worth;
   }
 

@@ -50,6 +50,12 @@ export interface LlmWorkerOptions<K extends KvPayload<K>> {
   trace?: TraceRecorder;
   /** Trace lane. Default "llm:0". */
   lane?: string;
+  /**
+   * Called with a prompt right before its prefill looks it up in this worker's cache, so KV that
+   * another worker holds can move in first (KvExchange.pull). Synchronous on purpose: the match
+   * and lock follow at once, so nothing evicts the moved prefix before this request uses it.
+   */
+  importPrefix?: (promptTokens: readonly number[]) => void;
 }
 
 export interface SubmitOptions {
@@ -101,6 +107,7 @@ export class LlmWorker<K extends KvPayload<K>> {
   private readonly prefetch: boolean;
   private readonly trace?: TraceRecorder;
   private readonly lane: string;
+  private readonly importPrefix?: (promptTokens: readonly number[]) => void;
   private readonly waiting: Sequence<K>[] = [];
   private readonly running: Sequence<K>[] = [];
   private reservedBytes = 0;
@@ -127,6 +134,7 @@ export class LlmWorker<K extends KvPayload<K>> {
     this.sizer = new BatchSizer(options.batch);
     this.trace = options.trace;
     this.lane = options.lane ?? "llm:0";
+    this.importPrefix = options.importPrefix;
     this.resizeCache();
   }
 
@@ -296,9 +304,11 @@ export class LlmWorker<K extends KvPayload<K>> {
       const prompt = seq.promptTokens;
       let past: K | undefined;
       if (this.cache) {
-        const match: MatchResult = this.cache.matchPrefix(radixKey(this.engine.modelId, prompt), {
-          maxTokens: prompt.length - 1,
-        });
+        this.importPrefix?.(prompt);
+        const key = radixKey(this.engine.modelId, prompt);
+        // A cold (host-tier) part moves in only when that still beats recomputing it.
+        const usable = this.cache.usablePrefix(key, { maxTokens: prompt.length - 1 });
+        const match: MatchResult = this.cache.matchPrefix(key, { maxTokens: usable });
         if (match.numTokens > 0) {
           this.stats.hostTokensAtAdmission += match.numHostTokens;
           this.cache.lock(match.node);

@@ -3,7 +3,10 @@
 // inputs exist, so while one row waits on an HTTP call others fill the model's batch, and tool
 // calls for upcoming LLM work run while the model computes. Only nodes that need a whole table
 // (Join, Sink) wait for all their input rows. LLM calls of all rows meet in one LlmSubmitter per
-// model (continuous batching), tool calls in one ToolPool (limits per kind, caching, traces).
+// worker lane (continuous batching): one per model, or the lanes place-work chose among
+// `llmWorkers` per model, each with its own model session and prefix cache, KV moving between a
+// model's workers when that beats recomputing. Tool calls meet in one ToolPool (limits per kind,
+// caching, traces).
 //
 // Semantics are the row-by-row executor's (row-ops.ts is shared): same outputs, same `_errors`,
 // same session reuse. Differences by design: with onError "raise" the first row to fail in time
@@ -56,7 +59,12 @@ import { ToolPool, type ToolCall, type ToolPoolOptions } from "./tool-pool.ts";
 import { TraceRecorder } from "./trace-recorder.ts";
 import type { GenerateResult } from "../runtime/types.ts";
 import type { LlmSubmitter } from "./llm-submitter.ts";
-import { createSubmitter, type LlmSubmitterOptions } from "./llm-submitters.ts";
+import { createSubmitter, modelReplica, type LlmSubmitterOptions } from "./llm-submitters.ts";
+import { KvExchange, emptyMigrationStats } from "./kv-exchange.ts";
+import type { KvMigrationStats } from "./trace.ts";
+import { defaultMoveCost, type KvMoveCost } from "./kv-tiers.ts";
+import type { RuntimeKv } from "./runtime-engine.ts";
+import type { LlmModel } from "../executor/types.ts";
 
 /** A row that a filter dropped. */
 const DROP = Symbol("dropped");
@@ -74,10 +82,17 @@ export interface PipelineOptions {
   shareLlmAcrossRuns?: boolean;
 }
 
+/** Workers kept across runs (`shareLlmAcrossRuns`), keyed weakly: an unloaded model frees them. */
+interface SharedWorkers {
+  /** Per model session (replica). */
+  submitters: WeakMap<object, LlmSubmitter>;
+  /** Per model (its first session). */
+  exchanges: WeakMap<object, KvExchange<RuntimeKv>>;
+}
+
 export class PipelineExecutor implements Executor {
   readonly name = "processor";
-  /** Per loaded model, when `shareLlmAcrossRuns`; weak, so an unloaded model frees its worker. */
-  private readonly shared = new WeakMap<object, LlmSubmitter>();
+  private readonly shared: SharedWorkers = { submitters: new WeakMap(), exchanges: new WeakMap() };
 
   constructor(private readonly options: PipelineOptions = {}) {}
 
@@ -93,7 +108,13 @@ class PipelineRun {
   private readonly abort = new AbortController();
   private readonly streams = new Map<number, Promise<Slot[]>>();
   private readonly meters = new Map<number, NodeMeter>();
+  /** Per lane and model. */
   private readonly submitters = new Map<string, Promise<LlmSubmitter>>();
+  /** Per model: its workers' caches, between which KV moves (this run's). */
+  private readonly exchanges = new Map<string, KvExchange<RuntimeKv>>();
+  /** Lanes of each model's workers, in replica order; lanes of models without placements. */
+  private readonly modelLanes = new Map<string, string[]>();
+  private readonly defaultLanes = new Map<string, string>();
   /** Per LLM node with a fan-out annotation: pending answers by request (`callKey`). */
   private readonly fanOuts = new Map<number, Map<string, Promise<GenerateResult>>>();
   private failure: ((error: unknown) => void) | undefined;
@@ -104,7 +125,7 @@ class PipelineRun {
     private readonly dag: PlanDag,
     private readonly ctx: ExecuteContext,
     private readonly options: PipelineOptions,
-    private readonly shared?: WeakMap<object, LlmSubmitter>,
+    private readonly shared?: SharedWorkers,
   ) {
     this.pool = new ToolPool({ ...options.tools, trace: this.trace });
     // Every queued LLM request and tool call listens on the run's signal: thousands of rows
@@ -140,11 +161,24 @@ class PipelineRun {
       if (!this.abort.signal.aborted) this.abort.abort(new Error("run finished"));
       const finished = this.trace.finish();
       ctx.trace.tasks.push(...finished.tasks);
+      if (this.exchanges.size > 0) ctx.trace.kvMigration = this.migrationStats();
       for (const id of topologicalOrder(dag)) {
         const meter = this.meters.get(id);
         if (meter) ctx.trace.nodes.push(meter.stats());
       }
     }
+  }
+
+  /** Moves between workers in this run, all models together. */
+  private migrationStats(): KvMigrationStats {
+    const total = emptyMigrationStats();
+    for (const { stats } of this.exchanges.values()) {
+      total.moves += stats.moves;
+      total.movedTokens += stats.movedTokens;
+      total.declined += stats.declined;
+      total.declinedTokens += stats.declinedTokens;
+    }
+    return total;
   }
 
   private fail(error: unknown): void {
@@ -417,7 +451,7 @@ class PipelineRun {
 
   private async submitLlm(node: PlanNodeOf<"LlmCall">, row: Row): Promise<GenerateResult> {
     const args = node.args;
-    const submitter = await this.submitterFor(args.modelKey);
+    const submitter = await this.submitterFor(node);
     const model = await this.ctx.services.loadModel(args.modelKey);
     const request = {
       promptTokens: model.encodeChat(llmMessages(args, row)),
@@ -442,28 +476,93 @@ class PipelineRun {
     return value;
   }
 
-  private submitterFor(modelKey: string): Promise<LlmSubmitter> {
-    let s = this.submitters.get(modelKey);
+  /**
+   * The submitter of the worker place-work put this node on (`physical.placement.lane`), or,
+   * in a plan without placements, the model's one worker. Each lane of a model gets its own
+   * model session (replica) and prefix cache; the model's lanes share one KvExchange, so a
+   * prefix cached on one moves to another when the cost model says that beats recomputing.
+   */
+  private submitterFor(node: PlanNodeOf<"LlmCall">): Promise<LlmSubmitter> {
+    const modelKey = node.args.modelKey;
+    const lane = node.physical?.placement?.lane ?? this.defaultLane(modelKey);
+    const key = `${lane}\u0000${modelKey}`;
+    let s = this.submitters.get(key);
     if (!s) {
-      const lane = `llm:${this.submitters.size}`;
+      const replica = this.replicaIndex(modelKey, lane);
       const shared = this.shared;
-      s = this.ctx.services.loadModel(modelKey).then((model) => {
+      s = this.ctx.services.loadModel(modelKey).then(async (base) => {
+        const model = await modelReplica(base, replica);
         if (!shared)
           return createSubmitter(model, {
             ...this.options.llm,
             trace: this.trace,
             lane,
             signal: this.abort.signal,
+            exchange: this.exchangeFor(modelKey, base),
+            moveCost: this.moveCost(modelKey),
           });
-        let submitter = shared.get(model);
+        let submitter = shared.submitters.get(model);
         if (!submitter) {
-          submitter = createSubmitter(model, { ...this.options.llm, lane });
-          shared.set(model, submitter);
+          const exchange = this.exchangeFor(modelKey, base);
+          const moveCost = this.moveCost(modelKey);
+          submitter = createSubmitter(model, { ...this.options.llm, lane, exchange, moveCost });
+          shared.submitters.set(model, submitter);
         }
         return submitter;
       });
-      this.submitters.set(modelKey, s);
+      this.submitters.set(key, s);
     }
     return s;
+  }
+
+  /** Without placements: one lane per model, numbered in the order models are first used. */
+  private defaultLane(modelKey: string): string {
+    let lane = this.defaultLanes.get(modelKey);
+    if (!lane) {
+      lane = `llm:${this.defaultLanes.size}`;
+      this.defaultLanes.set(modelKey, lane);
+    }
+    return lane;
+  }
+
+  /**
+   * Which session of the model a lane runs on: its position among the plan's workers holding
+   * that model (`PlanReport.workers`), so lanes map to replicas the same way in every run (and
+   * a later collect finds the same caches); lanes the report does not list come after.
+   */
+  private replicaIndex(modelKey: string, lane: string): number {
+    let lanes = this.modelLanes.get(modelKey);
+    if (!lanes) {
+      const workers = this.dag.nodes[this.dag.root]!.physical?.report?.workers ?? [];
+      lanes = workers.filter((w) => w.resident === modelKey).map((w) => w.lane);
+      this.modelLanes.set(modelKey, lanes);
+    }
+    if (!lanes.includes(lane)) lanes.push(lane);
+    return lanes.indexOf(lane);
+  }
+
+  /** What moving a model's KV costs: the plan's cost model, else the measured copy rate. */
+  private moveCost(modelKey: string): KvMoveCost {
+    return this.ctx.cost?.kvMoveCost(modelKey) ?? defaultMoveCost();
+  }
+
+  /** The exchange of a model's workers: per run, or the executor's when workers are shared. */
+  private exchangeFor(modelKey: string, base: LlmModel): KvExchange<RuntimeKv> {
+    const cost = () => this.moveCost(modelKey);
+    if (this.shared) {
+      let exchange = this.shared.exchanges.get(base);
+      if (!exchange) {
+        // It serves several runs, so no run's trace gets its moves.
+        exchange = new KvExchange<RuntimeKv>(base.id, cost());
+        this.shared.exchanges.set(base, exchange);
+      }
+      return exchange;
+    }
+    let exchange = this.exchanges.get(modelKey);
+    if (!exchange) {
+      exchange = new KvExchange<RuntimeKv>(base.id, cost(), this.trace);
+      this.exchanges.set(modelKey, exchange);
+    }
+    return exchange;
   }
 }

@@ -97,7 +97,8 @@ export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
     prefetchedTokens: 0,
   };
   private readonly policy: EvictionPolicy;
-  private readonly tiers?: KvTiers<P, H>;
+  /** The host tier, when there is one. */
+  readonly tiers?: KvTiers<P, H>;
   private readonly roots = new Map<string, Node<P, H>>();
   private nextId = 1;
   /** Logical clock: one tick per match or insert, so LRU order is exact and testable. */
@@ -168,6 +169,21 @@ export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
       node = k === child.numTokens ? child : undefined;
     }
     return pos;
+  }
+
+  /**
+   * How many tokens of `key`'s cached prefix (at most `maxTokens`) are worth using now: all of
+   * them, or only the fast-tier part when the tiers say moving the host-tier rest in costs more
+   * than recomputing it (`KvTiers.stats.admissionDeclined`). Match this many before a prefill.
+   * The fast part is a prefix of the match (fast nodes are closed under parents), so cutting
+   * there is a node boundary. No LRU or tree change.
+   */
+  usablePrefix(key: RadixKey, options: { maxTokens?: number } = {}): number {
+    const cold = this.peekHost(key, options.maxTokens);
+    if (!this.tiers || cold.numHostTokens === 0) return cold.numTokens;
+    const fast = cold.numTokens - cold.numHostTokens;
+    const worth = this.tiers.shouldLoad(cold.numHostTokens, cold.hostBytes, fast, "admission");
+    return worth ? cold.numTokens : fast;
   }
 
   /** Caches `payload`, the KV of all of `key.tokens`, then evicts down to the budget. */

@@ -61,4 +61,18 @@ export interface RunTrace {
   plannerMs?: number;
   /** Explain text of the plan that ran. */
   plan?: string;
+  /** KV moved between LLM workers of one model (Processor with several workers per model). */
+  kvMigration?: KvMigrationStats;
+}
+
+/** What moved between one model's LLM workers in a run (`halo.lastRun.kvMigration`). */
+export interface KvMigrationStats {
+  /** Prefixes copied from one worker's cache to another's. */
+  moves: number;
+  /** Tokens of KV those moves carried (prefill the target did not recompute). */
+  movedTokens: number;
+  /** Pulls refused because recomputing the tokens was cheaper than moving them. */
+  declined: number;
+  /** Tokens of those refusals (recomputed on the target instead). */
+  declinedTokens: number;
 }

@@ -1,5 +1,11 @@
 // The runtime's public surface: other modules import from here only.
-export { loadModel, getModel, shippedModelDir, type LoadOptions } from "./load-model.ts";
+export {
+  loadModel,
+  getModel,
+  getModelReplica,
+  shippedModelDir,
+  type LoadOptions,
+} from "./load-model.ts";
 export { Model, type PrefillInput, type PrefillOutput, type DecodeInput } from "./model.ts";
 export { SequenceKv, packKv, unpackKv, type KvShape } from "./kv-cache.ts";
 export { packSequences, splitPadded, selectRows, concatPadded, maskSpans } from "./kv-batch.ts";

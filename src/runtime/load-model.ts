@@ -148,3 +148,30 @@ export function getModel(dir: string = shippedModelDir(), options?: LoadOptions)
   }
   return entry;
 }
+
+const replicas = new Map<string, Promise<Model>>();
+
+/**
+ * Another session of the model in `dir` (replica 0 is `getModel(dir)` itself), cached per folder
+ * and index. For a second LLM worker of one model: its own InferenceSession, so two workers run
+ * their forward calls independently, with the same model id (their caches share a namespace and
+ * KV can move between them). About 120-170 ms for the shipped model against 420 ms for the first
+ * load; no self-test, the first session of the same graph ran it.
+ */
+export function getModelReplica(
+  dir: string,
+  replica: number,
+  options: LoadOptions = {},
+): Promise<Model> {
+  if (!(Number.isInteger(replica) && replica >= 0))
+    throw new RangeError(`replica must be an integer >= 0 (got ${replica})`);
+  if (replica === 0) return getModel(dir, options);
+  const key = `${resolve(dir)}\0${replica}`;
+  let entry = replicas.get(key);
+  if (!entry) {
+    entry = loadModel(dir, { ...options, selfTest: false });
+    replicas.set(key, entry);
+    entry.catch(() => replicas.delete(key));
+  }
+  return entry;
+}

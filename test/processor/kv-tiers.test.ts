@@ -79,6 +79,7 @@ test("cold KV moves to the host tier, comes back on use, identical, each move tr
     bytesIn: 30,
     recomputeChosen: 0,
     prefetchDeclined: 0,
+    admissionDeclined: 0,
   });
   assert.is(c.stats.offloads, 2);
   assert.is(c.stats.loads, 1);

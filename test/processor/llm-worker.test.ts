@@ -115,6 +115,35 @@ test("KV moved to the host tier and back gives identical outputs", async () => {
   assert.ok(worker.stats.cachedTokens > 0);
 });
 
+test("admission recomputes a cold prefix when moving it in would now cost more", async () => {
+  // The offload judged the round trip with cheap moves; the cost model then refitted moves as
+  // dear (it learns from measured moves), so the cold prefix is recomputed, not moved in.
+  let moveMs = 0.001;
+  const tiers = new KvTiers<ArrayPayload>({
+    hostBudgetBytes: 1 << 20,
+    cost: { moveMs: () => moveMs, recomputeMs: (n) => n },
+  });
+  const cache = new PrefixCache<ArrayPayload>({ budgetBytes: 1 << 20, tiers });
+  const worker = new LlmWorker(new ToyEngine(), { cache, prefetch: false });
+  const [first, second, third] = rowRequests(7).filter((_, i) => i % 3 === 0);
+  await worker.submit(first!);
+  cache.evict(cache.fastBytes);
+  assert.is(cache.fastBytes, 0, "all cold");
+  moveMs = 1000;
+  const b = await worker.submit(second!);
+  assert.equal(strip(b), await generateAlone(new ToyEngine(), second!));
+  assert.is(b.cachedTokens, 0, "nothing moved in");
+  assert.is(tiers.stats.movesIn, 0);
+  assert.is(tiers.stats.admissionDeclined, 1);
+  // With moves cheap again, a cold prefix is moved in and used as before.
+  moveMs = 0.001;
+  cache.evict(cache.fastBytes);
+  const c = await worker.submit(third!);
+  assert.equal(strip(c), await generateAlone(new ToyEngine(), third!));
+  assert.ok(c.cachedTokens >= 20, `cached ${c.cachedTokens}`);
+  assert.ok(tiers.stats.movesIn > 0);
+});
+
 test("cancellation rejects promptly, frees KV and locks, and leaves the others intact", async () => {
   const requests = rowRequests(12, 40);
   const want = await expected(requests);

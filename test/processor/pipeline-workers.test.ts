@@ -1,0 +1,123 @@
+// collect({ llmWorkers: 2 }) on the shipped model: two model sessions with a prefix cache each,
+// place-work putting a chained agent's second call on the other worker, and the first call's KV
+// moving over when the cost model says that beats recomputing it. Tables must equal the
+// one-worker Processor's and the row-by-row executor's whatever moved.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { CostModel } from "../../src/cost/cost-model.ts";
+import { priorProfile } from "../../src/cost/profile.ts";
+import { registerExecutor } from "../../src/executor/select.ts";
+import { halo } from "../../src/index.ts";
+import { optimizerSession } from "../../src/optimizer/index.ts";
+import { resetSharedPrefixCaches } from "../../src/processor/llm-submitters.ts";
+import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
+import { SAMPLE_REVIEWS, SENTIMENT_CHOICES, SENTIMENT_PROMPT } from "../helpers/trained-prompts.ts";
+
+// Room for about three running sequences per worker, far under the working set: the shipped
+// model keeps 2,048 bytes of KV per token and a request here reserves 130-140 tokens.
+registerExecutor(
+  "processor-small-kv",
+  () => new PipelineExecutor({ llm: { kvBudgetBytes: 3 * 140 * 2048 } }),
+);
+
+const rows = Array.from({ length: 12 }, (_, id) => ({
+  id,
+  review: `${SAMPLE_REVIEWS[id % SAMPLE_REVIEWS.length]} Order ${id}.`,
+}));
+
+/** The second agent's prompt starts with the first one's: its KV is worth having. */
+function chained() {
+  return halo
+    .lazy(rows)
+    .agent({ prompt: SENTIMENT_PROMPT, choices: SENTIMENT_CHOICES, output: "sentiment" })
+    .agent({ prompt: `${SENTIMENT_PROMPT}\nLabel: {{sentiment}}`, output: "check", maxTokens: 8 });
+}
+
+// Planned with the prior profile (no calibration), so the test decides the move costs.
+const options = { reuse: false, calibrate: false, progress: false } as const;
+
+async function collectCold(extra: Record<string, unknown>) {
+  // Each run starts with cold caches: a warm second worker would have nothing to pull.
+  resetSharedPrefixCaches();
+  const { rows } = await chained().collectRows({ ...options, ...extra });
+  return { rows, run: halo.lastRun! };
+}
+
+/** Lane of each LLM node's prefill tasks. */
+function lanesByNode(run: NonNullable<typeof halo.lastRun>): Record<number, string[]> {
+  const out: Record<number, string[]> = {};
+  for (const t of run.tasks)
+    if (t.kind === "prefill")
+      for (const id of t.nodeIds) out[id] = [...new Set([...(out[id] ?? []), t.lane])];
+  return out;
+}
+
+let want: Record<string, unknown>[];
+
+test.before(async () => {
+  want = (await chained().collectRows({ ...options, executor: "row-by-row" })).rows;
+});
+
+test("two workers: the second agent runs on the other worker with the first one's KV moved", async () => {
+  const one = await collectCold({ llmWorkers: 1 });
+  assert.equal(one.rows, want, "one worker");
+  assert.equal(Object.values(lanesByNode(one.run)), [["llm:0"], ["llm:0"]]);
+
+  const two = await collectCold({ llmWorkers: 2 });
+  assert.equal(two.rows, want, "two workers");
+  assert.equal(Object.values(lanesByNode(two.run)), [["llm:0"], ["llm:1"]]);
+  const moved = two.run.kvMigration!;
+  assert.ok(moved.moves > 0 && moved.movedTokens > 0, JSON.stringify(moved));
+  assert.is(moved.declined, 0);
+  assert.ok(two.run.tasks.some((t) => t.kind === "kv-move" && t.lane === "kv:llm:0>llm:1"));
+  assert.match(two.run.summary(), /KV between workers: \d+ moves/);
+  // What moved was not prefilled again: worker 1 found those tokens cached.
+  const secondNode = two.run.nodes.find((n) => n.label === "check")!;
+  assert.ok(secondNode.cachedTokens >= moved.movedTokens);
+  console.log(
+    `measure: 12 rows x 2 agents, 2 workers: ${moved.moves} moves, ${moved.movedTokens} tokens moved; second agent prefilled ${secondNode.prefillTokens}, cached ${secondNode.cachedTokens}`,
+  );
+});
+
+test("a cost model where recomputing is cheaper: nothing moves, same table", async () => {
+  const saved = optimizerSession.cost;
+  optimizerSession.cost = new CostModel({
+    ...priorProfile("shipped"),
+    kvMove: { fixedMs: 1000, bytesPerMs: 1 },
+  });
+  try {
+    const two = await collectCold({ llmWorkers: 2 });
+    assert.equal(two.rows, want);
+    assert.equal(Object.values(lanesByNode(two.run)), [["llm:0"], ["llm:1"]]);
+    const moved = two.run.kvMigration!;
+    assert.is(moved.moves, 0);
+    assert.is(moved.movedTokens, 0);
+    assert.ok(moved.declined > 0 && moved.declinedTokens > 0, JSON.stringify(moved));
+    assert.not.ok(two.run.tasks.some((t) => t.kind === "kv-move"));
+  } finally {
+    optimizerSession.cost = saved;
+  }
+});
+
+test("a KV budget smaller than the working set, two workers: same table", async () => {
+  const two = await collectCold({ llmWorkers: 2, executor: "processor-small-kv" });
+  assert.equal(two.rows, want);
+  assert.equal(Object.values(lanesByNode(two.run)), [["llm:0"], ["llm:1"]]);
+  // The budget bound the batches (12 rows would otherwise run as one batch per node).
+  const widest = Math.max(
+    ...two.run.tasks.filter((t) => t.kind === "decode").map((t) => t.batchSize),
+  );
+  assert.ok(widest < rows.length, `decode batches of up to ${widest}`);
+  console.log(`measure: small KV budget, 2 workers: ${JSON.stringify(two.run.kvMigration)}`);
+});
+
+test("llmWorkers must be a whole number from 1 to 8", async () => {
+  for (const bad of [0, 1.5, 9, "2"]) {
+    const error = await chained()
+      .collectRows({ ...options, llmWorkers: bad as number })
+      .catch((e: unknown) => e);
+    assert.match(String(error), /llmWorkers must be an integer from 1 to 8/);
+  }
+});
+
+test.run();
