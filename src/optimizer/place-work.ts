@@ -5,6 +5,13 @@
 // tokens that would have been cached there but must be recomputed or moved elsewhere (cache
 // affinity: a row's later turn reuses its earlier turn's KV only on the worker that holds it;
 // moving it is chosen over recomputing only when the cost model says it is cheaper).
+// A node cannot start before its inputs are there (list scheduling): a gathered node (plan-batches'
+// `gather`) waits for all its input rows, so it starts no earlier than its upstream LLM nodes
+// finish; a streamed one starts once they start, and cannot finish before they do. So a gathered
+// chain's child stays on its parent's worker, which is free again by the time the child can start,
+// instead of moving to an idle worker and paying to move or recompute the parent's KV. Tool and
+// relational nodes pass their inputs' times through untimed: they run on CPU lanes beside the LLM
+// workers.
 // Without configured workers there is one per model (the Processor's one submitter per model):
 // each node goes to its model's worker and the pass only records it.
 import { copyDag, topologicalOrder } from "../plan/dag.ts";
@@ -58,9 +65,20 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
   const sampled = new Map<number, { worker: number; prompts: number[][]; rows: number }>();
   let switches = 0;
   let affinityTotal = 0;
+  // When each node's LLM work starts and ends, by the plan's clock (ms from the start).
+  const startMs = new Map<number, number>();
+  const finishMs = new Map<number, number>();
+  const latest = (n: PlanNode, times: Map<number, number>) =>
+    Math.max(0, ...n.inputs.map((i) => times.get(i) ?? 0));
   for (const id of topologicalOrder(out)) {
     const node = out.nodes[id]!;
-    if (node.kind !== "LlmCall") continue;
+    const inputsDone = latest(node, finishMs);
+    if (node.kind !== "LlmCall") {
+      startMs.set(id, latest(node, startMs));
+      finishMs.set(id, inputsDone);
+      continue;
+    }
+    const ready = node.physical?.batch?.gather ? inputsDone : latest(node, startMs);
     const model = node.args.modelKey;
     const view = views.get(node.inputs[0]!);
     const shape = llmShape(node, rowsAt(view));
@@ -83,7 +101,7 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
       affinity[prev.worker] = Math.max(affinity[prev.worker]!, perRow);
     }
     const base = cost.estimate(costNode(node), llmState(node, shape));
-    let best: { w: number; finish: number; switchMs: number } | undefined;
+    let best: { w: number; start: number; finish: number; switchMs: number } | undefined;
     workers.forEach((w, i) => {
       if (!configured && w.resident !== model) return;
       const switchMs = cost.modelSwitchMs(model, resident[i]);
@@ -93,11 +111,14 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
         cost.recomputeMs(lost, 0, model),
         2 * cost.kvMoveMs(cost.kvBytes(lost, model), model),
       );
-      const finish = busyMs[i]! + switchMs + base.ms + perCall * shape.calls;
-      if (!best || finish < best.finish) best = { w: i, finish, switchMs };
+      const start = Math.max(busyMs[i]!, ready);
+      const finish = Math.max(start + switchMs + base.ms + perCall * shape.calls, inputsDone);
+      if (!best || finish < best.finish) best = { w: i, start, finish, switchMs };
     });
     const chosen = best!;
     busyMs[chosen.w] = chosen.finish;
+    startMs.set(id, chosen.start);
+    finishMs.set(id, chosen.finish);
     if (chosen.switchMs > 0) switches++;
     resident[chosen.w] = model;
     annotate(node, "placement", {

@@ -109,6 +109,31 @@ test("configured workers: a model switch is paid only when waiting would cost mo
   );
 });
 
+test("a gathered child waits for its parent: a chain stays on one worker, a fork uses both", () => {
+  const workers = [
+    { lane: "llm:0", resident: "fake" },
+    { lane: "llm:1", resident: "fake" },
+  ];
+  const ctx = testContext({ models: ["fake"], workers });
+  const lanes = (nodes: ReturnType<typeof halo.lazy>[]) =>
+    optimize(lower(nodes.map((f) => f.node)), only("planBatches", "placeWork"), ctx)
+      .dag.nodes.filter((n) => n.kind === "LlmCall")
+      .map((n) => [n.physical!.batch!.gather, n.physical!.placement!.lane]);
+  const parent = halo.lazy(rows).agent(agent);
+  const child = { ...agent, name: "b", prompt: "Again: {{text}} {{o}}", output: "p" };
+  // The child cannot start before its parent ends, when llm:0 is free again and holds its KV.
+  assert.equal(lanes([parent.agent(child)]), [
+    [true, "llm:0"],
+    [true, "llm:0"],
+  ]);
+  // Two children of one parent: the second would wait behind the first on llm:0.
+  assert.equal(lanes([parent.agent(child), parent.agent({ ...child, name: "c", output: "q" })]), [
+    [true, "llm:0"],
+    [true, "llm:0"],
+    [true, "llm:1"],
+  ]);
+});
+
 test("same rows with batches and placement on and off", async () => {
   const lf = () => halo.lazy(rows.slice(0, 20)).agent(agent);
   const on = await lf().collectRows({ optimizations: optimizations.all(), reuse: false });

@@ -1,13 +1,14 @@
-// collect({ llmWorkers: 2 }) on the shipped model: two model sessions with a prefix cache each,
-// place-work putting a chained agent's second call on the other worker, and the first call's KV
-// moving over when the cost model says that beats recomputing it. Tables must equal the
-// one-worker Processor's and the row-by-row executor's whatever moved.
+// collect({ llmWorkers: 2 }) on the shipped model: two model sessions with a prefix cache each.
+// A gathered chain stays on one worker (its child cannot start before its parent ends, when the
+// parent's worker is free again); a fork puts one child on the other worker, and the parent's KV
+// moves over when the cost model says that beats recomputing it. Tables must equal the one-worker
+// Processor's and the row-by-row executor's whatever moved.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { CostModel } from "../../src/cost/cost-model.ts";
 import { priorProfile } from "../../src/cost/profile.ts";
 import { registerExecutor } from "../../src/executor/select.ts";
-import { halo } from "../../src/index.ts";
+import { collectAll, halo } from "../../src/index.ts";
 import { optimizerSession } from "../../src/optimizer/index.ts";
 import { resetSharedPrefixCaches } from "../../src/processor/llm-submitters.ts";
 import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
@@ -33,6 +34,18 @@ function chained() {
     .agent({ prompt: `${SENTIMENT_PROMPT}\nLabel: {{sentiment}}`, output: "check", maxTokens: 8 });
 }
 
+/** A labelling agent and two agents whose prompts extend its prompt: a fork after the label. */
+function forked() {
+  const labelled = halo
+    .lazy(rows)
+    .agent({ prompt: SENTIMENT_PROMPT, choices: SENTIMENT_CHOICES, output: "sentiment" });
+  const extended = `${SENTIMENT_PROMPT}\nLabel: {{sentiment}}`;
+  return [
+    labelled.agent({ prompt: extended, output: "check", maxTokens: 8 }),
+    labelled.agent({ prompt: `${extended}\nSure?`, output: "again", maxTokens: 8 }),
+  ];
+}
+
 // Planned with the prior profile (no calibration), so the test decides the move costs.
 const options = { reuse: false, calibrate: false, progress: false } as const;
 
@@ -40,6 +53,16 @@ async function collectCold(extra: Record<string, unknown>) {
   // Each run starts with cold caches: a warm second worker would have nothing to pull.
   resetSharedPrefixCaches();
   const { rows } = await chained().collectRows({ ...options, ...extra });
+  return { rows, run: halo.lastRun! };
+}
+
+/** Both frames of the fork, collected together, as rows. */
+async function collectFork(extra: Record<string, unknown>) {
+  resetSharedPrefixCaches();
+  const frames = await collectAll(forked(), { ...options, ...extra });
+  const rows = frames.map((df) =>
+    (df.values as unknown[][]).map((r) => Object.fromEntries(df.columns.map((c, i) => [c, r[i]]))),
+  );
   return { rows, run: halo.lastRun! };
 }
 
@@ -53,29 +76,53 @@ function lanesByNode(run: NonNullable<typeof halo.lastRun>): Record<number, stri
 }
 
 let want: Record<string, unknown>[];
+let wantFork: Record<string, unknown>[][];
 
 test.before(async () => {
   want = (await chained().collectRows({ ...options, executor: "row-by-row" })).rows;
+  wantFork = (await collectFork({ executor: "row-by-row" })).rows;
 });
 
-test("two workers: the second agent runs on the other worker with the first one's KV moved", async () => {
+test("two workers: a gathered chain stays on one worker, nothing moves", async () => {
   const one = await collectCold({ llmWorkers: 1 });
   assert.equal(one.rows, want, "one worker");
   assert.equal(Object.values(lanesByNode(one.run)), [["llm:0"], ["llm:0"]]);
 
   const two = await collectCold({ llmWorkers: 2 });
   assert.equal(two.rows, want, "two workers");
-  assert.equal(Object.values(lanesByNode(two.run)), [["llm:0"], ["llm:1"]]);
+  // The child waits for all its parent's rows; by then the parent's worker is free again, and it
+  // holds the parent's KV.
+  assert.equal(Object.values(lanesByNode(two.run)), [["llm:0"], ["llm:0"]]);
+  assert.is(two.run.kvMigration!.moves, 0);
+});
+
+/** The lane of the labelling node and of the two children, by label. */
+function forkLanes(run: NonNullable<typeof halo.lastRun>) {
+  const lanes = lanesByNode(run);
+  const of = (label: string) => lanes[run.nodes.find((n) => n.label === label)!.nodeId];
+  return { parent: of("sentiment"), children: [of("check"), of("again")] };
+}
+
+test("two workers: a fork's second child runs on the other worker with the parent's KV moved", async () => {
+  const one = await collectFork({ llmWorkers: 1 });
+  assert.equal(one.rows, wantFork, "one worker");
+
+  const two = await collectFork({ llmWorkers: 2 });
+  assert.equal(two.rows, wantFork, "two workers");
+  const lanes = forkLanes(two.run);
+  assert.equal(lanes.parent, ["llm:0"]);
+  assert.equal(lanes.children.map((l) => l![0]).sort(), ["llm:0", "llm:1"]);
   const moved = two.run.kvMigration!;
   assert.ok(moved.moves > 0 && moved.movedTokens > 0, JSON.stringify(moved));
   assert.is(moved.declined, 0);
   assert.ok(two.run.tasks.some((t) => t.kind === "kv-move" && t.lane === "kv:llm:0>llm:1"));
   assert.match(two.run.summary(), /KV between workers: \d+ moves/);
   // What moved was not prefilled again: worker 1 found those tokens cached.
-  const secondNode = two.run.nodes.find((n) => n.label === "check")!;
-  assert.ok(secondNode.cachedTokens >= moved.movedTokens);
+  const away = ["check", "again"][lanes.children.findIndex((l) => l![0] === "llm:1")]!;
+  const node = two.run.nodes.find((n) => n.label === away)!;
+  assert.ok(node.cachedTokens >= moved.movedTokens);
   console.log(
-    `measure: 12 rows x 2 agents, 2 workers: ${moved.moves} moves, ${moved.movedTokens} tokens moved; second agent prefilled ${secondNode.prefillTokens}, cached ${secondNode.cachedTokens}`,
+    `measure: 12 rows, a label then 2 children, 2 workers: ${moved.moves} moves, ${moved.movedTokens} tokens moved; the child on llm:1 prefilled ${node.prefillTokens}, cached ${node.cachedTokens}`,
   );
 });
 
@@ -86,9 +133,14 @@ test("a cost model where recomputing is cheaper: nothing moves, same table", asy
     kvMove: { fixedMs: 1000, bytesPerMs: 1 },
   });
   try {
-    const two = await collectCold({ llmWorkers: 2 });
-    assert.equal(two.rows, want);
-    assert.equal(Object.values(lanesByNode(two.run)), [["llm:0"], ["llm:1"]]);
+    const two = await collectFork({ llmWorkers: 2 });
+    assert.equal(two.rows, wantFork);
+    assert.equal(
+      forkLanes(two.run)
+        .children.map((l) => l![0])
+        .sort(),
+      ["llm:0", "llm:1"],
+    );
     const moved = two.run.kvMigration!;
     assert.is(moved.moves, 0);
     assert.is(moved.movedTokens, 0);
@@ -100,9 +152,14 @@ test("a cost model where recomputing is cheaper: nothing moves, same table", asy
 });
 
 test("a KV budget smaller than the working set, two workers: same table", async () => {
-  const two = await collectCold({ llmWorkers: 2, executor: "processor-small-kv" });
-  assert.equal(two.rows, want);
-  assert.equal(Object.values(lanesByNode(two.run)), [["llm:0"], ["llm:1"]]);
+  const two = await collectFork({ llmWorkers: 2, executor: "processor-small-kv" });
+  assert.equal(two.rows, wantFork);
+  assert.equal(
+    forkLanes(two.run)
+      .children.map((l) => l![0])
+      .sort(),
+    ["llm:0", "llm:1"],
+  );
   // The budget bound the batches (12 rows would otherwise run as one batch per node).
   const widest = Math.max(
     ...two.run.tasks.filter((t) => t.kind === "decode").map((t) => t.batchSize),
