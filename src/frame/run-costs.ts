@@ -26,6 +26,8 @@ export function recordRunCosts(
     const estimate = node?.physical?.estimate?.afterMs;
     if (!node || estimate === undefined) continue;
     stats.estimatedMs ??= estimate;
+    const predictedHits = node.physical?.prefix?.predictedCachedTokens;
+    if (predictedHits !== undefined) stats.predictedCacheHits ??= predictedHits;
     if (!CALL_KINDS.has(node.kind) || reused.includes(stats.nodeId)) continue;
     if (!(stats.measuredMs > 0) || stats.calls === 0) continue;
     cost.record({
