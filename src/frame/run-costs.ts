@@ -29,13 +29,15 @@ export function recordRunCosts(
     const predictedHits = node.physical?.prefix?.predictedCachedTokens;
     if (predictedHits !== undefined) stats.predictedCacheHits ??= predictedHits;
     if (!CALL_KINDS.has(node.kind) || reused.includes(stats.nodeId)) continue;
-    if (!(stats.measuredMs > 0) || stats.calls === 0) continue;
+    if (!((stats.llmMs ?? stats.measuredMs) > 0) || stats.calls === 0) continue;
     cost.record({
       nodeId: stats.nodeId,
       label: stats.label,
       kind: stats.kind,
       estimatedMs: stats.estimatedMs,
-      measuredMs: stats.measuredMs,
+      // An LLM node's own share of the worker's time, like its estimate; its span would also
+      // hold the batches of every node it overlapped (node-shares.ts).
+      measuredMs: stats.llmMs ?? stats.measuredMs,
     });
     if (node.kind === "LlmCall" && stats.decodeTokens > 0)
       cost.observeOutputTokens(node.signature, stats.decodeTokens / stats.calls);

@@ -17,6 +17,7 @@ import { ADMISSION_DEFAULTS, admitRound, type AdmissionPolicy } from "./admissio
 import { BatchSizer, type BatchSizerOptions } from "./batch-sizer.ts";
 import type { KvPayload } from "./kv-payload.ts";
 import type { ForwardInput, LlmEngine } from "./llm-engine.ts";
+import { tokensByNode } from "./node-shares.ts";
 import { PrefixCache, radixKey, type MatchResult } from "./prefix-cache.ts";
 import { Sequence, abortError } from "./sequence.ts";
 import type { TraceRecorder } from "./trace-recorder.ts";
@@ -297,7 +298,12 @@ export class LlmWorker<K extends KvPayload<K>> {
     }
     const prefillTokens = batch.reduce((n, s) => n + s.prefillTokens, 0);
     const cachedTokens = batch.reduce((n, s) => n + s.cachedTokens, 0);
-    task?.end({ batchSize: batch.length, prefillTokens, cachedTokens });
+    task?.end({
+      batchSize: batch.length,
+      prefillTokens,
+      cachedTokens,
+      ...tokensByNode(batch, (seq) => seq.prefillTokens),
+    });
     this.stats.prefillTokens += prefillTokens;
     this.stats.cachedTokens += cachedTokens;
     batch.forEach((seq, i) => {
@@ -333,7 +339,11 @@ export class LlmWorker<K extends KvPayload<K>> {
       for (const seq of batch) this.fail(seq, error);
       return;
     }
-    task?.end({ batchSize: batch.length, decodeTokens: batch.length });
+    task?.end({
+      batchSize: batch.length,
+      decodeTokens: batch.length,
+      ...tokensByNode(batch, () => 1),
+    });
     this.sizer.observeStep(batch.length, performance.now() - t0);
     this.stats.decodeTokens += batch.length;
     batch.forEach((seq, i) => {

@@ -52,6 +52,7 @@ import {
 } from "../executor/types.ts";
 import { stableStringify } from "./call-signature.ts";
 import { NodeMeter } from "./node-meter.ts";
+import { llmMsByNode } from "./node-shares.ts";
 import { ToolPool, type ToolCall, type ToolPoolOptions } from "./tool-pool.ts";
 import { TraceRecorder } from "./trace-recorder.ts";
 import type { GenerateResult } from "../runtime/types.ts";
@@ -140,9 +141,14 @@ class PipelineRun {
       if (!this.abort.signal.aborted) this.abort.abort(new Error("run finished"));
       const finished = this.trace.finish();
       ctx.trace.tasks.push(...finished.tasks);
+      // A shared worker's batches are in no run's trace: those nodes keep only their span.
+      const llmMs = llmMsByNode(finished.tasks);
       for (const id of topologicalOrder(dag)) {
         const meter = this.meters.get(id);
-        if (meter) ctx.trace.nodes.push(meter.stats());
+        if (!meter) continue;
+        const stats = meter.stats();
+        if (dag.nodes[id]!.kind === "LlmCall" && llmMs.has(id)) stats.llmMs = llmMs.get(id);
+        ctx.trace.nodes.push(stats);
       }
     }
   }
