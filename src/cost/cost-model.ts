@@ -9,6 +9,7 @@ import {
   type PrefillRow,
 } from "./formulas.ts";
 import { MovingAverage } from "./moving-average.ts";
+import { forwardFootprintBytes, predictWarmupMs } from "./warmup.ts";
 import type { DecodeSample, PrefillSample, Profile } from "./profile.ts";
 import { functionKey, httpKey, sqlKey, ToolCosts } from "./tool-costs.ts";
 
@@ -60,6 +61,11 @@ export interface EstimateState {
   outputTokens?: number;
   /** The model resident on the worker; a different one pays modelSwitchMs. */
   residentModel?: string;
+  /**
+   * Include the warm-up of a session that has not yet run calls this large (default true).
+   * Choices that should hold for the whole session (a batch size) leave this one-time cost out.
+   */
+  warmup?: boolean;
 }
 
 export interface Estimate {
@@ -67,6 +73,8 @@ export interface Estimate {
   prefillMs: number;
   decodeMs: number;
   switchMs: number;
+  /** First calls that grow the model session's memory beyond what it has run (warmup.ts). */
+  warmupMs: number;
   toolMs: number;
   /** How many batches an LLM node runs in. */
   batches: number;
@@ -105,6 +113,8 @@ interface ModelState {
   moveBytesPerMs: MovingAverage;
   online: { prefill: PrefillSample[]; decode: DecodeSample[] };
   pending: number;
+  /** The largest forward footprint (bytes) the model's session has run so far (warmup.ts). */
+  highWaterBytes: number;
 }
 
 export class CostModel {
@@ -136,6 +146,7 @@ export class CostModel {
       moveBytesPerMs: new MovingAverage(profile.kvMove.bytesPerMs, 2),
       online: { prefill: [], decode: [] },
       pending: 0,
+      highWaterBytes: 0,
     });
     for (const a of aliases) this.aliases.set(a, profile.modelId);
   }
@@ -160,6 +171,16 @@ export class CostModel {
   /** `steps` decode steps, context growing by one per step. */
   decodeMs(steps: number, batch: number, context: number, model?: string): number {
     return predictDecodeMs(this.profile(model).decode, steps, batch, context);
+  }
+
+  /**
+   * The warm-up a forward call of `batch` sequences of `contextTokens` would pay now: its KV
+   * footprint beyond the largest the model's session has run (warmup.ts). Zero once it has.
+   */
+  warmupMs(batch: number, contextTokens: number, model?: string): number {
+    const s = this.state(model);
+    const bytes = forwardFootprintBytes(batch, contextTokens, s.profile.kvBytesPerToken);
+    return predictWarmupMs(s.profile.warmup, bytes - s.highWaterBytes);
   }
 
   kvBytes(tokens: number, model?: string): number {
@@ -244,7 +265,15 @@ export class CostModel {
    */
   estimate(node: CostNode, state: EstimateState = {}): Estimate {
     const calls = Math.max(0, state.calls ?? 1);
-    const none: Estimate = { ms: 0, prefillMs: 0, decodeMs: 0, switchMs: 0, toolMs: 0, batches: 0 };
+    const none: Estimate = {
+      ms: 0,
+      prefillMs: 0,
+      decodeMs: 0,
+      switchMs: 0,
+      warmupMs: 0,
+      toolMs: 0,
+      batches: 0,
+    };
     if (node.kind === "LlmCall") {
       if (calls === 0) return none;
       const a = argsOf(node);
@@ -275,11 +304,15 @@ export class CostModel {
         state.residentModel !== undefined
           ? this.modelSwitchMs(model ?? this.primary, state.residentModel)
           : 0;
+      // The largest batch ends its decode at prompt + output tokens of context: the most memory
+      // the node's calls hold. Only growth past what the session ran costs, once.
+      const warmupMs = state.warmup === false ? 0 : this.warmupMs(batch, prompt + output, model);
       return {
-        ms: prefillMs + decodeMs + switchMs,
+        ms: prefillMs + decodeMs + switchMs + warmupMs,
         prefillMs,
         decodeMs,
         switchMs,
+        warmupMs,
         toolMs: 0,
         batches: full + (rest > 0 ? 1 : 0),
       };
@@ -328,11 +361,14 @@ export class CostModel {
       }
     } else if (obs.kind === "prefill") {
       if (obs.rows.length === 0 || measuredMs <= 0) return;
+      const longest = Math.max(...obs.rows.map((r) => r.newTokens + r.cachedTokens));
+      this.noteForward(s, obs.rows.length, longest);
       push(s.online.prefill, { rows: obs.rows, ms: measuredMs }, this.maxOnline);
       this.maybeRefit(s);
     } else {
       const steps = Math.max(1, obs.steps ?? 1);
       if (obs.batch <= 0 || measuredMs <= 0) return;
+      this.noteForward(s, obs.batch, obs.context + steps);
       // A span of steps is recorded as one step at its mean context (the kv term is linear in T).
       const context = obs.context + (steps - 1) / 2;
       push(s.online.decode, { batch: obs.batch, context, ms: measuredMs / steps }, this.maxOnline);
@@ -368,6 +404,12 @@ export class CostModel {
 
   clearRecords(): void {
     this.records.length = 0;
+  }
+
+  /** A forward call ran: the session's memory has now held this much (warmup.ts). */
+  private noteForward(s: ModelState, batch: number, contextTokens: number): void {
+    const bytes = forwardFootprintBytes(batch, contextTokens, s.profile.kvBytesPerToken);
+    s.highWaterBytes = Math.max(s.highWaterBytes, bytes);
   }
 
   private maybeRefit(s: ModelState): void {
