@@ -75,6 +75,8 @@ export interface Estimate {
   switchMs: number;
   /** First calls that grow the model session's memory beyond what it has run (warmup.ts). */
   warmupMs: number;
+  /** LLM nodes: the largest KV footprint its calls hold, as the warm-up counts it (bytes). */
+  footprintBytes: number;
   toolMs: number;
   /** How many batches an LLM node runs in. */
   batches: number;
@@ -115,6 +117,8 @@ interface ModelState {
   pending: number;
   /** The largest forward footprint (bytes) the model's session has run so far (warmup.ts). */
   highWaterBytes: number;
+  /** Sums of c_grow's least squares (x: MiB grown, y: ms over the formulas). */
+  warmupFit: { xy: number; xx: number };
 }
 
 export class CostModel {
@@ -147,6 +151,7 @@ export class CostModel {
       online: { prefill: [], decode: [] },
       pending: 0,
       highWaterBytes: 0,
+      warmupFit: { xy: profile.warmup.msPerMiB, xx: 1 },
     });
     for (const a of aliases) this.aliases.set(a, profile.modelId);
   }
@@ -181,6 +186,17 @@ export class CostModel {
     const s = this.state(model);
     const bytes = forwardFootprintBytes(batch, contextTokens, s.profile.kvBytesPerToken);
     return predictWarmupMs(s.profile.warmup, bytes - s.highWaterBytes);
+  }
+
+  /**
+   * A node whose estimate held `footprintBytes` ran: the session is warm up to it. The tasks'
+   * own observations raise the mark to what the worker really ran, but the worker's batch sizer
+   * may split a planned batch (16-32 of 48 planned rows on the shipped model), and a node of the
+   * same planned shape must not be charged its warm-up again next time.
+   */
+  noteRan(footprintBytes: number, model?: string): void {
+    const s = this.state(model);
+    if (footprintBytes > s.highWaterBytes) s.highWaterBytes = footprintBytes;
   }
 
   kvBytes(tokens: number, model?: string): number {
@@ -271,6 +287,7 @@ export class CostModel {
       decodeMs: 0,
       switchMs: 0,
       warmupMs: 0,
+      footprintBytes: 0,
       toolMs: 0,
       batches: 0,
     };
@@ -307,12 +324,18 @@ export class CostModel {
       // The largest batch ends its decode at prompt + output tokens of context: the most memory
       // the node's calls hold. Only growth past what the session ran costs, once.
       const warmupMs = state.warmup === false ? 0 : this.warmupMs(batch, prompt + output, model);
+      const footprintBytes = forwardFootprintBytes(
+        batch,
+        prompt + output,
+        this.profile(model).kvBytesPerToken,
+      );
       return {
         ms: prefillMs + decodeMs + switchMs + warmupMs,
         prefillMs,
         decodeMs,
         switchMs,
         warmupMs,
+        footprintBytes,
         toolMs: 0,
         batches: full + (rest > 0 ? 1 : 0),
       };
@@ -362,13 +385,15 @@ export class CostModel {
     } else if (obs.kind === "prefill") {
       if (obs.rows.length === 0 || measuredMs <= 0) return;
       const longest = Math.max(...obs.rows.map((r) => r.newTokens + r.cachedTokens));
-      this.noteForward(s, obs.rows.length, longest);
+      const steady = predictPrefillMs(s.profile.prefill, obs.rows);
+      if (this.noteForward(s, obs.rows.length, longest, measuredMs - steady)) return;
       push(s.online.prefill, { rows: obs.rows, ms: measuredMs }, this.maxOnline);
       this.maybeRefit(s);
     } else {
       const steps = Math.max(1, obs.steps ?? 1);
       if (obs.batch <= 0 || measuredMs <= 0) return;
-      this.noteForward(s, obs.batch, obs.context + steps);
+      const steady = predictDecodeMs(s.profile.decode, steps, obs.batch, obs.context);
+      if (this.noteForward(s, obs.batch, obs.context + steps, measuredMs - steady)) return;
       // A span of steps is recorded as one step at its mean context (the kv term is linear in T).
       const context = obs.context + (steps - 1) / 2;
       push(s.online.decode, { batch: obs.batch, context, ms: measuredMs / steps }, this.maxOnline);
@@ -406,10 +431,29 @@ export class CostModel {
     this.records.length = 0;
   }
 
-  /** A forward call ran: the session's memory has now held this much (warmup.ts). */
-  private noteForward(s: ModelState, batch: number, contextTokens: number): void {
+  /**
+   * A forward call ran, `excessMs` over what the formulas give for it. When it grew the
+   * session's footprint, the high-water mark moves and the excess refines c_grow (least squares
+   * through the origin, the calibrated value counting as one 1-MiB sample); such a call says
+   * nothing about the steady formulas, so it returns true and is not fit there. The calibration
+   * target is a session of its own, and the runtime allocates more per call than it (measured on
+   * the shipped model: c_grow 5.6 ms/MiB calibrated, 50-60 ms/MiB in collect runs), so runs teach it.
+   */
+  private noteForward(
+    s: ModelState,
+    batch: number,
+    contextTokens: number,
+    excessMs: number,
+  ): boolean {
     const bytes = forwardFootprintBytes(batch, contextTokens, s.profile.kvBytesPerToken);
-    s.highWaterBytes = Math.max(s.highWaterBytes, bytes);
+    const growth = bytes - s.highWaterBytes;
+    if (!(growth > 0)) return false;
+    s.highWaterBytes = bytes;
+    const x = growth / 2 ** 20;
+    s.warmupFit.xy += x * Math.max(0, excessMs);
+    s.warmupFit.xx += x * x;
+    s.profile.warmup = { msPerMiB: s.warmupFit.xy / s.warmupFit.xx };
+    return true;
   }
 
   private maybeRefit(s: ModelState): void {

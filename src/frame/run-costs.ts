@@ -43,6 +43,14 @@ export function recordRunCosts(
       cost.observeOutputTokens(node.signature, stats.decodeTokens / stats.calls);
   }
   for (const task of trace.tasks) observeTask(task, dag, byId, cost);
+  // After the tasks, which teach the warm-up constant from what really grew the session's memory:
+  // then every node that ran counts as warm up to the footprint its estimate was charged for.
+  for (const stats of trace.nodes) {
+    const node = dag.nodes[stats.nodeId];
+    const footprint = node?.physical?.estimate?.footprintBytes;
+    if (node?.kind === "LlmCall" && footprint !== undefined && stats.calls > 0)
+      cost.noteRan(footprint, node.args.modelKey);
+  }
   const records = cost.estimatedVsMeasured();
   return records.records.length > 0 ? records.medianRelError : undefined;
 }

@@ -188,18 +188,30 @@ test("warm-up: a cold session pays for growing its memory, once, and only the gr
   assert.ok(Math.abs(cold.warmupMs - mib(4 * 100 * 1000)) < 1e-9, `${cold.warmupMs}`);
   assert.ok(Math.abs(cold.ms - (cold.prefillMs + cold.decodeMs + cold.warmupMs)) < 1e-9);
   assert.is(cost.estimate(node, { ...state, warmup: false }).warmupMs, 0);
-  // The run's decode steps are observed: that size no longer costs extra.
-  cost.observe({ kind: "decode", model: "m", batch: 4, context: 92, steps: 8 }, 10);
+  // The run's decode steps are observed (taking exactly the formula plus 1 ms/MiB of growth, so
+  // c_grow stays 1): that size no longer costs extra.
+  const steady = cost.decodeMs(8, 4, 92);
+  cost.observe(
+    { kind: "decode", model: "m", batch: 4, context: 92, steps: 8 },
+    steady + cold.warmupMs,
+  );
   assert.is(cost.estimate(node, state).warmupMs, 0);
+  assert.ok(Math.abs(cost.profile("m").warmup.msPerMiB - 1) < 1e-9);
   // A batch of 8 pays only for the bytes beyond what the batch of 4 held.
   const wider = cost.estimate(node, { ...state, calls: 8, batchSize: 8 });
   assert.ok(Math.abs(wider.warmupMs - mib(4 * 100 * 1000)) < 1e-9, `${wider.warmupMs}`);
-  // A prefill call observed raises the mark too.
-  cost.observe(
-    { kind: "prefill", model: "m", rows: Array(8).fill({ newTokens: 150, cachedTokens: 0 }) },
-    5,
-  );
-  assert.is(cost.warmupMs(8, 100), 0);
+  // A prefill call that grows the footprint and runs slower than the formula teaches c_grow
+  // (and stays out of the formulas' refit); the mark rises too.
+  const rows = Array(8).fill({ newTokens: 150, cachedTokens: 0 });
+  cost.observe({ kind: "prefill", model: "m", rows }, cost.prefillMs(rows) + 50);
+  assert.ok(cost.profile("m").warmup.msPerMiB > 1, `${cost.profile("m").warmup.msPerMiB}`);
+  assert.is(cost.warmupMs(8, 150), 0);
+  // A node that ran counts as warm up to the footprint its estimate was charged for, even when
+  // the worker split its batch (the tasks alone would leave the mark lower).
+  const big = cost.estimate(node, { ...state, calls: 32, batchSize: 32 });
+  assert.ok(big.warmupMs > 0 && big.footprintBytes === 32 * 100 * 1000);
+  cost.noteRan(big.footprintBytes, "m");
+  assert.is(cost.estimate(node, { ...state, calls: 32, batchSize: 32 }).warmupMs, 0);
 });
 
 test("fitWarmup: ms per MiB of growth through the origin; no growth, no warm-up", () => {
