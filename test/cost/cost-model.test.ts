@@ -208,10 +208,13 @@ test("warm-up: a cold session pays for growing its memory, once, and only the gr
   assert.is(cost.warmupMs(8, 150), 0);
   // A node that ran counts as warm up to the footprint its estimate was charged for, even when
   // the worker split its batch (the tasks alone would leave the mark lower).
-  const big = cost.estimate(node, { ...state, calls: 32, batchSize: 32 });
-  assert.ok(big.warmupMs > 0 && big.footprintBytes === 32 * 100 * 1000);
-  cost.noteRan(big.footprintBytes, "m");
-  assert.is(cost.estimate(node, { ...state, calls: 32, batchSize: 32 }).warmupMs, 0);
+  const fresh = new CostModel(profile("m", { warmup: { msPerMiB: 1 } }));
+  const big = fresh.estimate(node, { ...state, calls: 8, batchSize: 8 });
+  assert.ok(big.warmupMs > 0 && big.footprintBytes === 8 * 100 * 1000, `${big.footprintBytes}`);
+  fresh.observe({ kind: "decode", model: "m", batch: 4, context: 92, steps: 8 }, 10);
+  assert.ok(fresh.estimate(node, { ...state, calls: 8, batchSize: 8 }).warmupMs > 0);
+  fresh.noteRan(big.footprintBytes, "m");
+  assert.is(fresh.estimate(node, { ...state, calls: 8, batchSize: 8 }).warmupMs, 0);
 });
 
 test("fitWarmup: ms per MiB of growth through the origin; no growth, no warm-up", () => {
