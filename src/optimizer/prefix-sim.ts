@@ -114,7 +114,10 @@ class SimWorker {
       });
       if (running.length === 0) continue;
       const context = running.reduce((n, r) => n + r.context, 0) / running.length;
-      this.sizer.observeStep(running.length, this.cost.decodeStepMs(running.length, context));
+      this.sizer.observeStep(
+        running.length,
+        this.cost.decodeStepMs(running.length, context, this.model),
+      );
       for (let i = running.length - 1; i >= 0; i--) {
         const r = running[i]!;
         r.context++;
