@@ -9,6 +9,7 @@ import { fitDecode, fitPrefill, median } from "./fit.ts";
 import type { PrefillRow } from "./formulas.ts";
 import { hashModelFiles } from "./model-hash.ts";
 import { PROFILE_VERSION, type DecodeSample, type PrefillSample, type Profile } from "./profile.ts";
+import { fitWarmup, forwardFootprintBytes, type WarmupSample } from "./warmup.ts";
 
 export interface CalibrateOptions {
   /** Prefill points as [batch, newTokens, cachedTokens]; default: a 12-point grid. */
@@ -84,6 +85,11 @@ export async function calibrate(
       rows,
       batch,
       context: 0,
+      footprintBytes: forwardFootprintBytes(
+        batch,
+        newTokens + cachedTokens,
+        target.kvBytesPerToken,
+      ),
       run: () => target.prefill(rows),
       times: [],
     };
@@ -99,6 +105,7 @@ export async function calibrate(
       rows: [],
       batch,
       context,
+      footprintBytes: forwardFootprintBytes(batch, context + 1, target.kvBytesPerToken),
       run: () =>
         target.timeDecodeStep
           ? target.timeDecodeStep(batch, context)
@@ -127,6 +134,20 @@ export async function calibrate(
 
   const p = fitPrefill(prefill);
   const d = fitDecode(decode);
+  // Each point's first run (its warm-up) came in grid order in one fresh session: what it paid
+  // beyond its steady time, against how far it pushed the session's footprint (warmup.ts).
+  let highWater = 0;
+  const warmupSamples: WarmupSample[] = [];
+  for (const point of points) {
+    if (point.firstMs === undefined || point.slow) continue;
+    warmupSamples.push({
+      growthBytes: Math.max(0, point.footprintBytes - highWater),
+      excessMs: point.firstMs - median(point.times),
+    });
+    highWater = Math.max(highWater, point.footprintBytes);
+  }
+  const warmup = fitWarmup(warmupSamples);
+  say(`warm-up: ${warmup.msPerMiB.toFixed(2)} ms per MiB of growth`);
   const kvMove = measureHostCopy();
   say(`kv move: ${(kvMove.bytesPerMs / 1e6).toFixed(2)} GB/s`);
 
@@ -140,6 +161,7 @@ export async function calibrate(
     machine: { cpuModel: cpus()[0]?.model ?? "unknown", cpus: cpus().length },
     prefill: p.constants,
     decode: d.constants,
+    warmup,
     kvBytesPerToken: target.kvBytesPerToken,
     loadMs,
     kvBudgetBytes: options.kvBudgetBytes ?? defaultKvBudget(target.weightBytes),
@@ -166,6 +188,9 @@ interface Point {
   /** Resolves to a time the target measured itself (ms), or nothing: then the call is timed. */
   run: () => Promise<void | number>;
   times: number[];
+  /** KV bytes the call holds (warmup.ts), and its first run's time. */
+  footprintBytes: number;
+  firstMs?: number;
   /** Its warm-up exceeded maxPointMs: it is measured once, with the warm-up as that time. */
   slow?: boolean;
 }
@@ -175,6 +200,7 @@ async function warmUp(point: Point, maxPointMs: number): Promise<number> {
   const t = performance.now();
   const own = await point.run();
   const ms = typeof own === "number" ? own : performance.now() - t;
+  point.firstMs = ms;
   if (ms > maxPointMs) {
     point.slow = true;
     point.times.push(ms);

@@ -9,6 +9,7 @@ import {
   type PrefillRow,
 } from "./formulas.ts";
 import { MovingAverage } from "./moving-average.ts";
+import { forwardFootprintBytes, predictWarmupMs } from "./warmup.ts";
 import type { DecodeSample, PrefillSample, Profile } from "./profile.ts";
 import { functionKey, httpKey, sqlKey, ToolCosts } from "./tool-costs.ts";
 
@@ -60,6 +61,11 @@ export interface EstimateState {
   outputTokens?: number;
   /** The model resident on the worker; a different one pays modelSwitchMs. */
   residentModel?: string;
+  /**
+   * Include the warm-up of a session that has not yet run calls this large (default true).
+   * Choices that should hold for the whole session (a batch size) leave this one-time cost out.
+   */
+  warmup?: boolean;
 }
 
 export interface Estimate {
@@ -67,6 +73,10 @@ export interface Estimate {
   prefillMs: number;
   decodeMs: number;
   switchMs: number;
+  /** First calls that grow the model session's memory beyond what it has run (warmup.ts). */
+  warmupMs: number;
+  /** LLM nodes: the largest KV footprint its calls hold, as the warm-up counts it (bytes). */
+  footprintBytes: number;
   toolMs: number;
   /** How many batches an LLM node runs in. */
   batches: number;
@@ -105,6 +115,10 @@ interface ModelState {
   moveBytesPerMs: MovingAverage;
   online: { prefill: PrefillSample[]; decode: DecodeSample[] };
   pending: number;
+  /** The largest forward footprint (bytes) the model's session has run so far (warmup.ts). */
+  highWaterBytes: number;
+  /** Sums of c_grow's least squares (x: MiB grown, y: ms over the formulas). */
+  warmupFit: { xy: number; xx: number };
 }
 
 export class CostModel {
@@ -136,6 +150,8 @@ export class CostModel {
       moveBytesPerMs: new MovingAverage(profile.kvMove.bytesPerMs, 2),
       online: { prefill: [], decode: [] },
       pending: 0,
+      highWaterBytes: 0,
+      warmupFit: { xy: profile.warmup.msPerMiB, xx: 1 },
     });
     for (const a of aliases) this.aliases.set(a, profile.modelId);
   }
@@ -160,6 +176,27 @@ export class CostModel {
   /** `steps` decode steps, context growing by one per step. */
   decodeMs(steps: number, batch: number, context: number, model?: string): number {
     return predictDecodeMs(this.profile(model).decode, steps, batch, context);
+  }
+
+  /**
+   * The warm-up a forward call of `batch` sequences of `contextTokens` would pay now: its KV
+   * footprint beyond the largest the model's session has run (warmup.ts). Zero once it has.
+   */
+  warmupMs(batch: number, contextTokens: number, model?: string): number {
+    const s = this.state(model);
+    const bytes = forwardFootprintBytes(batch, contextTokens, s.profile.kvBytesPerToken);
+    return predictWarmupMs(s.profile.warmup, bytes - s.highWaterBytes);
+  }
+
+  /**
+   * A node whose estimate held `footprintBytes` ran: the session is warm up to it. The tasks'
+   * own observations raise the mark to what the worker really ran, but the worker's batch sizer
+   * may split a planned batch (16-32 of 48 planned rows on the shipped model), and a node of the
+   * same planned shape must not be charged its warm-up again next time.
+   */
+  noteRan(footprintBytes: number, model?: string): void {
+    const s = this.state(model);
+    if (footprintBytes > s.highWaterBytes) s.highWaterBytes = footprintBytes;
   }
 
   kvBytes(tokens: number, model?: string): number {
@@ -244,7 +281,16 @@ export class CostModel {
    */
   estimate(node: CostNode, state: EstimateState = {}): Estimate {
     const calls = Math.max(0, state.calls ?? 1);
-    const none: Estimate = { ms: 0, prefillMs: 0, decodeMs: 0, switchMs: 0, toolMs: 0, batches: 0 };
+    const none: Estimate = {
+      ms: 0,
+      prefillMs: 0,
+      decodeMs: 0,
+      switchMs: 0,
+      warmupMs: 0,
+      footprintBytes: 0,
+      toolMs: 0,
+      batches: 0,
+    };
     if (node.kind === "LlmCall") {
       if (calls === 0) return none;
       const a = argsOf(node);
@@ -275,11 +321,21 @@ export class CostModel {
         state.residentModel !== undefined
           ? this.modelSwitchMs(model ?? this.primary, state.residentModel)
           : 0;
+      // The largest batch ends its decode at prompt + output tokens of context: the most memory
+      // the node's calls hold. Only growth past what the session ran costs, once.
+      const warmupMs = state.warmup === false ? 0 : this.warmupMs(batch, prompt + output, model);
+      const footprintBytes = forwardFootprintBytes(
+        batch,
+        prompt + output,
+        this.profile(model).kvBytesPerToken,
+      );
       return {
-        ms: prefillMs + decodeMs + switchMs,
+        ms: prefillMs + decodeMs + switchMs + warmupMs,
         prefillMs,
         decodeMs,
         switchMs,
+        warmupMs,
+        footprintBytes,
         toolMs: 0,
         batches: full + (rest > 0 ? 1 : 0),
       };
@@ -328,11 +384,16 @@ export class CostModel {
       }
     } else if (obs.kind === "prefill") {
       if (obs.rows.length === 0 || measuredMs <= 0) return;
+      const longest = Math.max(...obs.rows.map((r) => r.newTokens + r.cachedTokens));
+      const steady = predictPrefillMs(s.profile.prefill, obs.rows);
+      if (this.noteForward(s, obs.rows.length, longest, measuredMs - steady)) return;
       push(s.online.prefill, { rows: obs.rows, ms: measuredMs }, this.maxOnline);
       this.maybeRefit(s);
     } else {
       const steps = Math.max(1, obs.steps ?? 1);
       if (obs.batch <= 0 || measuredMs <= 0) return;
+      const steady = predictDecodeMs(s.profile.decode, steps, obs.batch, obs.context);
+      if (this.noteForward(s, obs.batch, obs.context + steps, measuredMs - steady)) return;
       // A span of steps is recorded as one step at its mean context (the kv term is linear in T).
       const context = obs.context + (steps - 1) / 2;
       push(s.online.decode, { batch: obs.batch, context, ms: measuredMs / steps }, this.maxOnline);
@@ -368,6 +429,31 @@ export class CostModel {
 
   clearRecords(): void {
     this.records.length = 0;
+  }
+
+  /**
+   * A forward call ran, `excessMs` over what the formulas give for it. When it grew the
+   * session's footprint, the high-water mark moves and the excess refines c_grow (least squares
+   * through the origin, the calibrated value counting as one 1-MiB sample); such a call says
+   * nothing about the steady formulas, so it returns true and is not fit there. The calibration
+   * target is a session of its own, and the runtime allocates more per call than it (measured on
+   * the shipped model: c_grow 5.6 ms/MiB calibrated, 50-60 ms/MiB in collect runs), so runs teach it.
+   */
+  private noteForward(
+    s: ModelState,
+    batch: number,
+    contextTokens: number,
+    excessMs: number,
+  ): boolean {
+    const bytes = forwardFootprintBytes(batch, contextTokens, s.profile.kvBytesPerToken);
+    const growth = bytes - s.highWaterBytes;
+    if (!(growth > 0)) return false;
+    s.highWaterBytes = bytes;
+    const x = growth / 2 ** 20;
+    s.warmupFit.xy += x * Math.max(0, excessMs);
+    s.warmupFit.xx += x * x;
+    s.profile.warmup = { msPerMiB: s.warmupFit.xy / s.warmupFit.xx };
+    return true;
   }
 
   private maybeRefit(s: ModelState): void {

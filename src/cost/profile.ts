@@ -2,8 +2,10 @@
 // measurements (calibrate.ts) and refined online (cost-model.ts). Plain JSON, versioned: a file
 // of another version is recalibrated, never half-read.
 import type { DecodeConstants, PrefillConstants, PrefillRow } from "./formulas.ts";
+import type { WarmupConstants } from "./warmup.ts";
 
-export const PROFILE_VERSION = 1;
+// 2: the warm-up constant (warmup.ts); version-1 files are recalibrated to measure it.
+export const PROFILE_VERSION = 2;
 
 /** One measured prefill call (median of repeats). */
 export interface PrefillSample {
@@ -40,6 +42,8 @@ export interface Profile {
   machine: { cpuModel: string; cpus: number };
   prefill: PrefillConstants;
   decode: DecodeConstants;
+  /** The cost of first forward calls that grow the session's memory (warmup.ts). */
+  warmup: WarmupConstants;
   /** KV cache bytes per token: 2 (K and V) x layers x kvHeads x headDim x bytes per element. */
   kvBytesPerToken: number;
   /** Loading the model (session creation), ms. */
@@ -73,6 +77,7 @@ export function parseProfile(text: string, where: string): Profile {
     ["decode.stepMs", p.decode?.stepMs],
     ["decode.rowMs", p.decode?.rowMs],
     ["decode.kvMs", p.decode?.kvMs],
+    ["warmup.msPerMiB", p.warmup?.msPerMiB],
     ["kvBytesPerToken", p.kvBytesPerToken],
     ["loadMs", p.loadMs],
     ["kvBudgetBytes", p.kvBudgetBytes],
@@ -123,6 +128,8 @@ export function priorProfile(
     machine: { cpuModel: "unknown", cpus: 0 },
     prefill: { callMs: 1.5, tokenMs: 0.04, attentionMs: 2e-6 },
     decode: { stepMs: 1.5, rowMs: 0.1, kvMs: 0.002 },
+    // No warm-up before a measurement: the prior describes a warm session.
+    warmup: { msPerMiB: 0 },
     kvBytesPerToken: options.kvBytesPerToken ?? 4096,
     loadMs: 100,
     kvBudgetBytes: options.kvBudgetBytes ?? 256 * 2 ** 20,

@@ -24,10 +24,15 @@ function heaviest(nodes: NodeStats[], weight: (n: NodeStats) => number, max: num
   return nodes.filter((n) => keep.has(n));
 }
 
+/** What a node's estimate is compared with: an LLM node's own share of the worker, else its span. */
+function measuredOf(n: NodeStats): number {
+  return n.llmMs ?? n.measuredMs;
+}
+
 export function costSpec(trace: RunTrace, widthPx = CHART_WIDTH): VegaLiteSpec | undefined {
   const all = [...trace.nodes].sort((a, b) => a.nodeId - b.nodeId);
   if (all.length === 0) return undefined;
-  const nodes = heaviest(all, (n) => Math.max(n.measuredMs, n.estimatedMs ?? 0), MAX_NODE_ROWS);
+  const nodes = heaviest(all, (n) => Math.max(measuredOf(n), n.estimatedMs ?? 0), MAX_NODE_ROWS);
   const hasEstimates = nodes.some((n) => n.estimatedMs !== undefined);
   const rows: Record<string, unknown>[] = [];
   for (const n of nodes) {
@@ -43,12 +48,12 @@ export function costSpec(trace: RunTrace, widthPx = CHART_WIDTH): VegaLiteSpec |
     rows.push({
       node,
       series: "measured",
-      ms: round2(n.measuredMs),
-      label: formatMs(n.measuredMs),
+      ms: round2(measuredOf(n)),
+      label: formatMs(measuredOf(n)),
     });
   }
   const est = all.reduce((s, n) => s + (n.estimatedMs ?? 0), 0);
-  const meas = all.reduce((s, n) => s + n.measuredMs, 0);
+  const meas = all.reduce((s, n) => s + measuredOf(n), 0);
   const subtitle =
     (hasEstimates
       ? `busy time summed over each node's tasks · total estimated ${formatMs(est)}, measured ${formatMs(meas)}`
@@ -111,7 +116,7 @@ export function costSpec(trace: RunTrace, widthPx = CHART_WIDTH): VegaLiteSpec |
 
 function maxOf(nodes: NodeStats[]): number {
   let m = 1;
-  for (const n of nodes) m = Math.max(m, n.measuredMs, n.estimatedMs ?? 0);
+  for (const n of nodes) m = Math.max(m, measuredOf(n), n.estimatedMs ?? 0);
   return m;
 }
 

@@ -26,19 +26,31 @@ export function recordRunCosts(
     const estimate = node?.physical?.estimate?.afterMs;
     if (!node || estimate === undefined) continue;
     stats.estimatedMs ??= estimate;
+    const predictedHits = node.physical?.prefix?.predictedCachedTokens;
+    if (predictedHits !== undefined) stats.predictedCacheHits ??= predictedHits;
     if (!CALL_KINDS.has(node.kind) || reused.includes(stats.nodeId)) continue;
-    if (!(stats.measuredMs > 0) || stats.calls === 0) continue;
+    if (!((stats.llmMs ?? stats.measuredMs) > 0) || stats.calls === 0) continue;
     cost.record({
       nodeId: stats.nodeId,
       label: stats.label,
       kind: stats.kind,
       estimatedMs: stats.estimatedMs,
-      measuredMs: stats.measuredMs,
+      // An LLM node's own share of the worker's time, like its estimate; its span would also
+      // hold the batches of every node it overlapped (node-shares.ts).
+      measuredMs: stats.llmMs ?? stats.measuredMs,
     });
     if (node.kind === "LlmCall" && stats.decodeTokens > 0)
       cost.observeOutputTokens(node.signature, stats.decodeTokens / stats.calls);
   }
   for (const task of trace.tasks) observeTask(task, dag, byId, cost);
+  // After the tasks, which teach the warm-up constant from what really grew the session's memory:
+  // then every node that ran counts as warm up to the footprint its estimate was charged for.
+  for (const stats of trace.nodes) {
+    const node = dag.nodes[stats.nodeId];
+    const footprint = node?.physical?.estimate?.footprintBytes;
+    if (node?.kind === "LlmCall" && footprint !== undefined && stats.calls > 0)
+      cost.noteRan(footprint, node.args.modelKey);
+  }
   const records = cost.estimatedVsMeasured();
   return records.records.length > 0 ? records.medianRelError : undefined;
 }

@@ -63,7 +63,7 @@ export function makeRunReport(
           : "";
       const reuse = reused.includes(n.nodeId) ? " (reused)" : "";
       lines.push(
-        `  #${n.nodeId} ${n.kind}${n.label ? ` ${n.label}` : ""}: rows=${n.rows} calls=${n.calls} ${n.measuredMs.toFixed(1)}ms${n.estimatedMs !== undefined ? ` (est ${n.estimatedMs.toFixed(1)}ms)` : ""}${tokens}${reuse}`,
+        `  #${n.nodeId} ${n.kind}${n.label ? ` ${n.label}` : ""}: rows=${n.rows} calls=${n.calls} ${n.measuredMs.toFixed(1)}ms${n.llmMs !== undefined ? ` llm=${n.llmMs.toFixed(1)}ms` : ""}${n.estimatedMs !== undefined ? ` (est ${n.estimatedMs.toFixed(1)}ms)` : ""}${tokens}${reuse}`,
       );
     }
     return lines.join("\n");

@@ -7,6 +7,7 @@ import { priorProfile } from "../cost/profile.ts";
 import type { LlmModel } from "../executor/types.ts";
 import type { PlanDag } from "../plan/types.ts";
 import type { ChatMessage } from "../runtime/types.ts";
+import type { BatchSizerOptions } from "../processor/batch-sizer.ts";
 import type { WorkerSpec } from "./physical.ts";
 
 export type ToolLane = "sql" | "http" | "function";
@@ -19,6 +20,11 @@ export interface OptimizerContext {
   workers?: WorkerSpec[];
   /** Calls each tool pool runs at once (the Processor's ToolPool limits). */
   toolConcurrency: Record<ToolLane, number>;
+  /**
+   * The Processor's LLM batch sizing, when a caller set it (PipelineOptions.llm.batch): the
+   * cache simulator admits with the same limits. Default: the BatchSizer's defaults.
+   */
+  llmBatch?: BatchSizerOptions;
   /** The schedule's DP gives up for the greedy rule after visiting this many states. */
   dpStateBudget: number;
 }

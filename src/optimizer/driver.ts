@@ -69,12 +69,16 @@ export function optimize(
   const after = estimateCalls(dag, ctx, true);
   let beforeMs = 0;
   let afterMs = 0;
-  for (const ms of before.values()) beforeMs += ms;
+  for (const e of before.values()) beforeMs += e.ms;
   for (const node of dag.nodes) {
     const a = after.get(node.args);
     if (a === undefined) continue;
-    afterMs += a;
-    annotate(node, "estimate", { beforeMs: before.get(node.args) ?? a, afterMs: a });
+    afterMs += a.ms;
+    annotate(node, "estimate", {
+      beforeMs: before.get(node.args)?.ms ?? a.ms,
+      afterMs: a.ms,
+      ...(a.footprintBytes > 0 ? { footprintBytes: a.footprintBytes } : {}),
+    });
   }
   const plannerMs = performance.now() - started;
   const root = dag.nodes[dag.root]!;

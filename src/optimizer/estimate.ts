@@ -24,18 +24,18 @@ function estimateNode(
   return ctx.cost.estimate(costNode(node), { calls });
 }
 
-/** Estimated ms per call node, keyed by the node's `args` object (shared by every copy of it). */
+/** The estimate per call node, keyed by the node's `args` object (shared by every copy of it). */
 export function estimateCalls(
   dag: PlanDag,
   ctx: OptimizerContext,
   after: boolean,
-): Map<object, number> {
+): Map<object, Estimate> {
   const views = instanceViews(dag);
-  const out = new Map<object, number>();
+  const out = new Map<object, Estimate>();
   for (const id of topologicalOrder(dag)) {
     const node = dag.nodes[id]!;
     if (!CALL_KINDS.has(node.kind)) continue;
-    out.set(node.args, estimateNode(node, rowsAt(views.get(node.inputs[0]!)), ctx, after).ms);
+    out.set(node.args, estimateNode(node, rowsAt(views.get(node.inputs[0]!)), ctx, after));
   }
   return out;
 }

@@ -6,16 +6,17 @@
 // Sorting prompts by their token ids is a depth-first walk of that trie (siblings adjacent, a
 // subtree finished before the next starts), which is what keeps an LRU cache under budget
 // hitting; the longest common prefix of neighbours in that order gives the trie's size
-// (unique tokens) and its groups. The Processor's radix tree, in simulation, predicts the cached
-// tokens per node for row order and for the planned order under the KV budget: explain shows both.
+// (unique tokens) and its groups. The Processor's LLM worker, in simulation (prefix-sim.ts: its
+// radix tree, admission rounds and KV budget), predicts the cached tokens per node for row order
+// and for the planned order, each node's requests reaching the worker together: explain shows both.
 // Prompts that read a value only known at run time contribute their known leading part.
 import { topologicalOrder, copyDag } from "../plan/dag.ts";
 import type { PlanDag, PlanNode } from "../plan/types.ts";
 import type { OptimizerContext } from "./context.ts";
 import { instanceViews } from "./instances.ts";
-import { annotate, type Pass, type PassResult } from "./pass.ts";
+import { annotate, costNode, type Pass, type PassResult } from "./pass.ts";
 import type { PrefixGroup } from "./physical.ts";
-import { PrefixSimulator } from "./prefix-sim.ts";
+import { PrefixSimulator, type SimRequest } from "./prefix-sim.ts";
 import { encoderFor, llmColumns, renderPrompt, type RenderedPrompt } from "./render.ts";
 
 function compareTokens(a: readonly number[], b: readonly number[]): number {
@@ -64,8 +65,8 @@ function llmNodes(dag: PlanDag): PlanNode[] {
 function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
   const out = copyDag(dag);
   const views = instanceViews(out);
-  const planned = new PrefixSimulator(ctx.cost);
-  const rowOrder = new PrefixSimulator(ctx.cost);
+  const planned = new PrefixSimulator(ctx.cost, ctx.llmBatch);
+  const rowOrder = new PrefixSimulator(ctx.cost, ctx.llmBatch);
   let total = 0;
   let unique = 0;
   let cachedRowOrder = 0;
@@ -93,21 +94,30 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
           runs[r] = commonPrefix(prev.tokens, p.tokens) < p.tokens.length;
       });
     const model = node.args.modelKey;
+    // What the worker needs to know to admit like the real one: how long each request decodes
+    // (slots free up) and how much KV it reserves (the cost model's output estimate, maxTokens).
+    const outputTokens = ctx.cost.expectedOutputTokens(costNode(node));
+    const request = (r: number): SimRequest => ({
+      tokens: prompts[r]!.tokens,
+      complete: prompts[r]!.exact,
+      outputTokens,
+      maxTokens: node.args.maxTokens,
+    });
     let promptTokens = 0;
     let uniqueTokens = 0;
-    let hitsPlanned = 0;
-    let hitsRowOrder = 0;
+    const plannedRuns: number[] = [];
     order.forEach((r, i) => {
       const p = prompts[r]!;
       if (!runs[r]) return;
       promptTokens += p.tokens.length;
       uniqueTokens +=
         p.tokens.length - (i === 0 ? 0 : commonPrefix(prompts[order[i - 1]!]!.tokens, p.tokens));
-      hitsPlanned += planned.admit(model, p.tokens, p.exact);
+      plannedRuns.push(r);
     });
-    prompts.forEach((p, r) => {
-      if (runs[r]) hitsRowOrder += rowOrder.admit(model, p.tokens, p.exact);
-    });
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    const hitsPlanned = sum(planned.admitTogether(model, plannedRuns.map(request)));
+    const rowRuns = prompts.map((_, r) => r).filter((r) => runs[r]);
+    const hitsRowOrder = sum(rowOrder.admitTogether(model, rowRuns.map(request)));
     const exact = view.exact && prompts.every((p) => p.exact);
     annotate(node, "prefix", {
       order,

@@ -17,8 +17,11 @@ export interface NodePhysical {
   placement?: Placement;
   /** schedule: the epoch the node runs in (index into `PlanReport.schedule.epochs`). */
   epoch?: number;
-  /** The cost model's estimate before and after the passes, ms. */
-  estimate?: { beforeMs: number; afterMs: number };
+  /**
+   * The cost model's estimate before and after the passes, ms; for LLM nodes, the KV footprint
+   * its warm-up was charged up to (the run tells the CostModel it is warm: `noteRan`).
+   */
+  estimate?: { beforeMs: number; afterMs: number; footprintBytes?: number };
   /** Only on the root: the plan-wide report. */
   report?: PlanReport;
 }

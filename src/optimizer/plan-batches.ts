@@ -58,7 +58,13 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
     for (let b = 1; b < limit; b *= 2) sizes.add(b);
     let best: { size: number; ms: number } | undefined;
     for (const size of sizes) {
-      const ms = cost.estimate(costNode(node), { ...llmState(node, shape), batchSize: size }).ms;
+      // Without warm-up: it is paid once per session, and counting it here would keep a cold
+      // process on small batches whose memory never grows (the batch serves every later run).
+      const ms = cost.estimate(costNode(node), {
+        ...llmState(node, shape),
+        batchSize: size,
+        warmup: false,
+      }).ms;
       // Ties go to the larger batch: same predicted time, fewer rounds for the scheduler.
       if (!best || ms < best.ms || (ms === best.ms && size > best.size)) best = { size, ms };
     }

@@ -13,9 +13,11 @@
 //   `kvBudgetBytes`, except that one sequence always runs: a budget too small for any batch
 //   degrades to batch 1 and an emptied cache, never to a failure.
 import type { GenerateRequest, GenerateResult } from "../runtime/types.ts";
+import { ADMISSION_DEFAULTS, admitRound, type AdmissionPolicy } from "./admission.ts";
 import { BatchSizer, type BatchSizerOptions } from "./batch-sizer.ts";
 import type { KvPayload } from "./kv-payload.ts";
 import type { ForwardInput, LlmEngine } from "./llm-engine.ts";
+import { tokensByNode } from "./node-shares.ts";
 import { PrefixCache, radixKey, type MatchResult } from "./prefix-cache.ts";
 import { Sequence, abortError } from "./sequence.ts";
 import type { TraceRecorder } from "./trace-recorder.ts";
@@ -29,15 +31,11 @@ export interface LlmWorkerOptions<K extends KvPayload<K>> {
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   cache?: PrefixCache<K, any> | false;
-  /** Most new tokens in one prefill call (bounds the logits and activations of a call). 4096. */
+  /** Most new tokens in one prefill call. Default: ADMISSION_DEFAULTS (admission.ts). */
   prefillTokenBudget?: number;
   /**
-   * A waiting prompt that shares at least this many *uncached* tokens with one admitted in the
-   * same round waits a round to reuse its KV. Default 32, SGLang's in-batch prefix threshold:
-   * below it an extra round (a prefill call and a decode step, 2-20 ms on the shipped model)
-   * costs more than the prefill it saves (16 rows sharing a 60-token prefix: 261 ms with a
-   * threshold of 1, which chained rounds over 1-3 shared tokens such as "The ", vs 145 ms with
-   * no deferral). 1 gives the fewest prefilled tokens (exactly the prompt trie's unique ones).
+   * A waiting prompt sharing at least this many uncached tokens with one admitted in the same
+   * round waits a round. Default: ADMISSION_DEFAULTS (admission.ts says why 32).
    */
   deferSharedTokens?: number;
   /**
@@ -102,8 +100,7 @@ export class LlmWorker<K extends KvPayload<K>> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly cache: PrefixCache<K, any> | undefined;
   private readonly budget: number;
-  private readonly prefillTokenBudget: number;
-  private readonly deferSharedTokens: number;
+  private readonly policy: AdmissionPolicy;
   private readonly prefetch: boolean;
   private readonly trace?: TraceRecorder;
   private readonly lane: string;
@@ -128,8 +125,13 @@ export class LlmWorker<K extends KvPayload<K>> {
       options.cache === false
         ? undefined
         : (options.cache ?? new PrefixCache<K>({ budgetBytes: this.budget }));
-    this.prefillTokenBudget = options.prefillTokenBudget ?? 4096;
-    this.deferSharedTokens = Math.max(1, options.deferSharedTokens ?? 32);
+    this.policy = {
+      prefillTokenBudget: options.prefillTokenBudget ?? ADMISSION_DEFAULTS.prefillTokenBudget,
+      deferSharedTokens: Math.max(
+        1,
+        options.deferSharedTokens ?? ADMISSION_DEFAULTS.deferSharedTokens,
+      ),
+    };
     this.prefetch = options.prefetch ?? true;
     this.sizer = new BatchSizer(options.batch);
     this.trace = options.trace;
@@ -211,49 +213,21 @@ export class LlmWorker<K extends KvPayload<K>> {
     }
   }
 
-  /**
-   * Picks waiting sequences for the next prefill round, in submission order (the optimizer's
-   * order), within the batch limit, the prefill token budget and KV memory.
-   */
+  /** The next prefill round, by the admission rule the optimizer's simulator shares. */
   private admit(): Sequence<K>[] {
-    const chosen: Sequence<K>[] = [];
-    let newTokens = 0;
-    const limit = this.sizer.limit;
-    const deferred: Sequence<K>[] = [];
-    // Cache-aware scanning looks this far down the queue, then gives up on purpose: with
-    // thousands of rows behind one shared prefix, scanning them all every round would cost more
-    // than the rounds it saves; the cache-agnostic FIFO order takes over for the rest.
-    const maxScan = 8 * limit;
-    let scanned = 0;
-    while (this.waiting.length > 0 && this.running.length + chosen.length < limit) {
-      const seq = this.waiting[0]!;
-      const prompt = seq.promptTokens;
-      const key = radixKey(this.engine.modelId, prompt);
-      const cached = this.cache?.peekPrefix(key, { maxTokens: prompt.length - 1 }) ?? 0;
-      // Cache-aware: a prompt sharing uncached tokens with one already in this round waits one
-      // round and then reuses its KV instead of computing the same prefix twice.
-      const defer = this.deferSharedTokens;
-      if (
-        this.cache &&
-        ++scanned <= maxScan &&
-        chosen.some((c) => sharedLength(c.promptTokens, prompt) - cached >= defer)
-      ) {
-        this.stats.deferredForSharing++;
-        deferred.push(this.waiting.shift()!);
-        continue;
-      }
-      const suffix = prompt.length - cached;
-      if (chosen.length > 0 && newTokens + suffix > this.prefillTokenBudget) break;
-      if (!this.reserve(seq, chosen.length === 0 && this.running.length === 0)) {
-        this.stats.deferredForMemory++;
-        break;
-      }
-      this.waiting.shift();
-      chosen.push(seq);
-      newTokens += suffix;
-    }
-    this.waiting.unshift(...deferred);
-    return chosen;
+    const round = admitRound(this.waiting, this.policy, {
+      running: this.running.length,
+      limit: this.sizer.limit,
+      cacheAware: this.cache !== undefined,
+      cachedTokens: (seq) =>
+        this.cache?.peekPrefix(radixKey(this.engine.modelId, seq.promptTokens), {
+          maxTokens: seq.promptTokens.length - 1,
+        }) ?? 0,
+      reserve: (seq, only) => this.reserve(seq, only),
+    });
+    this.stats.deferredForSharing += round.deferredForSharing;
+    if (round.deferredForMemory) this.stats.deferredForMemory++;
+    return round.chosen;
   }
 
   /** Reserves the sequence's worst-case KV, evicting cached KV if needed; `force` for the only one. */
@@ -334,7 +308,12 @@ export class LlmWorker<K extends KvPayload<K>> {
     }
     const prefillTokens = batch.reduce((n, s) => n + s.prefillTokens, 0);
     const cachedTokens = batch.reduce((n, s) => n + s.cachedTokens, 0);
-    task?.end({ batchSize: batch.length, prefillTokens, cachedTokens });
+    task?.end({
+      batchSize: batch.length,
+      prefillTokens,
+      cachedTokens,
+      ...tokensByNode(batch, (seq) => seq.prefillTokens),
+    });
     this.stats.prefillTokens += prefillTokens;
     this.stats.cachedTokens += cachedTokens;
     batch.forEach((seq, i) => {
@@ -370,7 +349,11 @@ export class LlmWorker<K extends KvPayload<K>> {
       for (const seq of batch) this.fail(seq, error);
       return;
     }
-    task?.end({ batchSize: batch.length, decodeTokens: batch.length });
+    task?.end({
+      batchSize: batch.length,
+      decodeTokens: batch.length,
+      ...tokensByNode(batch, () => 1),
+    });
     this.sizer.observeStep(batch.length, performance.now() - t0);
     this.stats.decodeTokens += batch.length;
     batch.forEach((seq, i) => {
@@ -473,13 +456,6 @@ export class LlmWorker<K extends KvPayload<K>> {
       this.fail(seq, error);
     }
   }
-}
-
-function sharedLength(a: readonly number[], b: readonly number[]): number {
-  const n = Math.min(a.length, b.length);
-  let i = 0;
-  while (i < n && a[i] === b[i]) i++;
-  return i;
 }
 
 function unionNodeIds<K extends KvPayload<K>>(batch: readonly Sequence<K>[]): number[] {

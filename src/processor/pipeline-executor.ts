@@ -55,6 +55,7 @@ import {
 } from "../executor/types.ts";
 import { stableStringify } from "./call-signature.ts";
 import { NodeMeter } from "./node-meter.ts";
+import { llmMsByNode } from "./node-shares.ts";
 import { ToolPool, type ToolCall, type ToolPoolOptions } from "./tool-pool.ts";
 import { TraceRecorder } from "./trace-recorder.ts";
 import type { GenerateResult } from "../runtime/types.ts";
@@ -162,9 +163,14 @@ class PipelineRun {
       const finished = this.trace.finish();
       ctx.trace.tasks.push(...finished.tasks);
       if (this.exchanges.size > 0) ctx.trace.kvMigration = this.migrationStats();
+      // A shared worker's batches are in no run's trace: those nodes keep only their span.
+      const llmMs = llmMsByNode(finished.tasks);
       for (const id of topologicalOrder(dag)) {
         const meter = this.meters.get(id);
-        if (meter) ctx.trace.nodes.push(meter.stats());
+        if (!meter) continue;
+        const stats = meter.stats();
+        if (dag.nodes[id]!.kind === "LlmCall" && llmMs.has(id)) stats.llmMs = llmMs.get(id);
+        ctx.trace.nodes.push(stats);
       }
     }
   }

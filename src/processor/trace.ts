@@ -19,6 +19,11 @@ export interface TaskRecord {
   /** Milliseconds since the run started. */
   startMs: number;
   endMs: number;
+  /**
+   * LLM tasks: tokens each of `nodeIds` computed in this call (aligned with it), to split the
+   * task's time among nodes (node-shares.ts).
+   */
+  nodeTokens?: number[];
   /** Sequences in the batch (LLM tasks) or 1. */
   batchSize: number;
   prefillTokens?: number;
@@ -45,7 +50,13 @@ export interface NodeStats {
   /** Distinct calls actually executed after deduplication. */
   calls: number;
   estimatedMs?: number;
+  /** Span: first row's start to last row's end (includes other nodes' work it overlapped). */
   measuredMs: number;
+  /**
+   * LLM nodes run by the Processor: this node's share of its worker's forward time (each
+   * batch's time split by the tokens each node computed in it). What estimates compare with.
+   */
+  llmMs?: number;
   prefillTokens: number;
   cachedTokens: number;
   decodeTokens: number;

@@ -24,19 +24,31 @@ test("halo bench planner: the plan's time, pass by pass, twice", () => {
   assert.match(bad.stderr, /--queries must be a positive integer/);
 });
 
-test("halo bench estimates: four runs, estimate beside measurement", () => {
+test("halo bench estimates: four runs and two pipelined ones, estimate beside measurement", () => {
   const r = bench("estimates");
   assert.is(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split("\n");
-  assert.is(lines.length, 4);
-  lines.forEach((line, i) =>
-    assert.match(
-      line,
-      new RegExp(
-        `^run ${i + 1}: (24|48) rows, estimated [\\d.]+ ms, measured [\\d.]+ ms \\(error \\d+%\\)`,
+  assert.is(lines.length, 6);
+  lines
+    .slice(0, 4)
+    .forEach((line, i) =>
+      assert.match(
+        line,
+        new RegExp(
+          `^run ${i + 1}: (24|48) rows, estimated [\\d.]+ ms, measured [\\d.]+ ms \\(error \\d+%\\), own share [\\d.]+ ms \\(error \\d+%\\)`,
+        ),
       ),
-    ),
-  );
+    );
+  lines
+    .slice(4)
+    .forEach((line, i) =>
+      assert.match(
+        line,
+        new RegExp(
+          `^pipelined run ${i + 1} \\(48 rows, 3 LLM nodes\\): median error vs span \\d+%, vs own share \\d+%; sentiment est [\\d.]+ / span [\\d.]+ / own [\\d.]+ ms`,
+        ),
+      ),
+    );
 });
 
 test.run();

@@ -36,6 +36,9 @@ async function attempt(target: BenchTarget): Promise<string | undefined> {
     assert.ok(prefill.callMs + prefill.tokenMs + prefill.attentionMs > 0, "prefill all zero");
     assert.ok(decode.stepMs + decode.rowMs + decode.kvMs > 0, "decode all zero");
     assert.ok(profile.kvBytesPerToken > 0 && profile.loadMs > 0 && profile.kvMove.bytesPerMs > 0);
+    const grow = profile.warmup.msPerMiB;
+    assert.ok(grow >= 0 && Number.isFinite(grow), `warm-up ${grow} ms/MiB`);
+    console.log(`measure: warm-up ${grow.toFixed(2)} ms per MiB of footprint growth`);
     console.log(
       `measure: fit median error prefill ${(100 * profile.fit.prefill.medianRelError).toFixed(0)}%, decode ${(100 * profile.fit.decode.medianRelError).toFixed(0)}%`,
     );

@@ -3,6 +3,7 @@ import * as assert from "uvu/assert";
 import { CostModel, type CostArgs, type CostNode } from "../../src/cost/cost-model.ts";
 import { priorProfile, type Profile } from "../../src/cost/profile.ts";
 import { httpKey, sqlKey } from "../../src/cost/tool-costs.ts";
+import { fitWarmup } from "../../src/cost/warmup.ts";
 import type { PlanNode } from "../../src/plan/types.ts";
 
 function profile(modelId: string, over: Partial<Profile> = {}): Profile {
@@ -174,6 +175,59 @@ test("plan nodes as the frame lowers them are estimated directly", () => {
   };
   assert.ok(cost.estimate(node, { calls: 4 }).ms > 0);
   assert.is(cost.estimate(source).ms, 0);
+});
+
+test("warm-up: a cold session pays for growing its memory, once, and only the growth", () => {
+  // 1 ms per MiB; KV 1000 bytes per token.
+  const cost = new CostModel(profile("m", { warmup: { msPerMiB: 1 } }));
+  const node = llm({ maxTokens: 8 });
+  const state = { calls: 4, promptTokens: 92, batchSize: 4 };
+  const mib = (bytes: number) => bytes / 2 ** 20;
+  // Cold: the batch of 4 ends at 92 + 8 tokens of context each.
+  const cold = cost.estimate(node, state);
+  assert.ok(Math.abs(cold.warmupMs - mib(4 * 100 * 1000)) < 1e-9, `${cold.warmupMs}`);
+  assert.ok(Math.abs(cold.ms - (cold.prefillMs + cold.decodeMs + cold.warmupMs)) < 1e-9);
+  assert.is(cost.estimate(node, { ...state, warmup: false }).warmupMs, 0);
+  // The run's decode steps are observed (taking exactly the formula plus 1 ms/MiB of growth, so
+  // c_grow stays 1): that size no longer costs extra.
+  const steady = cost.decodeMs(8, 4, 92);
+  cost.observe(
+    { kind: "decode", model: "m", batch: 4, context: 92, steps: 8 },
+    steady + cold.warmupMs,
+  );
+  assert.is(cost.estimate(node, state).warmupMs, 0);
+  assert.ok(Math.abs(cost.profile("m").warmup.msPerMiB - 1) < 1e-9);
+  // A batch of 8 pays only for the bytes beyond what the batch of 4 held.
+  const wider = cost.estimate(node, { ...state, calls: 8, batchSize: 8 });
+  assert.ok(Math.abs(wider.warmupMs - mib(4 * 100 * 1000)) < 1e-9, `${wider.warmupMs}`);
+  // A prefill call that grows the footprint and runs slower than the formula teaches c_grow
+  // (and stays out of the formulas' refit); the mark rises too.
+  const rows = Array(8).fill({ newTokens: 150, cachedTokens: 0 });
+  cost.observe({ kind: "prefill", model: "m", rows }, cost.prefillMs(rows) + 50);
+  assert.ok(cost.profile("m").warmup.msPerMiB > 1, `${cost.profile("m").warmup.msPerMiB}`);
+  assert.is(cost.warmupMs(8, 150), 0);
+  // A node that ran counts as warm up to the footprint its estimate was charged for, even when
+  // the worker split its batch (the tasks alone would leave the mark lower).
+  const fresh = new CostModel(profile("m", { warmup: { msPerMiB: 1 } }));
+  const big = fresh.estimate(node, { ...state, calls: 8, batchSize: 8 });
+  assert.ok(big.warmupMs > 0 && big.footprintBytes === 8 * 100 * 1000, `${big.footprintBytes}`);
+  fresh.observe({ kind: "decode", model: "m", batch: 4, context: 92, steps: 8 }, 10);
+  assert.ok(fresh.estimate(node, { ...state, calls: 8, batchSize: 8 }).warmupMs > 0);
+  fresh.noteRan(big.footprintBytes, "m");
+  assert.is(fresh.estimate(node, { ...state, calls: 8, batchSize: 8 }).warmupMs, 0);
+});
+
+test("fitWarmup: ms per MiB of growth through the origin; no growth, no warm-up", () => {
+  const MiB = 2 ** 20;
+  const fit = fitWarmup([
+    { growthBytes: 2 * MiB, excessMs: 20 },
+    { growthBytes: 4 * MiB, excessMs: 40 },
+    { growthBytes: 0, excessMs: 30 }, // noise on a point that grew nothing: ignored
+    { growthBytes: 1 * MiB, excessMs: -5 }, // a faster first run (load noise): counts as 0
+  ]);
+  // (2*20 + 4*40 + 1*0) / (4 + 16 + 1)
+  assert.ok(Math.abs(fit.msPerMiB - 200 / 21) < 1e-9, `${fit.msPerMiB}`);
+  assert.is(fitWarmup([]).msPerMiB, 0);
 });
 
 test("a CostModel needs a profile", () => {

@@ -83,4 +83,45 @@ test("a collect calibrates lazily, fills estimatedMs for LLM nodes and learns on
   assert.ok(again.estimateError! < 5, `median relative error ${again.estimateError}`);
 });
 
+test("two chained LLM nodes: each is measured by its own share of the worker, not its span", async () => {
+  if (!present) return;
+  await halo
+    .lazy(rows)
+    .agent({ prompt: PROMPT, output: "summary", maxTokens: 12 })
+    .agent({
+      prompt: "Is this summary about a delay? {{summary}}",
+      output: "late",
+      choices: ["yes", "no"],
+    })
+    .collectRows({ reuse: false, executor: "processor" });
+  const run = halo.lastRun!;
+  const llm = run.nodes.filter((n) => n.kind === "LlmCall");
+  assert.is(llm.length, 2);
+  const busy = run.tasks
+    .filter((t) => t.lane.startsWith("llm"))
+    .reduce((a, t) => a + t.endMs - t.startMs, 0);
+  const own = llm.reduce((a, n) => a + n.llmMs!, 0);
+  assert.ok(
+    Math.abs(own - busy) <= 1e-6 * busy,
+    `shares add up to the worker's time (${own} vs ${busy})`,
+  );
+  for (const n of llm) {
+    assert.ok(
+      n.llmMs! > 0 && n.llmMs! <= n.measuredMs + 1e-6,
+      `#${n.nodeId}: share within its span`,
+    );
+  }
+  const records = optimizerSession.cost.estimatedVsMeasured().records;
+  for (const n of llm) {
+    const r = records.find((x) => x.nodeId === n.nodeId)!;
+    assert.is(r.measuredMs, n.llmMs, `#${n.nodeId}'s estimate is compared with its own share`);
+  }
+  console.log(); // uvu's progress dot ends no line
+  const err = (m: (n: (typeof llm)[number]) => number) =>
+    llm.map((n) => `${((Math.abs(n.estimatedMs! - m(n)) / m(n)) * 100).toFixed(0)}%`).join(", ");
+  console.log(
+    `measure: 2 chained LLM nodes, ${rows.length} rows: error of the estimate vs span ${err((n) => n.measuredMs)}, vs own share ${err((n) => n.llmMs!)}`,
+  );
+});
+
 test.run();

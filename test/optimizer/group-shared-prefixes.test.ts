@@ -65,43 +65,62 @@ test("order walks the trie: rows of one context run together, one group each", (
   );
 });
 
+// The worker's batch limit, pinned: the default sizer moves it with measured step times.
+const batch = { initial: 16, min: 16, max: 16 };
+
 async function workerHits(
   prompts: number[][],
   budgetBytes: number,
   bytesPerToken: number,
-): Promise<number> {
-  const worker = new LlmWorker(new ToyEngine(bytesPerToken), { kvBudgetBytes: budgetBytes });
-  // One request at a time, in the planned order: what the plan asks the worker to do.
-  for (const promptTokens of prompts)
-    await worker.submit({ promptTokens, sampling: { maxTokens: 1 } });
-  return worker.stats.cachedTokens;
+): Promise<{ cached: number; outputPerCall: number }> {
+  const worker = new LlmWorker(new ToyEngine(bytesPerToken), { kvBudgetBytes: budgetBytes, batch });
+  // All at once, in the planned order: what the Processor does with a gathered node.
+  await Promise.all(
+    prompts.map((promptTokens) => worker.submit({ promptTokens, sampling: { maxTokens: 4 } })),
+  );
+  // Tokens generated per call: the first comes from the prefill, the rest from decode steps.
+  const outputPerCall = (prompts.length + worker.stats.decodeTokens) / prompts.length;
+  return { cached: worker.stats.cachedTokens, outputPerCall };
 }
 
 test("predicted cache hits match the LLM worker's, within 10%, under a tight KV budget", async () => {
   const bytesPerToken = 16;
   const promptLen = model.encodeChat(llmMessages({ ...agent, modelKey: "fake" }, rows[0]!)).length;
-  // Room for about two contexts' prompts: row order thrashes, trie order does not.
-  const budget = 2.5 * promptLen * bytesPerToken;
-  const ctx = testContext({ kvBytesPerToken: bytesPerToken, kvBudgetBytes: budget });
-  const { dag } = optimize(
-    lower([halo.lazy(rows).agent(agent).node]),
-    only("groupSharedPrefixes"),
-    ctx,
-  );
-  const p = llmNode(dag.nodes).physical!.prefix!;
+  // Room for a batch of 16 running sequences (the worker reserves prompt + maxTokens each) and
+  // about two contexts' prompts beside them: row order thrashes, trie order does not.
+  const budget = (16 * (promptLen + agent.maxTokens) + 2.5 * promptLen) * bytesPerToken;
+  const ctx = {
+    ...testContext({ kvBytesPerToken: bytesPerToken, kvBudgetBytes: budget }),
+    llmBatch: batch,
+  };
+  const plan = () =>
+    llmNode(
+      optimize(lower([halo.lazy(rows).agent(agent).node]), only("groupSharedPrefixes"), ctx).dag
+        .nodes,
+    );
   const prompts = rows.map((r) => model.encodeChat(llmMessages({ ...agent, modelKey: "fake" }, r)));
+  const order = plan().physical!.prefix!.order;
   const planned = await workerHits(
-    p.order.map((i) => prompts[i]!),
+    order.map((i) => prompts[i]!),
     budget,
     bytesPerToken,
   );
   const rowOrder = await workerHits(prompts, budget, bytesPerToken);
+  // As collect() does after a run: the cost model learns the node's answer length, which decides
+  // when the worker frees batch slots and KV; then the next plan predicts.
+  const node = plan();
+  ctx.cost.observeOutputTokens(node.signature, planned.outputPerCall);
+  const p = plan().physical!.prefix!;
+  assert.equal(p.order, order);
   console.log(
-    `measure: cached tokens predicted ${p.predictedCachedTokens} vs worker ${planned} (planned order); row order predicted ${p.rowOrderCachedTokens} vs worker ${rowOrder}`,
+    `measure: cached tokens predicted ${p.predictedCachedTokens} vs worker ${planned.cached} (planned order); row order predicted ${p.rowOrderCachedTokens} vs worker ${rowOrder.cached}`,
   );
-  assert.ok(Math.abs(p.predictedCachedTokens - planned) <= 0.1 * planned, "planned order");
   assert.ok(
-    Math.abs(p.rowOrderCachedTokens - rowOrder) <= 0.1 * Math.max(rowOrder, 1),
+    Math.abs(p.predictedCachedTokens - planned.cached) <= 0.1 * planned.cached,
+    "planned order",
+  );
+  assert.ok(
+    Math.abs(p.rowOrderCachedTokens - rowOrder.cached) <= 0.1 * Math.max(rowOrder.cached, 1),
     "row order",
   );
   assert.ok(p.predictedCachedTokens > p.rowOrderCachedTokens, "grouping beats row order");

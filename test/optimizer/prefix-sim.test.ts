@@ -1,0 +1,74 @@
+// The optimizer's cache-hit prediction (group-shared-prefixes through prefix-sim.ts) against the
+// prompt tokens the Processor's LLM worker actually found cached, on the shipped model, with the
+// real tokenizer, prefix cache and onnxruntime (issue 6: within 10%). The worker's batch limit
+// is pinned, and the simulator told so, because the default BatchSizer moves its limit with
+// measured step times (its probes), which no plan can know.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { halo } from "../../src/index.ts";
+import { optimizerSession } from "../../src/optimizer/index.ts";
+import { resetSharedPrefixCaches } from "../../src/processor/llm-submitters.ts";
+import { registerProcessor } from "../../src/processor/register.ts";
+import { shippedModelPresent } from "../frame/fixtures/shipped-model.ts";
+
+const present = shippedModelPresent();
+const batch = { initial: 16, min: 16, max: 16 };
+registerProcessor({ llm: { batch } });
+optimizerSession.llmBatch = batch;
+
+const CSV = fileURLToPath(new URL("../../notebooks/data/reviews.csv", import.meta.url));
+// The review is the last column and holds no commas in the generated data.
+const rows = readFileSync(CSV, "utf8")
+  .trim()
+  .split("\n")
+  .slice(1, 65)
+  .map((line, id) => ({ id, review: line.split(",").slice(7).join(",") }));
+
+const sentiment = {
+  name: "sentiment",
+  prompt:
+    "Classify the sentiment of this review as positive, negative or neutral.\nReview: {{review}}",
+  choices: ["positive", "negative", "neutral"],
+  output: "sentiment",
+};
+const summary = {
+  name: "summary",
+  prompt: "Summarize the review in a few words.\nReview: {{review}}",
+  output: "summary",
+  maxTokens: 24,
+};
+
+/** Collects with a cold prefix cache; predicted vs actual cached tokens per LLM node. */
+async function predictedVsActual(shape: string, lf: ReturnType<typeof halo.lazy>) {
+  resetSharedPrefixCaches();
+  await lf.collectRows({ reuse: false, progress: false, executor: "processor" });
+  const nodes = halo.lastRun!.nodes.filter((n) => n.kind === "LlmCall");
+  console.log(); // uvu's progress dot ends no line; the runner reads lines starting "measure:"
+  for (const n of nodes) {
+    const predicted = n.predictedCacheHits!;
+    const error = Math.abs(predicted - n.cachedTokens) / n.cachedTokens;
+    console.log(
+      `measure: ${shape}: node ${n.label}: predicted ${predicted} cached prompt tokens, worker got ${n.cachedTokens} (of ${n.cachedTokens + n.prefillTokens}), error ${(error * 100).toFixed(1)}%`,
+    );
+    assert.ok(predicted !== undefined, `node ${n.label} carries its prediction`);
+    assert.ok(n.cachedTokens > 0, `node ${n.label} hit the cache`);
+    assert.ok(error <= 0.1, `node ${n.label}: ${predicted} predicted vs ${n.cachedTokens}`);
+  }
+  return nodes;
+}
+
+test("a gathered node of 64 rows sharing an instruction: predicted hits within 10%", async () => {
+  if (!present) return;
+  const nodes = await predictedVsActual("gathered", halo.lazy(rows).agent(sentiment));
+  assert.is(nodes.length, 1);
+});
+
+test("two chained agents per row: predicted hits of both nodes within 10%", async () => {
+  if (!present) return;
+  const nodes = await predictedVsActual("chained", halo.lazy(rows).agent(sentiment).agent(summary));
+  assert.is(nodes.length, 2);
+});
+
+test.run();
