@@ -79,6 +79,15 @@ export interface PrefixCacheOptions<P extends KvPayload<P>, H extends KvPayload<
 
 type Node<P extends KvPayload<P>, H extends KvPayload<H>> = RadixNode<P, H>;
 
+/** A victim heap entry: the node and its priority when offered (stale once that changes). */
+interface VictimEntry<P extends KvPayload<P>, H extends KvPayload<H>> {
+  node: Node<P, H>;
+  priority: number;
+}
+
+/** Entries the victim heap may hold before a rebuild drops the stale ones. */
+const VICTIMS_MIN_REBUILD = 4096;
+
 export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
   budgetBytes: number;
   readonly stats: PrefixCacheStats = {
@@ -105,6 +114,16 @@ export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
   private clock = 0;
   private fastBytesUsed = 0;
   private hostBytesUsed = 0;
+  /**
+   * Fast-tier eviction candidates, kept across evictions (a walk of the whole tree per eviction
+   * made the planner's cache simulation quadratic). Lazy: a node is offered whenever it may have
+   * become a victim or its priority changed; an entry is stale, and skipped, when the node is no
+   * longer a victim or its priority moved on. Invariant: every current victim has an entry with
+   * its current priority, so the heap's first valid entry is the policy's choice.
+   */
+  private victims: MinHeap<VictimEntry<P, H>> = this.emptyVictims();
+  /** Rebuild the victim heap from the tree when stale entries make it this large. */
+  private victimsRebuildAt = VICTIMS_MIN_REBUILD;
 
   constructor(options: PrefixCacheOptions<P, H>) {
     checkBudget(options.budgetBytes);
@@ -146,6 +165,7 @@ export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
       if (k < child.numTokens) child = this.split(child, k);
       child.lastAccess = tick;
       child.hitCount++;
+      this.offerVictim(child);
       if (child.host) hostTokens += k;
       pos += k;
       node = child;
@@ -208,6 +228,7 @@ export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
         leaf.lastAccess = tick;
         node.children.set(tokens[pos]!, leaf);
         this.fastBytesUsed += leaf.fast.bytes;
+        this.offerVictim(leaf);
         numNew = n - pos;
         break;
       }
@@ -221,6 +242,7 @@ export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
         this.fastBytesUsed += child.fast.bytes;
       }
       child.lastAccess = tick;
+      this.offerVictim(child);
       pos += k;
       node = child;
     }
@@ -241,6 +263,7 @@ export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
         throw new Error(`unlock of cache node ${n.id} that is not locked: unlock once per lock`);
       }
       n.lockRef--;
+      if (n.lockRef === 0) this.offerVictim(n);
     }
   }
 
@@ -330,14 +353,13 @@ export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
    */
   evict(numBytes: number): number {
     if (!(numBytes > 0)) return 0;
-    const heap = this.candidateHeap((n) => this.isFastVictim(n));
     let freed = 0;
-    while (freed < numBytes && heap.size > 0) {
-      const node = heap.pop()!;
-      if (!this.isFastVictim(node)) continue;
+    while (freed < numBytes && this.victims.size > 0) {
+      const { node, priority } = this.victims.pop()!;
+      if (!this.isFastVictim(node) || this.policy.priority(node) !== priority) continue;
       const parent = node.parent!;
       freed += this.evictFast(node);
-      if (!parent.isRoot && this.isFastVictim(parent)) heap.push(parent);
+      if (!parent.isRoot) this.offerVictim(parent);
     }
     return freed;
   }
@@ -427,6 +449,7 @@ export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
       this.hostBytesUsed -= stored.bytes;
       this.fastBytesUsed += n.fast.bytes;
       this.stats.loads++;
+      this.offerVictim(n);
     }
   }
 
@@ -438,6 +461,29 @@ export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
     return n.host !== undefined && n.lockRef === 0 && n.children.size === 0;
   }
 
+  /** Adds `n` to the victim heap when it is a victim now, at its current priority. */
+  private offerVictim(n: Node<P, H>): void {
+    if (!this.isFastVictim(n)) return;
+    if (this.victims.size >= this.victimsRebuildAt) {
+      // Mostly stale entries: start again from the tree (amortized over as many offers).
+      this.victims = this.emptyVictims();
+      for (const v of this.walk()) if (this.isFastVictim(v)) this.pushVictim(v);
+      this.victimsRebuildAt = Math.max(VICTIMS_MIN_REBUILD, 4 * this.victims.size);
+      return; // n, a victim, was pushed by the walk
+    }
+    this.pushVictim(n);
+  }
+
+  private pushVictim(n: Node<P, H>): void {
+    this.victims.push({ node: n, priority: this.policy.priority(n) });
+  }
+
+  private emptyVictims(): MinHeap<VictimEntry<P, H>> {
+    return new MinHeap<VictimEntry<P, H>>(
+      (a, b) => a.priority < b.priority || (a.priority === b.priority && a.node.id < b.node.id),
+    );
+  }
+
   private candidateHeap(accept: (n: Node<P, H>) => boolean): MinHeap<Node<P, H>> {
     const policy = this.policy;
     const heap = new MinHeap<Node<P, H>>((a, b) => {
@@ -445,7 +491,7 @@ export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
       const pb = policy.priority(b);
       return pa < pb || (pa === pb && a.id < b.id);
     });
-    // A full walk per eviction round: O(nodes), fine for the thousands of nodes a run holds.
+    // A full walk per round: O(nodes). Only the host tier uses it (rare: moves out are few).
     for (const n of this.walk()) if (accept(n)) heap.push(n);
     return heap;
   }
