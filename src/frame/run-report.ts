@@ -18,6 +18,11 @@ export interface RunReport extends RunTrace {
   interruptedRows: number;
   /** Median |estimated - measured| / measured over the call nodes that ran (undefined: none). */
   estimateError?: number;
+  /**
+   * KV moved between the fast and the host tier of the workers' prefix caches in this run (from
+   * the trace's `kv-move` tasks): out under memory pressure, in when a request needed it.
+   */
+  kvTierMoves: { out: number; in: number; bytesOut: number; bytesIn: number };
   /** Text table per node, also the `text/plain` display. */
   summary(): string;
   /** The summary plus the charts (timeline, cost, tokens, cache hits, batch sizes). */
@@ -39,6 +44,17 @@ export function makeRunReport(
   const toolCalls = trace.nodes
     .filter((n) => n.kind === "SqlCall" || n.kind === "HttpCall" || n.kind === "FnCall")
     .reduce((a, n) => a + n.calls, 0);
+  const kvTierMoves = { out: 0, in: 0, bytesOut: 0, bytesIn: 0 };
+  for (const t of trace.tasks) {
+    if (t.kind !== "kv-move") continue;
+    if (t.detail === "out") {
+      kvTierMoves.out++;
+      kvTierMoves.bytesOut += t.bytes ?? 0;
+    } else if (t.detail === "in") {
+      kvTierMoves.in++;
+      kvTierMoves.bytesIn += t.bytes ?? 0;
+    }
+  }
   const summary = () => {
     const lines = [
       `run: ${trace.wallMs.toFixed(0)} ms on ${executor}, ${llmCalls} LLM calls, ${toolCalls} tool calls, rows out ${rowsOut.join(", ")}`,
@@ -53,6 +69,10 @@ export function makeRunReport(
     if (moved && moved.moves + moved.declined > 0)
       lines.push(
         `  KV between workers: ${moved.moves} moves (${moved.movedTokens} tokens), ${moved.declined} declined as dearer than recomputing (${moved.declinedTokens} tokens)`,
+      );
+    if (kvTierMoves.out + kvTierMoves.in > 0)
+      lines.push(
+        `  KV tiers: ${kvTierMoves.out} moves out to host memory (${mib(kvTierMoves.bytesOut)}), ${kvTierMoves.in} back in (${mib(kvTierMoves.bytesIn)})`,
       );
     if (estimateError !== undefined)
       lines.push(`  estimates: median error ${(estimateError * 100).toFixed(0)}% per call node`);
@@ -75,6 +95,7 @@ export function makeRunReport(
     llmCalls,
     toolCalls,
     rowsOut,
+    kvTierMoves,
     cancelled: outcome.cancelled,
     interruptedRows: outcome.interruptedRows,
     ...(estimateError !== undefined ? { estimateError } : {}),
@@ -85,4 +106,8 @@ export function makeRunReport(
       return { ...(await runReportBundle(trace)), "text/plain": summary() };
     },
   };
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(2)} MiB`;
 }

@@ -44,12 +44,15 @@ async function run(executor: string) {
   const { rows } = await workflow().collectRows({ ...options, executor });
   const trace = halo.lastRun!;
   const moves = trace.tasks.filter((t) => t.kind === "kv-move");
-  return {
-    rows,
-    prefilled: trace.nodes.reduce((n, x) => n + x.prefillTokens, 0),
-    out: moves.filter((t) => t.detail === "out").length,
-    in: moves.filter((t) => t.detail === "in").length,
-  };
+  const out = moves.filter((t) => t.detail === "out").length;
+  const moved = { out, in: moves.filter((t) => t.detail === "in").length };
+  // The run's totals say the same as its trace, and the summary reports them.
+  assert.equal({ out: trace.kvTierMoves.out, in: trace.kvTierMoves.in }, moved);
+  if (out > 0) {
+    assert.ok(trace.kvTierMoves.bytesOut >= out * 2048, "at least a token's KV per move");
+    assert.match(trace.summary(), /KV tiers: \d+ moves out to host memory/);
+  } else assert.not.match(trace.summary(), /KV tiers:/);
+  return { rows, prefilled: trace.nodes.reduce((n, x) => n + x.prefillTokens, 0), ...moved };
 }
 
 test("over the KV budget, evicted prefixes go to the host tier and come back", async () => {
