@@ -14,7 +14,13 @@ import { checkAims } from "./harness/aims.ts";
 import { runWorkload } from "./harness/run-workload.ts";
 import { checkTools } from "./harness/tool-check.ts";
 import { ABLATIONS, DEFAULT_SYSTEMS, SYSTEMS } from "./systems/index.ts";
-import { configureModels, MODEL_SETS, modelDirs, type ModelSet } from "./systems/models.ts";
+import {
+  configureModels,
+  MODEL_SETS,
+  modelDirs,
+  warmModels,
+  type ModelSet,
+} from "./systems/models.ts";
 import { getWorkload, WORKLOAD_NAMES } from "./workloads/index.ts";
 import { generateInputs } from "./workloads/inputs.ts";
 import type { DatasetName } from "./data/index.ts";
@@ -191,6 +197,10 @@ export async function runBench(
   const results: WorkloadResult[] = [];
   const online: OnlineResult[] = [];
   try {
+    if (systems.length > 0)
+      out(
+        `models loaded and profiled before any system runs: ${(await warmModels()).toFixed(2)} s`,
+      );
     if (systems.length === 0) {
       notes.push(
         "no systems are implemented yet (halo, per-request, opwise, langgraph): nothing was compared and no speedup exists",

@@ -17,6 +17,7 @@ import { placeWork, defaultWorkers } from "./place-work.ts";
 import { planBatches } from "./plan-batches.ts";
 import { pushdownFilters } from "./pushdown-filters.ts";
 import { schedule } from "./schedule.ts";
+import { startCallsEarly } from "./start-calls-early.ts";
 
 export const PASSES: readonly Pass[] = [
   // Filters first: rows a filter drops never reach a call, so every later pass plans less work;
@@ -32,6 +33,9 @@ export const PASSES: readonly Pass[] = [
   planBatches,
   // Placement before the schedule: epochs are planned per worker.
   placeWork,
+  // After every pass that moves, merges or removes nodes (pushdown, dedupe): the chain it looks
+  // along is final. Nothing before it depends on it.
+  startCallsEarly,
   // The schedule last: it orders the work every earlier pass has shaped.
   schedule,
 ];

@@ -15,6 +15,11 @@ export interface NodePhysical {
   batch?: BatchPlan;
   /** place-work: which LLM worker runs the node. */
   placement?: Placement;
+  /**
+   * start-calls-early: the call starts once `base`'s row and the outputs of `deps` exist, not
+   * when its own input row does (the call nodes in between add nothing it reads).
+   */
+  early?: { base: number; deps: number[] };
   /** schedule: the epoch the node runs in (index into `PlanReport.schedule.epochs`). */
   epoch?: number;
   /**

@@ -9,6 +9,7 @@ export interface OptimizationFlags {
   groupSharedPrefixes: boolean;
   planBatches: boolean;
   placeWork: boolean;
+  startCallsEarly: boolean;
   schedule: boolean;
 }
 
@@ -18,6 +19,7 @@ export const PASS_NAMES: readonly (keyof OptimizationFlags)[] = [
   "groupSharedPrefixes",
   "planBatches",
   "placeWork",
+  "startCallsEarly",
   "schedule",
 ];
 

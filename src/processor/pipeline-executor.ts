@@ -69,7 +69,16 @@ import type { LlmModel } from "../executor/types.ts";
 
 /** A row that a filter dropped. */
 const DROP = Symbol("dropped");
+/** An early start that made no call (the row failed or was dropped before it). */
+const NO_CALL = Symbol("no call");
 type Slot = Promise<Row | typeof DROP>;
+/** What a call that starts early renders its request from (start-calls-early). */
+type EarlySlot = Promise<Row | typeof NO_CALL>;
+
+/** The column a call node writes. */
+function outputOf(node: PlanNode): string {
+  return (node.args as { output: string }).output;
+}
 
 export interface PipelineOptions {
   tools?: Omit<ToolPoolOptions, "trace">;
@@ -119,6 +128,10 @@ class PipelineRun {
   /** Per LLM node with a fan-out annotation: pending answers by request (`callKey`). */
   private readonly fanOuts = new Map<number, Map<string, Promise<GenerateResult>>>();
   private failure: ((error: unknown) => void) | undefined;
+  /** Per call node that started early: its answer per row (NO_CALL where it made none). */
+  private readonly earlyCalls = new Map<number, Promise<unknown>[]>();
+  /** Topological place per node id (placeOf), computed on first use. */
+  private places: Map<number, number> | undefined;
   /** Set when the caller's signal aborted a run with onError "null": no new calls start. */
   private interrupted = false;
 
@@ -258,9 +271,56 @@ class PipelineRun {
       case "Sink":
       case "SinkMultiple":
         return this.streamOf(node.inputs[0]!);
-      default:
-        return this.perRow(node, await this.streamOf(node.inputs[0]!));
+      default: {
+        const input = await this.streamOf(node.inputs[0]!);
+        return this.perRow(node, input, await this.earlyInput(node, input));
+      }
     }
+  }
+
+  /**
+   * Per row, what a call that start-calls-early planned (`physical.early`) starts from: the base
+   * node's row with the outputs of the calls it reads (each from that call's early start when it
+   * has one, else from its row), or NO_CALL where the row's own step would make no call (a
+   * failure upstream). The call nodes in between map rows one to one, so slot i is row i
+   * everywhere. Not when a node in between came from the session store: the base node need not
+   * run at all then, and starting it would redo work that reuse saved.
+   */
+  private async earlyInput(node: PlanNode, input: Slot[]): Promise<EarlySlot[] | undefined> {
+    const plan = node.physical?.early;
+    if (plan === undefined || !CALL_KINDS.has(node.kind)) return undefined;
+    const reused = new Set(this.ctx.reused ?? []);
+    for (let at = node.inputs[0]!; at !== plan.base; at = this.dag.nodes[at]!.inputs[0]!) {
+      const up = this.dag.nodes[at];
+      if (!up || reused.has(at) || up.inputs.length !== 1) return undefined;
+    }
+    const base = await this.streamOf(plan.base);
+    if (base.length !== input.length) return undefined;
+    const values = await Promise.all(plan.deps.map((id) => this.valuesOf(id, input.length)));
+    if (values.some((v) => v === undefined)) return undefined;
+    return base.map(async (slot, i) => {
+      const row = await slot;
+      if (row === DROP || hasError(row)) return NO_CALL;
+      const answers = await Promise.all(values.map((v) => v![i]!.catch(() => NO_CALL)));
+      if (answers.includes(NO_CALL)) return NO_CALL;
+      const out: Row = { ...row };
+      // As withOutput stores it: a tool that returned undefined leaves null in the row.
+      plan.deps.forEach((id, k) => (out[outputOf(this.dag.nodes[id]!)] = answers[k] ?? null));
+      return out;
+    });
+  }
+
+  /** A call node's answer per row: its early start's, else its own row's output (NO_CALL if none). */
+  private async valuesOf(id: number, rows: number): Promise<Promise<unknown>[] | undefined> {
+    const early = this.earlyCalls.get(id);
+    if (early) return early.length === rows ? early : undefined;
+    const node = this.dag.nodes[id]!;
+    const slots = await this.streamOf(id);
+    if (slots.length !== rows) return undefined;
+    const column = outputOf(node);
+    return slots.map((slot) =>
+      slot.then((row) => (row === DROP || hasError(row) ? NO_CALL : row[column])),
+    );
   }
 
   /**
@@ -268,7 +328,7 @@ class PipelineRun {
    * when it planned one for this many rows (prompts sharing a prefix then reach the worker back
    * to back), else in row order.
    */
-  private gatherGates(node: PlanNode, input: Slot[]): Promise<void>[] {
+  private gatherGates(node: PlanNode, input: Promise<unknown>[]): Promise<void>[] {
     const planned = node.physical?.prefix;
     const order =
       planned && planned.inputRows === input.length && planned.order.length === input.length
@@ -282,19 +342,28 @@ class PipelineRun {
     return gates;
   }
 
-  /** Chains the node's step onto every input row; each row proceeds on its own. */
-  private perRow(node: PlanNode, input: Slot[]): Slot[] {
+  /**
+   * Chains the node's step onto every input row; each row proceeds on its own. With `early` (the
+   * rows of an upstream node that already hold what the call reads), the call starts from those
+   * and the step only joins its answer to the input row when that arrives.
+   */
+  private perRow(node: PlanNode, input: Slot[], early?: EarlySlot[]): Slot[] {
     const meter = this.meter(node);
     const total = input.length;
     let done = 0;
     // plan-batches may ask an LLM node to gather its rows first (a CPU provider: nothing to
-    // overlap, and one uniform batch per node beats a trickle of small mixed ones).
+    // overlap, and one uniform batch per node beats a trickle of small mixed ones). A call that
+    // starts early gathers the rows it starts from.
     const gather = node.kind === "LlmCall" && node.physical?.batch?.gather === true;
-    const gates = gather ? this.gatherGates(node, input) : undefined;
+    const gates = gather ? this.gatherGates(node, early ?? input) : undefined;
+    const ready = <T>(rows: Promise<T>[], index: number): Promise<T> =>
+      gates ? gates[index]!.then(() => rows[index]!) : rows[index]!;
+    const started = early?.map((_, index) => this.startEarly(node, ready(early, index), meter));
+    if (started) this.earlyCalls.set(node.id, started);
     const slots = input.map((slot, index) =>
-      (gates ? gates[index]!.then(() => slot) : slot).then(async (row) => {
+      (started ? slot : ready(input, index)).then(async (row) => {
         if (row === DROP) return DROP;
-        const out = await this.step(node, row, index, meter);
+        const out = await this.step(node, row, index, meter, started?.[index]);
         done++;
         this.ctx.onProgress?.({
           nodeId: node.id,
@@ -324,11 +393,27 @@ class PipelineRun {
     return slots;
   }
 
+  /**
+   * The call of a node that starts early, from its early row: NO_CALL where the row's own step
+   * would make no call (a failure upstream) or the run was interrupted meanwhile. Its failure is
+   * reported by the step that awaits it, as if the call had started there.
+   */
+  private startEarly(node: PlanNode, slot: EarlySlot, meter: NodeMeter): Promise<unknown> {
+    const call = slot.then((row) => {
+      if (row === NO_CALL || this.interrupted || this.abort.signal.aborted) return NO_CALL;
+      meter.start();
+      return this.call(node, row, meter).finally(() => meter.end());
+    });
+    call.catch(() => {}); // awaited by the step, or moot when the row failed before it
+    return call;
+  }
+
   private async step(
     node: PlanNode,
     row: Row,
     index: number,
     meter: NodeMeter,
+    early?: Promise<unknown>,
   ): Promise<Row | typeof DROP> {
     const signal = this.abort.signal;
     const output = "output" in node.args ? (node.args.output as string) : undefined;
@@ -348,8 +433,13 @@ class PipelineRun {
         }
         case "Filter":
           return (await testPredicate(node.args.predicate, row)) ? row : DROP;
-        default:
-          return withOutput(row, output!, await this.call(node, row, meter));
+        default: {
+          const answer = early === undefined ? NO_CALL : await early;
+          // NO_CALL from an early start: an upstream row that had not failed yet when it made
+          // no call (interrupted or aborted since); call now as the row's own step would.
+          const value = answer === NO_CALL ? await this.call(node, row, meter) : answer;
+          return withOutput(row, output!, value);
+        }
       }
     } catch (error) {
       if (signal.aborted && !this.interrupted) throw signal.reason;
@@ -394,6 +484,7 @@ class PipelineRun {
           {
             kind: "sql",
             name: node.label,
+            priority: this.placeOf(node),
             args: request,
             fn: (r, c) => services.sql(r, c),
             cache,
@@ -412,6 +503,7 @@ class PipelineRun {
           {
             kind: "http",
             name: node.label,
+            priority: this.placeOf(node),
             args: request,
             fn: (r, c) => services.http(r, c),
             cache,
@@ -429,6 +521,7 @@ class PipelineRun {
           {
             kind: "function",
             name: node.label,
+            priority: this.placeOf(node),
             args: request,
             fn: (r, c) => services.fn(r, c),
             // A function is identified by its key, not its closure (which JSON cannot see).
@@ -443,6 +536,12 @@ class PipelineRun {
       default:
         throw new Error(`pipeline: node kind ${node.kind} is not a call`);
     }
+  }
+
+  /** The node's place in a topological order of the plan: its tool calls' queue priority. */
+  private placeOf(node: PlanNode): number {
+    if (!this.places) this.places = new Map(topologicalOrder(this.dag).map((id, i) => [id, i]));
+    return this.places.get(node.id) ?? 0;
   }
 
   private fanOutOf(node: PlanNode): Map<string, Promise<GenerateResult>> | undefined {

@@ -28,6 +28,12 @@ export interface ToolCall<A, R> {
   retries?: number;
   /** Plan nodes this call serves (trace). */
   nodeIds?: number[];
+  /**
+   * Queue order within its kind: lower runs first, equal ones in submission order (default 0).
+   * The pipeline passes its node's place in the plan, so when calls of several nodes wait at
+   * once (they started early), those the plan needs first are not stuck behind the others.
+   */
+  priority?: number;
 }
 
 /** Where results live by signature: a Map by default; the server passes a bounded one. */
@@ -78,6 +84,19 @@ export interface ToolHandle<R> {
 /** A queued call; `start` runs it and settles when it has finished, never rejecting. */
 interface Job {
   start: () => Promise<void>;
+  priority: number;
+}
+
+/** Puts a job after every queued job of its priority or lower (the queue stays sorted). */
+function insertByPriority(queue: Job[], job: Job): void {
+  let lo = 0;
+  let hi = queue.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (queue[mid]!.priority <= job.priority) lo = mid + 1;
+    else hi = mid;
+  }
+  queue.splice(lo, 0, job);
 }
 
 interface Lane {
@@ -200,6 +219,7 @@ export class ToolPool {
           signal?.removeEventListener("abort", onAbort);
           return this.attempt(call, signal).then(resolve, reject);
         },
+        priority: call.priority ?? 0,
       };
       const onAbort = () => {
         const at = lane.queue.indexOf(job);
@@ -210,7 +230,7 @@ export class ToolPool {
         }
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      lane.queue.push(job);
+      insertByPriority(lane.queue, job);
       stats.maxQueued = Math.max(stats.maxQueued, lane.queue.length);
     });
   }

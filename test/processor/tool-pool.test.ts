@@ -134,6 +134,31 @@ test("results are cached by signature within a run, including calls still in fli
   assert.is(server.hits.get(path), 2);
 });
 
+test("queued calls run by priority, equal priorities in submission order", async () => {
+  const pool = new ToolPool({ limits: { function: 1 } });
+  const order: string[] = [];
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const call = (name: string, priority?: number): ToolCall<string, string> => ({
+    kind: "function",
+    name,
+    args: name,
+    fn: async (a) => {
+      if (a === "first") await held;
+      order.push(a);
+      return a;
+    },
+    ...(priority !== undefined && { priority }),
+  });
+  const first = pool.run(call("first"));
+  const rest = [call("late-a", 5), call("soon", 1), call("late-b", 5), call("now", 0)].map((c) =>
+    pool.run(c),
+  );
+  release();
+  await Promise.all([first, ...rest]);
+  assert.equal(order, ["first", "now", "soon", "late-a", "late-b"]);
+});
+
 test("a full queue makes submitters wait (backpressure)", async () => {
   const pool = new ToolPool({ limits: { function: 1 }, queueLimit: 2 });
   const gates: (() => void)[] = [];
