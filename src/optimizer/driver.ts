@@ -26,6 +26,10 @@ export const PASSES: readonly Pass[] = [
   // Dedupe after pushdown, to merge the subtrees pushdown made equal; and before prefixes, so a
   // fanned-out instance (it runs once) counts once in the trie and in the cache prediction.
   dedupeCalls,
+  // After every pass that moves, merges or removes nodes (pushdown, dedupe): the chain it looks
+  // along is final. Before prefixes and placement: which LLM nodes reach the worker together
+  // (the cache simulation) and when a node can start (placement) depend on what starts early.
+  startCallsEarly,
   // Prefixes before batches: a batch must fit the KV budget beside the prefix its group keeps
   // cached, and cached tokens change what each batch costs.
   groupSharedPrefixes,
@@ -33,9 +37,6 @@ export const PASSES: readonly Pass[] = [
   planBatches,
   // Placement before the schedule: epochs are planned per worker.
   placeWork,
-  // After every pass that moves, merges or removes nodes (pushdown, dedupe): the chain it looks
-  // along is final. Nothing before it depends on it.
-  startCallsEarly,
   // The schedule last: it orders the work every earlier pass has shaped.
   schedule,
 ];

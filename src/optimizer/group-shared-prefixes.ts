@@ -62,83 +62,180 @@ function llmNodes(dag: PlanDag): PlanNode[] {
     .filter((n) => n.kind === "LlmCall");
 }
 
+/**
+ * The LLM nodes each LLM node waits for before its calls can start: the ones upstream of it, or,
+ * when start-calls-early planned it (`physical.early`), only those its early inputs wait for.
+ */
+function llmWaits(dag: PlanDag): Map<number, Set<number>> {
+  const waits = new Map<number, Set<number>>();
+  const upstream = (id: number): Set<number> => {
+    const known = waits.get(id);
+    if (known) return known;
+    const node = dag.nodes[id]!;
+    const inputs = node.physical?.early
+      ? [node.physical.early.base, ...node.physical.early.deps]
+      : node.inputs;
+    const out = new Set<number>();
+    for (const i of inputs) {
+      if (dag.nodes[i]!.kind === "LlmCall") out.add(i);
+      for (const w of upstream(i)) out.add(w);
+    }
+    waits.set(id, out);
+    return out;
+  };
+  for (const id of topologicalOrder(dag)) upstream(id);
+  return waits;
+}
+
+/** One LLM node's rendered prompts, planned order and the requests it sends the worker. */
+type LlmNode = Extract<PlanNode, { kind: "LlmCall" }>;
+
+interface NodePrompts {
+  node: LlmNode;
+  order: number[];
+  prompts: RenderedPrompt[];
+  inputRows: number;
+  exact: boolean;
+  modelTokens: boolean;
+  promptTokens: number;
+  uniqueTokens: number;
+  planned: SimRequest[];
+  rowOrder: SimRequest[];
+}
+
+function promptsOf(
+  node: LlmNode,
+  view: NonNullable<ReturnType<ReturnType<typeof instanceViews>["get"]>>,
+  ctx: OptimizerContext,
+): NodePrompts {
+  const { encode, modelTokens } = encoderFor(ctx, node.args.modelKey);
+  const columns = llmColumns(node);
+  const prompts = view.rows.map((r) => renderPrompt(node.args, columns, r, encode));
+  const order = prompts
+    .map((_, i) => i)
+    .sort((a, b) => compareTokens(prompts[a]!.tokens, prompts[b]!.tokens) || a - b);
+  // A row fanned out by dedupe-calls runs once: only its first instance reaches the cache.
+  // Equal prompts are neighbours in trie order, the first being the lowest row.
+  const fan = node.physical?.fanOut !== undefined;
+  const runs = prompts.map(() => true);
+  if (fan)
+    order.forEach((r, i) => {
+      const prev = i === 0 ? undefined : prompts[order[i - 1]!]!;
+      const p = prompts[r]!;
+      if (prev?.exact && p.exact && prev.tokens.length === p.tokens.length)
+        runs[r] = commonPrefix(prev.tokens, p.tokens) < p.tokens.length;
+    });
+  // What the worker needs to know to admit like the real one: how long each request decodes
+  // (slots free up) and how much KV it reserves (the cost model's output estimate, maxTokens).
+  const outputTokens = ctx.cost.expectedOutputTokens(costNode(node));
+  const request = (r: number): SimRequest => ({
+    tokens: prompts[r]!.tokens,
+    complete: prompts[r]!.exact,
+    outputTokens,
+    maxTokens: node.args.maxTokens,
+  });
+  let promptTokens = 0;
+  let uniqueTokens = 0;
+  const planned: SimRequest[] = [];
+  order.forEach((r, i) => {
+    const p = prompts[r]!;
+    if (!runs[r]) return;
+    promptTokens += p.tokens.length;
+    uniqueTokens +=
+      p.tokens.length - (i === 0 ? 0 : commonPrefix(prompts[order[i - 1]!]!.tokens, p.tokens));
+    planned.push(request(r));
+  });
+  const rowOrder = prompts
+    .map((_, r) => r)
+    .filter((r) => runs[r])
+    .map(request);
+  return {
+    node,
+    order,
+    prompts,
+    inputRows: view.rows.length,
+    exact: view.exact && prompts.every((p) => p.exact),
+    modelTokens,
+    promptTokens,
+    uniqueTokens,
+    planned,
+    rowOrder,
+  };
+}
+
+/**
+ * Cached tokens per node when `nodes` (one model's, one wave) reach the worker together, each
+ * node's requests after the previous node's, as the Processor's gates release them.
+ */
+function simulateWave(
+  sim: PrefixSimulator,
+  model: string,
+  nodes: NodePrompts[],
+  pick: (n: NodePrompts) => SimRequest[],
+): number[] {
+  const hits = sim.admitTogether(model, nodes.flatMap(pick));
+  let at = 0;
+  return nodes.map((n) => {
+    const count = pick(n).length;
+    const sum = hits.slice(at, at + count).reduce((a, b) => a + b, 0);
+    at += count;
+    return sum;
+  });
+}
+
 function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
   const out = copyDag(dag);
   const views = instanceViews(out);
   const planned = new PrefixSimulator(ctx.cost, ctx.llmBatch);
   const rowOrder = new PrefixSimulator(ctx.cost, ctx.llmBatch);
+  const waits = llmWaits(out);
+  // Waves: a node runs after every LLM node it waits for. Nodes of one wave reach the worker
+  // together (a chain's nodes one wave each; nodes that start early beside each other share one).
+  const wave = new Map<number, number>();
+  const nodes: NodePrompts[] = [];
+  for (const node of llmNodes(out)) {
+    if (node.kind !== "LlmCall") continue;
+    wave.set(node.id, Math.max(-1, ...[...waits.get(node.id)!].map((w) => wave.get(w) ?? -1)) + 1);
+    const view = views.get(node.inputs[0]!);
+    if (view) nodes.push(promptsOf(node, view, ctx));
+  }
+  const waves = new Map<string, NodePrompts[]>();
+  for (const n of nodes) {
+    const key = `${wave.get(n.node.id)}\u0000${n.node.args.modelKey}`;
+    waves.set(key, [...(waves.get(key) ?? []), n]);
+  }
+  const order = [...waves.entries()].sort(
+    ([a], [b]) => Number(a.split("\u0000")[0]) - Number(b.split("\u0000")[0]),
+  );
   let total = 0;
   let unique = 0;
   let cachedRowOrder = 0;
   let cachedPlanned = 0;
-  let nodes = 0;
-  for (const node of llmNodes(out)) {
-    if (node.kind !== "LlmCall") continue;
-    const view = views.get(node.inputs[0]!);
-    if (!view) continue;
-    const { encode, modelTokens } = encoderFor(ctx, node.args.modelKey);
-    const columns = llmColumns(node);
-    const prompts = view.rows.map((r) => renderPrompt(node.args, columns, r, encode));
-    const order = prompts
-      .map((_, i) => i)
-      .sort((a, b) => compareTokens(prompts[a]!.tokens, prompts[b]!.tokens) || a - b);
-    // A row fanned out by dedupe-calls runs once: only its first instance reaches the cache.
-    // Equal prompts are neighbours in trie order, the first being the lowest row.
-    const fan = node.physical?.fanOut !== undefined;
-    const runs = prompts.map(() => true);
-    if (fan)
-      order.forEach((r, i) => {
-        const prev = i === 0 ? undefined : prompts[order[i - 1]!]!;
-        const p = prompts[r]!;
-        if (prev?.exact && p.exact && prev.tokens.length === p.tokens.length)
-          runs[r] = commonPrefix(prev.tokens, p.tokens) < p.tokens.length;
+  for (const [, members] of order) {
+    const model = members[0]!.node.args.modelKey;
+    const hitsPlanned = simulateWave(planned, model, members, (n) => n.planned);
+    const hitsRowOrder = simulateWave(rowOrder, model, members, (n) => n.rowOrder);
+    members.forEach((n, i) => {
+      annotate(n.node, "prefix", {
+        order: n.order,
+        inputRows: n.inputRows,
+        groups: groupsOf(n.order, n.prompts),
+        promptTokens: n.promptTokens,
+        uniqueTokens: n.uniqueTokens,
+        predictedCachedTokens: hitsPlanned[i]!,
+        rowOrderCachedTokens: hitsRowOrder[i]!,
+        exact: n.exact,
+        modelTokens: n.modelTokens,
       });
-    const model = node.args.modelKey;
-    // What the worker needs to know to admit like the real one: how long each request decodes
-    // (slots free up) and how much KV it reserves (the cost model's output estimate, maxTokens).
-    const outputTokens = ctx.cost.expectedOutputTokens(costNode(node));
-    const request = (r: number): SimRequest => ({
-      tokens: prompts[r]!.tokens,
-      complete: prompts[r]!.exact,
-      outputTokens,
-      maxTokens: node.args.maxTokens,
+      total += n.promptTokens;
+      unique += n.uniqueTokens;
+      cachedPlanned += hitsPlanned[i]!;
+      cachedRowOrder += hitsRowOrder[i]!;
     });
-    let promptTokens = 0;
-    let uniqueTokens = 0;
-    const plannedRuns: number[] = [];
-    order.forEach((r, i) => {
-      const p = prompts[r]!;
-      if (!runs[r]) return;
-      promptTokens += p.tokens.length;
-      uniqueTokens +=
-        p.tokens.length - (i === 0 ? 0 : commonPrefix(prompts[order[i - 1]!]!.tokens, p.tokens));
-      plannedRuns.push(r);
-    });
-    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-    const hitsPlanned = sum(planned.admitTogether(model, plannedRuns.map(request)));
-    const rowRuns = prompts.map((_, r) => r).filter((r) => runs[r]);
-    const hitsRowOrder = sum(rowOrder.admitTogether(model, rowRuns.map(request)));
-    const exact = view.exact && prompts.every((p) => p.exact);
-    annotate(node, "prefix", {
-      order,
-      inputRows: view.rows.length,
-      groups: groupsOf(order, prompts),
-      promptTokens,
-      uniqueTokens,
-      predictedCachedTokens: hitsPlanned,
-      rowOrderCachedTokens: hitsRowOrder,
-      exact,
-      modelTokens,
-    });
-    nodes++;
-    total += promptTokens;
-    unique += uniqueTokens;
-    cachedPlanned += hitsPlanned;
-    cachedRowOrder += hitsRowOrder;
   }
   return {
     dag: out,
-    effect: `${nodes} LLM node(s): ${total - unique} of ${total} prompt tokens shared; predicted cached ${cachedRowOrder} in row order -> ${cachedPlanned} grouped`,
+    effect: `${nodes.length} LLM node(s): ${total - unique} of ${total} prompt tokens shared; predicted cached ${cachedRowOrder} in row order -> ${cachedPlanned} grouped`,
   };
 }
 

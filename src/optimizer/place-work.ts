@@ -68,8 +68,15 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
   // When each node's LLM work starts and ends, by the plan's clock (ms from the start).
   const startMs = new Map<number, number>();
   const finishMs = new Map<number, number>();
+  // A node started early (start-calls-early) waits for its base row and the calls it reads, not
+  // the chain above it.
   const latest = (n: PlanNode, times: Map<number, number>) =>
-    Math.max(0, ...n.inputs.map((i) => times.get(i) ?? 0));
+    Math.max(
+      0,
+      ...(n.physical?.early ? [n.physical.early.base, ...n.physical.early.deps] : n.inputs).map(
+        (i) => times.get(i) ?? 0,
+      ),
+    );
   for (const id of topologicalOrder(out)) {
     const node = out.nodes[id]!;
     const inputsDone = latest(node, finishMs);

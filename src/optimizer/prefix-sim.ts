@@ -15,6 +15,7 @@
 import type { CostModel } from "../cost/cost-model.ts";
 import { ADMISSION_DEFAULTS, admitRound, type AdmissionPolicy } from "../processor/admission.ts";
 import { BatchSizer, type BatchSizerOptions } from "../processor/batch-sizer.ts";
+import { MinHeap } from "../processor/min-heap.ts";
 import { TokenCountPayload } from "../processor/kv-payload.ts";
 import { PrefixCache, radixKey } from "../processor/prefix-cache.ts";
 
@@ -40,9 +41,12 @@ interface Waiting {
 interface Running {
   readonly reserveBytes: number;
   readonly waiting: Waiting;
-  context: number;
-  stepsLeft: number;
-  stepsDone: number;
+  /** Decode steps the sequence takes (its answer length minus the prefill's token). */
+  readonly steps: number;
+  /** The step count at which it finishes. */
+  readonly doneAt: number;
+  /** Admission order: sequences finishing at one step leave latest-admitted first. */
+  readonly seq: number;
 }
 
 /** One model's worker: its cache, its batch sizer and the KV its running sequences reserve. */
@@ -74,12 +78,21 @@ class SimWorker {
         reserveBytes: (request.tokens.length + request.maxTokens) * bytesPerToken,
       }))
       .filter((w) => w.promptTokens.length > 0);
-    const running: Running[] = [];
+    // Running sequences by when they finish; a decode step costs O(1) plus the sequences that
+    // finish at it (walking every running sequence each step dominated the planner's time).
+    const running = new MinHeap<Running>(
+      (a, b) => a.doneAt < b.doneAt || (a.doneAt === b.doneAt && a.seq > b.seq),
+    );
+    let step = 0;
+    let seq = 0;
+    // Sum over running sequences of (prompt + 1 - admission step): their contexts sum to this
+    // plus running x step.
+    let contextBase = 0;
     const key = (tokens: readonly number[]) => radixKey(this.model, tokens);
     const matchLimit = (r: SimRequest) => (r.complete ? r.tokens.length - 1 : r.tokens.length);
-    while (waiting.length > 0 || running.length > 0) {
+    while (waiting.length > 0 || running.size > 0) {
       const round = admitRound(waiting, this.policy, {
-        running: running.length,
+        running: running.size,
         limit: this.sizer.limit,
         cacheAware: true,
         cachedTokens: (w) =>
@@ -103,33 +116,33 @@ class SimWorker {
         const length = outputLength(w.request.outputTokens, w.request.maxTokens, w.at);
         const steps = Math.max(0, length - 1);
         if (steps === 0) this.release(w.reserveBytes);
-        else
+        else {
           running.push({
             reserveBytes: w.reserveBytes,
             waiting: w,
-            context: w.promptTokens.length + 1,
-            stepsLeft: steps,
-            stepsDone: 0,
+            steps,
+            doneAt: step + steps,
+            seq: seq++,
           });
+          contextBase += w.promptTokens.length + 1 - step;
+        }
       });
-      if (running.length === 0) continue;
-      const context = running.reduce((n, r) => n + r.context, 0) / running.length;
+      if (running.size === 0) continue;
+      const n = running.size;
       this.sizer.observeStep(
-        running.length,
-        this.cost.decodeStepMs(running.length, context, this.model),
+        n,
+        this.cost.decodeStepMs(n, (contextBase + n * step) / n, this.model),
       );
-      for (let i = running.length - 1; i >= 0; i--) {
-        const r = running[i]!;
-        r.context++;
-        r.stepsDone++;
-        if (--r.stepsLeft > 0) continue;
-        running.splice(i, 1);
+      step++;
+      while (running.size > 0 && running.peek()!.doneAt === step) {
+        const r = running.pop()!;
+        contextBase -= r.waiting.promptTokens.length + 1 - (r.doneAt - r.steps);
         // The worker caches prompt + answer at the end: the answer is unknown here, but its KV
         // takes room in the cache all the same (and may evict others), so it goes in as tokens
         // no prompt can match (negative ids, unique per request).
         const answered = [
           ...r.waiting.promptTokens,
-          ...Array.from({ length: r.stepsDone }, (_, k) => -1 - r.waiting.at * 4096 - k),
+          ...Array.from({ length: r.steps }, (_, k) => -1 - r.waiting.at * 4096 - k),
         ];
         this.cache.insert(key(answered), new TokenCountPayload(answered.length, bytesPerToken));
         this.release(r.reserveBytes);

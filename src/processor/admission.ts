@@ -94,36 +94,68 @@ export function admitRound<T extends { readonly promptTokens: readonly number[] 
 }
 
 /**
- * The prompts chosen so far in a round, as a token trie: the longest prefix a waiting prompt
+ * The prompts chosen so far in a round, as a radix tree: the longest prefix a waiting prompt
  * shares with any of them in one walk of its tokens. Comparing against each chosen prompt in turn
  * cost O(chosen x tokens) per waiting prompt, which dominated the planner's simulation of
- * 2,048-row plans.
+ * 2,048-row plans. Edges are spans of the prompts themselves (no copies): adding a prompt makes
+ * at most two nodes.
  */
-class PromptTrie {
-  private readonly root = new Map<number, TrieNode>();
+export class PromptTrie {
+  private readonly root: Edge = { source: [], start: 0, end: 0, children: new Map() };
 
   add(tokens: readonly number[]): void {
-    let level = this.root;
-    for (const t of tokens) {
-      let next = level.get(t);
-      if (!next) {
-        next = new Map();
-        level.set(t, next);
+    let node = this.root;
+    let i = 0;
+    for (;;) {
+      if (i === tokens.length) return;
+      const child = node.children.get(tokens[i]!);
+      if (!child) {
+        node.children.set(tokens[i]!, {
+          source: tokens,
+          start: i,
+          end: tokens.length,
+          children: new Map(),
+        });
+        return;
       }
-      level = next;
+      const k = matchEdge(child, tokens, i);
+      if (k < child.end - child.start) {
+        // Split the edge where the new prompt leaves it.
+        const lower: Edge = { ...child, start: child.start + k };
+        child.end = child.start + k;
+        child.children = new Map([[child.source[lower.start]!, lower]]);
+      }
+      i += k;
+      node = child;
     }
   }
 
   longestShared(tokens: readonly number[]): number {
-    let level = this.root;
+    let node = this.root;
     let i = 0;
-    for (; i < tokens.length; i++) {
-      const next = level.get(tokens[i]!);
-      if (!next) break;
-      level = next;
+    for (;;) {
+      const child = i < tokens.length ? node.children.get(tokens[i]!) : undefined;
+      if (!child) return i;
+      const k = matchEdge(child, tokens, i);
+      i += k;
+      if (k < child.end - child.start) return i;
+      node = child;
     }
-    return i;
   }
 }
 
-type TrieNode = Map<number, TrieNode>;
+/** A radix edge: `source[start, end)` and the edges below it, by first token. */
+interface Edge {
+  source: readonly number[];
+  start: number;
+  end: number;
+  children: Map<number, Edge>;
+}
+
+/** Tokens of `edge` that `tokens` matches from position `at`. */
+function matchEdge(edge: Edge, tokens: readonly number[], at: number): number {
+  const n = Math.min(edge.end - edge.start, tokens.length - at);
+  let k = 0;
+  while (k < n && edge.source[edge.start + k] === tokens[at + k]) k++;
+  return k;
+}

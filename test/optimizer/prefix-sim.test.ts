@@ -65,9 +65,26 @@ test("a gathered node of 64 rows sharing an instruction: predicted hits within 1
   assert.is(nodes.length, 1);
 });
 
-test("two chained agents per row: predicted hits of both nodes within 10%", async () => {
+test("two agents per row, the second not reading the first: predicted hits within 10%", async () => {
   if (!present) return;
-  const nodes = await predictedVsActual("chained", halo.lazy(rows).agent(sentiment).agent(summary));
+  // start-calls-early starts the summary beside the label: both reach the worker together.
+  const nodes = await predictedVsActual(
+    "side by side",
+    halo.lazy(rows).agent(sentiment).agent(summary),
+  );
+  assert.is(nodes.length, 2);
+  assert.match(halo.lastRun!.plan!, /start-calls-early: 1 call node\(s\) start before/);
+});
+
+test("a chain, the second agent extending the first one's prompt and answer: within 10%", async () => {
+  if (!present) return;
+  const check = {
+    name: "check",
+    prompt: `${sentiment.prompt}\nLabel: {{sentiment}}`,
+    output: "check",
+    maxTokens: 8,
+  };
+  const nodes = await predictedVsActual("chained", halo.lazy(rows).agent(sentiment).agent(check));
   assert.is(nodes.length, 2);
 });
 
