@@ -14,18 +14,11 @@ import { halo } from "../../src/index.ts";
 import { optimizerSession } from "../../src/optimizer/index.ts";
 import { resetSharedPrefixCaches } from "../../src/processor/llm-submitters.ts";
 import type { LazyFrame } from "../../src/frame/lazy-frame.ts";
-
-const SENTIMENT =
-  "Classify the sentiment of this review as positive, negative or neutral.\nReview: {{review}}";
-const SUMMARY = "Summarize the review in a few words.\nReview: {{review}}";
-const REVIEWS = [
-  "Great kettle, works perfectly. I love it.",
-  "Terrible shoes, they broke after a week.",
-  "The blender is okay. It does the job.",
-  "Excellent book, I read it twice.",
-  "The lamp arrived broken and support never answered.",
-  "Nice toy, my kids play with it every day.",
-];
+import {
+  SAMPLE_REVIEWS as REVIEWS,
+  SENTIMENT_PROMPT as SENTIMENT,
+  SUMMARY_PROMPT as SUMMARY,
+} from "../workloads/prompts.ts";
 
 interface System {
   name: string;

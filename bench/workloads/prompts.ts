@@ -4,6 +4,23 @@
 // prompt then shares the instruction as a token prefix (runtime notes, "Put the instruction
 // first"), which is what a prefix cache feeds on.
 
+/** The `sentiment` task (the node also sets `choices: SENTIMENT_CHOICES`). */
+export const SENTIMENT_PROMPT =
+  "Classify the sentiment of this review as positive, negative or neutral.\nReview: {{review}}";
+export const SENTIMENT_CHOICES = ["positive", "negative", "neutral"];
+/** The `summarize` task. */
+export const SUMMARY_PROMPT = "Summarize the review in a few words.\nReview: {{review}}";
+
+/** A few reviews in the training generator's style, for small runs of the prompts above. */
+export const SAMPLE_REVIEWS = [
+  "Great kettle, works perfectly. I love it.",
+  "Terrible shoes, they broke after a week.",
+  "The blender is okay. It does the job.",
+  "Excellent book, I read it twice.",
+  "The lamp arrived broken and support never answered.",
+  "Nice toy, my kids play with it every day.",
+];
+
 /** The `extract` task: "Extract the {field} from this record.\nRecord: ...". */
 export function extract(field: string, source: string): string {
   return `Extract the ${field} from this record.\nRecord: ${source}`;

@@ -13,6 +13,7 @@ import { shippedModelDir } from "../../src/runtime/index.ts";
 import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
 import type { ProgressEvent, SinkResult } from "../../src/executor/types.ts";
 import type { Row } from "../../src/plan/types.ts";
+import { SENTIMENT_CHOICES, SENTIMENT_PROMPT, SUMMARY_PROMPT } from "../helpers/trained-prompts.ts";
 
 registerExecutor("processor", () => new PipelineExecutor());
 models.register("tiny", process.env.HALO_MODEL_DIR ?? shippedModelDir());
@@ -31,14 +32,13 @@ const rows = reviews.map((review, id) => ({ id, review }));
 
 const frame = LazyFrame.from(rows)
   .agent({
-    prompt:
-      "Classify the sentiment of this review as positive, negative or neutral.\nReview: {{review}}",
+    prompt: SENTIMENT_PROMPT,
     output: "sentiment",
-    choices: ["positive", "negative", "neutral"],
+    choices: SENTIMENT_CHOICES,
     model: "tiny",
   })
   .agent({
-    prompt: "Summarize the review in a few words.\nReview: {{review}}",
+    prompt: SUMMARY_PROMPT,
     output: "summary",
     maxTokens: 12,
     model: "tiny",

@@ -8,6 +8,7 @@ import { session } from "../../src/frame/session.ts";
 import { registerExecutor } from "../../src/executor/select.ts";
 import { shippedModelDir } from "../../src/runtime/index.ts";
 import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
+import { SENTIMENT_CHOICES, SENTIMENT_PROMPT, SUMMARY_PROMPT } from "../helpers/trained-prompts.ts";
 
 registerExecutor("processor", () => new PipelineExecutor());
 registerExecutor("processor-no-cache", () => new PipelineExecutor({ llm: { prefixCache: false } }));
@@ -35,14 +36,13 @@ const rows = reviews.flatMap((review, i) => [
 function workflow() {
   return LazyFrame.from(rows)
     .agent({
-      prompt:
-        "Classify the sentiment of this review as positive, negative or neutral.\nReview: {{review}}",
+      prompt: SENTIMENT_PROMPT,
       output: "sentiment",
-      choices: ["positive", "negative", "neutral"],
+      choices: SENTIMENT_CHOICES,
       model: "tiny",
     })
     .agent({
-      prompt: "Summarize the review in a few words.\nReview: {{review}}",
+      prompt: SUMMARY_PROMPT,
       output: "summary",
       maxTokens: 16,
       model: "tiny",
