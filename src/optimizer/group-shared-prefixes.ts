@@ -199,19 +199,18 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
     const view = views.get(node.inputs[0]!);
     if (view) nodes.push(promptsOf(node, view, ctx));
   }
-  const waves = new Map<string, NodePrompts[]>();
-  for (const n of nodes) {
-    const key = `${wave.get(n.node.id)}\u0000${n.node.args.modelKey}`;
-    waves.set(key, [...(waves.get(key) ?? []), n]);
+  // One simulated queue per wave and model, waves in order, a wave's nodes in plan order.
+  const queues = new Map<string, NodePrompts[]>();
+  const byWave = [...nodes].sort((a, b) => wave.get(a.node.id)! - wave.get(b.node.id)!);
+  for (const n of byWave) {
+    const key = `${wave.get(n.node.id)}:${n.node.args.modelKey}`;
+    queues.set(key, [...(queues.get(key) ?? []), n]);
   }
-  const order = [...waves.entries()].sort(
-    ([a], [b]) => Number(a.split("\u0000")[0]) - Number(b.split("\u0000")[0]),
-  );
   let total = 0;
   let unique = 0;
   let cachedRowOrder = 0;
   let cachedPlanned = 0;
-  for (const [, members] of order) {
+  for (const members of queues.values()) {
     const model = members[0]!.node.args.modelKey;
     const hitsPlanned = simulateWave(planned, model, members, (n) => n.planned);
     const hitsRowOrder = simulateWave(rowOrder, model, members, (n) => n.rowOrder);

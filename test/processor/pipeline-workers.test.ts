@@ -103,6 +103,13 @@ function forkLanes(run: NonNullable<typeof halo.lastRun>) {
   return { parent: of("sentiment"), children: [of("check"), of("again")] };
 }
 
+/** The lanes the fork's two children ran on, sorted (which child goes where is place-work's call). */
+function childLanes(run: NonNullable<typeof halo.lastRun>): string[] {
+  return forkLanes(run)
+    .children.map((l) => l![0]!)
+    .sort();
+}
+
 test("two workers: a fork's second child runs on the other worker with the parent's KV moved", async () => {
   const one = await collectFork({ llmWorkers: 1 });
   assert.equal(one.rows, wantFork, "one worker");
@@ -111,7 +118,7 @@ test("two workers: a fork's second child runs on the other worker with the paren
   assert.equal(two.rows, wantFork, "two workers");
   const lanes = forkLanes(two.run);
   assert.equal(lanes.parent, ["llm:0"]);
-  assert.equal(lanes.children.map((l) => l![0]).sort(), ["llm:0", "llm:1"]);
+  assert.equal(childLanes(two.run), ["llm:0", "llm:1"]);
   const moved = two.run.kvMigration!;
   assert.ok(moved.moves > 0 && moved.movedTokens > 0, JSON.stringify(moved));
   assert.is(moved.declined, 0);
@@ -135,12 +142,7 @@ test("a cost model where recomputing is cheaper: nothing moves, same table", asy
   try {
     const two = await collectFork({ llmWorkers: 2 });
     assert.equal(two.rows, wantFork);
-    assert.equal(
-      forkLanes(two.run)
-        .children.map((l) => l![0])
-        .sort(),
-      ["llm:0", "llm:1"],
-    );
+    assert.equal(childLanes(two.run), ["llm:0", "llm:1"]);
     const moved = two.run.kvMigration!;
     assert.is(moved.moves, 0);
     assert.is(moved.movedTokens, 0);
@@ -154,12 +156,7 @@ test("a cost model where recomputing is cheaper: nothing moves, same table", asy
 test("a KV budget smaller than the working set, two workers: same table", async () => {
   const two = await collectFork({ llmWorkers: 2, executor: "processor-small-kv" });
   assert.equal(two.rows, wantFork);
-  assert.equal(
-    forkLanes(two.run)
-      .children.map((l) => l![0])
-      .sort(),
-    ["llm:0", "llm:1"],
-  );
+  assert.equal(childLanes(two.run), ["llm:0", "llm:1"]);
   // The budget bound the batches (12 rows would otherwise run as one batch per node).
   const widest = Math.max(
     ...two.run.tasks.filter((t) => t.kind === "decode").map((t) => t.batchSize),
