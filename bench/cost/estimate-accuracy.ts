@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { halo } from "../../src/index.ts";
-import type { NodeStats } from "../../src/processor/trace.ts";
+import type { NodeStats } from "../../src/processor/trace/trace.ts";
 
 const CSV = fileURLToPath(new URL("../../notebooks/data/reviews.csv", import.meta.url));
 

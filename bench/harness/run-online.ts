@@ -12,7 +12,7 @@
 //   per-request  each query's workflow run node by node as it arrives, all LLM calls meeting in
 //                one continuous-batching LlmWorker with a prefix cache (a vLLM-style server)
 // Every run starts with a cold prefix cache; outputs must be identical to the batch run's.
-import { resetSharedPrefixCaches } from "../../src/processor/llm-submitters.ts";
+import { resetSharedPrefixCaches } from "../../src/processor/llm/llm-submitters.ts";
 import type { Row } from "../../src/plan/types.ts";
 import { startServer } from "../../src/serve/server.ts";
 import { Rng } from "../data/prng.ts";

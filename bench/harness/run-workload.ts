@@ -1,7 +1,7 @@
 // Runs each named system over one workload's queries in turn, in this process, on the same
 // database, tool server and inputs, and measures it: wall seconds, peak RSS, CPU busy, the
 // counters it reports, HTTP calls the tool server saw, and a hash of its result frame.
-import { resetSharedPrefixCaches } from "../../src/processor/llm-submitters.ts";
+import { resetSharedPrefixCaches } from "../../src/processor/llm/llm-submitters.ts";
 import { countNodes } from "../workloads/graph.ts";
 import { hashRows } from "./hash.ts";
 import { startResourceMonitor } from "./resources.ts";

@@ -14,7 +14,7 @@ import {
   sqlRequest,
 } from "../../src/executor/row-ops.ts";
 import type { LlmModel } from "../../src/executor/types.ts";
-import { LlmWorker } from "../../src/processor/llm-worker.ts";
+import { LlmWorker } from "../../src/processor/llm/llm-worker.ts";
 import type { PlanNode, Row } from "../../src/plan/types.ts";
 import type { Model } from "../../src/runtime/model.ts";
 import type { SystemCounters } from "../harness/types.ts";
@@ -22,7 +22,7 @@ import { edgesOf, topoOrder } from "../workloads/graph.ts";
 import type { InputRow } from "../workloads/inputs.ts";
 import type { WorkflowShape } from "../workloads/types.ts";
 import { buildFrame, type PlanEnv } from "./plan.ts";
-import { RuntimeEngine, type RuntimeKv } from "../../src/processor/runtime-engine.ts";
+import { RuntimeEngine, type RuntimeKv } from "../../src/processor/llm/runtime-engine.ts";
 
 export interface Step {
   /** The shape node's id. */

@@ -12,7 +12,7 @@ import { collectPlans } from "../../src/frame/collect.ts";
 import { session } from "../../src/frame/session.ts";
 import { halo } from "../../src/index.ts";
 import { optimizerSession } from "../../src/optimizer/index.ts";
-import { resetSharedPrefixCaches } from "../../src/processor/llm-submitters.ts";
+import { resetSharedPrefixCaches } from "../../src/processor/llm/llm-submitters.ts";
 import type { LazyFrame } from "../../src/frame/lazy-frame.ts";
 import {
   SAMPLE_REVIEWS as REVIEWS,

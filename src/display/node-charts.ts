@@ -1,7 +1,7 @@
 // Per plan node: estimated vs measured cost (is the cost model right?), and tokens (prefilled,
 // reused from the prefix cache, decoded: where did LLM work go and how much did caching save?).
 // Bars run horizontally so long node labels sit on the y axis and never overlap.
-import type { NodeStats, RunTrace } from "../processor/trace.ts";
+import type { NodeStats, RunTrace } from "../processor/trace/trace.ts";
 import type { VegaLiteSpec } from "./chart-bundle.ts";
 import { CHART_WIDTH, round2, styledSpec, subtitleLines } from "./chart-style.ts";
 import { formatCompact, formatMs, formatPercent } from "./format.ts";

@@ -2,7 +2,7 @@
 // "blue is the LLM" holds on every picture. Tableau 10 hues: distinct for common colour-vision
 // deficiencies and readable on white.
 
-/** Task kinds of the run trace (src/processor/trace.ts TaskKind) plus idle time. */
+/** Task kinds of the run trace (src/processor/trace/trace.ts TaskKind) plus idle time. */
 export const TASK_COLORS: Record<string, string> = {
   prefill: "#4e79a7",
   decode: "#a0cbe8",

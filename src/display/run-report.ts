@@ -2,7 +2,7 @@
 // has data (a run without LLM work has no token charts). In a notebook the report is one output
 // (one vega-lite vconcat spec, so JupyterLab shows it interactive); `bundles()` gives one bundle
 // per chart for reports that want them apart.
-import type { RunTrace } from "../processor/trace.ts";
+import type { RunTrace } from "../processor/trace/trace.ts";
 import {
   chartBundle,
   normalizeSpec,

@@ -1,7 +1,7 @@
 // How the run evolved: prefix-cache hit rate and LLM batch size over time. Both bin the run
 // into about 40 round intervals (1, 2 or 5 x 10^k ms) computed here, so the spec only carries
 // the points drawn: a 10,000-task trace still makes a small chart.
-import type { RunTrace, TaskRecord } from "../processor/trace.ts";
+import type { RunTrace, TaskRecord } from "../processor/trace/trace.ts";
 import type { VegaLiteSpec } from "./chart-bundle.ts";
 import {
   CHART_WIDTH,

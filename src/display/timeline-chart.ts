@@ -5,7 +5,7 @@
 // connections) are packed into thin sub-rows of the lane instead of hiding each other, and runs
 // of back-to-back tasks of one kind closer together than a fraction of a pixel (a 40-step decode
 // is 40 tasks) become one bar with a step count. The fixture run's 575 tasks become ~150 bars.
-import type { RunTrace, TaskRecord } from "../processor/trace.ts";
+import type { RunTrace, TaskRecord } from "../processor/trace/trace.ts";
 import type { VegaLiteSpec } from "./chart-bundle.ts";
 import { CHART_WIDTH, round2, styledSpec, subtitleLines, traceWallMs } from "./chart-style.ts";
 import { formatMs } from "./format.ts";

@@ -1,7 +1,7 @@
 // The straightforward executor: node by node in topological order, one call per row, awaited
 // one at a time. Slow by design and simple enough to trust: the Processor's outputs are tested
 // against it. Results of stable call nodes are taken from / given to the session store.
-import type { NodeStats, TaskKind } from "../processor/trace.ts";
+import type { NodeStats, TaskKind } from "../processor/trace/trace.ts";
 import { CALL_KINDS, type PlanDag, type PlanNode, type Row } from "../plan/types.ts";
 import { topologicalOrder } from "../plan/dag.ts";
 import { abortError } from "../tools/types.ts";

@@ -2,7 +2,7 @@
 // Processor (issue 7) later. An executor gets a validated, possibly optimized PlanDag and returns
 // one table per Sink, filling in the RunTrace as it goes.
 import type { ChatMessage, GenerateRequest, GenerateResult } from "../runtime/types.ts";
-import type { RunTrace } from "../processor/trace.ts";
+import type { RunTrace } from "../processor/trace/trace.ts";
 import type { CostModel } from "../cost/cost-model.ts";
 import type { PlanDag, Row } from "../plan/types.ts";
 import type { ToolContext } from "../tools/types.ts";

@@ -24,7 +24,7 @@ import {
 import { optimizerSession, prepareOptimizer } from "../optimizer/index.ts";
 import type { PlanDag } from "../plan/types.ts";
 import { validateDag } from "../plan/validate.ts";
-import type { RunTrace } from "../processor/trace.ts";
+import type { RunTrace } from "../processor/trace/trace.ts";
 import { currentSignal } from "../cancel.ts";
 import { getDatabase } from "../tools/databases.ts";
 import { functionTool } from "../tools/function.ts";

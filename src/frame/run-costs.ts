@@ -4,7 +4,7 @@
 // this machine's current speed (docs/cost-model.md, "Online learning").
 import type { CostModel } from "../cost/cost-model.ts";
 import type { PlanDag } from "../plan/types.ts";
-import type { NodeStats, RunTrace, TaskRecord } from "../processor/trace.ts";
+import type { NodeStats, RunTrace, TaskRecord } from "../processor/trace/trace.ts";
 
 const CALL_KINDS = new Set(["LlmCall", "SqlCall", "HttpCall", "FnCall"]);
 

@@ -1,6 +1,6 @@
 // `halo.lastRun`: the RunTrace of the last collect plus a few totals, displayable as a summary plus
 // charts (src/display/run-report.ts).
-import type { RunTrace } from "../processor/trace.ts";
+import type { RunTrace } from "../processor/trace/trace.ts";
 import { DISPLAY_SYMBOL, type MimeBundle } from "../display/host.ts";
 
 export interface RunReport extends RunTrace {

@@ -7,7 +7,7 @@ import { priorProfile } from "../cost/profile.ts";
 import type { LlmModel } from "../executor/types.ts";
 import type { PlanDag } from "../plan/types.ts";
 import type { ChatMessage } from "../runtime/types.ts";
-import type { BatchSizerOptions } from "../processor/batch-sizer.ts";
+import type { BatchSizerOptions } from "../processor/llm/batch-sizer.ts";
 import type { WorkerSpec } from "./physical.ts";
 
 export type ToolLane = "sql" | "http" | "function";

@@ -13,11 +13,15 @@
 // batch slot and its KV reservation), and what the batch sizer sees. The sizer gets step times
 // from the cost model, so it grows the limit where the cost model says a bigger batch pays.
 import type { CostModel } from "../cost/cost-model.ts";
-import { ADMISSION_DEFAULTS, admitRound, type AdmissionPolicy } from "../processor/admission.ts";
-import { BatchSizer, type BatchSizerOptions } from "../processor/batch-sizer.ts";
-import { MinHeap } from "../processor/min-heap.ts";
-import { TokenCountPayload } from "../processor/kv-payload.ts";
-import { PrefixCache, radixKey } from "../processor/prefix-cache.ts";
+import {
+  ADMISSION_DEFAULTS,
+  admitRound,
+  type AdmissionPolicy,
+} from "../processor/llm/admission.ts";
+import { BatchSizer, type BatchSizerOptions } from "../processor/llm/batch-sizer.ts";
+import { MinHeap } from "../processor/kv/min-heap.ts";
+import { TokenCountPayload } from "../processor/kv/kv-payload.ts";
+import { PrefixCache, radixKey } from "../processor/kv/prefix-cache.ts";
 
 /** One LLM request as the optimizer knows it. */
 export interface SimRequest {

@@ -1,7 +1,7 @@
 // explain(): the plan as text, a product surface golden-tested in test/plan/explain.test.ts.
 // "text" lists nodes in execution order, one per line; "tree" draws the DAG from the root,
 // printing a shared node once and referring back to it afterwards.
-import type { NodeStats } from "../processor/trace.ts";
+import type { NodeStats } from "../processor/trace/trace.ts";
 import { topologicalOrder } from "./dag.ts";
 import { describeNode, nodeFlags } from "./describe.ts";
 import type { PlanDag, PlanNode } from "./types.ts";

@@ -53,18 +53,18 @@ import {
   type Executor,
   type SinkResult,
 } from "../executor/types.ts";
-import { stableStringify } from "./call-signature.ts";
-import { NodeMeter } from "./node-meter.ts";
-import { llmMsByNode } from "./node-shares.ts";
-import { ToolPool, type ToolCall, type ToolPoolOptions } from "./tool-pool.ts";
-import { TraceRecorder } from "./trace-recorder.ts";
+import { stableStringify } from "./tools/call-signature.ts";
+import { NodeMeter } from "./trace/node-meter.ts";
+import { llmMsByNode } from "./trace/node-shares.ts";
+import { ToolPool, type ToolCall, type ToolPoolOptions } from "./tools/tool-pool.ts";
+import { TraceRecorder } from "./trace/trace-recorder.ts";
 import type { GenerateResult } from "../runtime/types.ts";
-import type { LlmSubmitter } from "./llm-submitter.ts";
-import { createSubmitter, modelReplica, type LlmSubmitterOptions } from "./llm-submitters.ts";
-import { KvExchange, emptyMigrationStats } from "./kv-exchange.ts";
-import type { KvMigrationStats } from "./trace.ts";
-import { defaultMoveCost, type KvMoveCost } from "./kv-tiers.ts";
-import type { RuntimeKv } from "./runtime-engine.ts";
+import type { LlmSubmitter } from "./llm/llm-submitter.ts";
+import { createSubmitter, modelReplica, type LlmSubmitterOptions } from "./llm/llm-submitters.ts";
+import { KvExchange, emptyMigrationStats } from "./kv/kv-exchange.ts";
+import type { KvMigrationStats } from "./trace/trace.ts";
+import { defaultMoveCost, type KvMoveCost } from "./kv/kv-tiers.ts";
+import type { RuntimeKv } from "./llm/runtime-engine.ts";
 import type { LlmModel } from "../executor/types.ts";
 
 /** A row that a filter dropped. */

@@ -7,9 +7,9 @@
 // Greedy answers equal `Model.generate` on the same token ids (the worker's invariant), which is
 // what lets the remote backend (src/runtime/openai-model.ts) match the local runtime exactly.
 import { randomUUID } from "node:crypto";
-import { createSubmitter } from "../processor/llm-submitters.ts";
-import type { LlmSubmitter } from "../processor/llm-submitter.ts";
-import type { TraceRecorder } from "../processor/trace-recorder.ts";
+import { createSubmitter } from "../processor/llm/llm-submitters.ts";
+import type { LlmSubmitter } from "../processor/llm/llm-submitter.ts";
+import type { TraceRecorder } from "../processor/trace/trace-recorder.ts";
 import { getModel, shippedModelDir, type Model } from "../runtime/index.ts";
 import type { GenerateResult } from "../runtime/types.ts";
 import { parseCompletionRequest, type CompletionRequest } from "./completion-request.ts";

@@ -4,7 +4,7 @@
 // one collect(), a server lives for days: the cache is bounded in entries (least recently used
 // goes first) and in age (a read-only SQL result or a GET may change over hours; `ttlMs` bounds
 // how stale an answer may be).
-import type { ToolResultCache } from "../processor/tool-pool.ts";
+import type { ToolResultCache } from "../processor/tools/tool-pool.ts";
 
 export class BoundedToolCache implements ToolResultCache {
   // A Map iterates in insertion order: re-inserting on a hit makes the first key the LRU one.

@@ -1,6 +1,6 @@
 // Loads the fixture run traces and plan graph (see test/fixtures/display/make-traces.ts).
 import { readFileSync } from "node:fs";
-import type { RunTrace } from "../../src/processor/trace.ts";
+import type { RunTrace } from "../../src/processor/trace/trace.ts";
 import type { PlanGraph } from "../../src/display/plan-graph-types.ts";
 
 const dir = new URL("../fixtures/display/", import.meta.url);

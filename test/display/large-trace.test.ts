@@ -5,7 +5,7 @@ import * as assert from "uvu/assert";
 import { renderChartSvg } from "../../src/display/chart-bundle.ts";
 import { runReportSpecs } from "../../src/display/run-report.ts";
 import { timelineData } from "../../src/display/timeline-chart.ts";
-import type { RunTrace, TaskRecord } from "../../src/processor/trace.ts";
+import type { RunTrace, TaskRecord } from "../../src/processor/trace/trace.ts";
 import { parseSvg } from "./xml-check.ts";
 
 function bigTrace(): RunTrace {

@@ -10,7 +10,7 @@ import {
   runSummaryText,
 } from "../../src/display/run-report.ts";
 import { timelineData } from "../../src/display/timeline-chart.ts";
-import type { RunTrace } from "../../src/processor/trace.ts";
+import type { RunTrace } from "../../src/processor/trace/trace.ts";
 import { pipelineTrace, smallTrace } from "./fixtures.ts";
 import { byClass, parseSvg } from "./xml-check.ts";
 

@@ -7,7 +7,7 @@ import { llmMessages } from "../../src/executor/row-ops.ts";
 import { optimize } from "../../src/optimizer/index.ts";
 import { optimizations, type OptimizationFlags } from "../../src/plan/optimize.ts";
 import type { PlanNode } from "../../src/plan/types.ts";
-import { LlmWorker } from "../../src/processor/llm-worker.ts";
+import { LlmWorker } from "../../src/processor/llm/llm-worker.ts";
 import { fakeModel } from "../frame/fixtures/fake-model.ts";
 import { ToyEngine } from "../processor/helpers/toy-engine.ts";
 import { testContext } from "./helpers/context.ts";

@@ -9,7 +9,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { halo } from "../../src/index.ts";
 import { optimizerSession } from "../../src/optimizer/index.ts";
-import { resetSharedPrefixCaches } from "../../src/processor/llm-submitters.ts";
+import { resetSharedPrefixCaches } from "../../src/processor/llm/llm-submitters.ts";
 import { registerProcessor } from "../../src/processor/register.ts";
 import { shippedModelPresent } from "../frame/fixtures/shipped-model.ts";
 

@@ -6,7 +6,7 @@ import { session } from "../../src/frame/session.ts";
 import { col } from "../../src/plan/expr.ts";
 import { registerExecutor } from "../../src/executor/select.ts";
 import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
-import { busyMsByLane } from "../../src/processor/trace-recorder.ts";
+import { busyMsByLane } from "../../src/processor/trace/trace-recorder.ts";
 import { fakeModel } from "../frame/fixtures/fake-model.ts";
 import { startHttpFixture, type HttpFixture } from "./helpers/http-fixture.ts";
 import { slowModel } from "./helpers/slow-model.ts";

@@ -7,7 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { registerExecutor } from "../../src/executor/select.ts";
 import { halo } from "../../src/index.ts";
-import { resetSharedPrefixCaches } from "../../src/processor/llm-submitters.ts";
+import { resetSharedPrefixCaches } from "../../src/processor/llm/llm-submitters.ts";
 import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
 import {
   SAMPLE_REVIEWS,

@@ -10,7 +10,7 @@ import { priorProfile } from "../../src/cost/profile.ts";
 import { registerExecutor } from "../../src/executor/select.ts";
 import { collectAll, halo } from "../../src/index.ts";
 import { optimizerSession } from "../../src/optimizer/index.ts";
-import { resetSharedPrefixCaches } from "../../src/processor/llm-submitters.ts";
+import { resetSharedPrefixCaches } from "../../src/processor/llm/llm-submitters.ts";
 import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
 import { SAMPLE_REVIEWS, SENTIMENT_CHOICES, SENTIMENT_PROMPT } from "../helpers/trained-prompts.ts";
 

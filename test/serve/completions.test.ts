@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { TraceRecorder } from "../../src/processor/trace-recorder.ts";
+import { TraceRecorder } from "../../src/processor/trace/trace-recorder.ts";
 import { getModel, shippedModelDir, type Model } from "../../src/runtime/index.ts";
 import type { ChatMessage } from "../../src/runtime/types.ts";
 import { createCompletionsService, type CompletionsService } from "../../src/serve/completions.ts";

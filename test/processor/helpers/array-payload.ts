@@ -1,6 +1,6 @@
 // A payload that holds real per-token values, so tests can check that the cache hands back
 // exactly the KV that was inserted, in order, after splits, evictions and moves.
-import { checkSliceBounds, type KvPayload } from "../../../src/processor/kv-payload.ts";
+import { checkSliceBounds, type KvPayload } from "../../../src/processor/kv/kv-payload.ts";
 
 export class ArrayPayload implements KvPayload<ArrayPayload> {
   constructor(

@@ -7,7 +7,7 @@ import type {
   ForwardOutput,
   LlmEngine,
   SequenceDecoder,
-} from "../../../src/processor/llm-engine.ts";
+} from "../../../src/processor/llm/llm-engine.ts";
 import { ArrayPayload } from "./array-payload.ts";
 
 export const EOS = 0;

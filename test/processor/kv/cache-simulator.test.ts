@@ -1,8 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { CacheSimulator } from "../../src/processor/cache-simulator.ts";
-import { LlmWorker } from "../../src/processor/llm-worker.ts";
-import { ToyEngine } from "./helpers/toy-engine.ts";
+import { CacheSimulator } from "../../../src/processor/kv/cache-simulator.ts";
+import { LlmWorker } from "../../../src/processor/llm/llm-worker.ts";
+import { ToyEngine } from "../helpers/toy-engine.ts";
 
 test("predicted cached tokens equal what the worker gets, one request at a time", async () => {
   const prompts = [

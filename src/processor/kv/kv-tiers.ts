@@ -7,7 +7,7 @@
 // Invariant: a move happens only when moving out now and back later is cheaper than recomputing
 // the span's prefill, per the cost function; otherwise the node is dropped and recomputed.
 import type { KvPayload } from "./kv-payload.ts";
-import type { TraceRecorder } from "./trace-recorder.ts";
+import type { TraceRecorder } from "../trace/trace-recorder.ts";
 
 /** Converts fast-tier payloads to the host form and back. Must be lossless: outputs stay equal. */
 export interface HostCodec<P extends KvPayload<P>, H extends KvPayload<H>> {

@@ -1,11 +1,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { ToolPool, type ToolCall } from "../../src/processor/tool-pool.ts";
-import { ToolTimeoutError, isTransientError } from "../../src/processor/tool-errors.ts";
-import { TraceRecorder } from "../../src/processor/trace-recorder.ts";
-import { rejects } from "./helpers/rejects.ts";
-import { startHttpFixture, httpGet, type HttpFixture } from "./helpers/http-fixture.ts";
+import { ToolPool, type ToolCall } from "../../../src/processor/tools/tool-pool.ts";
+import { ToolTimeoutError, isTransientError } from "../../../src/processor/tools/tool-errors.ts";
+import { TraceRecorder } from "../../../src/processor/trace/trace-recorder.ts";
+import { rejects } from "../helpers/rejects.ts";
+import { startHttpFixture, httpGet, type HttpFixture } from "../helpers/http-fixture.ts";
 
 let server: HttpFixture;
 test.before(async () => {

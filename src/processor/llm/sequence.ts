@@ -1,8 +1,8 @@
 // One request's state inside the LLM worker, from submission to its answer.
-import type { GenerateRequest, GenerateResult } from "../runtime/types.ts";
-import type { KvPayload } from "./kv-payload.ts";
+import type { GenerateRequest, GenerateResult } from "../../runtime/types.ts";
+import type { KvPayload } from "../kv/kv-payload.ts";
 import type { SequenceDecoder } from "./llm-engine.ts";
-import type { MatchResult } from "./prefix-cache.ts";
+import type { MatchResult } from "../kv/prefix-cache.ts";
 
 export class Sequence<K extends KvPayload<K>> {
   readonly promptTokens: readonly number[];

@@ -2,9 +2,9 @@
 // the LlmWorker (continuous batching + prefix cache, over a model exposing the runtime's forward
 // API) and `GenerateBatcher` (any model with only `generate(requests[])`: requests arriving in the
 // same turn of the event loop go out as one batched call).
-import type { LlmModel } from "../executor/types.ts";
-import type { GenerateRequest, GenerateResult } from "../runtime/types.ts";
-import type { TraceRecorder } from "./trace-recorder.ts";
+import type { LlmModel } from "../../executor/types.ts";
+import type { GenerateRequest, GenerateResult } from "../../runtime/types.ts";
+import type { TraceRecorder } from "../trace/trace-recorder.ts";
 
 export interface LlmSubmitter {
   submit(

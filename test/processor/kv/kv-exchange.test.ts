@@ -4,14 +4,19 @@
 // `Model.generate` one request at a time, moved or recomputed.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { getModel, getModelReplica, shippedModelDir, type Model } from "../../src/runtime/index.ts";
-import type { ChatMessage, GenerateRequest } from "../../src/runtime/types.ts";
-import { KvExchange } from "../../src/processor/kv-exchange.ts";
-import type { KvMoveCost } from "../../src/processor/kv-tiers.ts";
-import { LlmWorker } from "../../src/processor/llm-worker.ts";
-import { PrefixCache } from "../../src/processor/prefix-cache.ts";
-import { RuntimeEngine, type RuntimeKv } from "../../src/processor/runtime-engine.ts";
-import { TraceRecorder } from "../../src/processor/trace-recorder.ts";
+import {
+  getModel,
+  getModelReplica,
+  shippedModelDir,
+  type Model,
+} from "../../../src/runtime/index.ts";
+import type { ChatMessage, GenerateRequest } from "../../../src/runtime/types.ts";
+import { KvExchange } from "../../../src/processor/kv/kv-exchange.ts";
+import type { KvMoveCost } from "../../../src/processor/kv/kv-tiers.ts";
+import { LlmWorker } from "../../../src/processor/llm/llm-worker.ts";
+import { PrefixCache } from "../../../src/processor/kv/prefix-cache.ts";
+import { RuntimeEngine, type RuntimeKv } from "../../../src/processor/llm/runtime-engine.ts";
+import { TraceRecorder } from "../../../src/processor/trace/trace-recorder.ts";
 
 const modelDir = process.env.HALO_MODEL_DIR ?? shippedModelDir();
 const moveIsCheap: KvMoveCost = { moveMs: () => 0.001, recomputeMs: (n) => n };

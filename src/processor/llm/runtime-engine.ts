@@ -10,16 +10,16 @@
 // same rows in the same order (the steady state of decoding), selects rows when some left, and
 // stacks batches when new ones join; per-sequence KV is only materialized when the prefix cache
 // needs it (once per prefill and once per finished sequence).
-import type { Model, PaddedKv } from "../runtime/index.ts";
+import type { Model, PaddedKv } from "../../runtime/index.ts";
 import {
   SequenceKv,
   concatPadded,
   packSequences,
   selectRows,
   type KvShape,
-} from "../runtime/index.ts";
-import type { GenerateRequest } from "../runtime/types.ts";
-import { checkSliceBounds, type KvPayload } from "./kv-payload.ts";
+} from "../../runtime/index.ts";
+import type { GenerateRequest } from "../../runtime/types.ts";
+import { checkSliceBounds, type KvPayload } from "../kv/kv-payload.ts";
 import type { ForwardInput, ForwardOutput, LlmEngine, SequenceDecoder } from "./llm-engine.ts";
 
 /** Row `row` of a padded batch state (the present of one forward call). */

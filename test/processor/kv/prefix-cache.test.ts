@@ -1,8 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { PrefixCache, radixKey } from "../../src/processor/prefix-cache.ts";
-import { TokenCountPayload } from "../../src/processor/kv-payload.ts";
-import { ArrayPayload, fakeKv } from "./helpers/array-payload.ts";
+import { PrefixCache, radixKey } from "../../../src/processor/kv/prefix-cache.ts";
+import { TokenCountPayload } from "../../../src/processor/kv/kv-payload.ts";
+import { ArrayPayload, fakeKv } from "../helpers/array-payload.ts";
 
 const key = (...tokens: number[]) => radixKey("m", tokens);
 const cache = (budgetBytes = 1e9) => new PrefixCache<ArrayPayload>({ budgetBytes });

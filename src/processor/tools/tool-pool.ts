@@ -7,7 +7,7 @@
 // `(args, { signal }) => Promise<result>` plugs in.
 import { stableStringify } from "./call-signature.ts";
 import { ToolAbortedError, ToolTimeoutError, isTransientError } from "./tool-errors.ts";
-import type { TraceRecorder } from "./trace-recorder.ts";
+import type { TraceRecorder } from "../trace/trace-recorder.ts";
 
 export type ToolKind = "sql" | "http" | "function";
 

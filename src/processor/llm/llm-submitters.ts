@@ -1,15 +1,15 @@
 // Picks how a model's requests are run: the continuous-batching LlmWorker with the prefix cache
 // when the model is the runtime's Model (it exposes the batched forward), else a GenerateBatcher
 // over `generate` (any model object a user registered).
-import type { LlmModel } from "../executor/types.ts";
+import type { LlmModel } from "../../executor/types.ts";
 import type { BatchSizerOptions } from "./batch-sizer.ts";
-import type { KvExchange } from "./kv-exchange.ts";
-import { KvTiers, type KvMoveCost } from "./kv-tiers.ts";
+import type { KvExchange } from "../kv/kv-exchange.ts";
+import { KvTiers, type KvMoveCost } from "../kv/kv-tiers.ts";
 import { GenerateBatcher, type LlmSubmitter } from "./llm-submitter.ts";
 import { LlmWorker } from "./llm-worker.ts";
-import { PrefixCache } from "./prefix-cache.ts";
+import { PrefixCache } from "../kv/prefix-cache.ts";
 import { RuntimeEngine, isRuntimeModel, type RuntimeKv } from "./runtime-engine.ts";
-import type { TraceRecorder } from "./trace-recorder.ts";
+import type { TraceRecorder } from "../trace/trace-recorder.ts";
 
 export interface LlmSubmitterOptions {
   /** KV memory per model worker (running sequences + prefix cache). Default 512 MiB. */
@@ -53,7 +53,7 @@ export function resetSharedPrefixCaches(): void {
 export async function modelReplica(model: LlmModel, replica: number): Promise<LlmModel> {
   if (replica === 0 || !isRuntimeModel(model)) return model;
   // Imported here, not at the top: the runtime (onnxruntime) loads only when a model runs.
-  const { getModelReplica } = await import("../runtime/load-model.ts");
+  const { getModelReplica } = await import("../../runtime/load-model.ts");
   const provider = model.provider as "cpu" | "cuda" | "webgpu";
   return getModelReplica(model.dir, replica, { provider });
 }

@@ -12,15 +12,15 @@
 // - KV memory (running sequences' reservations + the cache's fast tier) stays within
 //   `kvBudgetBytes`, except that one sequence always runs: a budget too small for any batch
 //   degrades to batch 1 and an emptied cache, never to a failure.
-import type { GenerateRequest, GenerateResult } from "../runtime/types.ts";
+import type { GenerateRequest, GenerateResult } from "../../runtime/types.ts";
 import { ADMISSION_DEFAULTS, admitRound, type AdmissionPolicy } from "./admission.ts";
 import { BatchSizer, type BatchSizerOptions } from "./batch-sizer.ts";
-import type { KvPayload } from "./kv-payload.ts";
+import type { KvPayload } from "../kv/kv-payload.ts";
 import type { ForwardInput, LlmEngine } from "./llm-engine.ts";
-import { tokensByNode } from "./node-shares.ts";
-import { PrefixCache, radixKey, type MatchResult } from "./prefix-cache.ts";
+import { tokensByNode } from "../trace/node-shares.ts";
+import { PrefixCache, radixKey, type MatchResult } from "../kv/prefix-cache.ts";
 import { Sequence, abortError } from "./sequence.ts";
-import type { TraceRecorder } from "./trace-recorder.ts";
+import type { TraceRecorder } from "../trace/trace-recorder.ts";
 
 export interface LlmWorkerOptions<K extends KvPayload<K>> {
   /** KV memory for running sequences plus the cache's fast tier. Default 512 MiB. */

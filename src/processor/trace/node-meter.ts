@@ -1,6 +1,6 @@
 // Per plan node totals while rows flow through it concurrently: the node is "active" from its
 // first row's start to its last row's end (rows overlap, so per-row times would not add up).
-import type { GenerateResult } from "../runtime/types.ts";
+import type { GenerateResult } from "../../runtime/types.ts";
 import type { NodeStats } from "./trace.ts";
 
 export class NodeMeter {

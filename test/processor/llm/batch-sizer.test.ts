@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { BatchSizer } from "../../src/processor/batch-sizer.ts";
+import { BatchSizer } from "../../../src/processor/llm/batch-sizer.ts";
 
 /** Drives the sizer with full batches whose step time follows `stepMs(batch)`. */
 function settle(sizer: BatchSizer, stepMs: (b: number) => number, steps = 200): number[] {

@@ -3,8 +3,8 @@
 // exactly as `Model.generate` would. The runtime adapter (runtime-engine.ts) implements it over
 // the ONNX runtime; tests implement it with a toy model. The boundary hides tensors, padding and
 // sessions from the scheduler, which only moves opaque KV values between steps and the cache.
-import type { GenerateRequest, GenerateResult } from "../runtime/types.ts";
-import type { KvPayload } from "./kv-payload.ts";
+import type { GenerateRequest, GenerateResult } from "../../runtime/types.ts";
+import type { KvPayload } from "../kv/kv-payload.ts";
 
 /** One sequence's part of a forward call: its cached past (if any) and the tokens to run. */
 export interface ForwardInput<K extends KvPayload<K>> {

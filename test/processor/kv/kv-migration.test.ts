@@ -1,11 +1,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { migratePrefix } from "../../src/processor/kv-migration.ts";
-import { LlmWorker } from "../../src/processor/llm-worker.ts";
-import { PrefixCache } from "../../src/processor/prefix-cache.ts";
-import { TraceRecorder } from "../../src/processor/trace-recorder.ts";
-import type { ArrayPayload } from "./helpers/array-payload.ts";
-import { ToyEngine, generateAlone } from "./helpers/toy-engine.ts";
+import { migratePrefix } from "../../../src/processor/kv/kv-migration.ts";
+import { LlmWorker } from "../../../src/processor/llm/llm-worker.ts";
+import { PrefixCache } from "../../../src/processor/kv/prefix-cache.ts";
+import { TraceRecorder } from "../../../src/processor/trace/trace-recorder.ts";
+import type { ArrayPayload } from "../helpers/array-payload.ts";
+import { ToyEngine, generateAlone } from "../helpers/toy-engine.ts";
 
 const cheap = { moveMs: () => 0.001, recomputeMs: (n: number) => n };
 

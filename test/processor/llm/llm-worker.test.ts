@@ -1,14 +1,14 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { LlmWorker } from "../../src/processor/llm-worker.ts";
-import { PrefixCache } from "../../src/processor/prefix-cache.ts";
-import { KvTiers } from "../../src/processor/kv-tiers.ts";
-import { TraceRecorder } from "../../src/processor/trace-recorder.ts";
-import { CacheSimulator } from "../../src/processor/cache-simulator.ts";
-import type { GenerateRequest } from "../../src/runtime/types.ts";
-import type { ArrayPayload } from "./helpers/array-payload.ts";
-import { ToyEngine, generateAlone } from "./helpers/toy-engine.ts";
-import { rejects } from "./helpers/rejects.ts";
+import { LlmWorker } from "../../../src/processor/llm/llm-worker.ts";
+import { PrefixCache } from "../../../src/processor/kv/prefix-cache.ts";
+import { KvTiers } from "../../../src/processor/kv/kv-tiers.ts";
+import { TraceRecorder } from "../../../src/processor/trace/trace-recorder.ts";
+import { CacheSimulator } from "../../../src/processor/kv/cache-simulator.ts";
+import type { GenerateRequest } from "../../../src/runtime/types.ts";
+import type { ArrayPayload } from "../helpers/array-payload.ts";
+import { ToyEngine, generateAlone } from "../helpers/toy-engine.ts";
+import { rejects } from "../helpers/rejects.ts";
 
 /** Rows sharing one of three system prompts, each with its own data: the demo's shape. */
 function rowRequests(n: number, maxTokens = 12): GenerateRequest[] {

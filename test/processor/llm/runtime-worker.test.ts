@@ -5,13 +5,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { SequenceKv, getModel, shippedModelDir, type Model } from "../../src/runtime/index.ts";
-import type { ChatMessage, GenerateRequest, GenerateResult } from "../../src/runtime/types.ts";
-import { LlmWorker } from "../../src/processor/llm-worker.ts";
-import { PrefixCache, radixKey } from "../../src/processor/prefix-cache.ts";
-import { KvTiers } from "../../src/processor/kv-tiers.ts";
-import { RuntimeEngine, RuntimeKv } from "../../src/processor/runtime-engine.ts";
-import { TraceRecorder } from "../../src/processor/trace-recorder.ts";
+import { SequenceKv, getModel, shippedModelDir, type Model } from "../../../src/runtime/index.ts";
+import type { ChatMessage, GenerateRequest, GenerateResult } from "../../../src/runtime/types.ts";
+import { LlmWorker } from "../../../src/processor/llm/llm-worker.ts";
+import { PrefixCache, radixKey } from "../../../src/processor/kv/prefix-cache.ts";
+import { KvTiers } from "../../../src/processor/kv/kv-tiers.ts";
+import { RuntimeEngine, RuntimeKv } from "../../../src/processor/llm/runtime-engine.ts";
+import { TraceRecorder } from "../../../src/processor/trace/trace-recorder.ts";
 
 const modelDir = process.env.HALO_MODEL_DIR ?? shippedModelDir();
 const reference = JSON.parse(readFileSync(join(modelDir, "reference.json"), "utf8")) as {

@@ -4,7 +4,7 @@
 import type { KvPayload } from "./kv-payload.ts";
 import type { KvMoveCost } from "./kv-tiers.ts";
 import { radixKey, type PrefixCache } from "./prefix-cache.ts";
-import type { TraceRecorder } from "./trace-recorder.ts";
+import type { TraceRecorder } from "../trace/trace-recorder.ts";
 
 export interface MigrationResult {
   /** Tokens of prefix KV copied to the target (0 when nothing was worth moving). */

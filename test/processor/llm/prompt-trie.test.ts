@@ -4,7 +4,7 @@
 // others, empty prompts).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { PromptTrie } from "../../src/processor/admission.ts";
+import { PromptTrie } from "../../../src/processor/llm/admission.ts";
 
 function shared(a: readonly number[], b: readonly number[]): number {
   let i = 0;

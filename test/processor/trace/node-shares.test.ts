@@ -1,8 +1,8 @@
 // Each LLM node's share of its worker's time: batches split by the tokens each node computed.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { llmMsByNode, tokensByNode } from "../../src/processor/node-shares.ts";
-import type { TaskRecord } from "../../src/processor/trace.ts";
+import { llmMsByNode, tokensByNode } from "../../../src/processor/trace/node-shares.ts";
+import type { TaskRecord } from "../../../src/processor/trace/trace.ts";
 
 test("tokensByNode sums per node, splitting a request that serves two nodes evenly", () => {
   const batch = [

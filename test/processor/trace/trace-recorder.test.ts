@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { TraceRecorder, busyMsByLane } from "../../src/processor/trace-recorder.ts";
+import { TraceRecorder, busyMsByLane } from "../../../src/processor/trace/trace-recorder.ts";
 
 test("tasks are timed on one run clock; node stats add up", () => {
   let t = 100;

@@ -10,8 +10,8 @@ import type { KvPayload } from "./kv-payload.ts";
 import { migratePrefix } from "./kv-migration.ts";
 import type { KvMoveCost } from "./kv-tiers.ts";
 import { radixKey, type PrefixCache } from "./prefix-cache.ts";
-import type { KvMigrationStats } from "./trace.ts";
-import type { TraceRecorder } from "./trace-recorder.ts";
+import type { KvMigrationStats } from "../trace/trace.ts";
+import type { TraceRecorder } from "../trace/trace-recorder.ts";
 
 export function emptyMigrationStats(): KvMigrationStats {
   return { moves: 0, movedTokens: 0, declined: 0, declinedTokens: 0 };

@@ -1,10 +1,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { PrefixCache, radixKey } from "../../src/processor/prefix-cache.ts";
-import { KvTiers, type HostCodec, type KvMoveCost } from "../../src/processor/kv-tiers.ts";
-import { checkSliceBounds, type KvPayload } from "../../src/processor/kv-payload.ts";
-import { TraceRecorder } from "../../src/processor/trace-recorder.ts";
-import { ArrayPayload, fakeKv } from "./helpers/array-payload.ts";
+import { PrefixCache, radixKey } from "../../../src/processor/kv/prefix-cache.ts";
+import { KvTiers, type HostCodec, type KvMoveCost } from "../../../src/processor/kv/kv-tiers.ts";
+import { checkSliceBounds, type KvPayload } from "../../../src/processor/kv/kv-payload.ts";
+import { TraceRecorder } from "../../../src/processor/trace/trace-recorder.ts";
+import { ArrayPayload, fakeKv } from "../helpers/array-payload.ts";
 
 const key = (...tokens: number[]) => radixKey("m", tokens);
 const cheapMoves: KvMoveCost = { moveMs: () => 0.001, recomputeMs: (n) => n };
