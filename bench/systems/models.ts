@@ -8,7 +8,9 @@
 //     (seeded random weights built by models/build/make-variants.py, at bench time when missing;
 //     git-ignored).
 import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Profile } from "../../src/cost/profile.ts";
 import { calibrationEnabled, profileFor } from "../../src/frame/cost-profiles.ts";
 import { loadModel, models } from "../../src/frame/models.ts";
 import { buildMissingVariants } from "./build-variants.ts";
@@ -81,4 +83,14 @@ export async function warmModels(): Promise<number> {
     if (calibrationEnabled()) await profileFor(modelKey(size));
   }
   return (performance.now() - started) / 1000;
+}
+
+/**
+ * The calibrated profile of the model in `dir` (the one warmModels read), or undefined when the
+ * folder is none of the sizes' or calibration is off (HALO_CALIBRATE=0).
+ */
+export async function profileOfDir(dir: string): Promise<Profile | undefined> {
+  const size = SIZES.find((s) => resolve(modelDirs()[s]) === resolve(dir));
+  if (size === undefined || !calibrationEnabled()) return undefined;
+  return profileFor(modelKey(size));
 }
