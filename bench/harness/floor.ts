@@ -37,8 +37,11 @@ export interface WorkloadCalls {
   llm: LlmCallRecord[];
   /** Distinct tool calls by request key. */
   tools: Map<string, ToolCallRecord>;
-  /** Per query, in input order: its qid and the key of the call each tool node made. */
-  queries: { qid: unknown; tools: Map<string, string> }[];
+  /**
+   * Per query, in input order: its qid, the key of the call each tool node made, and the decode
+   * steps each LLM node's answer needed (its fed answer tokens, see computedSequence).
+   */
+  queries: { qid: unknown; tools: Map<string, string>; decodeRows: Map<string, number> }[];
   /** Calls asked for (queries x nodes) and distinct ones. */
   counts: { llm: number; distinctLlm: number; tools: number; distinctTools: number };
 }
@@ -63,6 +66,8 @@ export interface Floor {
   counts: WorkloadCalls["counts"];
   /** The query whose tool path sets the tool floor, and that path's calls. */
   criticalPath: { qid: unknown; steps: { node: string; kind: string; ms: number }[] };
+  /** The longest chain of decode steps one query needs (minDecodeSteps; not in `seconds`). */
+  minDecodeSteps: number;
 }
 
 function compareTokens(a: readonly number[], b: readonly number[]): number {
@@ -96,8 +101,12 @@ export function distinctPositions(sequences: readonly (readonly number[])[]): nu
  * The first answer token comes from the prefill's logits, so it costs no decode step.
  */
 function computedSequence(call: LlmCallRecord): number[] {
-  const fed = call.endedOnEos ? call.outputTokens.length : call.outputTokens.length - 1;
-  return [...call.promptTokens, ...call.outputTokens.slice(0, Math.max(0, fed))];
+  return [...call.promptTokens, ...call.outputTokens.slice(0, decodeRows(call))];
+}
+
+/** Answer tokens fed back through a decode step: all but the last, and it too if the end token followed. */
+export function decodeRows(call: Omit<LlmCallRecord, "modelDir" | "promptTokens">): number {
+  return Math.max(0, call.endedOnEos ? call.outputTokens.length : call.outputTokens.length - 1);
 }
 
 /**
@@ -125,6 +134,35 @@ export function llmFloor(
   });
 }
 
+/** Predecessors of each node of the shape (input columns left out), and a topological order. */
+function shapeGraph(shape: WorkflowShape): { order: string[]; deps: Map<string, string[]> } {
+  const deps = new Map<string, string[]>(shape.nodes.map((n) => [n.id, []]));
+  for (const e of edgesOf(shape)) if (e.from !== "input") deps.get(e.to)!.push(e.from);
+  return { order: topoOrder(shape).map((n) => n.id), deps };
+}
+
+/** The longest path to the final node, with each node weighing `weightOf(node)`. */
+function longestPath(
+  shape: WorkflowShape,
+  graph: ReturnType<typeof shapeGraph>,
+  weightOf: (node: string) => number,
+): { length: number; nodes: string[] } {
+  const done = new Map<string, { length: number; via?: string }>();
+  for (const id of graph.order) {
+    let start = 0;
+    let via: string | undefined;
+    for (const d of graph.deps.get(id)!) {
+      const at = done.get(d)!.length;
+      if (via === undefined || at > start) [start, via] = [at, d];
+    }
+    done.set(id, { length: start + weightOf(id), via });
+  }
+  const nodes: string[] = [];
+  for (let id: string | undefined = shape.final; id !== undefined; id = done.get(id)!.via)
+    nodes.unshift(id);
+  return { length: done.get(shape.final)!.length, nodes };
+}
+
 /**
  * The tool floor: every distinct tool call at its least latency, with unbounded concurrency, so a
  * query can finish no sooner than its longest path of tool calls through the shape (LLM nodes
@@ -134,38 +172,40 @@ export function toolFloor(
   shape: WorkflowShape,
   calls: Pick<WorkloadCalls, "tools" | "queries">,
 ): { seconds: number; criticalPath: Floor["criticalPath"] } {
-  const order = topoOrder(shape);
-  const deps = new Map<string, string[]>(shape.nodes.map((n) => [n.id, []]));
-  for (const e of edgesOf(shape)) if (e.from !== "input") deps.get(e.to)!.push(e.from);
+  const graph = shapeGraph(shape);
   let worst: { ms: number; criticalPath: Floor["criticalPath"] } | undefined;
   for (const q of calls.queries) {
-    // The longest path ending at each node, and the dependency it came through.
-    const done = new Map<string, { ms: number; via?: string }>();
-    for (const node of order) {
-      let start = 0;
-      let via: string | undefined;
-      for (const d of deps.get(node.id)!) {
-        const at = done.get(d)!.ms;
-        if (via === undefined || at > start) [start, via] = [at, d];
-      }
-      const key = q.tools.get(node.id);
-      done.set(node.id, {
-        ms: start + (key === undefined ? 0 : (calls.tools.get(key)?.ms ?? 0)),
-        via,
-      });
-    }
-    const ms = done.get(shape.final)!.ms;
-    if (worst && ms <= worst.ms) continue;
-    const steps: Floor["criticalPath"]["steps"] = [];
-    for (let id: string | undefined = shape.final; id !== undefined; id = done.get(id)!.via) {
-      const key = q.tools.get(id);
-      const call = key === undefined ? undefined : calls.tools.get(key);
-      if (call) steps.unshift({ node: id, kind: call.kind, ms: call.ms });
-    }
-    worst = { ms, criticalPath: { qid: q.qid, steps } };
+    const callOf = (node: string) => {
+      const key = q.tools.get(node);
+      return key === undefined ? undefined : calls.tools.get(key);
+    };
+    const path = longestPath(shape, graph, (node) => callOf(node)?.ms ?? 0);
+    if (worst && path.length <= worst.ms) continue;
+    const steps = path.nodes.flatMap((node) => {
+      const call = callOf(node);
+      return call ? [{ node, kind: call.kind, ms: call.ms }] : [];
+    });
+    worst = { ms: path.length, criticalPath: { qid: q.qid, steps } };
   }
   if (!worst) return { seconds: 0, criticalPath: { qid: null, steps: [] } };
   return { seconds: worst.ms / 1000, criticalPath: worst.criticalPath };
+}
+
+/**
+ * Decode steps no schedule can avoid: a query's LLM nodes along a path run one after another,
+ * and each decodes its answer one step at a time, so the longest such chain of steps over all
+ * queries. Not part of the floor's seconds (the floor prices decode by throughput); it is what
+ * a system's decode step count is compared with (gap-profile.ts).
+ */
+export function minDecodeSteps(
+  shape: WorkflowShape,
+  queries: readonly Pick<WorkloadCalls["queries"][number], "decodeRows">[],
+): number {
+  const graph = shapeGraph(shape);
+  let most = 0;
+  for (const q of queries)
+    most = Math.max(most, longestPath(shape, graph, (node) => q.decodeRows.get(node) ?? 0).length);
+  return most;
 }
 
 /** The floor: the LLM work and the tool path overlapped perfectly, nothing else. */
@@ -185,6 +225,7 @@ export function computeFloor(
     models,
     counts: calls.counts,
     criticalPath: tools.criticalPath,
+    minDecodeSteps: minDecodeSteps(shape, calls.queries),
   };
 }
 

@@ -2,6 +2,7 @@
 import { availableParallelism, cpus, platform, release, totalmem } from "node:os";
 import type { BenchJson, MeasuredFloor, SystemMeasurement, WorkloadResult } from "./types.ts";
 import { floorViolations } from "./floor.ts";
+import { formatGap } from "./gap-profile.ts";
 import { saturation, type OnlineResult } from "./run-online.ts";
 
 export function machineInfo(): Record<string, unknown> {
@@ -80,6 +81,7 @@ export function formatWorkloadTable(r: WorkloadResult): string {
     renderGrid(header, rows),
   ];
   if (r.floor) lines.push(formatFloor(r.floor));
+  for (const m of r.systems) if (m.gap && !m.error) lines.push(formatGap(m.name, m.gap));
   if (r.speedupVsBest !== null)
     lines.push(
       `speedup of halo over the best baseline (${r.bestBaseline}): ${r.speedupVsBest.toFixed(2)}x`,
@@ -166,6 +168,7 @@ export function toBenchJson(
               toolCalls: m.toolCallsExecuted,
               peakRssMb: Math.round(m.peakRssMb * 10) / 10,
               vsFloor: r.floor ? m.seconds / r.floor.seconds : null,
+              gap: m.gap ?? null,
             },
           ]),
       ),

@@ -5,6 +5,7 @@ import { resetSharedPrefixCaches } from "../../src/processor/llm/llm-submitters.
 import type { Profile } from "../../src/cost/profile.ts";
 import { countNodes } from "../workloads/graph.ts";
 import { computeFloor } from "./floor.ts";
+import { gapProfile } from "./gap-profile.ts";
 import { hashRows } from "./hash.ts";
 import { bestLlmRates } from "./llm-rates.ts";
 import { runReferencePass, type ReferencePassOptions } from "./reference-pass.ts";
@@ -136,6 +137,7 @@ export async function runWorkload(options: RunWorkloadOptions): Promise<Workload
       httpExecuted: server.requests,
       toolCallsExecuted: (tc.sql ?? 0) + (tc.function ?? 0) + server.requests,
       outputHash: output && !error ? hashRows(output.rows, hashColumns) : "",
+      gap: floor && output?.trace ? gapProfile(output.trace, seconds, floor) : undefined,
       error,
     };
     if (error) notes.push(`${system.name} failed: ${error}`);

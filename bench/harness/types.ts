@@ -1,7 +1,9 @@
 // The harness's contracts: what a compared system implements (halo, per-request, opwise,
 // langgraph and the ablations plug in here), what it is given, and what the harness records.
 import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import type { RunTrace } from "../../src/processor/trace/trace.ts";
 import type { Floor } from "./floor.ts";
+import type { GapProfile } from "./gap-profile.ts";
 import type { InputRow } from "../workloads/inputs.ts";
 import type { WorkflowShape } from "../workloads/types.ts";
 
@@ -38,6 +40,8 @@ export interface SystemOutput {
   /** One row per input, in input order, with at least `qid` and the final node's output. */
   rows: Record<string, unknown>[];
   counters: SystemCounters;
+  /** Its run trace, when it keeps one (halo: `lastRun.trace`): where its time went. */
+  trace?: RunTrace;
 }
 
 export interface System {
@@ -62,6 +66,8 @@ export interface SystemMeasurement {
   toolCallsExecuted: number;
   /** sha256 of the result frame (qid and final output, canonical JSON). */
   outputHash: string;
+  /** Where its time went against the floor, when it has a trace and the run a floor. */
+  gap?: GapProfile;
   error?: string;
 }
 
@@ -105,6 +111,8 @@ export interface BenchJson {
         peakRssMb: number;
         /** seconds / the workload's floor; null without a floor. */
         vsFloor: number | null;
+        /** Where its time went against the floor (gap-profile.ts); null without a trace. */
+        gap: GapProfile | null;
       }
     >;
     speedupVsBest: number | null;

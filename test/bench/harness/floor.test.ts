@@ -8,6 +8,7 @@ import {
   distinctPositions,
   floorViolations,
   llmFloor,
+  minDecodeSteps,
   toolFloor,
   type LlmCallRecord,
   type WorkloadCalls,
@@ -133,6 +134,10 @@ const toolCalls = (): Pick<WorkloadCalls, "tools" | "queries"> => ({
     // h1 + s1 = 40 ms in series beat h2's 25 in parallel: 40 + f1 = 41 ms.
     {
       qid: 0,
+      decodeRows: new Map([
+        ["l1", 3],
+        ["final", 4],
+      ]),
       tools: new Map([
         ["h1", "a"],
         ["s1", "b"],
@@ -143,6 +148,10 @@ const toolCalls = (): Pick<WorkloadCalls, "tools" | "queries"> => ({
     // h2's 50 ms beats h1 + s1 = 10: 51 ms, the slowest query.
     {
       qid: 1,
+      decodeRows: new Map([
+        ["l1", 10],
+        ["final", 2],
+      ]),
       tools: new Map([
         ["h1", "d"],
         ["s1", "e"],
@@ -174,6 +183,12 @@ test("tool floor: calls in series add up, parallel ones do not, the slowest quer
   );
 });
 
+test("decode steps no schedule avoids: the longest chain of LLM answers of one query", () => {
+  // q0: 3 + 4 steps; q1: 10 + 2 steps (l1 feeds final through f1).
+  assert.is(minDecodeSteps(shape, toolCalls().queries), 12);
+  assert.is(minDecodeSteps(shape, []), 0);
+});
+
 test("the floor is the larger of the LLM floor and the tool floor, nothing added", () => {
   const counts = { llm: 4, distinctLlm: 2, tools: 8, distinctTools: 7 };
   const llmHeavy = computeFloor(
@@ -187,6 +202,7 @@ test("the floor is the larger of the LLM floor and the tool floor, nothing added
   assert.is(llmHeavy.seconds, 0.053);
   assert.is(llmHeavy.bound, "llm");
   assert.equal(llmHeavy.counts, counts);
+  assert.is(llmHeavy.minDecodeSteps, 12);
   const toolHeavy = computeFloor(
     shape,
     { ...toolCalls(), llm: [call([1, 2, 3], [4])], counts },
@@ -245,6 +261,7 @@ const floorOf = (seconds: number): MeasuredFloor => ({
   models: [],
   counts: { llm: 1, distinctLlm: 1, tools: 0, distinctTools: 0 },
   criticalPath: { qid: 0, steps: [] },
+  minDecodeSteps: 0,
   referencePassSeconds: 1,
 });
 

@@ -176,6 +176,7 @@ test("measures each system, checks identical outputs, and computes halo's speedu
     "toolCalls",
     "peakRssMb",
     "vsFloor",
+    "gap",
   ]);
   assert.is(systems["per-request"]!.toolCalls, 36);
   assert.is(systems["per-request"]!.decodeTokens, 432);

@@ -1,7 +1,8 @@
 // The floor on the real stack: the shipped model (its tokenizer and onnxruntime), DuckDB with
 // generated data and the HTTP tool server on 127.0.0.1. The reference pass sees every call a
-// system makes, the floor sits below what a real baseline computed, a "system" that answers from
-// memory beats the floor and fails the run, and the table and JSON carry the floor.
+// system makes, the floor sits below what halo and a real baseline computed, a "system" that
+// answers from memory beats the floor and fails the run, and the table and JSON carry the floor
+// and halo's gap to it.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { generateDataset } from "../../../bench/data/index.ts";
@@ -10,6 +11,7 @@ import { formatWorkloadTable, runFailures, toBenchJson } from "../../../bench/ha
 import { runWorkload } from "../../../bench/harness/run-workload.ts";
 import { leastDelayMs, startToolServer } from "../../../bench/http-tools/server.ts";
 import { configureModels, profileOfDir } from "../../../bench/systems/models.ts";
+import { halo } from "../../../bench/systems/halo.ts";
 import { opwise } from "../../../bench/systems/opwise.ts";
 import { getWorkload } from "../../../bench/workloads/index.ts";
 import { generateInputs } from "../../../bench/workloads/inputs.ts";
@@ -42,13 +44,13 @@ const fromMemory: System = {
   run: async () => remembered!,
 };
 
-test("lexicon-bridge, 4 queries: a real baseline sits above the floor, answers from memory below", async () => {
+test("lexicon-bridge, 4 queries: halo and opwise sit above the floor, answers from memory below", async () => {
   const shape = getWorkload("lexicon-bridge");
   const queries = 4;
   const r = await runWorkload({
     shape,
     inputs: generateInputs(shape, { queries, seed: SEED, repeatRate: 0.5 }),
-    systems: [recordingOpwise, fromMemory],
+    systems: [halo, recordingOpwise, fromMemory],
     db: db.connection,
     instance: db.instance,
     toolServer,
@@ -58,7 +60,8 @@ test("lexicon-bridge, 4 queries: a real baseline sits above the floor, answers f
       httpLatencyMs: (url, requests) => leastDelayMs(url, requests, SEED, delays),
     },
   });
-  const [op, memory] = r.systems;
+  const [h, op, memory] = r.systems;
+  assert.is(h!.error, undefined, h!.error);
   assert.is(op!.error, undefined, op!.error);
   assert.is(r.identicalOutputs, true);
   const floor = r.floor!;
@@ -80,8 +83,21 @@ test("lexicon-bridge, 4 queries: a real baseline sits above the floor, answers f
   assert.ok(floor.toolSeconds > 0 && floor.criticalPath.steps.length >= 1);
   assert.is(floor.seconds, Math.max(floor.llmSeconds, floor.toolSeconds));
 
-  // A real baseline is above the floor; the answers from memory are below it and fail the run.
+  // Real systems are above the floor; the answers from memory are below it and fail the run.
   assert.ok(op!.seconds >= floor.seconds, `opwise ${op!.seconds} s, floor ${floor.seconds} s`);
+  assert.ok(h!.seconds >= floor.seconds, `halo ${h!.seconds} s, floor ${floor.seconds} s`);
+
+  // halo's trace against the floor: its parts add up to its seconds, and its work is at least
+  // the floor's (every distinct prompt position prefilled, every answer decoded, step by step).
+  const gap = h!.gap!;
+  assert.ok(gap, "halo's gap profile");
+  const parts =
+    gap.llmBusySeconds + gap.toolWaitSeconds + gap.idleSeconds + gap.outsideTraceSeconds;
+  assert.ok(Math.abs(parts - h!.seconds) < 1e-6, `${parts} vs ${h!.seconds}`);
+  assert.ok(gap.prefillTokens >= gap.floor.prefillTokens);
+  assert.ok(gap.decodeTokens >= gap.floor.decodeTokens);
+  assert.ok(floor.minDecodeSteps > 0 && gap.decodeSteps >= floor.minDecodeSteps);
+  assert.is(op!.gap, undefined, "opwise keeps no trace");
   assert.ok(memory!.seconds < floor.seconds);
   const failures = runFailures([r]);
   assert.is(failures.length, 1, failures.join("\n"));
@@ -93,6 +109,7 @@ test("lexicon-bridge, 4 queries: a real baseline sits above the floor, answers f
   assert.match(table, /^floor: \d+\.\d{3} s, set by the (LLM work|tool path): LLM \d+\.\d{3} s/m);
   assert.match(table, /^ {2}LLM: prefill [\d,]+ tok at [\d,]+ tok\/s \(.+\) \+ decode [\d,]+ tok/m);
   assert.match(table, /^ {2}distinct calls: LLM \d+\/36, tools \d+\/12; reference pass/m);
+  assert.match(table, /^halo against the floor: \d+\.\d\d s = model busy \d+\.\d\d s/m);
 
   const json = toBenchJson([r]).workloads[0]!;
   assert.is(json.floorSeconds, floor.seconds);
@@ -111,6 +128,8 @@ test("lexicon-bridge, 4 queries: a real baseline sits above the floor, answers f
   assert.is(json.floor!.prefillTokens, model!.prefillTokens);
   assert.is(json.systems.opwise!.vsFloor, op!.seconds / floor.seconds);
   assert.ok(json.systems["from-memory"]!.vsFloor! < 1);
+  assert.is(json.systems.halo!.gap!.decodeSteps, gap.decodeSteps);
+  assert.is(json.systems.opwise!.gap, null);
 });
 
 test.after(async () => {

@@ -13,6 +13,7 @@ const sys = (seconds: number) => ({
   toolCalls: 0,
   peakRssMb: 1,
   vsFloor: null,
+  gap: null,
 });
 const json: BenchJson = {
   machine: {},
