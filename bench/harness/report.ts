@@ -223,6 +223,7 @@ export function runFailures(results: readonly WorkloadResult[]): string[] {
   const out: string[] = [];
   for (const r of results) {
     if (r.identicalOutputs === false) out.push(`${r.name}: outputs differ between systems`);
+    if (r.floorError) out.push(`${r.name}: no floor, its reference pass failed: ${r.floorError}`);
     for (const m of r.systems) if (m.error) out.push(`${m.name} failed on ${r.name}: ${m.error}`);
   }
   return [...out, ...floorViolations(results)];

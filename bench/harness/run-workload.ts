@@ -99,7 +99,15 @@ export async function runWorkload(options: RunWorkloadOptions): Promise<Workload
   const notes: string[] = [];
   // Before the systems: the pass also leaves the tool server's bodies computed and the model's
   // session warm, so the first system timed pays for neither.
-  const floor = options.floor ? await measureFloor(options, options.floor) : null;
+  let floor: MeasuredFloor | null = null;
+  let floorError: string | null = null;
+  if (options.floor)
+    try {
+      floor = await measureFloor(options, options.floor);
+    } catch (e) {
+      floorError = e instanceof Error ? e.message : String(e);
+      notes.push(`no floor: its reference pass failed: ${floorError}`);
+    }
   for (const system of systems) {
     await options.toolServer.resetStats();
     // Every system starts with a cold prefix cache: without this, a system run after halo would
@@ -174,6 +182,7 @@ export async function runWorkload(options: RunWorkloadOptions): Promise<Workload
     speedupVsBest,
     bestBaseline: best?.name ?? null,
     floor,
+    floorError,
     notes,
   };
 }

@@ -86,6 +86,8 @@ export interface WorkloadResult {
   bestBaseline: string | null;
   /** The workload's floor (floor.ts); null when the run did not compute one. */
   floor: MeasuredFloor | null;
+  /** Why the floor asked for could not be computed (its reference pass failed): fails the run. */
+  floorError: string | null;
   notes: string[];
 }
 

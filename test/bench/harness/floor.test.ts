@@ -285,6 +285,9 @@ test("a system faster than its floor fails the run, named with its seconds and t
   // At or above the floor, or without one: nothing fails.
   assert.equal(runFailures([result(floorOf(2), { halo: 2, opwise: 3 })]), []);
   assert.equal(runFailures([result(null, { halo: 0.001 })]), []);
+  // A floor asked for and not computed fails the run too.
+  const broken = { ...result(null, { halo: 1 }), floorError: "tool server down" };
+  assert.equal(runFailures([broken]), ["w: no floor, its reference pass failed: tool server down"]);
 });
 
 test.run();
