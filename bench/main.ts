@@ -47,7 +47,7 @@ export interface BenchOptions {
   ablations: boolean;
   /** Which folders the model sizes run on (bench/systems/models.ts). */
   models: ModelSet;
-  /** Overrides the shipped model's folder. */
+  /** Overrides the shipped model: a folder or a hub id (org/name). */
   modelDir?: string;
 }
 
@@ -57,7 +57,7 @@ const USAGE =
   "       halo bench estimates\n" +
   "       halo bench workers [--rows 48] [--repeats 5]\n" +
   "       halo bench [--workloads a,b] [--queries N] [--quick] [--online [--rate Q/S]] [--json FILE] [--plot SVG]\n" +
-  "                  [--systems a,b] [--ablations] [--models tiny|variants] [--model-dir DIR]\n" +
+  "                  [--systems a,b] [--ablations] [--models tiny|variants] [--model-dir DIR|ORG/NAME]\n" +
   "                  [--seed N] [--repeat-rate 0..1] [--fast-ms 30] [--slow-ms 60] [--tpch-scale 0.01]";
 
 function num(

@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { calibrationEnabled, profileFor } from "../../src/frame/cost-profiles.ts";
 import { loadModel, models } from "../../src/frame/models.ts";
+import { classifySource } from "../../src/runtime/model-source.ts";
 import { buildMissingVariants } from "./build-variants.ts";
 import type { ModelSize } from "../workloads/types.ts";
 
@@ -40,7 +41,7 @@ export function modelDirs(): Record<ModelSize, string> {
 
 /**
  * Registers `bench-small|medium|large`. `smallDir` overrides the shipped model's folder (a model
- * built elsewhere). Throws naming the missing folder and how to build it.
+ * built elsewhere, or a hub id). Throws naming the missing folder and how to build it.
  */
 export function configureModels(set: ModelSet = "tiny", smallDir?: string): void {
   if (!MODEL_SETS.includes(set))
@@ -55,10 +56,11 @@ export function configureModels(set: ModelSet = "tiny", smallDir?: string): void
   const dirs = {} as Record<ModelSize, string>;
   for (const size of SIZES) {
     const dir = size === "small" || set === "tiny" ? small : repoPath(VARIANTS[size]);
-    if (!existsSync(`${dir}/config.json`))
+    // A hub id (`--model-dir org/name`) is fetched into the Hugging Face cache when first loaded.
+    if (classifySource(dir)?.kind !== "hub" && !existsSync(`${dir}/config.json`))
       throw new Error(
         size === "small" || set === "tiny"
-          ? `bench: no model at ${dir} (config.json missing): the shipped model models/halo-tiny is needed (git merge main), or pass --model-dir DIR`
+          ? `bench: no model at ${dir} (config.json missing): the shipped model models/halo-tiny is needed (git merge main), or pass --model-dir DIR (or a hub id org/name)`
           : `bench: --models variants needs ${dir}; build it with /usr/bin/python3 models/build/make-variants.py 5m 20m, or use --models tiny`,
       );
     dirs[size] = dir;

@@ -12,21 +12,18 @@ import { join, resolve } from "node:path";
 import type { LlmModel } from "../executor/types.ts";
 import type { LogicalNode } from "../plan/logical.ts";
 import { isDtype, DTYPES, type Dtype } from "../runtime/dtypes.ts";
-import type { DownloadProgress } from "../runtime/hub/index.ts";
 import {
   classifySource,
-  resolveModelSource,
+  resolveModelSourceShown,
   type ModelSourceSpec,
   type ResolvedModelSource,
 } from "../runtime/model-source.ts";
-import { startDownloadProgress } from "../display/download-progress.ts";
 
 /** The key of the model shipped with Halo (the default of `.agent()`). */
 export const SHIPPED = "shipped";
 
 interface RuntimeModule {
-  // `dtype` is read by the loader once it opens other graphs than onnx/model.onnx (issue 17).
-  getModel(dir?: string, options?: { dtype?: Dtype; onnxFile?: string }): Promise<LlmModel>;
+  loadSourceModel(source: ResolvedModelSource): Promise<LlmModel>;
   shippedModelDir(): string;
 }
 
@@ -180,18 +177,9 @@ function resolveKey(key: string): Promise<ResolvedModelSource> {
   if (!p) {
     p = (async () => {
       const spec = key === SHIPPED ? { source: (await runtime()).shippedModelDir() } : specOf(key);
-      const progress = startDownloadProgress(`model ${spec.source}`);
-      try {
-        const r = await resolveModelSource(spec, {
-          onProgress: (e: DownloadProgress) => progress.update(e),
-        });
-        progress.finish("done");
-        resolved.set(key, r);
-        return r;
-      } catch (error) {
-        progress.finish("failed");
-        throw error;
-      }
+      const r = await resolveModelSourceShown(spec);
+      resolved.set(key, r);
+      return r;
     })();
     p.catch(() => resolving.delete(key));
     resolving.set(key, p);
@@ -236,10 +224,7 @@ export function loadModel(key: string): Promise<LlmModel> {
       const object = objects.get(key);
       if (object) return object;
       const [rt, source] = await Promise.all([runtime(), resolveKey(key)]);
-      return rt.getModel(source.dir, {
-        ...(source.dtype ? { dtype: source.dtype } : {}),
-        onnxFile: source.onnxFile,
-      });
+      return rt.loadSourceModel(source);
     })();
     p.catch(() => loaded.delete(key));
     loaded.set(key, p);

@@ -8,7 +8,8 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { chooseDecoder } from "./choose-decoder.ts";
-import type { Dtype } from "./dtypes.ts";
+import { DTYPES, isDtype, type Dtype } from "./dtypes.ts";
+import { startDownloadProgress } from "../display/download-progress.ts";
 import { isHubId, resolveHubModel, type HubResolveOptions } from "./hub/index.ts";
 
 export interface ModelSourceSpec {
@@ -117,5 +118,29 @@ export async function resolveModelSource(
     onnxFile: snap.decoder.onnxFile,
     identity: `hf:${snap.repo}@${snap.commit}:${snap.decoder.dtype ?? snap.decoder.onnxFile}`,
     hub: { repo: snap.repo, revision: snap.revision, commit: snap.commit },
+  };
+}
+
+/** resolveModelSource with a download bar in the notebook, or a line on the terminal. */
+export async function resolveModelSourceShown(spec: ModelSourceSpec): Promise<ResolvedModelSource> {
+  const progress = startDownloadProgress(`model ${spec.source}`);
+  try {
+    const source = await resolveModelSource(spec, { onProgress: (p) => progress.update(p) });
+    progress.finish("done");
+    return source;
+  } catch (error) {
+    progress.finish("failed");
+    throw error;
+  }
+}
+
+/** A model source from command-line values (`--model`, `--dtype`, `--revision`), checked. */
+export function modelSpec(source: string, dtype?: string, revision?: string): ModelSourceSpec {
+  if (dtype !== undefined && !isDtype(dtype))
+    throw new Error(`--dtype must be one of ${DTYPES.join(", ")}, got '${dtype}'`);
+  return {
+    source,
+    ...(dtype !== undefined ? { dtype } : {}),
+    ...(revision !== undefined ? { revision } : {}),
   };
 }

@@ -115,6 +115,7 @@ test("bad model sources fail with errors that say what to do", async () => {
   if (present) {
     try {
       await halo.lazy(reviews).agent({ prompt: PROMPT, output: "l", model: "x" }).collectRows(run);
+      assert.unreachable();
     } catch (error) {
       assert.match((error as Error).message, /neither a registered name/);
     }
