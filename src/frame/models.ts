@@ -8,7 +8,7 @@
 // and the weights' identity (`hf:org/name@<commit>:<dtype>`, `<folder>:<dtype>`) joins the node's
 // signature, so results of two models, two commits or two dtypes never stand in for each other.
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { LlmModel } from "../executor/types.ts";
 import type { LogicalNode } from "../plan/logical.ts";
 import { isDtype, DTYPES, type Dtype } from "../runtime/dtypes.ts";
@@ -69,9 +69,7 @@ function specOf(key: string): ModelSourceSpec {
 
 function checkModelDir(where: string, dir: string): string {
   if (!existsSync(join(dir, "config.json")))
-    throw new Error(
-      `${where}: ${dir} is not a model folder (expected a directory with config.json)`,
-    );
+    throw new Error(`${where}: not a model folder (expected a directory with config.json)`);
   return dir;
 }
 
@@ -99,7 +97,7 @@ export const models = {
    * @example halo.models.register("qwen", "onnx-community/Qwen2.5-0.5B-Instruct", { dtype: "q4" })
    */
   register(name: string, model: string | LlmModel, options: RegisterOptions = {}): void {
-    const where = `halo.models.register('${name}', ...)`;
+    const where = `halo.models.register('${name}', ${typeof model === "string" ? `'${model}'` : "..."})`;
     if (typeof name !== "string" || name === "" || name === SHIPPED)
       throw new TypeError(
         `halo.models.register(name, source): name must be a non-empty string other than '${SHIPPED}'`,
@@ -109,7 +107,7 @@ export const models = {
       const kind = classifySource(model);
       if (!kind)
         throw new Error(
-          `${where}: '${model}' is neither a folder (${resolve(model)} does not exist) nor a hub id (org/name)`,
+          `${where}: not a model folder (expected a directory with config.json) nor a hub id (org/name)`,
         );
       if (kind.kind === "folder" && options.revision !== undefined)
         throw new TypeError(
@@ -167,7 +165,7 @@ export function resolveModelKey(model: string | undefined, where: string): strin
   }
   const names = [SHIPPED, ...models.list()].join(", ");
   throw new Error(
-    `${where}: model '${model}' is neither a registered name (${names}) nor a model folder (${resolve(model)} does not exist) nor a hub id (org/name); register it with halo.models.register(name, source)`,
+    `${where}: model '${model}' is neither a registered name (${names}) nor a model folder with config.json nor a hub id (org/name); register it with halo.models.register(name, source)`,
   );
 }
 
