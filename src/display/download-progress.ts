@@ -34,7 +34,7 @@ export function downloadLine(v: View): string {
   const frac = s.bytesTotal > 0 ? Math.min(1, s.bytesDone / s.bytesTotal) : 0;
   const rate = v.elapsedMs > 0 ? (s.bytesDone * 1000) / v.elapsedMs : 0;
   const parts = [
-    `${v.label}: ${v.outcome ? (v.outcome === "done" ? "downloaded" : "download failed at") : s.file}`,
+    `${v.label}: ${v.outcome ? (v.outcome === "done" ? "downloaded" : "download failed") : s.file}`,
     `file ${Math.min(s.filesDone + (v.outcome ? 0 : 1), s.filesTotal)}/${s.filesTotal}`,
     `${formatBytes(s.bytesDone)} / ${formatBytes(s.bytesTotal)} (${formatPercent(frac)})`,
   ];

@@ -113,10 +113,11 @@ async function planForRun(
   services: ExecutorServices,
   calibrate: boolean,
   llmWorkers: number,
+  signal: AbortSignal | undefined,
 ): Promise<{ dag: PlanDag; plannerMs: number }> {
   // Models first: a hub id is downloaded (or found in the cache) once, and its commit and dtype
   // join the LLM nodes' signatures.
-  await prepareModelSources(modelKeysOf(nodes));
+  await prepareModelSources(modelKeysOf(nodes), signal);
   const dag = lower(nodes, lowerOptions);
   validateDag(dag);
   const flags = resolveFlags(optimizations);
@@ -175,6 +176,7 @@ export async function runPlans(
     services,
     calibrationEnabled(options.calibrate),
     llmWorkers,
+    signal,
   );
   const executor = hooks.executor ?? selectExecutor({ executor: options.executor });
   const trace: RunTrace = {

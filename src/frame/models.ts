@@ -170,12 +170,12 @@ export function resolveModelKey(model: string | undefined, where: string): strin
 }
 
 /** The source behind a key, resolved (and, for a hub id, downloaded) once per process. */
-function resolveKey(key: string): Promise<ResolvedModelSource> {
+function resolveKey(key: string, signal?: AbortSignal): Promise<ResolvedModelSource> {
   let p = resolving.get(key);
   if (!p) {
     p = (async () => {
       const spec = key === SHIPPED ? { source: (await runtime()).shippedModelDir() } : specOf(key);
-      const r = await resolveModelSourceShown(spec);
+      const r = await resolveModelSourceShown(spec, signal);
       resolved.set(key, r);
       return r;
     })();
@@ -200,9 +200,13 @@ export function modelKeysOf(nodes: LogicalNode[]): string[] {
   return [...keys];
 }
 
-/** Resolves (downloads) the sources of these keys, one at a time; model objects need nothing. */
-export async function prepareModelSources(keys: string[]): Promise<void> {
-  for (const key of keys) if (!objects.has(key)) await resolveKey(key);
+/**
+ * Resolves (downloads) the sources of these keys, one at a time; model objects need nothing.
+ * `signal` stops a download (an interrupted cell): its partial file is kept, and the next collect
+ * resumes it.
+ */
+export async function prepareModelSources(keys: string[], signal?: AbortSignal): Promise<void> {
+  for (const key of keys) if (!objects.has(key)) await resolveKey(key, signal);
 }
 
 /**

@@ -122,10 +122,16 @@ export async function resolveModelSource(
 }
 
 /** resolveModelSource with a download bar in the notebook, or a line on the terminal. */
-export async function resolveModelSourceShown(spec: ModelSourceSpec): Promise<ResolvedModelSource> {
+export async function resolveModelSourceShown(
+  spec: ModelSourceSpec,
+  signal?: AbortSignal,
+): Promise<ResolvedModelSource> {
   const progress = startDownloadProgress(`model ${spec.source}`);
   try {
-    const source = await resolveModelSource(spec, { onProgress: (p) => progress.update(p) });
+    const source = await resolveModelSource(spec, {
+      onProgress: (p) => progress.update(p),
+      ...(signal ? { signal } : {}),
+    });
     progress.finish("done");
     return source;
   } catch (error) {

@@ -59,11 +59,15 @@ async function matchesEtag(path: string, etag: string): Promise<boolean> {
   return hash.digest("hex") === etag;
 }
 
-/** Streams one response body to the end of `path`; resolves when the body ends. */
+/**
+ * Streams one response body to the end of `path`; resolves when the body ends, or when it passes
+ * `limit` bytes in all (a server sending more than it announced is not allowed to fill the disk).
+ */
 async function appendBody(
   response: Response,
   path: string,
   fromByte: number,
+  limit: number,
   stall: () => void,
   onProgress?: (bytes: number) => void,
 ): Promise<void> {
@@ -75,6 +79,10 @@ async function appendBody(
       writeSync(fd, chunk);
       done += chunk.length;
       onProgress?.(done);
+      if (done > limit) {
+        await response.body?.cancel().catch(() => undefined);
+        return;
+      }
     }
   } finally {
     closeSync(fd);
@@ -148,7 +156,7 @@ async function downloadLocked(d: BlobDownload): Promise<void> {
         if (response.status >= 500 || response.status === 429) throw error; // retried below
         throw Object.assign(error, { final: true });
       }
-      await appendBody(response, incomplete, from, stall, d.onProgress);
+      await appendBody(response, incomplete, from, d.size ?? Infinity, stall, d.onProgress);
       clearTimeout(timer);
       const got = fileSize(incomplete);
       if (d.size === undefined || got === d.size) break;

@@ -85,8 +85,9 @@ export class RepoCache {
 
   /** True when the snapshot has `path` and it leads to a file (a dangling link does not count). */
   hasFile(commit: string, path: string): boolean {
+    const pointer = this.pointerPath(commit, path); // throws for an unsafe path
     try {
-      return statSync(this.pointerPath(commit, path)).isFile();
+      return statSync(pointer).isFile();
     } catch {
       return false;
     }

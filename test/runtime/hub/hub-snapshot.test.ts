@@ -346,6 +346,75 @@ test("a slow file reports progress as it arrives; a stalled one fails naming the
   );
 });
 
+test("an interrupted download stops at once, keeps its bytes, and the next run resumes", async () => {
+  const files = repoFiles();
+  hub.commit("acme/interrupt", files);
+  const graph = files.get("onnx/model.onnx")!;
+  const sha = sha256(graph);
+  hub.slow.set(sha, { chunk: 500, pauseMs: 40 });
+  const s = settings();
+  const stop = new AbortController();
+  const err = await rejects(
+    resolveHubModel(
+      { repo: "acme/interrupt" },
+      {
+        settings: s,
+        signal: stop.signal,
+        // bytesDone counts the whole download: the graph comes last.
+        onProgress: (p) =>
+          p.file === "onnx/model.onnx" &&
+          p.bytesTotal - p.bytesDone <= graph.length - 1500 &&
+          stop.abort(),
+      },
+    ),
+  );
+  hub.slow.clear();
+  assert.is(err.name, "AbortError");
+  const kept = statSync(join(repoDir(s, "acme/interrupt"), "blobs", `${sha}.incomplete`)).size;
+  assert.ok(kept >= 1500 && kept < graph.length, `kept ${kept} bytes`);
+  const before = hub.log.length;
+  const snap = await resolveHubModel({ repo: "acme/interrupt" }, { settings: s });
+  assert.ok(readFileSync(join(snap.dir, "onnx/model.onnx")).equals(graph));
+  const resumed = hub.log.slice(before).filter((r) => r.server === "cdn" && r.path.includes(sha));
+  assert.equal(
+    resumed.map((r) => r.range),
+    [`bytes=${kept}-`],
+  );
+});
+
+test("a hostile hub can neither write outside the cache nor fill the disk", async () => {
+  const files = repoFiles();
+  hub.commit("acme/hostile", files);
+  const s = settings();
+  // More bytes than announced: cut off at the announced size, and the file is thrown away.
+  const sha = sha256(files.get("onnx/model.onnx")!);
+  hub.oversize.add(sha);
+  const big = await rejects(resolveHubModel({ repo: "acme/hostile" }, { settings: s }));
+  hub.oversize.delete(sha);
+  assert.is((big as HubError).kind, "corrupt");
+  assert.match(big.message, /came to \d+ bytes, but the hub announced 5000/);
+  const blobs = readdirSync(join(repoDir(s, "acme/hostile"), "blobs"));
+  assert.not.ok(blobs.some((b) => b.startsWith(sha)));
+  // An ETag that is a path: refused before anything is written.
+  hub.etagOverride.set("onnx/model.onnx", "../../../escape");
+  const etag = await rejects(resolveHubModel({ repo: "acme/hostile" }, { settings: settings() }));
+  hub.etagOverride.clear();
+  assert.match(etag.message, /unusable ETag '\.\.\/\.\.\/\.\.\/escape'/);
+  // A listing (through genai_config.json) naming a file outside the snapshot: refused.
+  hub.commit(
+    "acme/escape",
+    new Map([
+      ["config.json", json({})],
+      ["tokenizer.json", json({})],
+      ["genai_config.json", json({ model: { decoder: { filename: "../../escape.onnx" } } })],
+      ["../../escape.onnx", bytes(2000, 5)],
+    ]),
+  );
+  const path = await rejects(resolveHubModel({ repo: "acme/escape" }, { settings: settings() }));
+  assert.match(path.message, /unsafe file path '\.\.\/\.\.\/escape\.onnx'/);
+  assert.not.ok(existsSync(join(root, "escape.onnx")));
+});
+
 test("an unreachable hub is a network error naming the URL; a complete cache still serves", async () => {
   hub.commit("acme/reach", repoFiles());
   const s = settings();
