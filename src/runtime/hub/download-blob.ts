@@ -139,14 +139,14 @@ async function downloadLocked(d: BlobDownload): Promise<void> {
         await response.body?.cancel();
         if (d.size === undefined || have === d.size) break;
         rmSync(incomplete, { force: true });
-        continue;
+        throw new Error(`the server refused to resume at byte ${have}; starting over`);
       }
       if (response.status === 206) {
         const start = /^bytes (\d+)-/.exec(response.headers.get("content-range") ?? "")?.[1];
         if (Number(start) !== have) {
           await response.body?.cancel();
           rmSync(incomplete, { force: true });
-          continue;
+          throw new Error(`the server resumed at byte ${start}, not ${have}; starting over`);
         }
       } else if (response.status === 200)
         from = 0; // the server ignored the Range: start over
@@ -194,6 +194,8 @@ async function downloadLocked(d: BlobDownload): Promise<void> {
           d.url,
         );
       }
+      // A short pause before resuming: a connection reset often comes with a busy server.
+      await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 4000)));
     }
   }
   const got = fileSize(incomplete);

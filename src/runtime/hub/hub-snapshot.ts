@@ -342,6 +342,8 @@ class SnapshotFetch {
         // not downloaded yet
       }
       if (!exists) {
+        // Bytes this call moved: a resumed file's first report is what an earlier run kept.
+        let first: number | undefined;
         let got = 0;
         await downloadBlob({
           url: this.resolveUrl(meta.path),
@@ -352,6 +354,7 @@ class SnapshotFetch {
           settings: this.settings,
           what: { repo: this.req.repo, revision: this.revision, path: meta.path },
           onProgress: (bytes) => {
+            first ??= bytes;
             got = bytes;
             progress(meta.path, i, bytesBefore + bytes);
           },
@@ -359,7 +362,7 @@ class SnapshotFetch {
           ...(this.options.stallMs !== undefined ? { stallMs: this.options.stallMs } : {}),
           ...(this.options.retries !== undefined ? { retries: this.options.retries } : {}),
         });
-        this.downloaded += got;
+        this.downloaded += got - (first ?? 0);
       }
       this.cache.linkFile(commit, meta.path, meta.etag);
       bytesBefore += meta.size ?? 0;
