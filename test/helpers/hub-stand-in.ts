@@ -63,6 +63,8 @@ export class HubStandIn {
   readonly corrupt = new Set<string>();
   /** sha256 of blobs the CDN sends with a megabyte of extra bytes (more than the hub announced). */
   readonly oversize = new Set<string>();
+  /** Repo paths the listing shows but resolve answers 404 EntryNotFound for (a racing delete). */
+  readonly hidden = new Set<string>();
   /** Repo path -> the ETag the hub announces for it instead of the real one (a hostile hub). */
   readonly etagOverride = new Map<string, string>();
   private hub!: Server;
@@ -152,7 +154,7 @@ export class HubStandIn {
     }
     const path = m[3]!.split("/").map(decodeURIComponent).join("/");
     const body = files.get(path);
-    if (!body) return this.fail(res, 404, "EntryNotFound");
+    if (!body || this.hidden.has(path)) return this.fail(res, 404, "EntryNotFound");
     const override = this.etagOverride.get(path);
     if (body.length >= LFS_MIN_BYTES) {
       res.writeHead(302, {

@@ -243,6 +243,14 @@ test("404s say which of repo, revision or file is missing", async () => {
   );
   assert.is((rev as HubError).kind, "revision-not-found");
   assert.match(rev.message, /no revision 'v9'/);
+  hub.hidden.add("onnx/model.onnx_data");
+  const file = await rejects(resolveHubModel({ repo: "acme/exists" }, { settings: s }));
+  hub.hidden.clear();
+  assert.is((file as HubError).kind, "file-not-found");
+  assert.match(
+    file.message,
+    /acme\/exists@main: no file 'onnx\/model\.onnx_data' \(HTTP 404 from http:\/\/127\.0\.0\.1:\d+\/acme\/exists\/resolve\//,
+  );
   hub.commit("acme/no-config", new Map([["tokenizer.json", json({})]]));
   const noConfig = await rejects(resolveHubModel({ repo: "acme/no-config" }, { settings: s }));
   assert.match(noConfig.message, /has no config\.json/);
