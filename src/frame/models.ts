@@ -37,6 +37,8 @@ export interface RegisterOptions {
 /** Names and hub ids used as keys -> where the model comes from (folders are keyed by path). */
 const sources = new Map<string, ModelSourceSpec>();
 const objects = new Map<string, LlmModel>();
+/** Hub ids used directly as keys (in `sources` too, with defaults), not registered names. */
+const implicit = new Set<string>();
 const resolving = new Map<string, Promise<ResolvedModelSource>>();
 const resolved = new Map<string, ResolvedModelSource>();
 const loaded = new Map<string, Promise<LlmModel>>();
@@ -57,6 +59,7 @@ async function runtime(): Promise<RuntimeModule> {
 }
 
 function forget(key: string): void {
+  implicit.delete(key);
   resolving.delete(key);
   resolved.delete(key);
   loaded.delete(key);
@@ -132,7 +135,7 @@ export const models = {
   },
   /** Registered names. */
   list(): string[] {
-    return [...sources.keys(), ...objects.keys()].filter((k) => !isImplicit(k));
+    return [...sources.keys(), ...objects.keys()].filter((k) => !implicit.has(k));
   },
   unregister(name: string): void {
     sources.delete(name);
@@ -140,10 +143,6 @@ export const models = {
     forget(name);
   },
 };
-
-/** Hub ids used directly as keys are kept in `sources` too, but are not registered names. */
-const implicit = new Set<string>();
-const isImplicit = (key: string) => implicit.has(key);
 
 /**
  * The stable key an LLM node stores (part of its signature): "shipped", a registered name, an
