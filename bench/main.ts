@@ -51,7 +51,7 @@ export interface BenchOptions {
   ablations: boolean;
   /** Which folders the model sizes run on (bench/systems/models.ts). */
   models: ModelSet;
-  /** Overrides the shipped model's folder. */
+  /** Overrides the shipped model: a folder or a hub id (org/name). */
   modelDir?: string;
   /** The realistic sets' dtype (default: int8 for realistic, q4 for large). */
   dtype?: RealisticDtype;
@@ -64,7 +64,7 @@ const USAGE =
   "       halo bench workers [--rows 48] [--repeats 5]\n" +
   "       halo bench [--workloads a,b] [--queries N] [--quick] [--online [--rate Q/S]] [--json FILE] [--plot SVG]\n" +
   "                  [--systems a,b] [--ablations] [--models tiny|variants|realistic|large] [--dtype fp32|int8|q4]\n" +
-  "                  [--model-dir DIR]\n" +
+  "                  [--model-dir DIR|ORG/NAME]\n" +
   "                  [--seed N] [--repeat-rate 0..1] [--fast-ms 30] [--slow-ms 60] [--tpch-scale 0.01]";
 
 function num(

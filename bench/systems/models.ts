@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import type { Profile } from "../../src/cost/profile.ts";
 import { calibrationEnabled, profileFor } from "../../src/frame/cost-profiles.ts";
 import { loadModel, models } from "../../src/frame/models.ts";
+import { classifySource } from "../../src/runtime/model-source.ts";
 import { buildMissingVariants } from "./build-variants.ts";
 import {
   REALISTIC_DTYPES,
@@ -59,7 +60,7 @@ export function modelDirs(): Record<ModelSize, string> {
 
 /**
  * Registers `bench-small|medium|large`. `smallDir` overrides the shipped model's folder (a model
- * built elsewhere); `dtype` the realistic sets' default. Throws naming the missing folder and how
+ * built elsewhere, or a hub id); `dtype` the realistic sets' default. Throws naming the missing folder and how
  * to build it.
  */
 export function configureModels(
@@ -88,10 +89,11 @@ export function configureModels(
   const dirs = {} as Record<ModelSize, string>;
   for (const size of SIZES) {
     const dir = set === "variants" && size !== "small" ? repoPath(VARIANTS[size]) : small;
-    if (!existsSync(`${dir}/config.json`))
+    // A hub id (`--model-dir org/name`) is fetched into the Hugging Face cache when first loaded.
+    if (classifySource(dir)?.kind !== "hub" && !existsSync(`${dir}/config.json`))
       throw new Error(
         set !== "variants" || size === "small"
-          ? `bench: no model at ${dir} (config.json missing): the shipped model models/halo-tiny is needed (git merge main), or pass --model-dir DIR`
+          ? `bench: no model at ${dir} (config.json missing): the shipped model models/halo-tiny is needed (git merge main), or pass --model-dir DIR (or a hub id org/name)`
           : `bench: --models variants needs ${dir}; build it with /usr/bin/python3 models/build/make-variants.py 5m 20m, or use --models tiny`,
       );
     dirs[size] = dir;

@@ -13,7 +13,7 @@ import {
 } from "../executor/types.ts";
 import { explain } from "../plan/explain.ts";
 import type { LogicalNode } from "../plan/logical.ts";
-import { lower } from "../plan/lower.ts";
+import { lower, type LowerOptions } from "../plan/lower.ts";
 import {
   optimizePlan,
   PASS_NAMES,
@@ -31,7 +31,7 @@ import { functionTool } from "../tools/function.ts";
 import { httpTool } from "../tools/http.ts";
 import { sqlTool } from "../tools/sql.ts";
 import { calibrationEnabled, prepareCostModel } from "./cost-profiles.ts";
-import { loadModel } from "./models.ts";
+import { loadModel, modelIdentity, modelKeysOf, prepareModelSources } from "./models.ts";
 import { startCollectProgress } from "./collect-progress.ts";
 import { recordRunCosts } from "./run-costs.ts";
 import { makeRunReport, type RunReport } from "./run-report.ts";
@@ -87,13 +87,18 @@ export const defaultServices: ExecutorServices = {
   fn: (request, context) => functionTool.call(request, context),
 };
 
+const lowerOptions: LowerOptions = {
+  dbStateKey: (key) => getDatabase(key).stateKey(),
+  modelStateKey: modelIdentity,
+};
+
 /** Lowers and validates; with `optimized`, also runs the optimizer. */
 export function planFor(
   nodes: LogicalNode[],
   optimizations?: Partial<OptimizationFlags>,
   optimized = true,
 ): { dag: PlanDag; plannerMs: number } {
-  const dag = lower(nodes, { dbStateKey: (key) => getDatabase(key).stateKey() });
+  const dag = lower(nodes, lowerOptions);
   validateDag(dag);
   if (!optimized) return { dag, plannerMs: 0 };
   const result = optimizePlan(dag, resolveFlags(optimizations));
@@ -108,8 +113,12 @@ async function planForRun(
   services: ExecutorServices,
   calibrate: boolean,
   llmWorkers: number,
+  signal: AbortSignal | undefined,
 ): Promise<{ dag: PlanDag; plannerMs: number }> {
-  const dag = lower(nodes, { dbStateKey: (key) => getDatabase(key).stateKey() });
+  // Models first: a hub id is downloaded (or found in the cache) once, and its commit and dtype
+  // join the LLM nodes' signatures.
+  await prepareModelSources(modelKeysOf(nodes), signal);
+  const dag = lower(nodes, lowerOptions);
   validateDag(dag);
   const flags = resolveFlags(optimizations);
   if (PASS_NAMES.some((name) => flags[name])) {
@@ -167,6 +176,7 @@ export async function runPlans(
     services,
     calibrationEnabled(options.calibrate),
     llmWorkers,
+    signal,
   );
   const executor = hooks.executor ?? selectExecutor({ executor: options.executor });
   const trace: RunTrace = {
