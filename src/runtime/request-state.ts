@@ -117,7 +117,8 @@ export class RequestState {
       this.schema.advance(id);
       this.text = this.codec.decode(this.tokens);
       // the budget filter in `allowed` guarantees the value is complete at maxTokens
-      if (this.schema.finished) this.finishReason = "stop";
+      if (this.schema.finished)
+        this.finishReason = "eos"; // ended as if by eos: nothing can follow
       else if (this.tokens.length >= this.sampling.maxTokens) this.finishReason = "length";
       return;
     }
