@@ -83,7 +83,11 @@ export function agentVerb(input: LogicalNode, spec: AgentSpec): LogicalNode {
           `${where}: schema and ${other} exclude each other (a schema ends the answer itself${other === "choices" ? "; for a label use { enum: [...] }" : ""})`,
         );
     addSchema(where, args, s.schema, s.output);
-  } else args.output = checkOutput(where, s.output);
+  } else if (s.output === undefined)
+    throw new TypeError(
+      `${where}: missing required option(s) output (or give an object schema: each property becomes a column)`,
+    );
+  else args.output = checkOutput(where, s.output);
   if (s.choices !== undefined) args.choices = checkStringList(where, "choices", s.choices);
   if (s.stop !== undefined) args.stop = checkStringList(where, "stop", s.stop, { single: true });
   if (s.temperature !== undefined)

@@ -83,7 +83,12 @@ export function vocabularyFromTokenizerJson(json: unknown, vocabSize: number): T
     if (added.id >= vocabSize) continue;
     bytes[added.id] = added.special ? null : utf8.encode(added.content);
   }
-  for (let id = 0; id < vocabSize; id++) if (bytes[id]?.length === 0) bytes[id] = null;
+  return vocabularyFromBytes(bytes);
+}
+
+/** A vocabulary from each token's bytes (null: never generated inside a value). */
+export function vocabularyFromBytes(tokens: readonly (Uint8Array | null)[]): TokenVocabulary {
+  const bytes = tokens.map((b) => (b && b.length > 0 ? b : null));
   const singleByteTokens = new Uint8Array(256);
   for (const b of bytes) if (b && b.length === 1) singleByteTokens[b[0]!] = 1;
   return { bytes, singleByteTokens, trie: buildTrie(bytes) };
