@@ -29,8 +29,10 @@ interface Mask {
   maxNextDist: number;
 }
 
-/** Token ids memoized across a guide's masks before it starts over (16 M ids: 128 MB). */
-const MASK_BUDGET = 16 * 1024 * 1024;
+/** Token ids memoized across a guide's masks before it starts over (4 M ids: 32 MB). */
+const MASK_BUDGET = 4 * 1024 * 1024;
+/** Guides kept per vocabulary, least recently used first out (a session rarely has more schemas). */
+const GUIDES_PER_VOCABULARY = 16;
 
 export class SchemaGuide {
   readonly dfa: LazyDfa;
@@ -144,10 +146,11 @@ export function guideFor(schema: Record<string, unknown>, vocab: TokenVocabulary
   // key order matters here (properties are written in schema order): no sorted-key JSON
   const key = JSON.stringify(schema);
   let guide = byVocab.get(key);
-  if (!guide) {
-    guide = new SchemaGuide(normalizeSchema(schema), vocab);
-    byVocab.set(key, guide);
-  }
+  if (guide)
+    byVocab.delete(key); // re-inserted below: most recently used last
+  else guide = new SchemaGuide(normalizeSchema(schema), vocab);
+  byVocab.set(key, guide);
+  if (byVocab.size > GUIDES_PER_VOCABULARY) byVocab.delete(byVocab.keys().next().value!);
   return guide;
 }
 
