@@ -152,7 +152,7 @@ test("object schemas spread into typed columns: filters and later verbs read the
   assert.ok(order.indexOf("LlmCall") < order.indexOf("Filter"), order.join(","));
 });
 
-test("the schema is part of the signature; requests of different schemas share batches", async () => {
+test("the schema is part of the signature; different schemas and choices share batches", async () => {
   if (!present) return;
   const a = { type: "object", properties: { x: { type: "integer", maximum: 5 } }, required: ["x"] };
   const b = { type: "object", properties: { x: { type: "boolean" } }, required: ["x"] };
@@ -164,16 +164,19 @@ test("the schema is part of the signature; requests of different schemas share b
     planFor(frames.map((f) => f.node)).dag.nodes.filter((n) => n.kind === "LlmCall").length;
   assert.is(count([f1, f2]), 1, "equal schemas merge");
   assert.is(count([f1, f3]), 2, "different schemas do not");
-  const [r1, r3] = await halo.collectAll([f1, f3], { reuse: false });
+  const labels = ["positive", "negative"];
+  const f4 = src.agent({ prompt: PROMPT, choices: labels, output: "label" });
+  const [r1, r3, r4] = await halo.collectAll([f1, f3, f4], { reuse: false });
+  for (const l of r4!.column("label").values as string[]) assert.ok(labels.includes(l), l);
   for (const r of r1!.values as unknown[][])
     assert.ok(Number.isInteger((r.at(-1) as { x: unknown }).x), "schema a: an integer x");
   const tasks = halo.lastRun!.tasks.filter((t) => t.lane.startsWith("llm"));
-  const llmIds = planFor([f1.node, f3.node])
+  const llmIds = planFor([f1.node, f3.node, f4.node])
     .dag.nodes.filter((n) => n.kind === "LlmCall")
     .map((n) => n.id);
   assert.ok(
     tasks.some((t) => llmIds.every((id) => t.nodeIds.includes(id))),
-    "one forward served both schemas' requests",
+    "one forward served both schemas' requests and the choices'",
   );
   const values = r3!.values as unknown[][];
   assert.ok(values.every((r) => typeof (r.at(-1) as { x: unknown }).x === "boolean"));
