@@ -27,6 +27,7 @@ import {
   type Row,
 } from "../plan/types.ts";
 import { abortError } from "../tools/types.ts";
+import { httpWorstCaseMs } from "../tools/http.ts";
 import {
   callKey,
   checkMapResult,
@@ -497,7 +498,7 @@ class PipelineRun {
         const request = httpRequest(node.args, row);
         // The HTTP tool retries and times out by itself (per its node's settings): the pool adds
         // no retries of its own, and its deadline only guards a tool that never returns.
-        const budget = (request.retries + 1) * (request.timeoutMs + 2000);
+        const budget = httpWorstCaseMs(request);
         return this.runTool(
           meter,
           {

@@ -37,6 +37,16 @@ const backoffMs = (attempt: number) => Math.min(2000, 100 * 2 ** attempt);
  */
 export const MAX_RETRY_AFTER_MS = 30_000;
 
+/**
+ * The longest one call can take, every attempt, backoff and honoured Retry-After included: a
+ * deadline that guards only a tool that never returns (the Processor's pool), never a slow but
+ * live retry sequence. 2 s of slack per attempt covers connecting and reading headers.
+ */
+export function httpWorstCaseMs(request: { retries: number; timeoutMs: number }): number {
+  const waits = request.retries * Math.max(MAX_RETRY_AFTER_MS, backoffMs(request.retries));
+  return (request.retries + 1) * (request.timeoutMs + 2000) + waits;
+}
+
 /** Retry-After in ms: delay-seconds or an HTTP-date (RFC 9110 10.2.3); undefined if unreadable. */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   const text = value?.trim();
