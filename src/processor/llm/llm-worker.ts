@@ -262,6 +262,7 @@ export class LlmWorker<K extends KvPayload<K>> {
       seq.reserved = false;
       this.resizeCache();
     }
+    seq.kv?.release?.();
     seq.kv = undefined;
   }
 
@@ -305,6 +306,9 @@ export class LlmWorker<K extends KvPayload<K>> {
       task?.end({ batchSize: batch.length, error: String(error) });
       for (const seq of batch) this.fail(seq, error);
       return;
+    } finally {
+      // The pasts were loaded from the cache for this call only (loadPrefix gives a new payload).
+      for (const input of inputs) input.past?.release?.();
     }
     const prefillTokens = batch.reduce((n, s) => n + s.prefillTokens, 0);
     const cachedTokens = batch.reduce((n, s) => n + s.cachedTokens, 0);
@@ -318,7 +322,10 @@ export class LlmWorker<K extends KvPayload<K>> {
     this.stats.cachedTokens += cachedTokens;
     batch.forEach((seq, i) => {
       const out = outputs[i]!;
-      if (seq.settled) return this.release(seq);
+      if (seq.settled) {
+        out.kv.release?.();
+        return this.release(seq);
+      }
       seq.kv = out.kv;
       seq.fed = [...seq.promptTokens];
       // The prompt's KV goes to the cache now, so siblings admitted next round reuse it.
@@ -357,8 +364,12 @@ export class LlmWorker<K extends KvPayload<K>> {
     this.sizer.observeStep(batch.length, performance.now() - t0);
     this.stats.decodeTokens += batch.length;
     batch.forEach((seq, i) => {
-      if (seq.settled) return this.release(seq);
       const out = outputs[i]!;
+      if (seq.settled) {
+        out.kv.release?.();
+        return this.release(seq);
+      }
+      seq.kv?.release?.(); // the step's past: out.kv holds all of it and one more token
       seq.kv = out.kv;
       seq.fed.push(seq.nextToken!);
       this.advance(seq, out.logits);
