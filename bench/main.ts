@@ -56,6 +56,7 @@ const USAGE =
   "       halo bench planner [--queries 2048] [--workloads tpch-trident]\n" +
   "       halo bench estimates\n" +
   "       halo bench workers [--rows 48] [--repeats 5]\n" +
+  "       halo bench threads [--rows 32] [--repeats 3] [--model-dir DIR]\n" +
   "       halo bench [--workloads a,b] [--queries N] [--quick] [--online [--rate Q/S]] [--json FILE] [--plot SVG]\n" +
   "                  [--systems a,b] [--ablations] [--models tiny|variants] [--model-dir DIR]\n" +
   "                  [--seed N] [--repeat-rate 0..1] [--fast-ms 30] [--slow-ms 60] [--tpch-scale 0.01]";
@@ -307,6 +308,25 @@ export async function run(args: string[]): Promise<number> {
     const repeats = num("repeats", values.repeats, positive, "a positive integer");
     const { runWorkersBench } = await import("./workers/workers-bench.ts");
     for (const line of await runWorkersBench(rows, repeats)) out(line);
+    return 0;
+  }
+  // `halo bench threads [--rows N] [--repeats N] [--model-dir DIR]`: the model in-process
+  // against the model in worker threads (event-loop delay, HTTP calls overlapping forwards).
+  if (args[0] === "threads") {
+    const { values } = parseArgs({
+      args: args.slice(1),
+      options: {
+        rows: { type: "string", default: "32" },
+        repeats: { type: "string", default: "3" },
+        "model-dir": { type: "string" },
+      },
+    });
+    const positive = (n: number) => Number.isInteger(n) && n >= 1;
+    const rows = num("rows", values.rows, positive, "a positive integer");
+    const repeats = num("repeats", values.repeats, positive, "a positive integer");
+    const { runThreadsBench } = await import("./threads/threads-bench.ts");
+    for (const line of await runThreadsBench({ rows, repeats, modelDir: values["model-dir"] }))
+      out(line);
     return 0;
   }
   // `halo bench planner [--queries N] [--workloads w]`: the optimizer's own time, pass by pass.

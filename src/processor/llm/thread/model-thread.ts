@@ -55,9 +55,10 @@ async function forward(m: Extract<ToThread, { type: "forward" }>): Promise<void>
 }
 
 port.on("message", (m: ToThread) => {
+  if (m.type === "ops" || m.type === "forward" || m.type === "stats")
+    for (const op of m.ops) store.apply(op);
   switch (m.type) {
     case "ops":
-      for (const op of m.ops) store.apply(op);
       return;
     case "forward": {
       const done = forward(m).catch((error: unknown) =>

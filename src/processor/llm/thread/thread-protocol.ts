@@ -37,9 +37,10 @@ export interface ForwardRow {
 
 export type ToThread =
   | { type: "ops"; ops: KvOp[] }
-  /** Runs one batched forward; the rows' new KV become the entries `outIds`. */
-  | { type: "forward"; seq: number; rows: ForwardRow[]; outIds: number[] }
-  | { type: "stats"; seq: number }
+  /** Runs `ops`, then one batched forward; the rows' new KV become the entries `outIds`. */
+  | { type: "forward"; seq: number; ops: KvOp[]; rows: ForwardRow[]; outIds: number[] }
+  /** Runs `ops`, then reports live KV. */
+  | { type: "stats"; seq: number; ops: KvOp[] }
   /** A port to thread `peer`, for KV moves between the two. */
   | { type: "link"; peer: number; port: MessagePort }
   /** Release the session and end the thread (after whatever was posted before). */

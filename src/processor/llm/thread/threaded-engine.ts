@@ -29,9 +29,13 @@ export interface ThreadedEngineOptions {
   resourceLimits?: ResourceLimits;
 }
 
-/** Time spent in forwards, for measurements. */
+/** Time spent starting the thread and in forwards, for measurements. */
 export interface ThreadedEngineTiming {
+  /** From creating the engine to the thread's model being ready. */
+  startMs: number;
   forwards: number;
+  /** New tokens run (prefill and decode). */
+  tokens: number;
   /** Inside the thread: the batched forward itself (RuntimeEngine.forward). */
   threadMs: number;
   /** On the main thread: from posting a forward to having its logits. */
@@ -39,6 +43,13 @@ export interface ThreadedEngineTiming {
 }
 
 type Reply = Extract<FromThread, { seq: number }>;
+/** A request as callers write it: its queued KV operations are added when it is posted. */
+type Request =
+  Extract<ToThread, { seq: number }> extends infer R
+    ? R extends unknown
+      ? Omit<R, "ops">
+      : never
+    : never;
 
 interface Pending {
   resolve: (reply: Reply) => void;
@@ -53,7 +64,13 @@ export class ThreadedEngine implements LlmEngine<ThreadKv>, KvHandleOwner {
   readonly label: string;
   /** Resolves once the thread has loaded the model; rejects when it could not. */
   readonly ready: Promise<void>;
-  readonly timing: ThreadedEngineTiming = { forwards: 0, threadMs: 0, roundTripMs: 0 };
+  readonly timing: ThreadedEngineTiming = {
+    startMs: 0,
+    forwards: 0,
+    tokens: 0,
+    threadMs: 0,
+    roundTripMs: 0,
+  };
   private readonly worker: Worker;
   /** The main thread's model, for choosing tokens (tokenizer, stop rules); never runs a forward. */
   private readonly decoding: RuntimeEngine;
@@ -101,8 +118,15 @@ export class ThreadedEngine implements LlmEngine<ThreadKv>, KvHandleOwner {
     );
     this.label = `model ${model.id} (thread ${this.worker.threadId})`;
     trackModelThread(this);
+    const created = performance.now();
     this.ready = new Promise<void>((resolve, reject) => {
-      this.pending.set(0, { resolve: () => resolve(), reject });
+      this.pending.set(0, {
+        resolve: () => {
+          this.timing.startMs = performance.now() - created;
+          resolve();
+        },
+        reject,
+      });
     });
     this.ready.catch(() => {}); // every call rejects with the same error; none need await this
     let crash: Error | undefined;
@@ -146,6 +170,7 @@ export class ThreadedEngine implements LlmEngine<ThreadKv>, KvHandleOwner {
     const reply = await this.request({ type: "forward", seq: this.nextSeq++, rows, outIds });
     if (reply.type !== "forward") throw new Error(`${this.label}: unexpected ${reply.type} reply`);
     this.timing.forwards++;
+    for (const row of rows) this.timing.tokens += row.tokens.length;
     this.timing.threadMs += reply.ms;
     this.timing.roundTripMs += performance.now() - t0;
     return reply.logits.map((logits, i) => {
@@ -212,17 +237,25 @@ export class ThreadedEngine implements LlmEngine<ThreadKv>, KvHandleOwner {
     return handle;
   }
 
-  /** Queues a KV operation; queued ones go out together, before the next request. */
+  /**
+   * Queues a KV operation. Queued ones ride on the next request, or go out on their own at the
+   * next turn of the loop: a decode step's releases then travel with the next step's forward.
+   */
   private post(op: KvOp): void {
     if (this.failure) return; // the thread and its KV are gone
-    if (this.ops.length === 0) queueMicrotask(() => this.flush());
+    if (this.ops.length === 0) setImmediate(() => this.flush());
     this.ops.push(op);
   }
 
   private flush(): void {
     if (this.ops.length === 0 || this.failure) return;
-    this.worker.postMessage({ type: "ops", ops: this.ops } satisfies ToThread);
+    this.worker.postMessage({ type: "ops", ops: this.takeOps() } satisfies ToThread);
+  }
+
+  private takeOps(): KvOp[] {
+    const ops = this.ops;
     this.ops = [];
+    return ops;
   }
 
   /** Connects this thread and `peer`'s by a port pair, once, before their first move. */
@@ -239,15 +272,15 @@ export class ThreadedEngine implements LlmEngine<ThreadKv>, KvHandleOwner {
     peer.linked.add(this.threadId);
   }
 
-  private request(message: Extract<ToThread, { seq: number }>): Promise<Reply> {
+  /** Posts a request with the KV operations queued before it (one message per decode step). */
+  private request(message: Request): Promise<Reply> {
     if (this.closing && !this.failure)
       return Promise.reject(new Error(`${this.label} was disposed`));
     if (this.failure) return Promise.reject(this.failure);
-    this.flush();
     return new Promise<Reply>((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref(); // a waiting caller keeps the process up
       this.pending.set(message.seq, { resolve, reject });
-      this.worker.postMessage(message);
+      this.worker.postMessage({ ...message, ops: this.takeOps() } as ToThread);
     });
   }
 
