@@ -218,7 +218,11 @@ test("the cache releases every payload it drops or replaces, and only those", ()
     cost: { moveMs: () => 0.001, recomputeMs: (n) => n },
   });
   const c = new PrefixCache<CountedPayload>({ budgetBytes: 60, tiers });
-  const nodes = () => c.describe().split("\n").filter((l) => / (fast|host) /.test(l)).length;
+  const nodes = () =>
+    c
+      .describe()
+      .split("\n")
+      .filter((l) => / (fast|host) /.test(l)).length;
   for (const p of workload(60)) {
     const k = key(...p);
     const m = c.matchPrefix(k, { maxTokens: c.usablePrefix(k, { maxTokens: p.length - 1 }) });
