@@ -2,7 +2,9 @@
 // in-process engine (`RuntimeEngine`, unchanged), with the KV it computes kept here by handle id
 // (ThreadKvStore). onnxruntime-node runs `session.run` synchronously on the JS thread that calls
 // it (runtime notes, pitfall 9), so running it here is what keeps the main thread free for tools,
-// the kernel and the server. Started by threaded-engine.ts, never imported elsewhere.
+// the kernel and the server. Started by threaded-engine.ts, never imported elsewhere; usually
+// from a bundle in .cache/threads/ (thread-entry.ts), so nothing it runs may locate files
+// relative to its own module URL.
 import { parentPort, workerData } from "node:worker_threads";
 import { loadModel } from "../../../runtime/index.ts";
 import { RuntimeEngine, type RuntimeKv } from "../runtime-engine.ts";

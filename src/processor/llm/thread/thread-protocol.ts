@@ -10,8 +10,6 @@ import type { LoadOptions, SequenceKv } from "../../../runtime/index.ts";
 export interface ThreadData {
   modelDir: string;
   loadOptions: LoadOptions;
-  /** Module URL of model-thread.ts (the thread imports it once tsx is registered). */
-  entry: string;
 }
 
 /**

@@ -19,6 +19,7 @@ import type { GenerateRequest } from "../../../runtime/types.ts";
 import type { ForwardInput, ForwardOutput, LlmEngine, SequenceDecoder } from "../llm-engine.ts";
 import { RuntimeEngine } from "../runtime-engine.ts";
 import { trackModelThread, untrackModelThread } from "./model-threads.ts";
+import { threadEntry } from "./thread-entry.ts";
 import { ThreadKv, type KvHandleOwner } from "./thread-kv.ts";
 import type { FromThread, KvOp, ThreadData, ThreadKvStats, ToThread } from "./thread-protocol.ts";
 
@@ -107,15 +108,13 @@ export class ThreadedEngine implements LlmEngine<ThreadKv>, KvHandleOwner {
     const data: ThreadData = {
       modelDir: model.dir,
       loadOptions: options.loadOptions ?? { provider: model.provider as LoadOptions["provider"] },
-      entry: new URL("./model-thread.ts", import.meta.url).href,
     };
-    // Worker threads do not inherit tsx's loader (not even `node --import tsx`): register it in
-    // the thread first. Kernel bundle or not, src/ is never bundled, so the URL above holds.
-    const tsx = import.meta.resolve("tsx/esm/api");
-    this.worker = new Worker(
-      `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(data.entry)}); })`,
-      { eval: true, workerData: data, resourceLimits: options.resourceLimits },
-    );
+    const entry = threadEntry();
+    this.worker = new Worker(entry.script, {
+      ...entry.options,
+      workerData: data,
+      resourceLimits: options.resourceLimits,
+    });
     this.label = `model ${model.id} (thread ${this.worker.threadId})`;
     trackModelThread(this);
     const created = performance.now();
