@@ -259,7 +259,7 @@ export async function runThreadsBench(options: {
     }
     const starts = listModelThreads().map((e) => e.timing.startMs);
     lines.push(
-      `thread start (tsx in the thread, model load): median ${median(starts).toFixed(0)} ms over ${starts.length} threads`,
+      `thread start (until its model is ready): median ${median(starts).toFixed(0)} ms over ${starts.length} threads`,
     );
   } finally {
     gc.disconnect();

@@ -379,10 +379,11 @@ export class LlmWorker<K extends KvPayload<K>> {
 
   /**
    * Starts a forward call, then prefetches the next admissions' cold KV. With an engine that
-   * computes off the JS thread (a remote server) the prefetch runs beside the forward. With
-   * onnxruntime-node it does not: `session.run` is deferred to setImmediate and then runs
-   * synchronously on the JS thread (docs/benchmarks.md, "Profile"), so the prefetch runs just
-   * before it. It still leaves admission's critical path, which is what the lock rules below keep.
+   * computes off the JS thread (a model thread, a remote server) the prefetch runs beside the
+   * forward. With the in-process engine it does not: `session.run` is deferred to setImmediate and
+   * then runs synchronously on the JS thread (docs/benchmarks.md, "Profile"), so the prefetch runs
+   * just before it. It still leaves admission's critical path, which is what the lock rules below
+   * keep.
    */
   private async forwardAndPrefetch(inputs: ForwardInput<K>[], busy: number) {
     const pending = this.engine.forward(inputs);

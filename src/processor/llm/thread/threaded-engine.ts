@@ -1,18 +1,19 @@
 // An LlmEngine whose model session runs in a worker thread (model-thread.ts): the scheduler, the
 // prefix cache's radix tree and the token choosers stay on the main thread and hold `ThreadKv`
 // handles; forwards, KV and every KV copy stay in the thread. Only token ids go in and the last
-// position's logits come back (transferred). Measured (docs/processor.md, "Threads"): the main
-// thread's event loop stays responsive during a collect instead of stalling for whole forwards.
+// position's logits come back (transferred). Measured (docs/processor.md, "Model threads"): the
+// main thread's event loop stays responsive during a collect instead of stalling for whole
+// forwards, and the main heap no longer pays the GCs that the KV buffers' memory triggered.
 //
 //   const engine = await ThreadedEngine.open(modelDir);        // or new ThreadedEngine(model)
 //   const worker = new LlmWorker(engine, { ... });             // as with RuntimeEngine
 //   await engine.dispose();                                    // ends the thread
 //
 // Lifecycle: the thread is unref'd while no request waits on it, so it never keeps a process
-// alive; `dispose` (or `closeModelThreads` in model-threads.ts, at shutdown) ends it after the forwards posted
-// before, because ending a thread while onnxruntime runs inside it aborts the process. A thread
-// that fails to load, a forward that throws, or a thread that dies all reject the caller with an
-// error naming the model and its thread; nothing waits forever.
+// alive. `dispose` (or `closeModelThreads` in model-threads.ts, at shutdown) ends it after the
+// forwards posted before, because ending a thread while onnxruntime runs inside it aborts the
+// process. A thread that fails to load, a forward that throws, or a thread that dies all reject
+// the caller with an error naming the model and its thread; nothing waits forever.
 import { Worker, MessageChannel, type ResourceLimits } from "node:worker_threads";
 import { getModel, type LoadOptions, type Model } from "../../../runtime/index.ts";
 import type { GenerateRequest } from "../../../runtime/types.ts";
