@@ -72,9 +72,10 @@ export function resetSharedPrefixCaches(): void {
 
 /**
  * The model session a second (third, ...) worker of `model` runs on: replica 0 is the model
- * itself; others are further onnxruntime sessions of its folder (`getModelReplica`), so workers
- * compute independently and keep KV in caches of their own. A model that is not the runtime's
- * (a registered object, a remote engine) has no session to copy: every worker shares it.
+ * itself; others are further onnxruntime sessions of its folder, so workers compute independently
+ * and keep KV in caches of their own. With model threads each replica's session is its thread's
+ * (`threadReplica`); in-process it is `getModelReplica`'s. A model that is not the runtime's (a
+ * registered object, a remote engine) has no session to copy: every worker shares it.
  */
 export async function modelReplica(
   model: LlmModel,
