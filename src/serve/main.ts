@@ -3,6 +3,7 @@
 // gracefully (new requests get 503, queries in flight finish or fail within --drain-ms).
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { closeModelThreads } from "../processor/llm/thread/model-threads.ts";
 import {
   modelSpec,
   resolveModelSourceShown,
@@ -111,17 +112,21 @@ export async function run(args: string[]): Promise<number> {
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       process.stderr.write(`halo serve: ${signal}: finishing queries in flight, then exiting\n`);
-      server.close(drainMs).then(
-        () => {
-          // Exit even if a library keeps a handle open (an unref'd timer only fires then).
-          setTimeout(() => process.exit(0), 2_000).unref();
-          resolve(0);
-        },
-        (err: unknown) => {
-          process.stderr.write(`halo serve: shutdown: ${String(err)}\n`);
-          resolve(1);
-        },
-      );
+      server
+        .close(drainMs)
+        // Model threads before exit: exiting while one runs a forward aborts the process.
+        .then(() => closeModelThreads())
+        .then(
+          () => {
+            // Exit even if a library keeps a handle open (an unref'd timer only fires then).
+            setTimeout(() => process.exit(0), 2_000).unref();
+            resolve(0);
+          },
+          (err: unknown) => {
+            process.stderr.write(`halo serve: shutdown: ${String(err)}\n`);
+            resolve(1);
+          },
+        );
     };
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
