@@ -62,6 +62,7 @@ const USAGE =
   "       halo bench planner [--queries 2048] [--workloads tpch-trident]\n" +
   "       halo bench estimates\n" +
   "       halo bench workers [--rows 48] [--repeats 5]\n" +
+  "       halo bench schema\n" +
   "       halo bench [--workloads a,b] [--queries N] [--quick] [--online [--rate Q/S]] [--json FILE] [--plot SVG]\n" +
   "                  [--systems a,b] [--ablations] [--models tiny|variants|realistic|large] [--dtype fp32|int8|q4]\n" +
   "                  [--model-dir DIR|ORG/NAME]\n" +
@@ -341,6 +342,12 @@ export async function run(args: string[]): Promise<number> {
     const repeats = num("repeats", values.repeats, positive, "a positive integer");
     const { runWorkersBench } = await import("./workers/workers-bench.ts");
     for (const line of await runWorkersBench(rows, repeats)) out(line);
+    return 0;
+  }
+  // `halo bench schema`: constrained decoding's cost per decode step (512 and 32k vocabularies).
+  if (args[0] === "schema") {
+    const { runSchemaBench } = await import("./schema/schema-bench.ts");
+    for (const line of await runSchemaBench()) out(line);
     return 0;
   }
   // `halo bench planner [--queries N] [--workloads w]`: the optimizer's own time, pass by pass.

@@ -11,6 +11,7 @@ import {
   type ProgressEvent,
   type SinkResult,
 } from "../executor/types.ts";
+import { columnTypes } from "../plan/column-types.ts";
 import { explain } from "../plan/explain.ts";
 import type { LogicalNode } from "../plan/logical.ts";
 import { lower, type LowerOptions } from "../plan/lower.ts";
@@ -209,6 +210,7 @@ export async function runPlans(
       cost: optimizerSession.cost,
     });
     cancelled = signal?.aborted === true;
+    for (const [i, r] of results.entries()) r.dtypes = columnTypes(dag, dag.sinks[i]!);
     return results;
   } catch (err) {
     cancelled = signal?.aborted === true;
@@ -240,6 +242,7 @@ export async function runPlans(
         results?.map((r) => r.rows.length) ?? [],
         estimateError,
         { cancelled, interruptedRows: countInterrupted(results) },
+        results?.map((r) => r.dtypes ?? {}),
       ),
     );
   }
@@ -257,12 +260,32 @@ function countInterrupted(results: SinkResult[] | undefined): number {
 type DanfoModule = typeof import("danfojs-node");
 let danfo: Promise<DanfoModule> | undefined;
 
-/** A danfo DataFrame from a result (columns in plan order; cells kept as they are). */
+/** danfo's dtype for a schema type ("integer|null" too: danfo keeps the nulls). */
+const DANFO_DTYPES: Record<string, string> = {
+  integer: "int32",
+  number: "float32",
+  boolean: "boolean",
+  string: "string",
+};
+
+/**
+ * A danfo DataFrame from a result (columns in plan order; cells kept as they are). Columns the
+ * plan types (a schema's) get their dtype from it, so an all-integer `number` column is still
+ * float32 and an all-null one still has its type; arrays and objects stay JS values.
+ */
 export async function toDanfo(result: SinkResult): Promise<InstanceType<DanfoModule["DataFrame"]>> {
   danfo ??= import("danfojs-node");
   const dfd = await danfo;
   const values = result.rows.map((r) =>
     result.columns.map((c) => (r[c] === undefined ? null : r[c])),
   );
-  return new dfd.DataFrame(values, { columns: result.columns });
+  const typed = result.columns.map((c) => {
+    const t = result.dtypes?.[c]?.replace(/\|null$/, "");
+    return t === undefined ? undefined : DANFO_DTYPES[t];
+  });
+  const df = new dfd.DataFrame(values, { columns: result.columns });
+  if (values.length === 0 || typed.every((t, i) => t === undefined || t === df.dtypes[i]))
+    return df;
+  const dtypes = typed.map((t, i) => t ?? df.dtypes[i]!);
+  return new dfd.DataFrame(values, { columns: result.columns, dtypes });
 }
