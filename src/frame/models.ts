@@ -3,6 +3,7 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { LlmModel } from "../executor/types.ts";
+import { showValue } from "../plan/show-value.ts";
 
 /** The key of the model shipped with Halo (the default of `.agent()`). */
 export const SHIPPED = "shipped";
@@ -43,7 +44,7 @@ export const models = {
   register(name: string, model: string | LlmModel): void {
     if (typeof name !== "string" || name === "" || name === SHIPPED)
       throw new TypeError(
-        `halo.models.register(name, dir): name must be a non-empty string other than '${SHIPPED}'`,
+        `halo.models.register(name, dir): name must be a non-empty string other than '${SHIPPED}', got ${showValue(name)}`,
       );
     if (typeof model === "string") {
       if (!isModelDir(model))
@@ -54,7 +55,7 @@ export const models = {
     } else if (isModelObject(model)) registered.set(name, model);
     else
       throw new TypeError(
-        `halo.models.register('${name}', ...): expected a folder path or a model object`,
+        `halo.models.register('${name}', ...): expected a folder path or a model object (with generate), got ${showValue(model)}`,
       );
     loaded.delete(name);
   },
@@ -75,7 +76,9 @@ export const models = {
 export function resolveModelKey(model: string | undefined, where: string): string {
   if (model === undefined) return SHIPPED;
   if (typeof model !== "string" || model === "")
-    throw new TypeError(`${where}: model must be a folder path or a registered name`);
+    throw new TypeError(
+      `${where}: model must be a folder path or a registered name, got ${showValue(model)}`,
+    );
   if (model === SHIPPED || registered.has(model)) return model;
   if (isModelDir(model)) return resolve(model);
   const names = [SHIPPED, ...registered.keys()].join(", ");

@@ -79,12 +79,15 @@ export function workflow(yamlOrPath: string, options: WorkflowOptions = {}): Wor
   }
   const d = doc as { name?: unknown; nodes?: unknown; edges?: unknown };
   if (!d || typeof d !== "object")
-    throw new Error("halo.workflow: expected a mapping with `nodes` and `edges`");
+    throw new Error(
+      `halo.workflow: expected a mapping with \`nodes\` and \`edges\`, got ${describe(doc)}`,
+    );
   const name = typeof d.name === "string" ? d.name : "workflow";
   if (!Array.isArray(d.nodes) || d.nodes.length === 0)
-    fail(name, "`nodes` must be a non-empty list");
+    fail(name, `\`nodes\` must be a non-empty list, got ${describe(d.nodes)}`);
   const edges = (d.edges ?? []) as EdgeSpec[];
-  if (!Array.isArray(edges)) fail(name, "`edges` must be a list of { from, to, map?, loop? }");
+  if (!Array.isArray(edges))
+    fail(name, `\`edges\` must be a list of { from, to, map?, loop? }, got ${describe(edges)}`);
 
   const nodes = new Map<string, NodeSpec>();
   for (const raw of d.nodes as NodeSpec[]) {
@@ -112,7 +115,10 @@ export function workflow(yamlOrPath: string, options: WorkflowOptions = {}): Wor
       );
     if (e.loop !== undefined) {
       if (!Number.isInteger(e.loop) || e.loop < 1 || e.loop > 100)
-        fail(name, `edge ${e.from} -> ${e.to}: loop must be an integer from 1 to 100`);
+        fail(
+          name,
+          `edge ${e.from} -> ${e.to}: loop must be an integer from 1 to 100, got ${describe(e.loop)}`,
+        );
       back.push(e);
     } else forward.push(e);
   }
