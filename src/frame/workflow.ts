@@ -16,8 +16,10 @@ import { checkColumnsExist, describe } from "./verbs/check.ts";
 export interface WorkflowOptions {
   /** Functions that `type: function` nodes name in their `function` field. */
   functions?: Record<string, ToolFn | ((...args: never[]) => unknown)>;
-  /** Databases that `type: sql` nodes name in their `db` field (default: halo.db). */
+  /** Databases that `type: sql` nodes name in their `db` field. */
   databases?: Record<string, SqlDatabase>;
+  /** Where `type: sql` nodes without `db` run (default: halo.db; `halo serve`: its sandbox). */
+  defaultDatabase?: SqlDatabase;
 }
 
 interface NodeSpec {
@@ -227,14 +229,24 @@ export function workflow(yamlOrPath: string, options: WorkflowOptions = {}): Wor
           return frame.http({ name: label, ...spec } as never);
         case "sql": {
           const { db, ...rest } = spec;
-          const database = db === undefined ? undefined : options.databases?.[db as string];
+          // Own names only: `db: constructor` must not find Object's.
+          const named = db !== undefined && Object.hasOwn(options.databases ?? {}, String(db));
+          const database =
+            db === undefined
+              ? options.defaultDatabase
+              : named
+                ? options.databases![String(db)]
+                : undefined;
           if (db !== undefined && !database)
-            throw new Error(`db '${String(db)}' is not in options.databases`);
+            throw new Error(
+              `db '${String(db)}' is not in options.databases (${Object.keys(options.databases ?? {}).join(", ") || "none given"})`,
+            );
           return frame.sql({ name: label, ...rest, ...(database && { db: database }) } as never);
         }
         case "function": {
           const { function: fnName, ...rest } = spec;
-          const fn = options.functions?.[fnName as string];
+          const fns = options.functions ?? {};
+          const fn = Object.hasOwn(fns, String(fnName)) ? fns[String(fnName)] : undefined;
           if (!fn)
             throw new Error(
               `function '${String(fnName)}' is not in options.functions (${Object.keys(options.functions ?? {}).join(", ") || "none given"})`,
