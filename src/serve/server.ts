@@ -21,6 +21,7 @@
 //   POST   /v1/completions                OpenAI completions for the local model     query
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { timingSafeEqual } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import type { AddressInfo } from "node:net";
 import type { Executor } from "../executor/types.ts";
 import { workflow as compileWorkflow, type WorkflowOptions } from "../frame/workflow.ts";
@@ -415,6 +416,8 @@ export class HaloServer {
       );
     if (rows.length === 0) throw new HttpError(400, "`queries` is empty");
     const gone = new AbortController();
+    // Each of the request's queries listens for its client leaving: not a leak past 10.
+    setMaxListeners(rows.length + 1, gone.signal);
     // 'close' on the response also fires after a normal end; only an early one means gone.
     res.on("close", () => {
       if (!res.writableFinished) gone.abort(new Error("client went away"));

@@ -3,13 +3,14 @@
 // before exiting 0.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { halo } from "../../src/index.ts";
 import { shippedModelDir } from "../../src/runtime/index.ts";
 import { SENTIMENT_CHOICES, SENTIMENT_PROMPT, SUMMARY_PROMPT } from "../helpers/trained-prompts.ts";
+import { startServe } from "./helpers/serve-process.ts";
 
 const YAML = `
 name: sentiment
@@ -20,27 +21,6 @@ nodes:
     choices: [positive, negative, neutral]
     output: sentiment
 `;
-
-function startServe(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ child: ChildProcess; url: string; log: string[] }> {
-  const child = spawn(process.execPath, ["bin/halo.js", "serve", "--port", "0", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, HALO_CALIBRATE: "0", ...env },
-  });
-  const log: string[] = [];
-  child.stderr!.on("data", (d: Buffer) => log.push(d.toString()));
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /halo: serving on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]!, log });
-    });
-    child.once("exit", (code) => reject(new Error(`halo serve exited ${code}: ${log.join("")}`)));
-  });
-}
 
 test("serves a --workflow file; SIGTERM answers the query in flight, then exits 0", async () => {
   const dir = mkdtempSync(join(tmpdir(), "halo-serve-"));
