@@ -69,8 +69,12 @@ test("with JPY_PARENT_PID, a kernel whose frontend is SIGKILLed exits by itself"
     const r = await client.execute("40 + 2");
     assert.is(r.reply.content.status, "ok");
     client.process.kill("SIGKILL");
+    const killed = performance.now();
     // Polled once a second: generous for a loaded machine, and the test ends as soon as it exits.
     assert.ok(await until(() => !running(pid), 30_000), `kernel ${pid} still running`);
+    console.log(
+      `measure: parent death: the kernel exited ${((performance.now() - killed) / 1000).toFixed(1)} s after its frontend was SIGKILLed`,
+    );
     assert.match(log(), /the process that started this kernel \(pid \d+\) is gone: exiting/);
   } finally {
     if (running(pid)) process.kill(pid, "SIGKILL");
