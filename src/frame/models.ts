@@ -18,6 +18,7 @@ import {
   type ModelSourceSpec,
   type ResolvedModelSource,
 } from "../runtime/model-source.ts";
+import { showValue } from "../plan/show-value.ts";
 
 /** The key of the model shipped with Halo (the default of `.agent()`). */
 export const SHIPPED = "shipped";
@@ -103,7 +104,7 @@ export const models = {
     const where = `halo.models.register('${name}', ${typeof model === "string" ? `'${model}'` : "..."})`;
     if (typeof name !== "string" || name === "" || name === SHIPPED)
       throw new TypeError(
-        `halo.models.register(name, source): name must be a non-empty string other than '${SHIPPED}'`,
+        `halo.models.register(name, source): name must be a non-empty string other than '${SHIPPED}', got ${showValue(name)}`,
       );
     checkOptions(where, options);
     if (typeof model === "string") {
@@ -131,7 +132,10 @@ export const models = {
       forget(name);
       sources.delete(name);
       objects.set(name, model);
-    } else throw new TypeError(`${where}: expected a folder path, a hub id or a model object`);
+    } else
+      throw new TypeError(
+        `${where}: expected a folder path, a hub id or a model object (with generate), got ${showValue(model)}`,
+      );
   },
   /** Registered names. */
   list(): string[] {
@@ -151,7 +155,9 @@ export const models = {
 export function resolveModelKey(model: string | undefined, where: string): string {
   if (model === undefined) return SHIPPED;
   if (typeof model !== "string" || model === "")
-    throw new TypeError(`${where}: model must be a folder path, a hub id or a registered name`);
+    throw new TypeError(
+      `${where}: model must be a folder path, a hub id or a registered name, got ${showValue(model)}`,
+    );
   if (model === SHIPPED || objects.has(model) || (sources.has(model) && !implicit.has(model)))
     return model;
   const kind = classifySource(model);
