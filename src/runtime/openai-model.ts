@@ -171,7 +171,7 @@ export class OpenAiModel implements LlmModel {
           const text = await res.text();
           if (res.ok) {
             limiter.observe(statedLimits(res.headers), ticket);
-            return this.result(request, wire, text, slot.replica, ticket);
+            return this.result(request, wire, text, slot.replica);
           }
           const message = `${slot.replica.url} answered ${res.status}: ${errorMessage(text)}`;
           if (res.status !== 429 && res.status < 500)
@@ -220,7 +220,6 @@ export class OpenAiModel implements LlmModel {
     wire: WireRequest,
     body: string,
     replica: Replica,
-    ticket: { settle(n: number | undefined): void },
   ): GenerateResult {
     let answer: WireAnswer;
     let text: string;
@@ -235,7 +234,6 @@ export class OpenAiModel implements LlmModel {
       throw new FinalError(`openai model: ${replica.url}: ${why}`);
     }
     const usage = answer.usage;
-    ticket.settle(usage?.total_tokens);
     const prompt =
       this.mode === "tokens"
         ? request.promptTokens.length

@@ -1,9 +1,13 @@
 // What a server says about its rate limits, read from response headers: `Retry-After` (seconds or
 // an HTTP date; `retry-after-ms` where a server sends it) and OpenAI's `x-ratelimit-*` family
-// (`remaining-requests` / `remaining-tokens` left in the current window and `reset-requests` /
-// `reset-tokens`, the time until the window refills, written like "1s", "6m0s" or "20ms").
+// (`limit-requests` / `limit-tokens` per window, `remaining-requests` / `remaining-tokens` left in
+// the current one and `reset-requests` / `reset-tokens`, the time until it refills, written like
+// "1s", "6m0s" or "20ms").
 
 export interface StatedLimits {
+  /** The window's whole allowance (`x-ratelimit-limit-requests` / `-tokens`). */
+  limitRequests?: number;
+  limitTokens?: number;
   /** Requests the server will still take before `requestsResetMs`. */
   remainingRequests?: number;
   requestsResetMs?: number;
@@ -42,10 +46,14 @@ export function statedLimits(headers: Headers): StatedLimits {
     const v = Number(headers.get(name) ?? NaN);
     return Number.isFinite(v) && v >= 0 ? v : undefined;
   };
+  const limitRequests = count("x-ratelimit-limit-requests");
+  const limitTokens = count("x-ratelimit-limit-tokens");
   const requests = count("x-ratelimit-remaining-requests");
   const tokens = count("x-ratelimit-remaining-tokens");
   const requestsReset = durationMs(headers.get("x-ratelimit-reset-requests"));
   const tokensReset = durationMs(headers.get("x-ratelimit-reset-tokens"));
+  if (limitRequests !== undefined) out.limitRequests = limitRequests;
+  if (limitTokens !== undefined) out.limitTokens = limitTokens;
   if (requests !== undefined) out.remainingRequests = requests;
   if (tokens !== undefined) out.remainingTokens = tokens;
   if (requestsReset !== undefined) out.requestsResetMs = requestsReset;

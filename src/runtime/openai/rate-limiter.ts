@@ -1,11 +1,14 @@
 // One server's rate limits, kept on the client side so requests wait here instead of being
 // refused there. Three sources, all respected at once:
-// - the operator's `limits: { rpm, tpm }`: sliding windows over the requests started (and the
-//   tokens they asked for) in the last minute, plus the same rate per second, because providers
-//   enforce per-minute limits over shorter periods (OpenAI: "60,000 requests/minute may be
-//   enforced as 1,000 requests/second"), so a burst of a whole minute's budget is refused too;
+// - the operator's `limits: { rpm, tpm }`, as an even pace: request starts are 60 s / rpm apart,
+//   and a request of w tokens (its prompt plus the room it asks for, as providers count them)
+//   holds the next one back w * 60 s / tpm. Providers enforce per-minute limits over shorter
+//   periods (OpenAI: "60,000 requests/minute may be enforced as 1,000 requests/second"), so a
+//   burst of a minute's budget would be refused; an even pace never bunches at a window's edge,
+//   whichever way the server cuts its windows;
 // - what the server states in `x-ratelimit-remaining-*` / `-reset-*` (rate-headers.ts): once it
-//   says N requests or T tokens are left until a reset, no more than that is sent before it;
+//   says N requests or T tokens are left until a reset, no more than that is sent before it, and
+//   after the reset no more than its stated window (`x-ratelimit-limit-*`) until it speaks again;
 // - a 429's Retry-After: nothing is sent to that server before it passes.
 // Requests wait in arrival order (FIFO), so the order the optimizer chose (prompts sharing a
 // prefix side by side) is the order they reach the server.
@@ -31,11 +34,9 @@ const realClock: LimiterClock = {
   },
 };
 
-/** A request allowed to start; `settle` corrects its tokens once the server says what it used. */
+/** A request allowed to start; `release` it when it ends (answered or not). */
 export interface RateTicket {
   readonly tokens: number;
-  settle(actualTokens: number | undefined): void;
-  /** The request ended (answered or not): it is no longer in flight. */
   release(): void;
 }
 
@@ -45,16 +46,11 @@ export interface RateWait {
   untilMs: number;
 }
 
-interface Entry {
-  at: number;
-  tokens: number;
-}
-
-interface Window {
-  spanMs: number;
-  cap: number;
-  unit: "requests" | "tokens";
-  reason: string;
+/** What the server said is left, until when, and its whole window once that passes. */
+interface Allowance {
+  left: number;
+  until: number;
+  limit: number | undefined;
 }
 
 interface Waiter {
@@ -65,14 +61,15 @@ interface Waiter {
 const MINUTE = 60_000;
 
 export class RateLimiter {
-  private readonly windows: Window[] = [];
-  /** Starts within the last minute, oldest first. */
-  private log: Entry[] = [];
+  /** When the next request may start by the rpm pace, and by the tpm pace. */
+  private nextByRequests = -Infinity;
+  private nextByTokens = -Infinity;
   private readonly queue: Waiter[] = [];
   private pausedUntil = 0;
-  private requestsLeft: { left: number; until: number } | undefined;
-  private tokensLeft: { left: number; until: number } | undefined;
-  private readonly inFlight = new Set<Entry>();
+  private requestsLeft: Allowance | undefined;
+  private tokensLeft: Allowance | undefined;
+  /** Tokens of each request in flight (taken off what a server says is left). */
+  private readonly inFlight = new Set<{ tokens: number }>();
   private cancelTimer: (() => void) | undefined;
   private waiting: RateWait | undefined;
 
@@ -80,22 +77,7 @@ export class RateLimiter {
     readonly limits: RateLimits,
     private readonly onWait: (wait: RateWait | undefined) => void = () => {},
     private readonly clock: LimiterClock = realClock,
-  ) {
-    const add = (perMinute: number | undefined, unit: Window["unit"], name: string) => {
-      if (perMinute === undefined) return;
-      this.windows.push({ spanMs: MINUTE, cap: perMinute, unit, reason: `${name} ${perMinute}` });
-      const perSecond = Math.ceil(perMinute / 60);
-      if (perSecond < perMinute)
-        this.windows.push({
-          spanMs: 1000,
-          cap: perSecond,
-          unit,
-          reason: `${name} ${perMinute} (${perSecond}/s)`,
-        });
-    };
-    add(limits.rpm, "requests", "rpm");
-    add(limits.tpm, "tokens", "tpm");
-  }
+  ) {}
 
   /** Waits until a request of about `tokens` tokens may start; throws if it never could. */
   acquire(tokens: number, signal?: AbortSignal): Promise<RateTicket> {
@@ -144,25 +126,22 @@ export class RateLimiter {
       this.requestsLeft = {
         left: stated.remainingRequests - others.length,
         until: now + (stated.requestsResetMs ?? 1000),
+        limit: stated.limitRequests,
       };
     if (stated.remainingTokens !== undefined)
       this.tokensLeft = {
         left: stated.remainingTokens - others.reduce((n, e) => n + e.tokens, 0),
         until: now + (stated.tokensResetMs ?? 1000),
+        limit: stated.limitTokens,
       };
     this.pump();
   }
 
-  /** Starts within each window now (tests, metrics). */
-  countInWindow(spanMs: number, unit: "requests" | "tokens"): number {
-    const from = this.clock.now() - spanMs;
-    return this.log
-      .filter((e) => e.at > from)
-      .reduce((n, e) => n + (unit === "requests" ? 1 : e.tokens), 0);
-  }
-
-  /** How long a request of `tokens` must wait now, and why (0 when it may go). */
+  /** Until when a request of `tokens` must wait now, and why (undefined: it may go). */
   private waitFor(tokens: number, now: number): RateWait | undefined {
+    this.requestsLeft = renewed(this.requestsLeft, now);
+    this.tokensLeft = renewed(this.tokensLeft, now);
+    const { rpm, tpm } = this.limits;
     const waits: RateWait[] = [];
     if (this.pausedUntil > now) waits.push({ reason: "Retry-After", untilMs: this.pausedUntil });
     const r = this.requestsLeft;
@@ -171,37 +150,17 @@ export class RateLimiter {
     const t = this.tokensLeft;
     if (t && t.until > now && t.left < tokens)
       waits.push({ reason: "server: no tokens left", untilMs: t.until });
-    for (const w of this.windows) {
-      const until = this.windowOpensAt(w, tokens, now);
-      if (until > now) waits.push({ reason: w.reason, untilMs: until });
-    }
+    if (this.nextByRequests > now)
+      waits.push({ reason: `rpm ${rpm}`, untilMs: this.nextByRequests });
+    if (this.nextByTokens > now) waits.push({ reason: `tpm ${tpm}`, untilMs: this.nextByTokens });
     if (waits.length === 0) return undefined;
     return waits.reduce((a, b) => (b.untilMs > a.untilMs ? b : a));
-  }
-
-  /**
-   * When a window first has room for this request: its starts still inside the window plus this
-   * one fit under the cap, or the window is empty (a request bigger than a second's share of
-   * tokens still goes, alone).
-   */
-  private windowOpensAt(w: Window, tokens: number, now: number): number {
-    const weight = (e: Entry) => (w.unit === "requests" ? 1 : e.tokens);
-    const need = w.unit === "requests" ? 1 : tokens;
-    const inside = this.log.filter((e) => e.at > now - w.spanMs);
-    let used = inside.reduce((n, e) => n + weight(e), 0);
-    if (used + need <= w.cap || used === 0) return now;
-    for (const e of inside) {
-      used -= weight(e);
-      if (used + need <= w.cap || used === 0) return e.at + w.spanMs;
-    }
-    return now;
   }
 
   private pump(): void {
     this.cancelTimer?.();
     this.cancelTimer = undefined;
     const now = this.clock.now();
-    this.log = this.log.filter((e) => e.at > now - MINUTE);
     for (;;) {
       const head = this.queue[0];
       if (!head) break;
@@ -218,23 +177,19 @@ export class RateLimiter {
   }
 
   private start(tokens: number, now: number): RateTicket {
-    const entry: Entry = { at: now, tokens };
-    this.log.push(entry);
-    this.inFlight.add(entry);
+    const { rpm, tpm } = this.limits;
+    // The pace: each start moves the next allowed start on by its share of a minute.
+    if (rpm !== undefined) this.nextByRequests = Math.max(this.nextByRequests, now) + MINUTE / rpm;
+    if (tpm !== undefined)
+      this.nextByTokens = Math.max(this.nextByTokens, now) + (tokens * MINUTE) / tpm;
     if (this.requestsLeft) this.requestsLeft.left -= 1;
     if (this.tokensLeft) this.tokensLeft.left -= tokens;
-    return new Ticket(entry, this);
-  }
-
-  /** @internal Ticket's callbacks. */
-  settleEntry(entry: Entry, actual: number | undefined): void {
-    if (actual !== undefined && actual >= 0) entry.tokens = actual;
-  }
-
-  /** @internal */
-  releaseEntry(entry: Entry): void {
-    this.inFlight.delete(entry);
-    this.pump();
+    const entry = { tokens };
+    this.inFlight.add(entry);
+    return new Ticket(entry, () => {
+      this.inFlight.delete(entry);
+      this.pump();
+    });
   }
 
   private setWaiting(wait: RateWait | undefined): void {
@@ -250,21 +205,29 @@ export class RateLimiter {
   }
 }
 
+/**
+ * Past its reset, an allowance is the server's whole window again (when it stated one) until its
+ * next answer says more: a burst right after a reset must not exceed what the server takes. The
+ * minute bound keeps a server that never answers again from holding requests forever.
+ */
+function renewed(a: Allowance | undefined, now: number): Allowance | undefined {
+  if (!a || a.until > now) return a;
+  if (a.limit === undefined) return undefined;
+  return { left: a.limit, until: now + MINUTE, limit: undefined };
+}
+
 class Ticket implements RateTicket {
   private done = false;
   constructor(
-    readonly entry: Entry,
-    private readonly limiter: RateLimiter,
+    readonly entry: { tokens: number },
+    private readonly onRelease: () => void,
   ) {}
   get tokens(): number {
     return this.entry.tokens;
   }
-  settle(actual: number | undefined): void {
-    this.limiter.settleEntry(this.entry, actual);
-  }
   release(): void {
     if (this.done) return;
     this.done = true;
-    this.limiter.releaseEntry(this.entry);
+    this.onRelease();
   }
 }

@@ -62,7 +62,7 @@ function mostInWindow(times: number[], span: number, weights?: number[]): number
   return most;
 }
 
-test("rpm: at most rpm starts in any minute and rpm/60 in any second, in arrival order", async () => {
+test("rpm: starts evenly paced, never more than rpm in a minute, in arrival order", async () => {
   const { clock, advance, time } = fakeClock();
   const limiter = new RateLimiter({ rpm: 120 }, undefined, clock);
   const granted = startMany(limiter, 300, 1, time);
@@ -75,30 +75,33 @@ test("rpm: at most rpm starts in any minute and rpm/60 in any second, in arrival
     granted.map((g) => g.i),
     [...Array(300).keys()],
   );
-  // 300 requests at 2 a second: the last starts after 149 s, not sooner
-  assert.is(times.at(-1), 149_000);
+  // 300 requests 500 ms apart: the last starts at 149.5 s, not sooner
+  assert.is(times.at(-1), 149_500);
 });
 
-test("tpm: tokens per minute and per second, with a request's tokens corrected by what it used", async () => {
+test("tpm: a request holds the next back by its share of a minute", async () => {
   const { clock, advance, time } = fakeClock();
   const limiter = new RateLimiter({ tpm: 6000 }, undefined, clock);
-  const granted = startMany(limiter, 40, 50, time);
-  await advance(1);
-  // 6000 tpm is 100 tokens a second: two requests of 50
-  assert.is(granted.length, 2);
-  // the server says each used only 10 tokens: room for one more this second
-  for (const g of granted) {
-    g.ticket.settle(10);
-    g.ticket.release();
-  }
-  await advance(1);
-  assert.is(granted.length, 3);
+  // 6000 a minute is 10 ms a token: 50 tokens, 500 ms; 10 tokens, 100 ms
+  const parts = [
+    startMany(limiter, 2, 50, time),
+    startMany(limiter, 2, 10, time),
+    startMany(limiter, 1, 50, time),
+  ];
   await advance(60_000);
-  const times = granted.map((g) => g.at);
-  const weights = granted.map((g) => g.ticket.tokens);
-  assert.ok(mostInWindow(times, 60_000, weights) <= 6000);
-  assert.ok(mostInWindow(times, 1000, weights) <= 100);
-  assert.is(granted.length, 40);
+  const granted = parts.flat();
+  assert.equal(
+    granted.map((g) => g.at),
+    [0, 500, 1000, 1100, 1200],
+  );
+  const sorted = [...granted].sort((a, b) => a.at - b.at);
+  assert.ok(
+    mostInWindow(
+      sorted.map((g) => g.at),
+      60_000,
+      sorted.map((g) => g.ticket.tokens),
+    ) <= 6000,
+  );
 });
 
 test("a request larger than tpm fails at once, naming the limit", async () => {
@@ -137,6 +140,28 @@ test("the server's remaining counts: nothing beyond them before the reset", asyn
   assert.is(big.length, 0);
   await advance(2000);
   assert.is(big.length, 1);
+});
+
+test("after a reset, no more than the server's stated window goes until it speaks again", async () => {
+  const { clock, advance, time } = fakeClock();
+  const limiter = new RateLimiter({}, undefined, clock);
+  const t = await limiter.acquire(1);
+  limiter.observe({ limitRequests: 3, remainingRequests: 0, requestsResetMs: 1000 }, t);
+  t.release();
+  const granted = startMany(limiter, 5, 1, time);
+  await advance(999);
+  assert.is(granted.length, 0);
+  await advance(10);
+  assert.is(granted.length, 3);
+  // the server answers the first of them: 1 left in its new window
+  limiter.observe(
+    { limitRequests: 3, remainingRequests: 1, requestsResetMs: 900 },
+    granted[0]!.ticket,
+  );
+  await advance(10);
+  assert.is(granted.length, 3, "two of ours are still in flight: nothing is left");
+  await advance(1000);
+  assert.is(granted.length, 5);
 });
 
 test("a pause (429 Retry-After) holds every request; waits are reported, then cleared", async () => {
