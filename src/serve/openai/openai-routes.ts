@@ -72,6 +72,8 @@ export class OpenAiRoutes {
       this.host.metrics.recordCompletion();
       if (answer !== undefined) sendJson(res, 200, answer);
     } catch (error) {
+      // The client left: its answers were cancelled, and there is no one to tell.
+      if (gone.signal.aborted) return void res.destroy();
       if (!stream) throw error;
       // The stream is open: the error goes in it, as OpenAI's servers send one.
       const e =

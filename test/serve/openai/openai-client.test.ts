@@ -185,6 +185,31 @@ test("the raw stream is server-sent events as OpenAI sends them, ending in [DONE
   assert.equal(Object.keys(chunks[0]!), ["id", "object", "created", "model", "choices"]);
 });
 
+test("a client that leaves mid-stream stops its answer; the server goes on serving", async () => {
+  const controller = new AbortController();
+  const res = await fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${QUERY}` },
+    body: JSON.stringify({
+      model: "halo-tiny",
+      messages: chats[8],
+      max_tokens: 1500,
+      stream: true,
+    }),
+    signal: controller.signal,
+  });
+  const reader = res.body!.getReader();
+  await reader.read();
+  controller.abort();
+  const after = await client.chat.completions.create({
+    model: "halo-tiny",
+    messages: chats[0]!,
+    max_tokens: 4,
+  });
+  assert.is(after.choices.length, 1);
+  assert.not.match(log.join(""), /failed:/);
+});
+
 test("n answers: greedy copies agree; seeded sampling differs per copy and repeats", async () => {
   const messages = chats[3]!;
   const greedy = await client.chat.completions.create({
