@@ -22,7 +22,7 @@ const USAGE = `usage: halo serve [options]
                     default: none, SQL reaches no files)
   --postgres N=URL  a PostgreSQL database that SQL nodes name with db: N (repeatable)
   --postgres-role N=ROLE   the role queries on database N run as (SET ROLE before each)
-  --model SRC       model /v1/completions answers for: a folder or a hub id org/name,
+  --model SRC       model the OpenAI API answers for: a folder or a hub id org/name,
                     downloaded at start into the Hugging Face cache (default: the shipped model)
   --dtype D         which graph of --model: fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4
   --revision R      hub ids: branch, tag or commit (default main)
