@@ -22,6 +22,11 @@ export interface CompletionsService {
   readonly modelName: string;
   /** The model (tokenizer, chat template, limits), loaded on first use. */
   model(): Promise<Model>;
+  /**
+   * Takes room for `answers` more answers, or throws: 413 for more than the whole bound, 429
+   * (with Retry-After) while the bound is full. Call the returned function when they are done.
+   */
+  admit(answers: number): () => void;
   /** Runs requests in the shared continuous batch (each `onText` streams its answer). */
   generate(requests: GenerateRequest[], signal: AbortSignal): Promise<GenerateResult[]>;
   /** `POST /v1/completions` without streaming: the answer's JSON (in-process servers, tests). */
@@ -36,6 +41,11 @@ export interface CompletionsServiceOptions {
   trace?: TraceRecorder;
   /** KV memory for the worker and its prefix cache; default the Processor's (512 MiB). */
   kvBudgetBytes?: number;
+  /**
+   * Answers waiting or running at once (`n` answers per prompt count as n), the bound workflows
+   * have in `--max-queue`: one client cannot queue unbounded work. Default 1,024.
+   */
+  maxAnswers?: number;
 }
 
 interface Engine {
@@ -54,6 +64,8 @@ export function createCompletionsService(
   options: CompletionsServiceOptions = {},
 ): CompletionsService {
   const closing = new AbortController();
+  const maxAnswers = options.maxAnswers ?? 1024;
+  let answering = 0;
   let engine: Promise<Engine> | undefined;
   const start = (): Promise<Engine> => {
     if (closing.signal.aborted)
@@ -69,6 +81,25 @@ export function createCompletionsService(
     modelName: nameOf(options.model),
     async model() {
       return (await start()).model;
+    },
+    admit(answers) {
+      if (answers > maxAnswers)
+        throw new HttpError(
+          413,
+          `${answers} answers in one request, more than this server runs at once (${maxAnswers}): ask for fewer (n, prompts)`,
+        );
+      if (answering + answers > maxAnswers)
+        throw new HttpError(
+          429,
+          `${answering} answers are running, the most this server takes is ${maxAnswers}: retry later`,
+          { "Retry-After": "1" },
+        );
+      answering += answers;
+      let done = false;
+      return () => {
+        if (!done) answering -= answers;
+        done = true;
+      };
     },
     async generate(requests, signal) {
       const { submitter } = await start();

@@ -25,6 +25,22 @@ export async function runAnswers(
   signal: AbortSignal,
   stream?: AnswerStream,
 ): Promise<AnswerChoice[]> {
+  const admitted = service.admit(prompts.length * n);
+  try {
+    return await generateAll(service, prompts, sampling, n, signal, stream);
+  } finally {
+    admitted();
+  }
+}
+
+async function generateAll(
+  service: CompletionsService,
+  prompts: readonly number[][],
+  sampling: readonly SamplingOptions[],
+  n: number,
+  signal: AbortSignal,
+  stream?: AnswerStream,
+): Promise<AnswerChoice[]> {
   const requests: GenerateRequest[] = [];
   const deltas: TextDeltas[] = [];
   prompts.forEach((promptTokens, p) => {
