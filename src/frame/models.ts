@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { LlmModel } from "../executor/types.ts";
 import type { LogicalNode } from "../plan/logical.ts";
+import { showValue } from "../plan/show-value.ts";
 import { isDtype, DTYPES, type Dtype } from "../runtime/dtypes.ts";
 import {
   classifySource,
@@ -18,7 +19,6 @@ import {
   type ModelSourceSpec,
   type ResolvedModelSource,
 } from "../runtime/model-source.ts";
-import { showValue } from "../plan/show-value.ts";
 
 /** The key of the model shipped with Halo (the default of `.agent()`). */
 export const SHIPPED = "shipped";
@@ -84,13 +84,15 @@ function checkOptions(where: string, options: RegisterOptions): void {
       throw new TypeError(`${where}: unknown option '${k}' (known: ${known.join(", ")})`);
   if (options.dtype !== undefined && !isDtype(options.dtype))
     throw new TypeError(
-      `${where}: dtype must be one of ${DTYPES.join(", ")}, got '${String(options.dtype)}'`,
+      `${where}: dtype must be one of ${DTYPES.join(", ")}, got ${showValue(options.dtype)}`,
     );
   if (
     options.revision !== undefined &&
     (typeof options.revision !== "string" || options.revision === "")
   )
-    throw new TypeError(`${where}: revision must be a branch, tag or commit name`);
+    throw new TypeError(
+      `${where}: revision must be a branch, tag or commit name, got ${showValue(options.revision)}`,
+    );
 }
 
 export const models = {
