@@ -26,8 +26,12 @@ export interface CommonFields {
 export const bad = (param: string | undefined, message: string) =>
   new HttpError(400, message, {}, param ? { param } : {});
 
-/** Fields that do not change an answer: accepted and not used. */
-const IGNORED = ["user", "store", "metadata", "service_tier"];
+/**
+ * Fields accepted and not used: metadata that does not change an answer, and vLLM's `ignore_eos`,
+ * which `halo calibrate --url` asks of any engine and then counts the tokens actually generated
+ * (Halo's runtime always ends at end-of-sequence).
+ */
+const IGNORED = ["user", "store", "metadata", "service_tier", "ignore_eos"];
 
 /** Fields accepted only at their neutral value (what the answer is without them). */
 const NEUTRAL: Record<string, (v: unknown) => boolean> = {

@@ -61,6 +61,7 @@ test("x-ratelimit-* read into what is left and when it resets", () => {
       }),
     ),
     {
+      limitRequests: 60,
       remainingRequests: 59,
       remainingTokens: 149984,
       requestsResetMs: 1000,
