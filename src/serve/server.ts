@@ -57,7 +57,7 @@ export interface ServeOptions extends WorkflowOptions, ServedSqlOptions {
   host?: string;
   /** Default 8808; 0 picks a free port. */
   port?: number;
-  /** Bearer token for queries, /v1/completions and /metrics (open on loopback without one). */
+  /** Bearer token for queries, the OpenAI routes and /metrics (open on loopback without one). */
   token?: string;
   /** Bearer token for registering, listing and deleting workflows; without it those are off. */
   adminToken?: string;
