@@ -7,6 +7,7 @@
 // prompts sharing a prefix sent side by side.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { setDisplayHost, type MimeBundle } from "../../src/display/host.ts";
 import { halo } from "../../src/index.ts";
 import { shippedModelDir } from "../../src/runtime/index.ts";
 import { OpenAiModel } from "../../src/runtime/openai-model.ts";
@@ -133,6 +134,26 @@ test("limits: the client stays under the server's limit; without them the server
   console.log(
     `measure: 36 rows, server limit 12/s: refused ${limited.refused()} with rpm 600, ${control.refused()} without`,
   );
+});
+
+test("collect()'s progress bar says what the run waits for", async () => {
+  const server = await standIn();
+  // 120 a minute: starts 500 ms apart, each a wait the bar can show
+  const model = halo.openai({ baseUrls: server.url, model: "m", limits: { rpm: 120 } });
+  const shown: MimeBundle[] = [];
+  setDisplayHost({ rich: true, display: (bundle) => void shown.push(bundle) });
+  try {
+    const rows = Array.from({ length: 4 }, (_, id) => ({ id, text: `row ${id}` }));
+    await collectWith(model, rows, { prompt: "Say {{text}}", output: "out" }, { progress: true });
+  } finally {
+    setDisplayHost(undefined);
+  }
+  const lines = shown.map((b) => b["text/plain"] as string);
+  assert.ok(
+    lines.some((l) => /waiting [\d.]+ m?s: rpm 120 at 127\.0\.0\.1:\d+/.test(l)),
+    lines.join("\n"),
+  );
+  assert.not.match(lines.at(-1)!, /waiting/);
 });
 
 test("stated limits: x-ratelimit-* headers and 429 Retry-After keep refusals to the first burst", async () => {
