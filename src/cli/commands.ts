@@ -45,8 +45,8 @@ export const COMMANDS: Command[] = [
   {
     name: "serve",
     args: "[--host H] [--port P] [--token T] [--admin-token T] [--workflow FILE]... [--allow-path P]... [--model DIR|ORG/NAME [--dtype D] [--revision R]]",
-    summary: "serve workflows and /v1/completions over HTTP (online mode)",
-    help: "Starts an HTTP server: serve workflows (YAML) to queries (JSON or NDJSON streamed),\n/v1/completions for the local model, /metrics (Prometheus), /healthz. Queries and workflow\nregistration take separate tokens. Also: --postgres, --postgres-role, --max-queue, --timeout-ms,\n--batch-ms, --max-batch, --max-body, --drain-ms. docs/serving.md explains the API and threat model.",
+    summary: "serve workflows and the OpenAI API over HTTP (online mode)",
+    help: "Starts an HTTP server: serve workflows (YAML) to queries (JSON or NDJSON streamed), the\nOpenAI API for the local model and the workflows (/v1/models, /v1/chat/completions,\n/v1/completions), /metrics (Prometheus), /healthz. Queries and workflow\nregistration take separate tokens. Also: --postgres, --postgres-role, --max-queue, --timeout-ms,\n--batch-ms, --max-batch, --max-body, --drain-ms. docs/serving.md explains the API and threat model.",
     load: () => import("../serve/main.ts"),
   },
   {

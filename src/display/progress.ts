@@ -1,5 +1,6 @@
 // Progress of a long collect(): rows done / total, LLM tokens per second, prefix-cache hit rate,
-// tool calls in flight, elapsed and estimated remaining.
+// tool calls in flight, what the run waits for (a server's rate limit), elapsed and estimated
+// remaining.
 //
 // Where it goes and how often: live-output.ts (a display replaced in place in a notebook, a line
 // on stderr in a terminal, throttled to 4 renders a second by default). Callers report every row;
@@ -33,6 +34,8 @@ export interface ProgressSnapshot {
   cacheHitRate: number;
   toolCallsInFlight: number;
   toolCallsDone: number;
+  /** Waits imposed from outside now (a rate limit, a Retry-After), longest first. */
+  waits: { label: string; remainingMs: number }[];
   finished: boolean;
   /** How it ended, once finished: a cancelled or failed collect must not read as done. */
   outcome?: ProgressOutcome;
@@ -51,6 +54,7 @@ export class ProgressReporter {
   private decodeTokens = 0;
   private toolsInFlight = 0;
   private toolsDone = 0;
+  private waits: { label: string; untilMs: number }[] = [];
   private finished = false;
   private outcome: ProgressOutcome | undefined;
 
@@ -101,8 +105,16 @@ export class ProgressReporter {
     this.tick();
   }
 
+  /** What the run waits for now, each with the time left (replaces the previous list). */
+  setWaits(waits: { label: string; ms: number }[]): void {
+    const now = this.out.now();
+    this.waits = waits.map((w) => ({ label: w.label, untilMs: now + w.ms }));
+    this.tick();
+  }
+
   snapshot(): ProgressSnapshot {
-    const elapsedMs = Math.max(0, this.out.now() - this.startMs);
+    const now = this.out.now();
+    const elapsedMs = Math.max(0, now - this.startMs);
     const prompt = this.prefillTokens + this.cachedTokens;
     const s: ProgressSnapshot = {
       label: this.label,
@@ -117,6 +129,11 @@ export class ProgressReporter {
       cacheHitRate: prompt > 0 ? this.cachedTokens / prompt : Number.NaN,
       toolCallsInFlight: this.toolsInFlight,
       toolCallsDone: this.toolsDone,
+      waits: this.finished
+        ? []
+        : this.waits
+            .map((w) => ({ label: w.label, remainingMs: Math.max(0, w.untilMs - now) }))
+            .sort((a, b) => b.remainingMs - a.remainingMs),
       finished: this.finished,
     };
     if (this.outcome) s.outcome = this.outcome;
@@ -158,6 +175,8 @@ export function progressLine(s: ProgressSnapshot): string {
   if (s.toolCallsInFlight > 0 || s.toolCallsDone > 0) {
     parts.push(`${s.toolCallsInFlight} tool call${s.toolCallsInFlight === 1 ? "" : "s"} in flight`);
   }
+  const wait = waitText(s);
+  if (wait) parts.push(wait);
   const time = s.finished
     ? s.outcome === "cancelled" || s.outcome === "failed"
       ? `${s.outcome} after ${formatMs(s.elapsedMs)}`
@@ -167,6 +186,14 @@ export function progressLine(s: ProgressSnapshot): string {
       : formatMs(s.elapsedMs);
   parts.push(time);
   return parts.join(" · ");
+}
+
+/** "waiting 4.2 s: rpm 60 at api.example.com (+1 more)" */
+function waitText(s: ProgressSnapshot): string | undefined {
+  const [first, ...rest] = s.waits;
+  if (!first) return undefined;
+  const more = rest.length > 0 ? ` (+${rest.length} more)` : "";
+  return `waiting ${formatMs(first.remainingMs)}: ${first.label}${more}`;
 }
 
 export function progressBundle(s: ProgressSnapshot): MimeBundle {
@@ -186,6 +213,7 @@ export function progressBundle(s: ProgressSnapshot): MimeBundle {
     stat("LLM", `${formatCompact(s.tokensPerSecond)} tok/s`),
     stat("cache hits", Number.isNaN(s.cacheHitRate) ? "–" : formatPercent(s.cacheHitRate)),
     stat("tool calls in flight", String(s.toolCallsInFlight)),
+    ...(s.waits.length > 0 ? [stat("waiting", waitText(s)!.replace(/^waiting /, ""))] : []),
     stat("elapsed", formatMs(s.elapsedMs)),
     stat(
       s.finished ? (s.outcome ?? "done") : "remaining",

@@ -57,10 +57,12 @@ export class RequestState {
   private readonly random: (() => number) | undefined;
   private readonly eos: ReadonlySet<number>;
   private readonly codec: TokenText;
+  private readonly onText: ((text: string) => void) | undefined;
   readonly promptLength: number;
 
   constructor(request: GenerateRequest, codec: TokenText, eos: ReadonlySet<number>) {
     this.sampling = request.sampling;
+    this.onText = request.onText;
     this.codec = codec;
     this.eos = eos;
     this.promptLength = request.promptTokens.length;
@@ -107,6 +109,11 @@ export class RequestState {
 
   /** Records a chosen token; sets finishReason when the request ends. */
   accept(id: number): void {
+    this.take(id);
+    this.onText?.(this.text);
+  }
+
+  private take(id: number): void {
     if (this.eos.has(id)) {
       this.finishReason = this.cursor?.complete !== undefined ? "choice" : "eos";
       if (this.cursor?.complete !== undefined) this.text = this.cursor.complete;

@@ -31,6 +31,11 @@ export interface GenerateRequest {
   /** Prompt token ids, chat template already applied (see `Model.encodeChat`). */
   promptTokens: number[];
   sampling: SamplingOptions;
+  /**
+   * Called after each generated token with the answer's text so far (stop strings cut, a choice
+   * completed), for streaming it (`halo serve`'s `stream: true`). Local models only.
+   */
+  onText?: (text: string) => void;
 }
 
 export interface GenerateResult {

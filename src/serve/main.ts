@@ -23,11 +23,12 @@ const USAGE = `usage: halo serve [options]
                     default: none, SQL reaches no files)
   --postgres N=URL  a PostgreSQL database that SQL nodes name with db: N (repeatable)
   --postgres-role N=ROLE   the role queries on database N run as (SET ROLE before each)
-  --model SRC       model /v1/completions answers for: a folder or a hub id org/name,
+  --model SRC       model the OpenAI API answers for: a folder or a hub id org/name,
                     downloaded at start into the Hugging Face cache (default: the shipped model)
   --dtype D         which graph of --model: fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4
   --revision R      hub ids: branch, tag or commit (default main)
-  --max-queue N     queries waiting per workflow before 429 (default 1024)
+  --max-queue N     queries waiting per workflow, and OpenAI answers running, before 429
+                    (default 1024)
   --timeout-ms N    per query, from arrival (default 120000)
   --batch-ms N      latency a mini-batch should stay under (default 2000)
   --max-batch N     most queries per mini-batch (default 256)
@@ -97,7 +98,7 @@ export async function run(args: string[]): Promise<number> {
       batchTargetMs: positiveInt("batch-ms", values["batch-ms"]),
       maxBatch: positiveInt("max-batch", values["max-batch"]),
       maxBodyBytes: positiveInt("max-body", values["max-body"]),
-      completions: () => loadCompletions(model),
+      completions: () => loadCompletions(model, positiveInt("max-queue", values["max-queue"])),
     });
     for (const file of values.workflow ?? []) {
       const session = server.register(readFileSync(file, "utf8"));
@@ -162,8 +163,12 @@ function postgresOptions(
 
 async function loadCompletions(
   model: ResolvedModelSource | undefined,
+  maxAnswers: number | undefined,
 ): Promise<CompletionsService> {
-  // Loaded on the first /v1/completions request: a server used only for workflows never loads it.
+  // Loaded on the first OpenAI request: a server used only for workflows never loads it.
   const { createCompletionsService } = await import("./completions.ts");
-  return createCompletionsService(model ? { model } : {});
+  return createCompletionsService({
+    ...(model ? { model } : {}),
+    ...(maxAnswers !== undefined ? { maxAnswers } : {}),
+  });
 }

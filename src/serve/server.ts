@@ -1,5 +1,5 @@
 // `halo serve`'s HTTP server: registered workflows answer streams of queries (workflow-session.ts),
-// `/v1/completions` answers for a local model, `/metrics` and `/healthz` say how it goes. One
+// the OpenAI API answers for a local model and the workflows (openai/), `/metrics` and `/healthz` say how it goes. One
 // Processor (one tool-result cache, and the process-wide prefix KV cache per model) serves every
 // workflow, so work shared between clients and between batches is done once.
 //
@@ -9,7 +9,7 @@
 // served workflows runs on databases of the server's own (served-sql.ts). docs/serving.md has the
 // threat model.
 //
-// Routes (JSON unless said otherwise; errors are `{ "error": { "message", "type" } }`):
+// Routes (JSON unless said otherwise; errors are `{ "error": { "message", "type", "param", "code" } }`):
 //   GET    /healthz                       {status, workflows, queued, running}       no token
 //   GET    /metrics                       Prometheus text format                     either token
 //   GET    /v1/workflows                  the registered workflows                   admin
@@ -18,7 +18,9 @@
 //   POST   /v1/workflows/NAME/queries     {queries: [row, ...]} or {query: row}      query
 //                                          -> {results: [...]}, or NDJSON as each query finishes
 //                                             with ?stream=true or Accept: application/x-ndjson
-//   POST   /v1/completions                OpenAI completions for the local model     query
+//   GET    /v1/models                     OpenAI API (openai/openai-routes.ts):      query
+//   POST   /v1/chat/completions             the local model, and workflows as models
+//   POST   /v1/completions                  `workflow/NAME`; streamed with stream: true
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { timingSafeEqual } from "node:crypto";
 import { setMaxListeners } from "node:events";
@@ -37,6 +39,7 @@ import {
   wantsStream,
 } from "./http-io.ts";
 import { ServerMetrics } from "./metrics.ts";
+import { OPENAI_ROUTES, OpenAiRoutes } from "./openai/openai-routes.ts";
 import {
   checkPostgresRole,
   openServedDatabases,
@@ -46,18 +49,15 @@ import {
 import { BoundedToolCache } from "./tool-result-cache.ts";
 import { WorkflowSession, type QueryAnswer } from "./workflow-session.ts";
 
-/** What `/v1/completions` needs; created on its first request (it loads a model). */
-export interface CompletionsService {
-  handle(body: unknown, signal: AbortSignal): Promise<unknown>;
-  close(): Promise<void>;
-}
+import type { CompletionsService } from "./completions.ts";
+export type { CompletionsService };
 
 export interface ServeOptions extends WorkflowOptions, ServedSqlOptions {
   /** Default 127.0.0.1. Anything not loopback needs a token. */
   host?: string;
   /** Default 8808; 0 picks a free port. */
   port?: number;
-  /** Bearer token for queries, /v1/completions and /metrics (open on loopback without one). */
+  /** Bearer token for queries, the OpenAI routes and /metrics (open on loopback without one). */
   token?: string;
   /** Bearer token for registering, listing and deleting workflows; without it those are off. */
   adminToken?: string;
@@ -71,7 +71,7 @@ export interface ServeOptions extends WorkflowOptions, ServedSqlOptions {
   batchTargetMs?: number;
   /** Most queries per mini-batch (default 256). */
   maxBatch?: number;
-  /** How `/v1/completions` is served; absent: 404. */
+  /** The model the OpenAI routes answer for (loaded on first use); absent: workflows only. */
   completions?: () => Promise<CompletionsService>;
   /** The executor every workflow runs on (default: one Processor with a shared tool cache). */
   executor?: Executor;
@@ -89,7 +89,9 @@ const SCOPES = new Map<string, Scope>([
   ["POST /v1/workflows", "admin"],
   ["DELETE /v1/workflows/NAME", "admin"],
   ["POST /v1/workflows/NAME/queries", "query"],
-  ["POST /v1/completions", "query"],
+  ...OPENAI_ROUTES.flatMap(([, methods, name]) =>
+    methods.map((m): [string, Scope] => [`${m} ${name}`, "query"]),
+  ),
 ]);
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -107,6 +109,7 @@ export class HaloServer {
   private readonly workflowOptions: WorkflowOptions;
   private readonly http: Server;
   private completions: Promise<CompletionsService> | undefined;
+  private readonly openai: OpenAiRoutes;
   private draining = false;
   private readonly log: (line: string) => void;
 
@@ -128,6 +131,16 @@ export class HaloServer {
       defaultDatabase: this.databases.duckdb,
     };
     this.http = createServer((req, res) => void this.dispatch(req, res));
+    this.openai = new OpenAiRoutes({
+      completions: () => {
+        if (!this.options.completions) return undefined;
+        return (this.completions ??= this.options.completions());
+      },
+      workflow: (name) => this.sessions.get(name),
+      workflowNames: () => [...this.sessions.keys()],
+      metrics: this.metrics,
+      log: this.log,
+    });
   }
 
   /** The base URL once listening. */
@@ -243,7 +256,7 @@ export class HaloServer {
       [/^\/v1\/workflows$/, ["GET", "POST"], "/v1/workflows"],
       [/^\/v1\/workflows\/[^/]+$/, ["DELETE"], "/v1/workflows/NAME"],
       [/^\/v1\/workflows\/[^/]+\/queries$/, ["POST"], "/v1/workflows/NAME/queries"],
-      [/^\/v1\/completions$/, ["POST"], "/v1/completions"],
+      ...OPENAI_ROUTES,
     ];
     for (const [pattern, methods, name] of routes) {
       if (!pattern.test(path)) continue;
@@ -255,7 +268,7 @@ export class HaloServer {
     }
     throw new HttpError(
       404,
-      `no route ${method} ${path}; see GET /healthz, /metrics, /v1/workflows, /v1/completions`,
+      `no route ${method} ${path}; see GET /healthz, /metrics, /v1/workflows, /v1/models, POST /v1/chat/completions, /v1/completions`,
     );
   }
 
@@ -318,6 +331,7 @@ export class HaloServer {
     url: URL,
   ): Promise<void> {
     const limit = this.options.maxBodyBytes ?? 2 ** 20;
+    if (this.openai.owns(route)) return this.openai.handle(route, req, res, limit);
     switch (route) {
       case "GET /healthz": {
         let queued = 0;
@@ -383,18 +397,6 @@ export class HaloServer {
       }
       case "POST /v1/workflows/NAME/queries":
         return this.queries(this.session(url.pathname), req, res, url, limit);
-      case "POST /v1/completions": {
-        if (!this.options.completions)
-          throw new HttpError(404, "this server was started without a model for /v1/completions");
-        const body = await readJson(req, limit);
-        this.completions ??= this.options.completions();
-        const service = await this.completions;
-        const abort = new AbortController();
-        res.on("close", () => abort.abort(new Error("client went away")));
-        const answer = await service.handle(body, abort.signal);
-        this.metrics.recordCompletion();
-        return sendJson(res, 200, answer);
-      }
     }
   }
 
