@@ -15,10 +15,13 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** A row's value that cannot be rendered into a request: the row fails, naming the column. */
 export class RenderError extends Error {
   readonly column: string;
+  /** The message without the column (RowError names the column itself). */
+  readonly problem: string;
   constructor(column: string, problem: string, options?: ErrorOptions) {
     super(`column '${column}': ${problem}`, options);
     this.name = "RenderError";
     this.column = column;
+    this.problem = problem;
   }
 }
 

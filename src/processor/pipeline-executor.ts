@@ -8,10 +8,11 @@
 // model's workers when that beats recomputing. Tool calls meet in one ToolPool (limits per kind,
 // caching, traces).
 //
-// Semantics are the row-by-row executor's (row-ops.ts is shared): same outputs, same `_errors`,
-// same session reuse. Differences by design: with onError "raise" the first row to fail in time
-// (not in row order) stops the run, and its reported row index counts from the node's input
-// stream before upstream filters.
+// Semantics are the row-by-row executor's: row-ops.ts (what a node does to a row) and
+// row-steps.ts (reuse, stores, errors and interrupts per row) are shared, so the two differ only
+// in scheduling: same outputs, same `_errors`, same reuse. Differences by design: with onError
+// "raise" the first row to fail in time (not in row order) stops the run, and its reported row
+// index counts from the node's input stream before upstream filters.
 //
 // Cancellation: with onError "raise" an abort rejects the run at once. With onError "null" it
 // stops every queued and running call (the LLM worker frees those sequences' KV) and the run
@@ -28,12 +29,10 @@ import {
 } from "../plan/types.ts";
 import { abortError } from "../tools/types.ts";
 import {
-  callKey,
   checkMapResult,
   fnRequest,
   hasError,
   httpRequest,
-  isInterrupted,
   joinRows,
   llmMessages,
   llmSampling,
@@ -41,14 +40,12 @@ import {
   sqlRequest,
   testPredicate,
   userRow,
-  withError,
-  withInterrupted,
   withOutput,
 } from "../executor/row-ops.ts";
 import { finishSink } from "../executor/row-by-row.ts";
+import { RowSteps } from "../executor/row-steps.ts";
 import {
   ERRORS_COLUMN,
-  RowError,
   type ExecuteContext,
   type Executor,
   type SinkResult,
@@ -134,6 +131,7 @@ class PipelineRun {
   private places: Map<number, number> | undefined;
   /** Set when the caller's signal aborted a run with onError "null": no new calls start. */
   private interrupted = false;
+  private readonly steps: RowSteps;
 
   constructor(
     private readonly dag: PlanDag,
@@ -142,6 +140,13 @@ class PipelineRun {
     private readonly shared?: SharedWorkers,
   ) {
     this.pool = new ToolPool({ ...options.tools, trace: this.trace });
+    this.steps = new RowSteps(dag, ctx, {
+      // Aborted but not interrupted: a row failed (onError "raise") or the caller aborted one.
+      stopping: () =>
+        this.abort.signal.aborted && !this.interrupted ? this.abort.signal.reason : undefined,
+      interrupted: () => this.interrupted,
+      onRowError: (error) => this.fail(error),
+    });
     // Every queued LLM request and tool call listens on the run's signal: thousands of rows
     // are expected, not a leak (Node warns past 10 listeners).
     setMaxListeners(0, this.abort.signal);
@@ -183,6 +188,8 @@ class PipelineRun {
         if (!meter) continue;
         const stats = meter.stats();
         if (dag.nodes[id]!.kind === "LlmCall" && llmMs.has(id)) stats.llmMs = llmMs.get(id);
+        const stored = this.steps.storedCalls(id);
+        if (stored > 0) stats.storedCalls = stored;
         ctx.trace.nodes.push(stats);
       }
     }
@@ -207,24 +214,10 @@ class PipelineRun {
 
   /** Nodes whose stored result stands in for them (and for everything only they need). */
   private markReused(): void {
-    const { ctx, dag } = this;
-    const seen = new Set<number>();
-    const demand = (id: number) => {
-      if (seen.has(id)) return;
-      seen.add(id);
-      const node = dag.nodes[id]!;
-      if (ctx.store && CALL_KINDS.has(node.kind) && node.volatility === "stable") {
-        const hit = ctx.store.get(node.signature);
-        if (hit) {
-          ctx.reused?.push(id);
-          this.streams.set(id, Promise.resolve(hit.rows.map((r) => Promise.resolve(r))));
-          this.meter(node).addRows(hit.rows.length);
-          return;
-        }
-      }
-      node.inputs.forEach(demand);
-    };
-    demand(dag.root);
+    for (const [id, hit] of this.steps.reuseWalk().reused) {
+      this.streams.set(id, Promise.resolve(hit.rows.map((r) => Promise.resolve(r))));
+      this.meter(this.dag.nodes[id]!).addRows(hit.rows.length);
+    }
   }
 
   private meter(node: PlanNode): NodeMeter {
@@ -363,7 +356,7 @@ class PipelineRun {
     const slots = input.map((slot, index) =>
       (started ? slot : ready(input, index)).then(async (row) => {
         if (row === DROP) return DROP;
-        const out = await this.step(node, row, index, meter, started?.[index]);
+        const out = await this.step(node, row, index, total, meter, started?.[index]);
         done++;
         this.ctx.onProgress?.({
           nodeId: node.id,
@@ -380,16 +373,14 @@ class PipelineRun {
     );
     // A failure is reported once through `fail`; the slots' own rejections are expected.
     for (const s of slots) s.catch(() => {});
-    if (CALL_KINDS.has(node.kind) && node.volatility === "stable" && this.ctx.store) {
-      void Promise.all(slots).then(
-        (rows) => {
-          const kept = rows.filter((r): r is Row => r !== DROP);
-          if (!kept.some(hasError))
-            this.ctx.store!.set(node.signature, { columns: node.columns, rows: kept });
-        },
-        () => {},
-      );
-    }
+    void Promise.all(slots).then(
+      (rows) =>
+        this.steps.keepTable(
+          node,
+          rows.filter((r): r is Row => r !== DROP),
+        ),
+      () => {},
+    );
     return slots;
   }
 
@@ -412,16 +403,12 @@ class PipelineRun {
     node: PlanNode,
     row: Row,
     index: number,
+    total: number,
     meter: NodeMeter,
     early?: Promise<unknown>,
   ): Promise<Row | typeof DROP> {
-    const signal = this.abort.signal;
-    const output = "output" in node.args ? (node.args.output as string) : undefined;
-    if (signal.aborted && !this.interrupted) throw signal.reason;
-    if (output !== undefined && hasError(row)) return withOutput(row, output, null);
-    if (output !== undefined && this.interrupted) return withInterrupted(row, output, node.label);
-    // Its outputs were never computed, so a predicate cannot judge it: it stays, marked.
-    if (node.kind === "Filter" && isInterrupted(row)) return row;
+    const left = this.steps.skip(node, row);
+    if (left !== undefined) return left;
     meter.start();
     try {
       switch (node.kind) {
@@ -438,24 +425,27 @@ class PipelineRun {
           // NO_CALL from an early start: an upstream row that had not failed yet when it made
           // no call (interrupted or aborted since); call now as the row's own step would.
           const value = answer === NO_CALL ? await this.call(node, row, meter) : answer;
-          return withOutput(row, output!, value);
+          return withOutput(row, outputOf(node), value);
         }
       }
     } catch (error) {
-      if (signal.aborted && !this.interrupted) throw signal.reason;
-      if (output !== undefined && this.interrupted) return withInterrupted(row, output, node.label);
-      if (this.ctx.onError === "raise") {
-        const rowError = new RowError(node.id, node.label, node.kind, index, error);
-        this.fail(rowError);
-        throw rowError;
-      }
-      return withError(row, output, node.label, error);
+      return this.steps.failed(node, row, index, total, error);
     } finally {
       meter.end();
     }
   }
 
-  private async call(node: PlanNode, row: Row, meter: NodeMeter): Promise<unknown> {
+  /** A call through the stores (row-steps.ts): a kept answer, else made and kept. */
+  private call(node: PlanNode, row: Row, meter: NodeMeter): Promise<unknown> {
+    return this.steps.call(node, row, (key) => this.makeCall(node, row, meter, key));
+  }
+
+  private async makeCall(
+    node: PlanNode,
+    row: Row,
+    meter: NodeMeter,
+    key: string | undefined,
+  ): Promise<unknown> {
     const signal = this.abort.signal;
     const { services } = this.ctx;
     const cache = node.volatility !== "volatile";
@@ -465,12 +455,11 @@ class PipelineRun {
         // Equal requests share one answer only where the optimizer's dedupe-calls asked for it
         // (`physical.fanOut`, never on volatile calls), exactly as the row-by-row executor does:
         // sharing behind the plan's back would blur the optimizer's ablations.
-        const shared = this.fanOutOf(node);
-        const key = shared ? callKey(node, row)! : undefined;
-        const pending = key === undefined ? undefined : shared!.get(key);
+        const shared = key === undefined ? undefined : this.fanOutOf(node);
+        const pending = shared?.get(key!);
         if (pending) return (await pending).text;
         const run = this.submitLlm(node, row);
-        if (key !== undefined) shared!.set(key, run);
+        shared?.set(key!, run);
         const result = await run;
         // Counted once per call executed, after it succeeds (as row-by-row): rows served by a
         // shared answer are not calls.
