@@ -107,8 +107,10 @@ export class RowSteps {
       return kept.value;
     }
     const value = await run(key);
-    if (calls) await calls.keep(node, key!, value);
+    // Counted on arrival: the write below is already certain (a failure elsewhere that ends the
+    // run in the meantime does not stop it), and the RowError's count should include it.
     count(this.finished, node.id);
+    if (calls) await calls.keep(node, key!, value);
     return value;
   }
 
