@@ -105,10 +105,13 @@ for (const executor of EXECUTORS)
     test(`${executor}, onError ${onError}: an interrupt 2.5 s into 3,000 rows keeps what finished`, async () => {
       const steady = steadyModel(model);
       halo.models.register("steady", steady);
+      // 2.5 s after the first answer (planning 3,000 rows takes seconds on a loaded machine).
       const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(new Error("interrupted")), 2500);
+      let timer: NodeJS.Timeout | undefined;
+      const onProgress = () =>
+        (timer ??= setTimeout(() => controller.abort(new Error("interrupted")), 2500));
       const outcome = await summarize(3000, "steady")
-        .collectRows({ executor, onError, signal: controller.signal })
+        .collectRows({ executor, onError, signal: controller.signal, onProgress })
         .then(
           (r) => r,
           (e: Error) => e,
