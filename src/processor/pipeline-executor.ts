@@ -50,7 +50,7 @@ import {
   type Executor,
   type SinkResult,
 } from "../executor/types.ts";
-import { stableStringify } from "./tools/call-signature.ts";
+import { canonicalJson } from "../plan/canonical.ts";
 import { NodeMeter } from "./trace/node-meter.ts";
 import { llmMsByNode } from "./trace/node-shares.ts";
 import { ToolPool, type ToolCall, type ToolPoolOptions } from "./tools/tool-pool.ts";
@@ -513,8 +513,9 @@ class PipelineRun {
             priority: this.placeOf(node),
             args: request,
             fn: (r, c) => services.fn(r, c),
-            // A function is identified by its key, not its closure (which JSON cannot see).
-            signature: `fn\u0000${node.args.fnKey}\u0000${stableStringify(request.args)}`,
+            // A function is identified by its key, not its closure (which JSON cannot see);
+            // its arguments by the call key (canonicalJson: any depth, as row-by-row takes).
+            signature: `fn\u0000${node.args.fnKey}\u0000${key ?? canonicalJson(request.args)}`,
             cache,
             nodeIds,
             retries: 0,
