@@ -90,16 +90,18 @@ export class RowSteps {
 
   /**
    * One call of a call node for a row, through the stores: a kept answer when there is one,
-   * else `run(key)` (the key: equal requests, equal keys; undefined for volatile calls), kept
-   * as soon as it succeeds, before the row moves on.
+   * else `run(key)`, kept as soon as it succeeds, before the row moves on. The key (equal
+   * requests, equal keys) is rendered when the stores or dedupe-calls' fan-out need it, never
+   * for a volatile call; otherwise the call renders its request only once, itself.
    */
   async call(
     node: PlanNode,
     row: Row,
     run: (key: string | undefined) => Promise<unknown>,
   ): Promise<unknown> {
-    const key = node.volatility === "volatile" ? undefined : callKey(node, row);
-    const calls = storable(node) && key !== undefined ? this.ctx.calls : undefined;
+    const calls = storable(node) ? this.ctx.calls : undefined;
+    const keyed = node.volatility !== "volatile" && (calls || node.physical?.fanOut);
+    const key = keyed ? callKey(node, row) : undefined;
     const kept = calls ? await calls.get(node, key!) : undefined;
     if (kept) {
       count(this.stored, node.id);

@@ -7,6 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DiskResultStore } from "../../src/executor/disk-result-store.ts";
+import { halo as api } from "../../src/index.ts";
 
 const cacheDir = mkdtempSync(join(tmpdir(), "halo-cli-cache-"));
 const halo = (...args: string[]) =>
@@ -40,6 +41,22 @@ test("info counts entries by kind; clear empties one kind, then all", () => {
   assert.is(bad.status, 2);
   assert.match(bad.stderr, /--kind must be llm or http/);
   assert.is(halo("frobnicate").status, 2);
+});
+
+test("halo.clearCache({ disk: true }) empties the disk store too; without it, only the session", () => {
+  const store = new DiskResultStore(join(cacheDir, "results"), 2 ** 20);
+  store.put("llm", "c".repeat(64), "kept");
+  const before = process.env.HALO_CACHE_DIR;
+  process.env.HALO_CACHE_DIR = cacheDir;
+  try {
+    api.clearCache();
+    assert.is(store.info().entries, 1);
+    api.clearCache({ disk: true });
+    assert.is(store.info().entries, 0);
+  } finally {
+    if (before === undefined) delete process.env.HALO_CACHE_DIR;
+    else process.env.HALO_CACHE_DIR = before;
+  }
 });
 
 test.run();

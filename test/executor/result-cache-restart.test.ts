@@ -1,7 +1,7 @@
-// The disk result store across processes, on the shipped model: two processes on one cache
-// folder at once (two kernels), then a restart that makes zero LLM calls, a process killed
-// mid-collect whose rerun makes only the missing calls, and the opt-outs (HALO_RESULT_CACHE=off,
-// collect({ resultCache: "write" })). Calls are counted by `halo.lastRun` in each process.
+// The disk result store across processes, on the shipped model: a process killed mid-collect,
+// two processes resuming it at once on the same cache folder (two kernels), each making only the
+// missing calls, then a restart that makes zero LLM calls. Calls are counted by `halo.lastRun` in
+// each process. The per-collect switches are test/frame/collect-result-cache.test.ts.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
@@ -21,13 +21,13 @@ interface Outcome {
 function collectIn(
   dir: string,
   args: string[],
-  options: { env?: Record<string, string>; killAt?: number } = {},
+  options: { killAt?: number } = {},
 ): Promise<Outcome | { killedAt: number }> {
   const child = spawn(
     process.execPath,
     ["--import", "tsx", "test/executor/helpers/collect-script.ts", ...args],
     {
-      env: { ...process.env, HALO_CACHE_DIR: dir, HALO_RESULT_CACHE: "on", ...options.env },
+      env: { ...process.env, HALO_CACHE_DIR: dir, HALO_RESULT_CACHE: "on" },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
@@ -56,55 +56,40 @@ function collectIn(
   );
 }
 
-const N = 24;
-const CALLS = 2 * N; // two agents per row
+const ROWS = 60;
+const CALLS = 2 * ROWS; // two agents per row
 
-test("two processes share a cache; a restarted process makes zero LLM calls", async () => {
+test("killed mid-collect, resumed by two processes at once, then restarted: zero LLM calls", async () => {
   const dir = mkdtempSync(join(tmpdir(), "halo-cache-"));
-  const [a, b] = (await Promise.all([
-    collectIn(dir, [String(N), "processor"]),
-    collectIn(dir, [String(N), "processor"]),
-  ])) as Outcome[];
-  assert.equal(a!.rows, b!.rows, "both processes got the same rows");
-  assert.is(a!.llmCalls + a!.fromStore.disk, CALLS);
-  assert.is(b!.llmCalls + b!.fromStore.disk, CALLS);
+  const crashed = (await collectIn(dir, [String(ROWS), "row-by-row"], { killAt: 10 })) as {
+    killedAt: number;
+  };
+  assert.ok(crashed.killedAt >= 10, "killed after 10 rows had finished both agents");
 
-  const restarted = (await collectIn(dir, [String(N), "row-by-row"])) as Outcome;
+  // Two kernels on one cache: both resume from what the killed one kept, and finish.
+  const [a, b] = (await Promise.all([
+    collectIn(dir, [String(ROWS), "processor"]),
+    collectIn(dir, [String(ROWS), "processor"]),
+  ])) as Outcome[];
+  console.log(
+    `measure: killed after ${crashed.killedAt} of ${ROWS} rows; the resuming processes made ${a!.llmCalls} and ${b!.llmCalls} of ${CALLS} LLM calls (${a!.fromStore.disk} and ${b!.fromStore.disk} from disk)`,
+  );
+  for (const run of [a!, b!]) {
+    // Row by row runs the first agent over every row before the second: all of those, and the
+    // second agent's rows reported done before the kill, were on disk.
+    assert.ok(run.fromStore.disk >= ROWS + crashed.killedAt, `${run.fromStore.disk} from disk`);
+    assert.is(run.llmCalls + run.fromStore.disk, CALLS);
+  }
+  assert.equal(a!.rows, b!.rows, "both processes got the same rows");
+  assert.ok(a!.rows.every((r) => typeof r.summary === "string" && r.summary.length > 0));
+
+  const restarted = (await collectIn(dir, [String(ROWS), "row-by-row"])) as Outcome;
   console.log(
     `measure: restart: ${restarted.llmCalls} LLM calls, ${restarted.fromStore.disk} of ${CALLS} from disk`,
   );
   assert.is(restarted.llmCalls, 0);
   assert.is(restarted.fromStore.disk, CALLS);
   assert.equal(restarted.rows, a!.rows, "the stored answers are the computed ones");
-
-  // The opt-outs: a process with HALO_RESULT_CACHE=off, and collect({ resultCache: "write" }).
-  const off = (await collectIn(dir, [String(N), "processor"], {
-    env: { HALO_RESULT_CACHE: "off" },
-  })) as Outcome;
-  assert.is(off.llmCalls, CALLS);
-  assert.is(off.fromStore.disk, 0);
-  const refresh = (await collectIn(dir, [String(N), "processor", "write"])) as Outcome;
-  assert.is(refresh.llmCalls, CALLS);
-  assert.equal(refresh.rows, a!.rows);
-});
-
-test("a process killed mid-collect: the rerun computes only what had not finished", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "halo-cache-"));
-  const rows = 100;
-  const crashed = (await collectIn(dir, [String(rows), "row-by-row"], { killAt: 15 })) as {
-    killedAt: number;
-  };
-  assert.ok(crashed.killedAt >= 15, "killed after 15 rows had finished both agents");
-  const rerun = (await collectIn(dir, [String(rows), "processor"])) as Outcome;
-  console.log(
-    `measure: killed after ${crashed.killedAt} of ${rows} rows: the rerun made ${rerun.llmCalls} of ${2 * rows} LLM calls, ${rerun.fromStore.disk} from disk`,
-  );
-  // Row by row runs the first agent over every row before the second: all of those, and the
-  // second agent's rows reported done before the kill, were on disk.
-  assert.ok(rerun.fromStore.disk >= rows + crashed.killedAt, `${rerun.fromStore.disk} from disk`);
-  assert.is(rerun.llmCalls + rerun.fromStore.disk, 2 * rows);
-  assert.is(rerun.rows.length, rows);
-  assert.ok(rerun.rows.every((r) => typeof r.summary === "string" && r.summary.length > 0));
 });
 
 test.run();

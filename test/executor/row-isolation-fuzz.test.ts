@@ -104,7 +104,9 @@ interface Verb {
   plan: (lf: LazyFrame) => LazyFrame;
 }
 
-const http = { output: "o", retries: 0, timeoutMs: 30_000 };
+// Retries cover a keep-alive socket the server closes as a request reuses it (seen under load);
+// a row that cannot be rendered fails before any request, so it is never retried.
+const http = { output: "o", retries: 2, timeoutMs: 30_000 };
 const VERBS: Verb[] = [
   {
     name: "agent prompt",

@@ -109,7 +109,7 @@ test('onError "null": failed rows get null outputs and the error; nothing else i
     (e: Error) =>
       assert.match(
         e.message,
-        /^row 1 \(id: 2\) failed at node 'label' \(LlmCall #1, output column 'label'\): fake model refuses.*; (1 of 3 rows had finished this node and were kept: a rerun computes only the rest|no call had finished yet, so nothing was kept)\n\(pass collect/,
+        /^row 1 \(id: 2\) failed at node 'label' \(LlmCall #1, output column 'label'\): fake model refuses.*; ([12] of 3 rows had finished this node and were kept: a rerun computes only the rest|no call had finished yet, so nothing was kept)\n\(pass collect/,
       ),
   );
   const df = await lf.collect({ onError: "null" });

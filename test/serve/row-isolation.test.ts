@@ -95,7 +95,7 @@ nodes:
   - id: echo
     type: http
     url: "${echoBase}/echo?q={{text}}"
-    retries: 0
+    retries: 2
     output: echoed
   - id: label
     type: llm

@@ -1,16 +1,15 @@
 // A Node process that runs one collect on the shipped model, for the result-cache restart test
-// (test/executor/result-cache-restart.test.ts): `N EXECUTOR [MODE]`. While it runs it prints
+// (test/executor/result-cache-restart.test.ts): `N EXECUTOR`. While it runs it prints
 // `done K` as rows finish the agent (their calls are on disk by then); at the end one JSON line:
 // the LLM calls it made, the calls answered from the stores, and the rows.
 import { halo } from "../../../src/index.ts";
-import type { ResultCacheMode } from "../../../src/executor/disk-result-store.ts";
 import {
   SAMPLE_REVIEWS,
   SENTIMENT_CHOICES,
   SENTIMENT_PROMPT,
 } from "../../helpers/trained-prompts.ts";
 
-const [n, executor, mode] = process.argv.slice(2);
+const [n, executor] = process.argv.slice(2);
 const rows = Array.from({ length: Number(n) }, (_, i) => ({
   id: i,
   review: `${SAMPLE_REVIEWS[i % SAMPLE_REVIEWS.length]} (${i})`,
@@ -27,7 +26,6 @@ const result = await halo
     executor,
     calibrate: false,
     progress: false,
-    ...(mode ? { resultCache: mode as ResultCacheMode } : {}),
     onProgress: (e) => {
       if (e.label === "summary") process.stdout.write(`done ${e.done}\n`);
     },
