@@ -44,14 +44,21 @@ export const COMMANDS: Command[] = [
   },
   {
     name: "serve",
-    args: "[--host H] [--port P] [--token T] [--workflow FILE]... [--model DIR] [--max-queue N]",
+    args: "[--host H] [--port P] [--token T] [--workflow FILE]... [--model DIR|ORG/NAME [--dtype D] [--revision R]] [--max-queue N]",
     summary: "serve workflows and /v1/completions over HTTP (online mode)",
     help: "Starts an HTTP server: register workflows (YAML), submit queries (JSON or NDJSON\nstreamed), /v1/completions for the local model, /metrics (Prometheus), /healthz. Also: --timeout-ms, --batch-ms, --max-batch,\n--max-body, --drain-ms. docs/serving.md explains the API.",
     load: () => import("../serve/main.ts"),
   },
   {
+    name: "pull",
+    args: "ORG/NAME [--dtype fp32|fp16|q8|int8|uint8|q4|q4f16|bnb4] [--revision R]",
+    summary: "download a model from the Hugging Face hub into its cache",
+    help: "Fills the Hugging Face cache (HF_HUB_CACHE / HF_HOME) with the files one dtype of a model\nneeds and prints the folder; the model then loads offline (HF_HUB_OFFLINE=1). docs/models.md.",
+    load: () => import("../runtime/hub/pull-command.ts"),
+  },
+  {
     name: "calibrate",
-    args: "[--model DIR] [--out FILE] [--provider cpu|cuda|webgpu] [--threads N] [--url URL [--served-model NAME]]",
+    args: "[--model DIR|ORG/NAME [--revision R]] [--out FILE] [--provider cpu|cuda|webgpu] [--threads N] [--url URL [--served-model NAME]]",
     summary: "measure this machine and write a cost-model profile",
     help: "Runs short microbenchmarks of the model and writes a cost profile used by the optimizer.\nWith --url, measures an OpenAI-compatible engine (vLLM, SGLang, halo serve) instead.",
     load: () => import("../cost/calibrate-command.ts"),

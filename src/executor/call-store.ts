@@ -12,7 +12,6 @@
 import { createHash } from "node:crypto";
 import type { PlanNode } from "../plan/types.ts";
 import type { DiskKind, DiskResultStore } from "./disk-result-store.ts";
-import { modelIdentity } from "./model-identity.ts";
 import type { LlmModel } from "./types.ts";
 
 /** Deterministic GET answers on disk are recomputed after a day (the endpoint may change). */
@@ -100,6 +99,8 @@ export interface RunCallsOptions {
   writeDisk: boolean;
   /** The model an LLM node names (loaded already when its calls run). */
   loadModel(modelKey: string): Promise<LlmModel>;
+  /** What identifies a model's weights on disk (model-identity.ts); undefined: session only. */
+  modelIdentity(modelKey: string): Promise<string | undefined>;
 }
 
 /** One run's view of the stores: lookups and writes by call, counted for `halo.lastRun`. */
@@ -165,7 +166,7 @@ export class RunCalls {
   private identityOf(modelKey: string): Promise<string | undefined> {
     let identity = this.identities.get(modelKey);
     if (!identity) {
-      identity = this.options.loadModel(modelKey).then(modelIdentity, () => undefined);
+      identity = this.options.modelIdentity(modelKey).catch(() => undefined);
       this.identities.set(modelKey, identity);
     }
     return identity;

@@ -14,11 +14,12 @@ import {
   joinRows,
   llmMessages,
   llmSampling,
+  llmValue,
   selectRow,
   sqlRequest,
   testPredicate,
   userRow,
-  withOutput,
+  withAnswer,
 } from "./row-ops.ts";
 import { RowSteps } from "./row-steps.ts";
 import {
@@ -136,7 +137,6 @@ export class RowByRowExecutor implements Executor {
       }
       default: {
         const [lane, kind] = LANES[node.kind]!;
-        const output = node.args.output;
         // The optimizer's dedupe-calls asks equal requests of this node to run once, the result
         // fanned out to every row that makes them (never for volatile calls).
         const shared =
@@ -151,7 +151,7 @@ export class RowByRowExecutor implements Executor {
             if (key !== undefined) shared?.set(key, run);
             return run;
           });
-          return withOutput(row, output, value);
+          return withAnswer(row, node, value);
         });
       }
     }
@@ -178,7 +178,7 @@ export class RowByRowExecutor implements Executor {
         [{ promptTokens, sampling: llmSampling(node.args) }],
         context,
       );
-      value = result!.text;
+      value = llmValue(node.args, result!.text);
       tokens = {
         prefill: result!.prefillTokens,
         cached: result!.cachedTokens,

@@ -13,9 +13,10 @@ import {
   callKey,
   hasError,
   isInterrupted,
+  outputsOf,
   withError,
   withInterrupted,
-  withOutput,
+  withNulls,
 } from "./row-ops.ts";
 import { RowError, type ExecuteContext, type StoredResult } from "./types.ts";
 
@@ -80,10 +81,10 @@ export class RowSteps {
   skip(node: PlanNode, row: Row): Row | undefined {
     const stop = this.state.stopping();
     if (stop !== undefined) throw stop;
-    const output = outputOf(node);
-    if (output !== undefined && hasError(row)) return withOutput(row, output, null);
-    if (output !== undefined && this.state.interrupted())
-      return withInterrupted(row, output, node.label);
+    const outputs = callOutputs(node);
+    if (outputs !== undefined && hasError(row)) return withNulls(row, outputs);
+    if (outputs !== undefined && this.state.interrupted())
+      return withInterrupted(row, outputs, node.label);
     if (node.kind === "Filter" && isInterrupted(row)) return row;
     return undefined;
   }
@@ -124,10 +125,10 @@ export class RowSteps {
   failed(node: PlanNode, row: Row, index: number, total: number, error: unknown): Row {
     const stop = this.state.stopping();
     if (stop !== undefined) throw stop;
-    const output = outputOf(node);
-    if (output !== undefined && this.state.interrupted())
-      return withInterrupted(row, output, node.label);
-    if (this.ctx.onError === "null") return withError(row, output, node.label, error);
+    const outputs = callOutputs(node);
+    if (outputs !== undefined && this.state.interrupted())
+      return withInterrupted(row, outputs, node.label);
+    if (this.ctx.onError === "null") return withError(row, outputs ?? [], node.label, error);
     const rowError = new RowError({
       node,
       rowIndex: index,
@@ -164,8 +165,9 @@ function storable(node: PlanNode): boolean {
   return CALL_KINDS.has(node.kind) && node.volatility === "stable";
 }
 
-function outputOf(node: PlanNode): string | undefined {
-  return CALL_KINDS.has(node.kind) ? (node.args as { output: string }).output : undefined;
+/** The columns a call node writes; undefined for other nodes (a map keeps its own columns). */
+function callOutputs(node: PlanNode): string[] | undefined {
+  return CALL_KINDS.has(node.kind) ? outputsOf(node) : undefined;
 }
 
 function count(counts: Map<number, number>, id: number): void {

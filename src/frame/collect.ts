@@ -2,6 +2,7 @@
 // issue 6), pick the executor (a seam for issue 7), run, and keep the report.
 import { selectExecutor } from "../executor/select.ts";
 import { RunCalls } from "../executor/call-store.ts";
+import { weightsIdentity } from "../executor/model-identity.ts";
 import {
   diskResultStore,
   resultCacheSettings,
@@ -17,9 +18,10 @@ import {
   type ProgressEvent,
   type SinkResult,
 } from "../executor/types.ts";
+import { columnTypes } from "../plan/column-types.ts";
 import { explain } from "../plan/explain.ts";
 import type { LogicalNode } from "../plan/logical.ts";
-import { lower } from "../plan/lower.ts";
+import { lower, type LowerOptions } from "../plan/lower.ts";
 import {
   optimizePlan,
   PASS_NAMES,
@@ -37,7 +39,13 @@ import { functionTool } from "../tools/function.ts";
 import { httpTool } from "../tools/http.ts";
 import { sqlTool } from "../tools/sql.ts";
 import { calibrationEnabled, prepareCostModel } from "./cost-profiles.ts";
-import { loadModel } from "./models.ts";
+import {
+  loadModel,
+  modelIdentity,
+  modelKeysOf,
+  modelSourceOf,
+  prepareModelSources,
+} from "./models.ts";
 import { startCollectProgress } from "./collect-progress.ts";
 import { recordRunCosts } from "./run-costs.ts";
 import { makeRunReport, type RunReport } from "./run-report.ts";
@@ -105,13 +113,18 @@ export const defaultServices: ExecutorServices = {
   fn: (request, context) => functionTool.call(request, context),
 };
 
+const lowerOptions: LowerOptions = {
+  dbStateKey: (key) => getDatabase(key).stateKey(),
+  modelStateKey: modelIdentity,
+};
+
 /** Lowers and validates; with `optimized`, also runs the optimizer. */
 export function planFor(
   nodes: LogicalNode[],
   optimizations?: Partial<OptimizationFlags>,
   optimized = true,
 ): { dag: PlanDag; plannerMs: number } {
-  const dag = lower(nodes, { dbStateKey: (key) => getDatabase(key).stateKey() });
+  const dag = lower(nodes, lowerOptions);
   validateDag(dag);
   if (!optimized) return { dag, plannerMs: 0 };
   const result = optimizePlan(dag, resolveFlags(optimizations));
@@ -126,8 +139,12 @@ async function planForRun(
   services: ExecutorServices,
   calibrate: boolean,
   llmWorkers: number,
+  signal: AbortSignal | undefined,
 ): Promise<{ dag: PlanDag; plannerMs: number }> {
-  const dag = lower(nodes, { dbStateKey: (key) => getDatabase(key).stateKey() });
+  // Models first: a hub id is downloaded (or found in the cache) once, and its commit and dtype
+  // join the LLM nodes' signatures.
+  await prepareModelSources(modelKeysOf(nodes), signal);
+  const dag = lower(nodes, lowerOptions);
   validateDag(dag);
   const flags = resolveFlags(optimizations);
   if (PASS_NAMES.some((name) => flags[name])) {
@@ -190,6 +207,7 @@ export async function runPlans(
     services,
     calibrationEnabled(options.calibrate),
     llmWorkers,
+    signal,
   );
   const executor = hooks.executor ?? selectExecutor({ executor: options.executor });
   const trace: RunTrace = {
@@ -223,6 +241,7 @@ export async function runPlans(
       cost: optimizerSession.cost,
     });
     cancelled = signal?.aborted === true;
+    for (const [i, r] of results.entries()) r.dtypes = columnTypes(dag, dag.sinks[i]!);
     return results;
   } catch (err) {
     cancelled = signal?.aborted === true;
@@ -258,6 +277,7 @@ export async function runPlans(
           interruptedRows: countInterrupted(results),
           calls: calls?.counts ?? { session: 0, disk: 0, kept: 0 },
         },
+        results?.map((r) => r.dtypes ?? {}),
       ),
     );
   }
@@ -276,6 +296,8 @@ function runCalls(services: ExecutorServices, option: ResultCacheMode | undefine
     readDisk: mode === "on" || mode === "read",
     writeDisk: mode === "on" || mode === "write",
     loadModel: services.loadModel,
+    modelIdentity: async (key) =>
+      weightsIdentity(await services.loadModel(key), await modelSourceOf(key)),
   });
 }
 
@@ -291,12 +313,32 @@ function countInterrupted(results: SinkResult[] | undefined): number {
 type DanfoModule = typeof import("danfojs-node");
 let danfo: Promise<DanfoModule> | undefined;
 
-/** A danfo DataFrame from a result (columns in plan order; cells kept as they are). */
+/** danfo's dtype for a schema type ("integer|null" too: danfo keeps the nulls). */
+const DANFO_DTYPES: Record<string, string> = {
+  integer: "int32",
+  number: "float32",
+  boolean: "boolean",
+  string: "string",
+};
+
+/**
+ * A danfo DataFrame from a result (columns in plan order; cells kept as they are). Columns the
+ * plan types (a schema's) get their dtype from it, so an all-integer `number` column is still
+ * float32 and an all-null one still has its type; arrays and objects stay JS values.
+ */
 export async function toDanfo(result: SinkResult): Promise<InstanceType<DanfoModule["DataFrame"]>> {
   danfo ??= import("danfojs-node");
   const dfd = await danfo;
   const values = result.rows.map((r) =>
     result.columns.map((c) => (r[c] === undefined ? null : r[c])),
   );
-  return new dfd.DataFrame(values, { columns: result.columns });
+  const typed = result.columns.map((c) => {
+    const t = result.dtypes?.[c]?.replace(/\|null$/, "");
+    return t === undefined ? undefined : DANFO_DTYPES[t];
+  });
+  const df = new dfd.DataFrame(values, { columns: result.columns });
+  if (values.length === 0 || typed.every((t, i) => t === undefined || t === df.dtypes[i]))
+    return df;
+  const dtypes = typed.map((t, i) => t ?? df.dtypes[i]!);
+  return new dfd.DataFrame(values, { columns: result.columns, dtypes });
 }

@@ -4,10 +4,12 @@
 // (one node after two) need no special handling. Edges may be implicit (a node reading another's
 // output depends on it). An edge's `map` renames what the target's
 // templates read; a back edge with `loop: N` repeats the loop body N more times (unrolled:
-// a plan is a DAG, so loops are bounded).
+// a plan is a DAG, so loops are bounded). An llm node's `schema:` is a JSON Schema (typed
+// output); without `output`, an object schema's properties are its columns.
 import { existsSync, readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { valueTemplateColumns } from "../plan/template.ts";
+import { objectColumns, prepareSchema } from "../runtime/json-schema/typed-output.ts";
 import type { ToolFn } from "../plan/types.ts";
 import type { SqlDatabase } from "../tools/types.ts";
 import { LazyFrame } from "./lazy-frame.ts";
@@ -47,6 +49,17 @@ const TYPES = ["input", "llm", "sql", "http", "function"];
 
 function fail(name: string, message: string): never {
   throw new Error(`workflow '${name}': ${message}`);
+}
+
+/** The columns a node writes: its output, or the properties of an llm node's object schema. */
+function writes(node: NodeSpec): string[] {
+  if (typeof node.output === "string") return [node.output];
+  if (node.type !== "llm" || node.schema === undefined) return [];
+  try {
+    return objectColumns(prepareSchema(node.schema).node) ?? [];
+  } catch {
+    return []; // the node's own .agent() reports the schema's error, naming the node
+  }
 }
 
 function renameTemplates(value: unknown, renames: Map<string, string>): unknown {
@@ -123,14 +136,14 @@ export function workflow(yamlOrPath: string, options: WorkflowOptions = {}): Wor
   const linked = (a: string, b: string) =>
     edges.some((e) => (e.from === a && e.to === b) || (e.from === b && e.to === a));
   for (const node of nodes.values()) {
-    const { id: _i, type: _t, output: _o, inputs, ...fields } = node;
+    const { id: _i, type: _t, output: _o, schema: _s, inputs, ...fields } = node;
     const reads = valueTemplateColumns(fields);
     if (Array.isArray(inputs))
       reads.push(...inputs.filter((x): x is string => typeof x === "string"));
     for (const producer of nodes.values())
       if (
         producer.id !== node.id &&
-        reads.includes(producer.output as string) &&
+        writes(producer).some((c) => reads.includes(c)) &&
         !linked(producer.id, node.id)
       )
         forward.push({ from: producer.id, to: node.id });
@@ -204,8 +217,10 @@ export function workflow(yamlOrPath: string, options: WorkflowOptions = {}): Wor
 
   const compile = (frame: LazyFrame, step: string): LazyFrame => {
     const id = step.split("#")[0]!;
-    const { id: _id, type, ...fields } = nodes.get(id)!;
+    const { id: _id, type, schema, ...fields } = nodes.get(id)!;
+    // a schema is data, not templates: its strings (patterns, descriptions) are never renamed
     const spec = renameTemplates(fields, renamesFor(id)) as Record<string, unknown>;
+    if (schema !== undefined) spec.schema = schema;
     const label = step;
     try {
       switch (type) {

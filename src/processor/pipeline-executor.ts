@@ -33,14 +33,16 @@ import {
   fnRequest,
   hasError,
   httpRequest,
+  answerOf,
   joinRows,
   llmMessages,
   llmSampling,
+  llmValue,
   selectRow,
   sqlRequest,
   testPredicate,
   userRow,
-  withOutput,
+  withAnswer,
 } from "../executor/row-ops.ts";
 import { finishSink } from "../executor/row-by-row.ts";
 import { RowSteps } from "../executor/row-steps.ts";
@@ -71,11 +73,6 @@ const NO_CALL = Symbol("no call");
 type Slot = Promise<Row | typeof DROP>;
 /** What a call that starts early renders its request from (start-calls-early). */
 type EarlySlot = Promise<Row | typeof NO_CALL>;
-
-/** The column a call node writes. */
-function outputOf(node: PlanNode): string {
-  return (node.args as { output: string }).output;
-}
 
 export interface PipelineOptions {
   tools?: Omit<ToolPoolOptions, "trace">;
@@ -296,10 +293,11 @@ class PipelineRun {
       if (row === DROP || hasError(row)) return NO_CALL;
       const answers = await Promise.all(values.map((v) => v![i]!.catch(() => NO_CALL)));
       if (answers.includes(NO_CALL)) return NO_CALL;
-      const out: Row = { ...row };
-      // As withOutput stores it: a tool that returned undefined leaves null in the row.
-      plan.deps.forEach((id, k) => (out[outputOf(this.dag.nodes[id]!)] = answers[k] ?? null));
-      return out;
+      // As the dependencies' own steps store their answers (undefined leaves null).
+      return plan.deps.reduce<Row>(
+        (out, id, k) => withAnswer(out, this.dag.nodes[id]!, answers[k] ?? null),
+        row,
+      );
     });
   }
 
@@ -310,9 +308,8 @@ class PipelineRun {
     const node = this.dag.nodes[id]!;
     const slots = await this.streamOf(id);
     if (slots.length !== rows) return undefined;
-    const column = outputOf(node);
     return slots.map((slot) =>
-      slot.then((row) => (row === DROP || hasError(row) ? NO_CALL : row[column])),
+      slot.then((row) => (row === DROP || hasError(row) ? NO_CALL : answerOf(row, node))),
     );
   }
 
@@ -425,7 +422,7 @@ class PipelineRun {
           // NO_CALL from an early start: an upstream row that had not failed yet when it made
           // no call (interrupted or aborted since); call now as the row's own step would.
           const value = answer === NO_CALL ? await this.call(node, row, meter) : answer;
-          return withOutput(row, outputOf(node), value);
+          return withAnswer(row, node, value);
         }
       }
     } catch (error) {
@@ -457,14 +454,14 @@ class PipelineRun {
         // sharing behind the plan's back would blur the optimizer's ablations.
         const shared = key === undefined ? undefined : this.fanOutOf(node);
         const pending = shared?.get(key!);
-        if (pending) return (await pending).text;
+        if (pending) return llmValue(node.args, (await pending).text);
         const run = this.submitLlm(node, row);
         shared?.set(key!, run);
         const result = await run;
         // Counted once per call executed, after it succeeds (as row-by-row): rows served by a
         // shared answer are not calls.
         meter.addCall(result);
-        return result.text;
+        return llmValue(node.args, result.text);
       }
       case "SqlCall": {
         const request = sqlRequest(node.args, row);

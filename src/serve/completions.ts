@@ -10,7 +10,8 @@ import { randomUUID } from "node:crypto";
 import { createSubmitter } from "../processor/llm/llm-submitters.ts";
 import type { LlmSubmitter } from "../processor/llm/llm-submitter.ts";
 import type { TraceRecorder } from "../processor/trace/trace-recorder.ts";
-import { getModel, shippedModelDir, type Model } from "../runtime/index.ts";
+import { getModel, loadSourceModel, shippedModelDir, type Model } from "../runtime/index.ts";
+import type { ResolvedModelSource } from "../runtime/model-source.ts";
 import type { GenerateResult } from "../runtime/types.ts";
 import { parseCompletionRequest, type CompletionRequest } from "./completion-request.ts";
 import { HttpError } from "./http-error.ts";
@@ -21,8 +22,8 @@ export interface CompletionsService {
 }
 
 export interface CompletionsServiceOptions {
-  /** A model folder (the runtime's layout); default: the shipped model. */
-  model?: string;
+  /** A model folder, or a resolved source (a hub snapshot, a dtype); default: the shipped model. */
+  model?: string | ResolvedModelSource;
   /** Records the worker's prefill and decode tasks (tests, metrics); default: none kept. */
   trace?: TraceRecorder;
   /** KV memory for the worker and its prefix cache; default the Processor's (512 MiB). */
@@ -40,15 +41,18 @@ export function createCompletionsService(
   const closing = new AbortController();
   let engine: Promise<Engine> | undefined;
   const start = (): Promise<Engine> => {
-    engine ??= getModel(options.model ?? shippedModelDir()).then((model) => ({
-      model,
-      submitter: createSubmitter(model, {
-        lane: "serve:completions",
-        signal: closing.signal,
-        ...(options.trace ? { trace: options.trace } : {}),
-        ...(options.kvBudgetBytes !== undefined ? { kvBudgetBytes: options.kvBudgetBytes } : {}),
+    const model = options.model ?? shippedModelDir();
+    engine ??= (typeof model === "string" ? getModel(model) : loadSourceModel(model)).then(
+      (model) => ({
+        model,
+        submitter: createSubmitter(model, {
+          lane: "serve:completions",
+          signal: closing.signal,
+          ...(options.trace ? { trace: options.trace } : {}),
+          ...(options.kvBudgetBytes !== undefined ? { kvBudgetBytes: options.kvBudgetBytes } : {}),
+        }),
       }),
-    }));
+    );
     return engine;
   };
 

@@ -3,6 +3,11 @@
 // gracefully (new requests get 503, queries in flight finish or fail within --drain-ms).
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import {
+  modelSpec,
+  resolveModelSourceShown,
+  type ResolvedModelSource,
+} from "../runtime/model-source.ts";
 import { startServer, type CompletionsService } from "./server.ts";
 
 const USAGE = `usage: halo serve [options]
@@ -11,7 +16,10 @@ const USAGE = `usage: halo serve [options]
   --port P          port (default 8808; 0 picks a free one)
   --token T         bearer token clients must send (default: $HALO_TOKEN)
   --workflow FILE   register a workflow YAML at start (repeatable; also POST /v1/workflows)
-  --model DIR       model folder /v1/completions answers for (default: the shipped model)
+  --model SRC       model /v1/completions answers for: a folder or a hub id org/name,
+                    downloaded at start into the Hugging Face cache (default: the shipped model)
+  --dtype D         which graph of --model: fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4
+  --revision R      hub ids: branch, tag or commit (default main)
   --max-queue N     queries waiting per workflow before 429 (default 1024)
   --timeout-ms N    per query, from arrival (default 120000)
   --batch-ms N      latency a mini-batch should stay under (default 2000)
@@ -39,6 +47,8 @@ export async function run(args: string[]): Promise<number> {
         token: { type: "string" },
         workflow: { type: "string", multiple: true },
         model: { type: "string" },
+        dtype: { type: "string" },
+        revision: { type: "string" },
         "max-queue": { type: "string" },
         "timeout-ms": { type: "string" },
         "batch-ms": { type: "string" },
@@ -60,7 +70,10 @@ export async function run(args: string[]): Promise<number> {
   let drainMs: number;
   try {
     drainMs = positiveInt("drain-ms", values["drain-ms"]) ?? 30_000;
-    const model = values.model;
+    // Resolved (downloaded) before listening: a first request must not wait for a download.
+    const model = values.model
+      ? await resolveModelSourceShown(modelSpec(values.model, values.dtype, values.revision))
+      : undefined;
     server = await startServer({
       host: values.host,
       port: positiveInt("port", values.port),
@@ -102,7 +115,9 @@ export async function run(args: string[]): Promise<number> {
   });
 }
 
-async function loadCompletions(model: string | undefined): Promise<CompletionsService> {
+async function loadCompletions(
+  model: ResolvedModelSource | undefined,
+): Promise<CompletionsService> {
   // Loaded on the first /v1/completions request: a server used only for workflows never loads it.
   const { createCompletionsService } = await import("./completions.ts");
   return createCompletionsService(model ? { model } : {});
