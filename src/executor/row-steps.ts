@@ -35,6 +35,8 @@ export class RowSteps {
   private readonly finished = new Map<number, number>();
   /** Per call node: rows answered from a store. */
   private readonly stored = new Map<number, number>();
+  /** The RowError that stops the run, with what its kept note is about. */
+  private failure: { error: RowError; node: PlanNode; total: number } | undefined;
 
   constructor(
     private readonly dag: PlanDag,
@@ -100,6 +102,8 @@ export class RowSteps {
     row: Row,
     run: (key: string | undefined) => Promise<unknown>,
   ): Promise<unknown> {
+    const stop = this.state.stopping();
+    if (stop !== undefined) throw stop; // no new call once the run is stopping
     const calls = storable(node) ? this.ctx.calls : undefined;
     const keyed = node.volatility !== "volatile" && (calls || node.physical?.fanOut);
     const key = keyed ? callKey(node, row) : undefined;
@@ -136,8 +140,15 @@ export class RowSteps {
       cause: error,
       kept: this.keptNote(node, total),
     });
+    this.failure = { error: rowError, node, total };
     this.state.onRowError?.(rowError);
     throw rowError;
+  }
+
+  /** The stopping RowError says what is kept now (calls that were running may have finished). */
+  updateKept(): void {
+    const f = this.failure;
+    if (f) f.error.updateKept(this.keptNote(f.node, f.total));
   }
 
   /** Rows of a call node answered from a store in this run. */

@@ -129,15 +129,21 @@ export class RowError extends Error {
       : cause instanceof Error
         ? cause.message
         : String(cause);
-    super(
-      `row ${rowIndex}${rowPreview(row)} failed at node '${node.label}' (${node.kind} #${node.id}${where}): ${message}; ${kept}`,
-      { cause },
-    );
+    const head = `row ${rowIndex}${rowPreview(row)} failed at node '${node.label}' (${node.kind} #${node.id}${where}): ${message}`;
+    super(`${head}; ${kept}`, { cause });
     this.name = "RowError";
     this.nodeId = node.id;
     this.label = node.label;
     this.rowIndex = rowIndex;
     this.column = column;
+    this.head = head;
+  }
+
+  private readonly head: string;
+
+  /** Says again what was kept: calls that were running when the row failed may finish after. */
+  updateKept(kept: string): void {
+    this.message = `${this.head}; ${kept}`;
   }
 }
 

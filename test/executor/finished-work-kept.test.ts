@@ -78,6 +78,33 @@ for (const executor of EXECUTORS) {
   });
 }
 
+test("processor: the calls running when a row fails may finish (kept); one that hangs does not hold the error", async () => {
+  // Row 45 fails at once; every other row's call waits for the run's abort (it never answers).
+  const hanging: LlmModel = {
+    id: "hanging",
+    encodeChat: model.encodeChat.bind(model),
+    generate: (requests, options) =>
+      requests.some((r) => String.fromCodePoint(...r.promptTokens).includes("r44."))
+        ? Promise.reject(new Error("row 45 refuses"))
+        : new Promise((_, reject) =>
+            options?.signal?.addEventListener("abort", () => reject(new Error("aborted")), {
+              once: true,
+            }),
+          ),
+  };
+  halo.models.register("hanging", hanging);
+  const error = await summarize(50, "hanging")
+    .collectRows({ executor: "processor" })
+    .then(
+      () => new Error("no failure"),
+      (e: Error) => e,
+    );
+  assert.match(
+    error.message,
+    /^row 44 \(id: 45\) failed at node 'summarize'.*: row 45 refuses; no call had finished yet, so nothing was kept/,
+  );
+});
+
 /** One generate call at a time, each taking `delayMs`: a model worker of known speed. */
 function steadyModel(inner: LlmModel) {
   let queue = Promise.resolve();
