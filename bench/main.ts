@@ -64,6 +64,7 @@ const USAGE =
   "       halo bench workers [--rows 48] [--repeats 5]\n" +
   "       halo bench schema\n" +
   "       halo bench resume [--rows 3000] [--interrupt-ms 2500]\n" +
+  "       halo bench threads [--rows 32] [--repeats 3] [--model-dir DIR]\n" +
   "       halo bench [--workloads a,b] [--queries N] [--quick] [--online [--rate Q/S]] [--json FILE] [--plot SVG]\n" +
   "                  [--systems a,b] [--ablations] [--models tiny|variants|realistic|large] [--dtype fp32|int8|q4]\n" +
   "                  [--model-dir DIR|ORG/NAME]\n" +
@@ -349,6 +350,25 @@ export async function run(args: string[]): Promise<number> {
   if (args[0] === "schema") {
     const { runSchemaBench } = await import("./schema/schema-bench.ts");
     for (const line of await runSchemaBench()) out(line);
+    return 0;
+  }
+  // `halo bench threads [--rows N] [--repeats N] [--model-dir DIR]`: the model in-process
+  // against the model in worker threads (event-loop delay, HTTP calls overlapping forwards).
+  if (args[0] === "threads") {
+    const { values } = parseArgs({
+      args: args.slice(1),
+      options: {
+        rows: { type: "string", default: "32" },
+        repeats: { type: "string", default: "3" },
+        "model-dir": { type: "string" },
+      },
+    });
+    const positive = (n: number) => Number.isInteger(n) && n >= 1;
+    const rows = num("rows", values.rows, positive, "a positive integer");
+    const repeats = num("repeats", values.repeats, positive, "a positive integer");
+    const { runThreadsBench } = await import("./threads/threads-bench.ts");
+    for (const line of await runThreadsBench({ rows, repeats, modelDir: values["model-dir"] }))
+      out(line);
     return 0;
   }
   // `halo bench resume`: what a rerun costs after a failure or an interrupt (kept calls).

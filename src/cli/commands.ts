@@ -44,9 +44,9 @@ export const COMMANDS: Command[] = [
   },
   {
     name: "serve",
-    args: "[--host H] [--port P] [--token T] [--workflow FILE]... [--model DIR|ORG/NAME [--dtype D] [--revision R]] [--max-queue N]",
+    args: "[--host H] [--port P] [--token T] [--admin-token T] [--workflow FILE]... [--allow-path P]... [--model DIR|ORG/NAME [--dtype D] [--revision R]]",
     summary: "serve workflows and /v1/completions over HTTP (online mode)",
-    help: "Starts an HTTP server: register workflows (YAML), submit queries (JSON or NDJSON\nstreamed), /v1/completions for the local model, /metrics (Prometheus), /healthz. Also: --timeout-ms, --batch-ms, --max-batch,\n--max-body, --drain-ms. docs/serving.md explains the API.",
+    help: "Starts an HTTP server: serve workflows (YAML) to queries (JSON or NDJSON streamed),\n/v1/completions for the local model, /metrics (Prometheus), /healthz. Queries and workflow\nregistration take separate tokens. Also: --postgres, --postgres-role, --max-queue, --timeout-ms,\n--batch-ms, --max-batch, --max-body, --drain-ms. docs/serving.md explains the API and threat model.",
     load: () => import("../serve/main.ts"),
   },
   {

@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { LlmModel } from "../executor/types.ts";
 import type { LogicalNode } from "../plan/logical.ts";
+import { showValue } from "../plan/show-value.ts";
 import { isDtype, DTYPES, type Dtype } from "../runtime/dtypes.ts";
 import {
   classifySource,
@@ -83,13 +84,15 @@ function checkOptions(where: string, options: RegisterOptions): void {
       throw new TypeError(`${where}: unknown option '${k}' (known: ${known.join(", ")})`);
   if (options.dtype !== undefined && !isDtype(options.dtype))
     throw new TypeError(
-      `${where}: dtype must be one of ${DTYPES.join(", ")}, got '${String(options.dtype)}'`,
+      `${where}: dtype must be one of ${DTYPES.join(", ")}, got ${showValue(options.dtype)}`,
     );
   if (
     options.revision !== undefined &&
     (typeof options.revision !== "string" || options.revision === "")
   )
-    throw new TypeError(`${where}: revision must be a branch, tag or commit name`);
+    throw new TypeError(
+      `${where}: revision must be a branch, tag or commit name, got ${showValue(options.revision)}`,
+    );
 }
 
 export const models = {
@@ -103,7 +106,7 @@ export const models = {
     const where = `halo.models.register('${name}', ${typeof model === "string" ? `'${model}'` : "..."})`;
     if (typeof name !== "string" || name === "" || name === SHIPPED)
       throw new TypeError(
-        `halo.models.register(name, source): name must be a non-empty string other than '${SHIPPED}'`,
+        `halo.models.register(name, source): name must be a non-empty string other than '${SHIPPED}', got ${showValue(name)}`,
       );
     checkOptions(where, options);
     if (typeof model === "string") {
@@ -131,7 +134,10 @@ export const models = {
       forget(name);
       sources.delete(name);
       objects.set(name, model);
-    } else throw new TypeError(`${where}: expected a folder path, a hub id or a model object`);
+    } else
+      throw new TypeError(
+        `${where}: expected a folder path, a hub id or a model object (with generate), got ${showValue(model)}`,
+      );
   },
   /** Registered names. */
   list(): string[] {
@@ -151,7 +157,9 @@ export const models = {
 export function resolveModelKey(model: string | undefined, where: string): string {
   if (model === undefined) return SHIPPED;
   if (typeof model !== "string" || model === "")
-    throw new TypeError(`${where}: model must be a folder path, a hub id or a registered name`);
+    throw new TypeError(
+      `${where}: model must be a folder path, a hub id or a registered name, got ${showValue(model)}`,
+    );
   if (model === SHIPPED || objects.has(model) || (sources.has(model) && !implicit.has(model)))
     return model;
   const kind = classifySource(model);

@@ -18,8 +18,10 @@ import { checkColumnsExist, describe } from "./verbs/check.ts";
 export interface WorkflowOptions {
   /** Functions that `type: function` nodes name in their `function` field. */
   functions?: Record<string, ToolFn | ((...args: never[]) => unknown)>;
-  /** Databases that `type: sql` nodes name in their `db` field (default: halo.db). */
+  /** Databases that `type: sql` nodes name in their `db` field. */
   databases?: Record<string, SqlDatabase>;
+  /** Where `type: sql` nodes without `db` run (default: halo.db; `halo serve`: its sandbox). */
+  defaultDatabase?: SqlDatabase;
 }
 
 interface NodeSpec {
@@ -92,12 +94,15 @@ export function workflow(yamlOrPath: string, options: WorkflowOptions = {}): Wor
   }
   const d = doc as { name?: unknown; nodes?: unknown; edges?: unknown };
   if (!d || typeof d !== "object")
-    throw new Error("halo.workflow: expected a mapping with `nodes` and `edges`");
+    throw new Error(
+      `halo.workflow: expected a mapping with \`nodes\` and \`edges\`, got ${describe(doc)}`,
+    );
   const name = typeof d.name === "string" ? d.name : "workflow";
   if (!Array.isArray(d.nodes) || d.nodes.length === 0)
-    fail(name, "`nodes` must be a non-empty list");
+    fail(name, `\`nodes\` must be a non-empty list, got ${describe(d.nodes)}`);
   const edges = (d.edges ?? []) as EdgeSpec[];
-  if (!Array.isArray(edges)) fail(name, "`edges` must be a list of { from, to, map?, loop? }");
+  if (!Array.isArray(edges))
+    fail(name, `\`edges\` must be a list of { from, to, map?, loop? }, got ${describe(edges)}`);
 
   const nodes = new Map<string, NodeSpec>();
   for (const raw of d.nodes as NodeSpec[]) {
@@ -125,7 +130,10 @@ export function workflow(yamlOrPath: string, options: WorkflowOptions = {}): Wor
       );
     if (e.loop !== undefined) {
       if (!Number.isInteger(e.loop) || e.loop < 1 || e.loop > 100)
-        fail(name, `edge ${e.from} -> ${e.to}: loop must be an integer from 1 to 100`);
+        fail(
+          name,
+          `edge ${e.from} -> ${e.to}: loop must be an integer from 1 to 100, got ${describe(e.loop)}`,
+        );
       back.push(e);
     } else forward.push(e);
   }
@@ -236,14 +244,24 @@ export function workflow(yamlOrPath: string, options: WorkflowOptions = {}): Wor
           return frame.http({ name: label, ...spec } as never);
         case "sql": {
           const { db, ...rest } = spec;
-          const database = db === undefined ? undefined : options.databases?.[db as string];
+          // Own names only: `db: constructor` must not find Object's.
+          const named = db !== undefined && Object.hasOwn(options.databases ?? {}, String(db));
+          const database =
+            db === undefined
+              ? options.defaultDatabase
+              : named
+                ? options.databases![String(db)]
+                : undefined;
           if (db !== undefined && !database)
-            throw new Error(`db '${String(db)}' is not in options.databases`);
+            throw new Error(
+              `db '${String(db)}' is not in options.databases (${Object.keys(options.databases ?? {}).join(", ") || "none given"})`,
+            );
           return frame.sql({ name: label, ...rest, ...(database && { db: database }) } as never);
         }
         case "function": {
           const { function: fnName, ...rest } = spec;
-          const fn = options.functions?.[fnName as string];
+          const fns = options.functions ?? {};
+          const fn = Object.hasOwn(fns, String(fnName)) ? fns[String(fnName)] : undefined;
           if (!fn)
             throw new Error(
               `function '${String(fnName)}' is not in options.functions (${Object.keys(options.functions ?? {}).join(", ") || "none given"})`,

@@ -29,6 +29,7 @@ import {
   type Row,
 } from "../plan/types.ts";
 import { abortError } from "../tools/types.ts";
+import { httpWorstCaseMs } from "../tools/http.ts";
 import {
   checkMapResult,
   fnRequest,
@@ -61,11 +62,15 @@ import { ToolPool, type ToolCall, type ToolPoolOptions } from "./tools/tool-pool
 import { TraceRecorder } from "./trace/trace-recorder.ts";
 import type { GenerateResult } from "../runtime/types.ts";
 import type { LlmSubmitter } from "./llm/llm-submitter.ts";
-import { createSubmitter, modelReplica, type LlmSubmitterOptions } from "./llm/llm-submitters.ts";
+import {
+  createSubmitter,
+  modelReplica,
+  type LlmSubmitterOptions,
+  type LocalKv,
+} from "./llm/llm-submitters.ts";
 import { KvExchange, emptyMigrationStats } from "./kv/kv-exchange.ts";
 import type { KvMigrationStats } from "./trace/trace.ts";
 import { defaultMoveCost, type KvMoveCost } from "./kv/kv-tiers.ts";
-import type { RuntimeKv } from "./llm/runtime-engine.ts";
 import type { LlmModel } from "../executor/types.ts";
 
 /** A row that a filter dropped. */
@@ -100,7 +105,7 @@ interface SharedWorkers {
   /** Per model session (replica). */
   submitters: WeakMap<object, LlmSubmitter>;
   /** Per model (its first session). */
-  exchanges: WeakMap<object, KvExchange<RuntimeKv>>;
+  exchanges: WeakMap<object, KvExchange<LocalKv>>;
 }
 
 export class PipelineExecutor implements Executor {
@@ -124,7 +129,7 @@ class PipelineRun {
   /** Per lane and model. */
   private readonly submitters = new Map<string, Promise<LlmSubmitter>>();
   /** Per model: its workers' caches, between which KV moves (this run's). */
-  private readonly exchanges = new Map<string, KvExchange<RuntimeKv>>();
+  private readonly exchanges = new Map<string, KvExchange<LocalKv>>();
   /** Lanes of each model's workers, in replica order; lanes of models without placements. */
   private readonly modelLanes = new Map<string, string[]>();
   private readonly defaultLanes = new Map<string, string>();
@@ -535,7 +540,7 @@ class PipelineRun {
         const request = httpRequest(node.args, row);
         // The HTTP tool retries and times out by itself (per its node's settings): the pool adds
         // no retries of its own, and its deadline only guards a tool that never returns.
-        const budget = (request.retries + 1) * (request.timeoutMs + 2000);
+        const budget = httpWorstCaseMs(request);
         return this.runTool(
           meter,
           {
@@ -635,7 +640,7 @@ class PipelineRun {
       const replica = this.replicaIndex(modelKey, lane);
       const shared = this.shared;
       s = this.ctx.services.loadModel(modelKey).then(async (base) => {
-        const model = await modelReplica(base, replica);
+        const model = await modelReplica(base, replica, this.options.llm);
         if (!shared)
           return createSubmitter(model, {
             ...this.options.llm,
@@ -691,20 +696,20 @@ class PipelineRun {
   }
 
   /** The exchange of a model's workers: per run, or the executor's when workers are shared. */
-  private exchangeFor(modelKey: string, base: LlmModel): KvExchange<RuntimeKv> {
+  private exchangeFor(modelKey: string, base: LlmModel): KvExchange<LocalKv> {
     const cost = () => this.moveCost(modelKey);
     if (this.shared) {
       let exchange = this.shared.exchanges.get(base);
       if (!exchange) {
         // It serves several runs, so no run's trace gets its moves.
-        exchange = new KvExchange<RuntimeKv>(base.id, cost());
+        exchange = new KvExchange<LocalKv>(base.id, cost());
         this.shared.exchanges.set(base, exchange);
       }
       return exchange;
     }
     let exchange = this.exchanges.get(modelKey);
     if (!exchange) {
-      exchange = new KvExchange<RuntimeKv>(base.id, cost(), this.trace);
+      exchange = new KvExchange<LocalKv>(base.id, cost(), this.trace);
       this.exchanges.set(modelKey, exchange);
     }
     return exchange;

@@ -3,6 +3,7 @@
 // gracefully (new requests get 503, queries in flight finish or fail within --drain-ms).
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { closeModelThreads } from "../processor/llm/thread/model-threads.ts";
 import {
   modelSpec,
   resolveModelSourceShown,
@@ -14,8 +15,14 @@ const USAGE = `usage: halo serve [options]
 
   --host H          address to listen on (default 127.0.0.1; anything else needs a token)
   --port P          port (default 8808; 0 picks a free one)
-  --token T         bearer token clients must send (default: $HALO_TOKEN)
-  --workflow FILE   register a workflow YAML at start (repeatable; also POST /v1/workflows)
+  --token T         bearer token for queries, completions and metrics (default: $HALO_TOKEN)
+  --admin-token T   bearer token for registering, listing and deleting workflows over HTTP
+                    (default: $HALO_ADMIN_TOKEN; without it those routes are off)
+  --workflow FILE   register a workflow YAML at start (repeatable)
+  --allow-path P    a file or folder SQL of served workflows may read and write (repeatable;
+                    default: none, SQL reaches no files)
+  --postgres N=URL  a PostgreSQL database that SQL nodes name with db: N (repeatable)
+  --postgres-role N=ROLE   the role queries on database N run as (SET ROLE before each)
   --model SRC       model /v1/completions answers for: a folder or a hub id org/name,
                     downloaded at start into the Hugging Face cache (default: the shipped model)
   --dtype D         which graph of --model: fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4
@@ -45,7 +52,11 @@ export async function run(args: string[]): Promise<number> {
         host: { type: "string" },
         port: { type: "string" },
         token: { type: "string" },
+        "admin-token": { type: "string" },
         workflow: { type: "string", multiple: true },
+        "allow-path": { type: "string", multiple: true },
+        postgres: { type: "string", multiple: true },
+        "postgres-role": { type: "string", multiple: true },
         model: { type: "string" },
         dtype: { type: "string" },
         revision: { type: "string" },
@@ -77,7 +88,10 @@ export async function run(args: string[]): Promise<number> {
     server = await startServer({
       host: values.host,
       port: positiveInt("port", values.port),
-      token: values.token ?? process.env.HALO_TOKEN ?? undefined,
+      token: values.token ?? (process.env.HALO_TOKEN || undefined),
+      adminToken: values["admin-token"] ?? (process.env.HALO_ADMIN_TOKEN || undefined),
+      allowPaths: values["allow-path"],
+      postgres: postgresOptions(values.postgres ?? [], values["postgres-role"] ?? []),
       maxQueue: positiveInt("max-queue", values["max-queue"]),
       timeoutMs: positiveInt("timeout-ms", values["timeout-ms"]),
       batchTargetMs: positiveInt("batch-ms", values["batch-ms"]),
@@ -98,21 +112,52 @@ export async function run(args: string[]): Promise<number> {
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       process.stderr.write(`halo serve: ${signal}: finishing queries in flight, then exiting\n`);
-      server.close(drainMs).then(
-        () => {
-          // Exit even if a library keeps a handle open (an unref'd timer only fires then).
-          setTimeout(() => process.exit(0), 2_000).unref();
-          resolve(0);
-        },
-        (err: unknown) => {
-          process.stderr.write(`halo serve: shutdown: ${String(err)}\n`);
-          resolve(1);
-        },
-      );
+      server
+        .close(drainMs)
+        // Model threads before exit: exiting while one runs a forward aborts the process.
+        .then(() => closeModelThreads())
+        .then(
+          () => {
+            // Exit even if a library keeps a handle open (an unref'd timer only fires then).
+            setTimeout(() => process.exit(0), 2_000).unref();
+            resolve(0);
+          },
+          (err: unknown) => {
+            process.stderr.write(`halo serve: shutdown: ${String(err)}\n`);
+            resolve(1);
+          },
+        );
     };
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
   });
+}
+
+/** `--postgres NAME=URL` and `--postgres-role NAME=ROLE` into ServeOptions.postgres. */
+function postgresOptions(
+  urls: string[],
+  roles: string[],
+): Record<string, { url: string; role?: string }> {
+  const pair = (flag: string, text: string): [string, string] => {
+    const at = text.indexOf("=");
+    const name = text.slice(0, at);
+    if (at < 1 || !/^[A-Za-z_][\w.-]*$/.test(name) || at === text.length - 1)
+      throw new Error(`--${flag} expects NAME=VALUE with NAME like 'sales', got '${text}'`);
+    return [name, text.slice(at + 1)];
+  };
+  const out: Record<string, { url: string; role?: string }> = {};
+  for (const text of urls) {
+    const [name, url] = pair("postgres", text);
+    if (Object.hasOwn(out, name)) throw new Error(`--postgres ${name} is given twice`);
+    out[name] = { url };
+  }
+  for (const text of roles) {
+    const [name, role] = pair("postgres-role", text);
+    if (!Object.hasOwn(out, name))
+      throw new Error(`--postgres-role ${name}: no --postgres ${name}=URL to apply it to`);
+    out[name]!.role = role;
+  }
+  return out;
 }
 
 async function loadCompletions(
