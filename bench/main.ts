@@ -63,6 +63,7 @@ const USAGE =
   "       halo bench estimates\n" +
   "       halo bench workers [--rows 48] [--repeats 5]\n" +
   "       halo bench schema\n" +
+  "       halo bench resume [--rows 3000] [--interrupt-ms 2500]\n" +
   "       halo bench threads [--rows 32] [--repeats 3] [--model-dir DIR]\n" +
   "       halo bench [--workloads a,b] [--queries N] [--quick] [--online [--rate Q/S]] [--json FILE] [--plot SVG]\n" +
   "                  [--systems a,b] [--ablations] [--models tiny|variants|realistic|large] [--dtype fp32|int8|q4]\n" +
@@ -368,6 +369,22 @@ export async function run(args: string[]): Promise<number> {
     const { runThreadsBench } = await import("./threads/threads-bench.ts");
     for (const line of await runThreadsBench({ rows, repeats, modelDir: values["model-dir"] }))
       out(line);
+    return 0;
+  }
+  // `halo bench resume`: what a rerun costs after a failure or an interrupt (kept calls).
+  if (args[0] === "resume") {
+    const { values } = parseArgs({
+      args: args.slice(1),
+      options: {
+        rows: { type: "string", default: "3000" },
+        "interrupt-ms": { type: "string", default: "2500" },
+      },
+    });
+    const positive = (n: number) => Number.isInteger(n) && n >= 1;
+    const rows = num("rows", values.rows, positive, "a positive integer");
+    const interruptMs = num("interrupt-ms", values["interrupt-ms"], positive, "a positive integer");
+    const { runResumeBench } = await import("./resume/resume-bench.ts");
+    for (const line of await runResumeBench(rows, interruptMs)) out(line);
     return 0;
   }
   // `halo bench planner [--queries N] [--workloads w]`: the optimizer's own time, pass by pass.

@@ -63,6 +63,13 @@ export const COMMANDS: Command[] = [
     help: "Runs short microbenchmarks of the model and writes a cost profile used by the optimizer.\nWith --url, measures an OpenAI-compatible engine (vLLM, SGLang, halo serve) instead.",
     load: () => import("../cost/calibrate-command.ts"),
   },
+  {
+    name: "cache",
+    args: "info [--json] | clear [--kind llm|http]",
+    summary: "show or empty the disk cache of finished call results",
+    help: "The result cache keeps finished LLM calls and deterministic HTTP requests on disk\n($HALO_CACHE_DIR/results), so a rerun after a restart or a crash makes only what is missing.\n'info' shows its folder, mode, limit and entries by kind; 'clear' removes them.",
+    load: () => import("../executor/cache-command.ts"),
+  },
 ];
 
 export function usage(): string {

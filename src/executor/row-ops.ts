@@ -4,7 +4,13 @@
 import { canonicalJson } from "../plan/canonical.ts";
 import { joinRightNames, writtenColumns } from "../plan/columns.ts";
 import { evaluateExpr } from "../plan/expr.ts";
-import { formatValue, renderParam, renderTemplate, renderValue } from "../plan/template.ts";
+import {
+  RenderError,
+  renderParam,
+  renderTemplate,
+  renderValue,
+  templateColumns,
+} from "../plan/template.ts";
 import type {
   FnArgs,
   HttpArgs,
@@ -73,23 +79,37 @@ export function sqlRequest(args: SqlArgs, row: Row): SqlRequest {
 
 /**
  * URL placeholders are percent-encoded, except one at the very start (a column holding a whole
- * URL or its base), so `?q={{kw}}` is safe for any keyword.
+ * URL or its base), so `?q={{kw}}` is safe for any keyword (lone surrogates were made U+FFFD by
+ * formatValue, so encodeURIComponent cannot throw).
  */
 export function renderUrl(template: string, row: Row): string {
   let first = true;
-  return template.replace(/\{\{\s*([^{}]+?)\s*\}\}/g, (whole, name: string, offset: number) => {
-    const raw = offset === 0 && first;
-    first = false;
-    if (!(name in row))
-      throw new Error(`template placeholder {{${name}}}: the row has no column '${name}'`);
-    const text = formatValue(row[name]);
-    return raw ? text : encodeURIComponent(text);
-  });
+  return template.replace(
+    /\{\{\s*([^{}]+?)\s*\}\}/g,
+    (whole: string, _name: string, offset: number) => {
+      const raw = offset === 0 && first;
+      first = false;
+      const text = renderTemplate(whole, row);
+      return raw ? text : encodeURIComponent(text);
+    },
+  );
 }
+
+/** What fetch refuses in a header value: NUL, CR, LF (header injection) and non-Latin-1 text. */
+const BAD_HEADER_CHAR = /[\0\r\n\u0100-\uffff]/;
 
 export function httpRequest(args: HttpArgs, row: Row): HttpRequest {
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(args.headers)) headers[k] = renderTemplate(v, row);
+  for (const [k, v] of Object.entries(args.headers)) {
+    const value = renderTemplate(v, row);
+    const bad = BAD_HEADER_CHAR.exec(value);
+    if (bad)
+      throw new RenderError(
+        templateColumns(v).join("', '") || "?",
+        `header '${k}' would carry ${describeChar(bad[0])}, which HTTP headers cannot; percent-encode the value first (encodeURIComponent in a .map()) or send it in the body`,
+      );
+    headers[k] = value;
+  }
   return {
     url: renderUrl(args.url, row),
     method: args.method,
@@ -98,6 +118,11 @@ export function httpRequest(args: HttpArgs, row: Row): HttpRequest {
     timeoutMs: args.timeoutMs,
     retries: args.retries,
   };
+}
+
+function describeChar(c: string): string {
+  const code = c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+  return `the character U+${code}`;
 }
 
 export function fnRequest(args: FnArgs, row: Row): FunctionRequest {

@@ -1,6 +1,13 @@
 // collect() and collectAll(): lower the frames into one PlanDag, validate, optimize (a seam until
 // issue 6), pick the executor (a seam for issue 7), run, and keep the report.
 import { selectExecutor } from "../executor/select.ts";
+import { RunCalls } from "../executor/call-store.ts";
+import { weightsIdentity } from "../executor/model-identity.ts";
+import {
+  diskResultStore,
+  resultCacheSettings,
+  type ResultCacheMode,
+} from "../executor/disk-result-store.ts";
 import { INTERRUPTED_MESSAGE } from "../executor/row-ops.ts";
 import {
   ERRORS_COLUMN,
@@ -32,7 +39,13 @@ import { functionTool } from "../tools/function.ts";
 import { httpTool } from "../tools/http.ts";
 import { sqlTool } from "../tools/sql.ts";
 import { calibrationEnabled, prepareCostModel } from "./cost-profiles.ts";
-import { loadModel, modelIdentity, modelKeysOf, prepareModelSources } from "./models.ts";
+import {
+  loadModel,
+  modelIdentity,
+  modelKeysOf,
+  modelSourceOf,
+  prepareModelSources,
+} from "./models.ts";
 import { startCollectProgress } from "./collect-progress.ts";
 import { recordRunCosts } from "./run-costs.ts";
 import { makeRunReport, type RunReport } from "./run-report.ts";
@@ -49,8 +62,18 @@ export interface CollectOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** Executor by name (default: the registered default; "row-by-row" always exists). */
   executor?: string;
-  /** Reuse results of earlier collects in this session (default true). */
+  /**
+   * Reuse results of earlier collects (default true): whole node tables and single calls kept
+   * in this session, and calls kept on disk (`resultCache`). false: compute everything and keep
+   * nothing.
+   */
   reuse?: boolean;
+  /**
+   * The disk tier of kept call results (`$HALO_CACHE_DIR/results`): "on" (default: read and
+   * write), "read" (use what is there, add nothing), "write" (recompute, then replace), "off".
+   * `HALO_RESULT_CACHE` sets the default; `HALO_RESULT_CACHE=off` turns it off for the process.
+   */
+  resultCache?: ResultCacheMode;
   /** Show progress (default: in a notebook or on a terminal, not in logs). */
   progress?: boolean;
   /**
@@ -79,7 +102,9 @@ const OPTIONS = [
   "progress",
   "calibrate",
   "llmWorkers",
+  "resultCache",
 ] as const;
+const RESULT_CACHE_MODES: readonly ResultCacheMode[] = ["on", "off", "read", "write"];
 
 export const defaultServices: ExecutorServices = {
   loadModel,
@@ -171,6 +196,11 @@ export async function runPlans(
     throw new TypeError(
       `collect: llmWorkers must be an integer from 1 to ${MAX_LLM_WORKERS}, got ${describe(s.llmWorkers)}`,
     );
+  if (s.resultCache !== undefined && !RESULT_CACHE_MODES.includes(s.resultCache as ResultCacheMode))
+    throw new TypeError(
+      `collect: resultCache must be "on", "off", "read" or "write", got ${describe(s.resultCache)}`,
+    );
+  const calls = options.reuse === false ? undefined : runCalls(services, options.resultCache);
   const { dag, plannerMs } = await planForRun(
     nodes,
     options.optimizations,
@@ -206,6 +236,7 @@ export async function runPlans(
       trace,
       services,
       store: options.reuse === false ? undefined : session.store,
+      calls,
       reused,
       cost: optimizerSession.cost,
     });
@@ -241,11 +272,33 @@ export async function runPlans(
         reused,
         results?.map((r) => r.rows.length) ?? [],
         estimateError,
-        { cancelled, interruptedRows: countInterrupted(results) },
+        {
+          cancelled,
+          interruptedRows: countInterrupted(results),
+          calls: calls?.counts ?? { session: 0, disk: 0, kept: 0 },
+        },
         results?.map((r) => r.dtypes ?? {}),
       ),
     );
   }
+}
+
+/**
+ * The run's view of the kept call results: the session's memory, and the disk store unless
+ * HALO_RESULT_CACHE=off (which wins over the option) or the option says otherwise.
+ */
+function runCalls(services: ExecutorServices, option: ResultCacheMode | undefined): RunCalls {
+  const settings = resultCacheSettings();
+  const mode = settings.mode === "off" ? "off" : (option ?? settings.mode);
+  return new RunCalls({
+    session: session.calls,
+    disk: mode === "off" ? undefined : diskResultStore(settings),
+    readDisk: mode === "on" || mode === "read",
+    writeDisk: mode === "on" || mode === "write",
+    loadModel: services.loadModel,
+    modelIdentity: async (key) =>
+      weightsIdentity(await services.loadModel(key), await modelSourceOf(key)),
+  });
 }
 
 /** Rows a cancelled run with onError "null" left unfinished (their `_errors` say so). */

@@ -246,6 +246,11 @@ export function loadModel(key: string): Promise<LlmModel> {
  * model object, which has no files to measure (the cost model keeps its prior profile).
  */
 export async function modelDirOf(key: string): Promise<string | undefined> {
+  return (await modelSourceOf(key))?.dir;
+}
+
+/** A key's resolved source (its folder, graph file and dtype); undefined for a model object. */
+export async function modelSourceOf(key: string): Promise<ResolvedModelSource | undefined> {
   if (objects.has(key)) return undefined;
-  return (await resolveKey(key)).dir;
+  return resolveKey(key);
 }

@@ -1,6 +1,7 @@
 // `halo.lastRun`: the RunTrace of the last collect plus a few totals, displayable as a summary plus
 // charts (src/display/run-report.ts).
 import type { RunTrace } from "../processor/trace/trace.ts";
+import type { CallCounts } from "../executor/call-store.ts";
 import { DISPLAY_SYMBOL, type MimeBundle } from "../display/host.ts";
 
 export interface RunReport extends RunTrace {
@@ -18,6 +19,13 @@ export interface RunReport extends RunTrace {
    */
   cancelled: boolean;
   interruptedRows: number;
+  /**
+   * Calls answered from kept results instead of being made: from this session's memory, and
+   * from the disk store (results of earlier sessions, or of a run that crashed).
+   */
+  callsFromStore: { session: number; disk: number };
+  /** New call results this run kept (a rerun after a failure or interrupt reuses them). */
+  callsKept: number;
   /** Median |estimated - measured| / measured over the call nodes that ran (undefined: none). */
   estimateError?: number;
   /**
@@ -37,7 +45,7 @@ export function makeRunReport(
   reused: number[],
   rowsOut: number[],
   estimateError?: number,
-  outcome: { cancelled: boolean; interruptedRows: number } = {
+  outcome: { cancelled: boolean; interruptedRows: number; calls?: CallCounts } = {
     cancelled: false,
     interruptedRows: 0,
   },
@@ -47,6 +55,7 @@ export function makeRunReport(
   const toolCalls = trace.nodes
     .filter((n) => n.kind === "SqlCall" || n.kind === "HttpCall" || n.kind === "FnCall")
     .reduce((a, n) => a + n.calls, 0);
+  const calls = outcome.calls ?? { session: 0, disk: 0, kept: 0 };
   const kvTierMoves = { out: 0, in: 0, bytesOut: 0, bytesIn: 0 };
   for (const t of trace.tasks) {
     if (t.kind !== "kv-move") continue;
@@ -67,6 +76,10 @@ export function makeRunReport(
         rowsOut.length > 0
           ? `  cancelled: ${outcome.interruptedRows} rows interrupted before they finished (null outputs, see _errors)`
           : "  cancelled: the run stopped before it finished (no table)",
+      );
+    if (calls.session + calls.disk + calls.kept > 0)
+      lines.push(
+        `  kept results: ${calls.session} calls from this session, ${calls.disk} from disk; ${calls.kept} new results kept`,
       );
     const moved = trace.kvMigration;
     if (moved && moved.moves + moved.declined > 0)
@@ -89,7 +102,11 @@ export function makeRunReport(
         n.prefillTokens || n.decodeTokens
           ? ` prefill=${n.prefillTokens} cached=${n.cachedTokens} decode=${n.decodeTokens}`
           : "";
-      const reuse = reused.includes(n.nodeId) ? " (reused)" : "";
+      const reuse = reused.includes(n.nodeId)
+        ? " (reused)"
+        : n.storedCalls
+          ? ` (${n.storedCalls} kept)`
+          : "";
       lines.push(
         `  #${n.nodeId} ${n.kind}${n.label ? ` ${n.label}` : ""}: rows=${n.rows} calls=${n.calls} ${n.measuredMs.toFixed(1)}ms${n.llmMs !== undefined ? ` llm=${n.llmMs.toFixed(1)}ms` : ""}${n.estimatedMs !== undefined ? ` (est ${n.estimatedMs.toFixed(1)}ms)` : ""}${tokens}${reuse}`,
       );
@@ -107,6 +124,8 @@ export function makeRunReport(
     kvTierMoves,
     cancelled: outcome.cancelled,
     interruptedRows: outcome.interruptedRows,
+    callsFromStore: { session: calls.session, disk: calls.disk },
+    callsKept: calls.kept,
     ...(estimateError !== undefined ? { estimateError } : {}),
     summary,
     [DISPLAY_SYMBOL]: async () => {

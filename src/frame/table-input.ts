@@ -48,20 +48,29 @@ export function plainRows(
   });
 }
 
-/** Cell values as plain JS: exact bigints become numbers, arrow structs and lists plain objects. */
-export function plainValue(v: unknown): unknown {
+const PLAIN_DEPTH = 256;
+
+/**
+ * Cell values as plain JS: exact bigints become numbers, arrow structs and lists plain objects.
+ * Below PLAIN_DEPTH levels a value is left as it is: a 100,000-level JSON value (a hostile query
+ * in `halo serve`) must not overflow the stack while the table is read; it fails only its own
+ * row, when a step renders it (src/plan/template.ts).
+ */
+export function plainValue(v: unknown, depth = 0): unknown {
   if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (depth >= PLAIN_DEPTH) return v;
+  const inner = (x: unknown) => plainValue(x, depth + 1);
   if (v && typeof v === "object" && !(v instanceof Date) && !Array.isArray(v)) {
     const o = v as { toJSON?: () => unknown; toArray?: () => unknown[] };
     if (typeof o.toArray === "function" && !ArrayBuffer.isView(v))
-      return Array.from(o.toArray(), plainValue);
-    if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<unknown>, plainValue);
-    if (typeof o.toJSON === "function") return plainValue(o.toJSON());
+      return Array.from(o.toArray(), inner);
+    if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<unknown>, inner);
+    if (typeof o.toJSON === "function") return inner(o.toJSON());
     const out: Row = {};
-    for (const [k, x] of Object.entries(v)) out[k] = plainValue(x);
+    for (const [k, x] of Object.entries(v)) out[k] = inner(x);
     return out;
   }
-  if (Array.isArray(v)) return v.map(plainValue);
+  if (Array.isArray(v)) return v.map(inner);
   return v;
 }
 

@@ -8,10 +8,12 @@
 // model's workers when that beats recomputing. Tool calls meet in one ToolPool (limits per kind,
 // caching, traces).
 //
-// Semantics are the row-by-row executor's (row-ops.ts is shared): same outputs, same `_errors`,
-// same session reuse. Differences by design: with onError "raise" the first row to fail in time
-// (not in row order) stops the run, and its reported row index counts from the node's input
-// stream before upstream filters.
+// Semantics are the row-by-row executor's: row-ops.ts (what a node does to a row) and
+// row-steps.ts (reuse, stores, errors and interrupts per row) are shared, so the two differ only
+// in scheduling: same outputs, same `_errors`, same reuse. Differences by design: with onError
+// "raise" the first row to fail in time (not in row order) stops the run (no new call starts; the
+// calls already running get up to KEEP_RUNNING_MS to finish and be kept), and its reported row
+// index counts from the node's input stream before upstream filters.
 //
 // Cancellation: with onError "raise" an abort rejects the run at once. With onError "null" it
 // stops every queued and running call (the LLM worker frees those sequences' KV) and the run
@@ -29,36 +31,31 @@ import {
 import { abortError } from "../tools/types.ts";
 import { httpWorstCaseMs } from "../tools/http.ts";
 import {
-  callKey,
   checkMapResult,
   fnRequest,
   hasError,
   httpRequest,
   answerOf,
-  isInterrupted,
   joinRows,
   llmMessages,
   llmSampling,
   llmValue,
-  outputsOf,
   selectRow,
   sqlRequest,
   testPredicate,
   userRow,
   withAnswer,
-  withError,
-  withInterrupted,
-  withNulls,
 } from "../executor/row-ops.ts";
 import { finishSink } from "../executor/row-by-row.ts";
+import { RowSteps } from "../executor/row-steps.ts";
 import {
   ERRORS_COLUMN,
-  RowError,
+  type RowError,
   type ExecuteContext,
   type Executor,
   type SinkResult,
 } from "../executor/types.ts";
-import { stableStringify } from "./tools/call-signature.ts";
+import { canonicalJson } from "../plan/canonical.ts";
 import { NodeMeter } from "./trace/node-meter.ts";
 import { llmMsByNode } from "./trace/node-shares.ts";
 import { ToolPool, type ToolCall, type ToolPoolOptions } from "./tools/tool-pool.ts";
@@ -78,6 +75,13 @@ import type { LlmModel } from "../executor/types.ts";
 
 /** A row that a filter dropped. */
 const DROP = Symbol("dropped");
+/**
+ * How long a run whose row failed (onError "raise") lets its running calls finish before it
+ * rejects. A failure at row 45 of 50 on the shipped model: the other 49 rows of the gathered
+ * batch finished and were kept within the 0.4 s the failed run took in all (load 15, `halo bench
+ * resume`), so the rerun made 1 call instead of 50; a call that hangs delays the error 3 s at most.
+ */
+const KEEP_RUNNING_MS = 3000;
 /** An early start that made no call (the row failed or was dropped before it). */
 const NO_CALL = Symbol("no call");
 type Slot = Promise<Row | typeof DROP>;
@@ -138,6 +142,11 @@ class PipelineRun {
   private places: Map<number, number> | undefined;
   /** Set when the caller's signal aborted a run with onError "null": no new calls start. */
   private interrupted = false;
+  private readonly steps: RowSteps;
+  /** The first row's failure under onError "raise": no new call starts once it is set. */
+  private rowError: RowError | undefined;
+  /** Calls made and not settled yet (through the stores: settled means kept). */
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(
     private readonly dag: PlanDag,
@@ -146,6 +155,18 @@ class PipelineRun {
     private readonly shared?: SharedWorkers,
   ) {
     this.pool = new ToolPool({ ...options.tools, trace: this.trace });
+    this.steps = new RowSteps(dag, ctx, {
+      // A row failed (onError "raise"), or aborted but not interrupted: the caller aborted.
+      stopping: () =>
+        this.rowError ??
+        (this.abort.signal.aborted && !this.interrupted ? this.abort.signal.reason : undefined),
+      interrupted: () => this.interrupted,
+      // The run rejects; the calls already running are let finish first (see run()).
+      onRowError: (error) => {
+        this.rowError ??= error;
+        this.failure?.(error);
+      },
+    });
     // Every queued LLM request and tool call listens on the run's signal: thousands of rows
     // are expected, not a leak (Node warns past 10 listeners).
     setMaxListeners(0, this.abort.signal);
@@ -173,6 +194,12 @@ class PipelineRun {
       // A sink's rows are known only once its table is (row-by-row reports them the same way).
       dag.sinks.forEach((id, i) => this.meter(dag.nodes[id]!).addRows(tables[i]!.length));
       return dag.sinks.map((id, i) => finishSink(dag.nodes[id]!.columns, tables[i]!, ctx));
+    } catch (error) {
+      if (error === this.rowError) {
+        await this.letRunningFinish(outer);
+        this.steps.updateKept();
+      }
+      throw error;
     } finally {
       outer?.removeEventListener("abort", onOuterAbort);
       // Whatever still runs (after a failure) stops now: queued tools and LLM requests go.
@@ -187,6 +214,8 @@ class PipelineRun {
         if (!meter) continue;
         const stats = meter.stats();
         if (dag.nodes[id]!.kind === "LlmCall" && llmMs.has(id)) stats.llmMs = llmMs.get(id);
+        const stored = this.steps.storedCalls(id);
+        if (stored > 0) stats.storedCalls = stored;
         ctx.trace.nodes.push(stats);
       }
     }
@@ -211,24 +240,10 @@ class PipelineRun {
 
   /** Nodes whose stored result stands in for them (and for everything only they need). */
   private markReused(): void {
-    const { ctx, dag } = this;
-    const seen = new Set<number>();
-    const demand = (id: number) => {
-      if (seen.has(id)) return;
-      seen.add(id);
-      const node = dag.nodes[id]!;
-      if (ctx.store && CALL_KINDS.has(node.kind) && node.volatility === "stable") {
-        const hit = ctx.store.get(node.signature);
-        if (hit) {
-          ctx.reused?.push(id);
-          this.streams.set(id, Promise.resolve(hit.rows.map((r) => Promise.resolve(r))));
-          this.meter(node).addRows(hit.rows.length);
-          return;
-        }
-      }
-      node.inputs.forEach(demand);
-    };
-    demand(dag.root);
+    for (const [id, hit] of this.steps.reuseWalk().reused) {
+      this.streams.set(id, Promise.resolve(hit.rows.map((r) => Promise.resolve(r))));
+      this.meter(this.dag.nodes[id]!).addRows(hit.rows.length);
+    }
   }
 
   private meter(node: PlanNode): NodeMeter {
@@ -367,7 +382,7 @@ class PipelineRun {
     const slots = input.map((slot, index) =>
       (started ? slot : ready(input, index)).then(async (row) => {
         if (row === DROP) return DROP;
-        const out = await this.step(node, row, index, meter, started?.[index]);
+        const out = await this.step(node, row, index, total, meter, started?.[index]);
         done++;
         this.ctx.onProgress?.({
           nodeId: node.id,
@@ -384,16 +399,14 @@ class PipelineRun {
     );
     // A failure is reported once through `fail`; the slots' own rejections are expected.
     for (const s of slots) s.catch(() => {});
-    if (CALL_KINDS.has(node.kind) && node.volatility === "stable" && this.ctx.store) {
-      void Promise.all(slots).then(
-        (rows) => {
-          const kept = rows.filter((r): r is Row => r !== DROP);
-          if (!kept.some(hasError))
-            this.ctx.store!.set(node.signature, { columns: node.columns, rows: kept });
-        },
-        () => {},
-      );
-    }
+    void Promise.all(slots).then(
+      (rows) =>
+        this.steps.keepTable(
+          node,
+          rows.filter((r): r is Row => r !== DROP),
+        ),
+      () => {},
+    );
     return slots;
   }
 
@@ -416,16 +429,12 @@ class PipelineRun {
     node: PlanNode,
     row: Row,
     index: number,
+    total: number,
     meter: NodeMeter,
     early?: Promise<unknown>,
   ): Promise<Row | typeof DROP> {
-    const signal = this.abort.signal;
-    const outputs = CALL_KINDS.has(node.kind) ? outputsOf(node) : undefined;
-    if (signal.aborted && !this.interrupted) throw signal.reason;
-    if (outputs !== undefined && hasError(row)) return withNulls(row, outputs);
-    if (outputs !== undefined && this.interrupted) return withInterrupted(row, outputs, node.label);
-    // Its outputs were never computed, so a predicate cannot judge it: it stays, marked.
-    if (node.kind === "Filter" && isInterrupted(row)) return row;
+    const left = this.steps.skip(node, row);
+    if (left !== undefined) return left;
     meter.start();
     try {
       switch (node.kind) {
@@ -446,21 +455,51 @@ class PipelineRun {
         }
       }
     } catch (error) {
-      if (signal.aborted && !this.interrupted) throw signal.reason;
-      if (outputs !== undefined && this.interrupted)
-        return withInterrupted(row, outputs, node.label);
-      if (this.ctx.onError === "raise") {
-        const rowError = new RowError(node.id, node.label, node.kind, index, error);
-        this.fail(rowError);
-        throw rowError;
-      }
-      return withError(row, outputs ?? [], node.label, error);
+      return this.steps.failed(node, row, index, total, error);
     } finally {
       meter.end();
     }
   }
 
-  private async call(node: PlanNode, row: Row, meter: NodeMeter): Promise<unknown> {
+  /** A call through the stores (row-steps.ts): a kept answer, else made and kept. */
+  private call(node: PlanNode, row: Row, meter: NodeMeter): Promise<unknown> {
+    const call = this.steps.call(node, row, (key) => this.makeCall(node, row, meter, key));
+    this.running.add(call);
+    void call.then(
+      () => this.running.delete(call),
+      () => this.running.delete(call),
+    );
+    return call;
+  }
+
+  /**
+   * After a row failed under onError "raise": no new call starts, and the calls already running
+   * (a gathered LLM batch is all of its rows at once) get up to KEEP_RUNNING_MS to finish, so
+   * what they computed is kept and a rerun does not pay for it again. The caller's abort ends
+   * the wait at once.
+   */
+  private async letRunningFinish(outer: AbortSignal | undefined): Promise<void> {
+    if (this.running.size === 0 || outer?.aborted) return;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.running]),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, KEEP_RUNNING_MS);
+        onAbort = resolve;
+        outer?.addEventListener("abort", onAbort, { once: true });
+      }),
+    ]);
+    clearTimeout(timer);
+    if (onAbort) outer?.removeEventListener("abort", onAbort);
+  }
+
+  private async makeCall(
+    node: PlanNode,
+    row: Row,
+    meter: NodeMeter,
+    key: string | undefined,
+  ): Promise<unknown> {
     const signal = this.abort.signal;
     const { services } = this.ctx;
     const cache = node.volatility !== "volatile";
@@ -470,12 +509,11 @@ class PipelineRun {
         // Equal requests share one answer only where the optimizer's dedupe-calls asked for it
         // (`physical.fanOut`, never on volatile calls), exactly as the row-by-row executor does:
         // sharing behind the plan's back would blur the optimizer's ablations.
-        const shared = this.fanOutOf(node);
-        const key = shared ? callKey(node, row)! : undefined;
-        const pending = key === undefined ? undefined : shared!.get(key);
+        const shared = key === undefined ? undefined : this.fanOutOf(node);
+        const pending = shared?.get(key!);
         if (pending) return llmValue(node.args, (await pending).text);
         const run = this.submitLlm(node, row);
-        if (key !== undefined) shared!.set(key, run);
+        shared?.set(key!, run);
         const result = await run;
         // Counted once per call executed, after it succeeds (as row-by-row): rows served by a
         // shared answer are not calls.
@@ -529,8 +567,9 @@ class PipelineRun {
             priority: this.placeOf(node),
             args: request,
             fn: (r, c) => services.fn(r, c),
-            // A function is identified by its key, not its closure (which JSON cannot see).
-            signature: `fn\u0000${node.args.fnKey}\u0000${stableStringify(request.args)}`,
+            // A function is identified by its key, not its closure (which JSON cannot see);
+            // its arguments by the call key (canonicalJson: any depth, as row-by-row takes).
+            signature: `fn\u0000${node.args.fnKey}\u0000${key ?? canonicalJson(request.args)}`,
             cache,
             nodeIds,
             retries: 0,

@@ -425,22 +425,38 @@ export class HaloServer {
       if (!res.writableFinished) gone.abort(new Error("client went away"));
     });
     const answers = session.submit(rows, gone.signal);
-    const shape = (a: QueryAnswer, index: number) => ({
+    if (!wantsStream(req, url)) {
+      const results = await Promise.all(answers);
+      const text = `{"results":[${results.map(answerJson).join(",")}]}`;
+      return sendText(res, 200, text, "application/json; charset=utf-8");
+    }
+    res.writeHead(200, { "Content-Type": "application/x-ndjson; charset=utf-8" });
+    await Promise.all(
+      answers.map((p, index) => p.then((a) => res.write(answerJson(a, index) + "\n"))),
+    );
+    res.end();
+  }
+}
+
+/**
+ * One query's answer as JSON text. Each is written on its own: an answer whose row JSON cannot
+ * write (a value nested deeper than JSON.stringify can follow) fails that query alone, saying
+ * so, instead of the whole response.
+ */
+function answerJson(a: QueryAnswer, index: number): string {
+  const latencyMs = Math.round(a.latencyMs * 10) / 10;
+  try {
+    return toJson({
       index,
       outcome: a.outcome,
       ...(a.row !== undefined && { row: a.row }),
       ...(a.error !== undefined && { error: a.error }),
-      latencyMs: Math.round(a.latencyMs * 10) / 10,
+      latencyMs,
     });
-    if (!wantsStream(req, url)) {
-      const results = await Promise.all(answers);
-      return sendJson(res, 200, { results: results.map(shape) });
-    }
-    res.writeHead(200, { "Content-Type": "application/x-ndjson; charset=utf-8" });
-    await Promise.all(
-      answers.map((p, index) => p.then((a) => res.write(toJson(shape(a, index)) + "\n"))),
-    );
-    res.end();
+  } catch (err) {
+    const why = `its answer cannot be written as JSON (${(err as Error).message}): send plain values nested less deeply`;
+    const error = a.error === undefined ? why : `${a.error}; ${why}`;
+    return toJson({ index, outcome: "failed", error, latencyMs });
   }
 }
 

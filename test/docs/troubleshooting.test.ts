@@ -26,6 +26,12 @@ function assertQuoted(message: string): void {
   }
 }
 
+/** With onError "null" a render error stays in its row: its `_errors` text, node name removed. */
+async function rowError(frame: ReturnType<typeof halo.lazy>): Promise<never> {
+  const { rows } = await frame.collectRows({ onError: "null" });
+  throw new Error(String(rows[0]!._errors).replace(/^\w+: /, ""));
+}
+
 const cases: Record<string, () => unknown> = {
   "unknown model": () =>
     halo.lazy(rows).agent({ prompt: "{{review}}", output: "x", model: "qwen" }),
@@ -52,6 +58,19 @@ const cases: Record<string, () => unknown> = {
         { inputs: "review", output: "t" },
       )
       .collectRows(),
+  "a value JSON cannot write (only its row fails)": () =>
+    rowError(
+      halo
+        .lazy(rows)
+        .map((r) => ({ ...r, meta: { n: 1n } }))
+        .agent({ prompt: "{{review}} {{meta}}", output: "x" }),
+    ),
+  "a header value HTTP cannot carry (only its row fails)": () =>
+    rowError(
+      halo
+        .lazy([{ tag: "a\nb" }])
+        .http({ url: "http://127.0.0.1:1/x", headers: { "x-tag": "{{tag}}" }, output: "h" }),
+    ),
   "two SQL statements": () => halo.lazy(rows).sql({ query: "SELECT 1; SELECT 2", output: "y" }),
   "SQL parameter without a value": () =>
     halo.lazy(rows).sql({ query: "SELECT $kw AS k", output: "y" }),

@@ -208,7 +208,11 @@ test("after an undeclared map, placeholders are checked when the plan runs", asy
     .agent({ prompt: "{{review}}", output: "o", model: "fake" });
   await lf.collectRows().then(
     () => assert.unreachable(),
-    (err: Error) => assert.match(err.message, /has no column 'review'/),
+    (err: Error) =>
+      assert.match(
+        err.message,
+        /failed at node 'o' \(LlmCall #\d+, column 'review'\): template placeholder \{\{review\}\} names no column of this row \(columns: id\)/,
+      ),
   );
 });
 

@@ -78,7 +78,10 @@ test("failed rows with onError null: identical outputs and _errors", async () =>
   assert.equal(got, want);
   assert.ok(got.rows.some((r) => String(r._errors).includes("fake model refuses")));
   // With "raise", the run stops with a RowError naming the node.
-  await rejects(frame.collectRows({ executor: "processor", reuse: false }), /failed on row/);
+  await rejects(
+    frame.collectRows({ executor: "processor", reuse: false }),
+    /^row \d+ \(id: \d+\) failed at node/,
+  );
 });
 
 test("collectAll with a join: identical to row-by-row", async () => {
