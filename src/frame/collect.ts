@@ -1,7 +1,8 @@
-// collect() and collectAll(): lower the frames into one PlanDag, validate, optimize (a seam until
-// issue 6), pick the executor (a seam for issue 7), run, and keep the report.
-import { selectExecutor } from "../executor/select.ts";
+// collect() and collectAll(): lower the frames into one PlanDag, validate, optimize in the
+// session Processor's context (its cost model and settings, with the run's overrides), run on
+// that Processor (or the row-by-row reference executor), and keep the report.
 import { INTERRUPTED_MESSAGE } from "../executor/row-ops.ts";
+import { RowByRowExecutor } from "../executor/row-by-row.ts";
 import {
   ERRORS_COLUMN,
   RowError,
@@ -14,15 +15,16 @@ import {
 import { explain } from "../plan/explain.ts";
 import type { LogicalNode } from "../plan/logical.ts";
 import { lower } from "../plan/lower.ts";
+import { PASS_NAMES, resolveFlags, type OptimizationFlags } from "../plan/optimize.ts";
 import {
-  optimizePlan,
-  PASS_NAMES,
-  resolveFlags,
-  type OptimizationFlags,
-} from "../plan/optimize.ts";
-// Importing the optimizer registers it with the seam above (and its report with explain()).
-import { optimizerSession, prepareOptimizer } from "../optimizer/index.ts";
+  optimize,
+  optimizerContext,
+  prepareOptimizer,
+  type OptimizerContext,
+} from "../optimizer/index.ts";
 import type { PlanDag } from "../plan/types.ts";
+import type { ProcessorConfig, ProcessorSettings } from "../processor/config.ts";
+import type { Processor } from "../processor/processor.ts";
 import { validateDag } from "../plan/validate.ts";
 import type { RunTrace } from "../processor/trace/trace.ts";
 import { currentSignal } from "../cancel.ts";
@@ -46,8 +48,8 @@ export interface CollectOptions {
   /** A boolean per optimizer pass; `halo.optimizations.none()` turns all off. */
   optimizations?: Partial<OptimizationFlags>;
   onProgress?: (event: ProgressEvent) => void;
-  /** Executor by name (default: the registered default; "row-by-row" always exists). */
-  executor?: string;
+  /** "processor" (default): the session's Processor. "row-by-row": the reference executor. */
+  executor?: "processor" | "row-by-row";
   /** Reuse results of earlier collects in this session (default true). */
   reuse?: boolean;
   /** Show progress (default: in a notebook or on a terminal, not in logs). */
@@ -58,15 +60,12 @@ export interface CollectOptions {
    */
   calibrate?: boolean;
   /**
-   * LLM workers per model (default 1). Each is a model session with its own prefix KV cache;
-   * place-work puts every LLM node on one of them, and KV a node's prompt shares with a parent
-   * on another worker moves across when the cost model says that beats recomputing it.
+   * Processor settings for this run only, over the session's (`halo.processor.configure`): the
+   * KV budget, batch limits, workers per model, tool limits, feature switches
+   * (docs/processor.md). The optimizer plans with the same settings the Processor runs with.
    */
-  llmWorkers?: number;
+  processor?: ProcessorSettings;
 }
-
-/** Most workers per model: each is a model session (memory) sharing this machine's cores. */
-export const MAX_LLM_WORKERS = 8;
 
 const OPTIONS = [
   "signal",
@@ -77,7 +76,7 @@ const OPTIONS = [
   "reuse",
   "progress",
   "calibrate",
-  "llmWorkers",
+  "processor",
 ] as const;
 
 export const defaultServices: ExecutorServices = {
@@ -87,7 +86,7 @@ export const defaultServices: ExecutorServices = {
   fn: (request, context) => functionTool.call(request, context),
 };
 
-/** Lowers and validates; with `optimized`, also runs the optimizer. */
+/** Lowers and validates; with `optimized`, also runs the optimizer (for the session's Processor). */
 export function planFor(
   nodes: LogicalNode[],
   optimizations?: Partial<OptimizationFlags>,
@@ -96,9 +95,18 @@ export function planFor(
   const dag = lower(nodes, { dbStateKey: (key) => getDatabase(key).stateKey() });
   validateDag(dag);
   if (!optimized) return { dag, plannerMs: 0 };
-  const result = optimizePlan(dag, resolveFlags(optimizations));
+  const { cost, config } = session.processor;
+  return optimizeChecked(dag, resolveFlags(optimizations), optimizerContext(cost, config, dag));
+}
+
+function optimizeChecked(
+  dag: PlanDag,
+  flags: OptimizationFlags,
+  ctx: OptimizerContext,
+): { dag: PlanDag; plannerMs: number } {
+  const result = optimize(dag, flags, ctx);
   validateDag(result.dag);
-  return { dag: result.dag, plannerMs: result.plannerMs };
+  return result;
 }
 
 /** planFor for a run: models the plan names are loaded first, so the optimizer tokenizes exactly. */
@@ -107,19 +115,18 @@ async function planForRun(
   optimizations: Partial<OptimizationFlags> | undefined,
   services: ExecutorServices,
   calibrate: boolean,
-  llmWorkers: number,
+  processor: Processor,
+  config: ProcessorConfig,
 ): Promise<{ dag: PlanDag; plannerMs: number }> {
   const dag = lower(nodes, { dbStateKey: (key) => getDatabase(key).stateKey() });
   validateDag(dag);
   const flags = resolveFlags(optimizations);
   if (PASS_NAMES.some((name) => flags[name])) {
     // Calibrate before loading: a calibration measured beside a model load would be slow.
-    if (calibrate) await prepareCostModel(dag, optimizerSession.cost);
+    if (calibrate) await prepareCostModel(dag, processor.cost);
     await prepareOptimizer(dag, services.loadModel);
   }
-  const result = optimizePlan(dag, flags, { llmWorkers });
-  validateDag(result.dag);
-  return { dag: result.dag, plannerMs: result.plannerMs };
+  return optimizeChecked(dag, flags, optimizerContext(processor.cost, config, dag));
 }
 
 export async function collectPlans(
@@ -136,8 +143,8 @@ export async function collectPlans(
 /** What a caller other than collect() (the server) may change about a run. */
 export interface RunHooks {
   services?: ExecutorServices;
-  /** An executor instance instead of one chosen by name (the server's shared Processor). */
-  executor?: Executor;
+  /** The Processor to plan for and run on (the server's); default the session's. */
+  processor?: Processor;
   /** Gets the run's report, also when the run failed (collect() keeps it as `halo.lastRun`). */
   onReport?: (report: RunReport) => void;
 }
@@ -156,19 +163,21 @@ export async function runPlans(
   const signal = options.signal ?? currentSignal();
   if (s.calibrate !== undefined && typeof s.calibrate !== "boolean")
     throw new TypeError(`collect: calibrate must be true or false, got ${describe(s.calibrate)}`);
-  const llmWorkers = (s.llmWorkers ?? 1) as number;
-  if (!(Number.isInteger(llmWorkers) && llmWorkers >= 1 && llmWorkers <= MAX_LLM_WORKERS))
+  if (s.executor !== undefined && s.executor !== "processor" && s.executor !== "row-by-row")
     throw new TypeError(
-      `collect: llmWorkers must be an integer from 1 to ${MAX_LLM_WORKERS}, got ${describe(s.llmWorkers)}`,
+      `collect: executor must be "processor" or "row-by-row", got ${describe(s.executor)}`,
     );
+  const processor = hooks.processor ?? session.processor;
+  const config = processor.runConfig(options.processor);
   const { dag, plannerMs } = await planForRun(
     nodes,
     options.optimizations,
     services,
     calibrationEnabled(options.calibrate),
-    llmWorkers,
+    processor,
+    config,
   );
-  const executor = hooks.executor ?? selectExecutor({ executor: options.executor });
+  const executor: Executor = s.executor === "row-by-row" ? new RowByRowExecutor() : processor;
   const trace: RunTrace = {
     startedAt: new Date().toISOString(),
     wallMs: 0,
@@ -196,7 +205,7 @@ export async function runPlans(
       services,
       store: options.reuse === false ? undefined : session.store,
       reused,
-      cost: optimizerSession.cost,
+      config,
     });
     cancelled = signal?.aborted === true;
     return results;
@@ -214,7 +223,7 @@ export async function runPlans(
       tokens.decode += n.decodeTokens;
     }
     progress.finish(cancelled ? "cancelled" : results ? "done" : "failed", tokens);
-    const cost = optimizerSession.cost;
+    const cost = processor.cost;
     // Bookkeeping must never hide the run's own outcome (its rows or its real error).
     let estimateError: number | undefined;
     try {

@@ -1,8 +1,7 @@
 // The optimizer driver: runs the passes in order, each only when its flag is on and its guard
 // holds, times each one, and validates the plan after each rewrite (a pass that breaks an
-// invariant fails here, naming itself). Importing the optimizer (./index.ts) registers this
-// driver with the plan's seam, so collect() and explain() use it.
-import type { OptimizationFlags, OptimizeResult } from "../plan/optimize.ts";
+// invariant fails here, naming itself). collect() and explain() call it directly.
+import type { OptimizationFlags } from "../plan/optimize.ts";
 import { PlanValidationError, validateDag } from "../plan/validate.ts";
 import type { PlanDag } from "../plan/types.ts";
 import { copyDag } from "../plan/dag.ts";
@@ -40,6 +39,12 @@ export const PASSES: readonly Pass[] = [
   // The schedule last: it orders the work every earlier pass has shaped.
   schedule,
 ];
+
+export interface OptimizeResult {
+  dag: PlanDag;
+  /** Planner time in ms (RunTrace.plannerMs). */
+  plannerMs: number;
+}
 
 export function optimize(
   input: PlanDag,
@@ -96,9 +101,5 @@ export function optimize(
     plannerMs,
   };
   annotate(root, "report", report);
-  return {
-    dag,
-    plannerMs,
-    notes: reports.filter((r) => r.applied).map((r) => `${r.name}: ${r.effect}`),
-  };
+  return { dag, plannerMs };
 }

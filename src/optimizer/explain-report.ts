@@ -1,7 +1,6 @@
 // The optimizer's part of explain({ optimized: true }): a few header lines (planner time, total
 // estimate before and after, each pass's effect, the epochs) and a note per node (its estimate,
 // fan-out, prefix sharing and predicted cache hits, batch, worker, epoch).
-import type { ExplainReport } from "../plan/explain.ts";
 import type { PlanDag, PlanNode } from "../plan/types.ts";
 
 const ms = (v: number) => `${v < 10 ? v.toFixed(1) : v.toFixed(0)}ms`;
@@ -51,4 +50,5 @@ function node(n: PlanNode): string | undefined {
   return parts.length ? parts.join(", ") : undefined;
 }
 
-export const explainReport: ExplainReport = { header, node };
+/** What explain({ report: true }) adds: header lines, and a note per node. */
+export const explainReport = { header, node };

@@ -107,7 +107,7 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
       const perRow = shared / Math.max(1, prompts.length);
       affinity[prev.worker] = Math.max(affinity[prev.worker]!, perRow);
     }
-    const base = cost.estimate(costNode(node), llmState(node, shape));
+    const base = cost.estimate(costNode(node), llmState(node, shape, ctx));
     let best: { w: number; start: number; finish: number; switchMs: number } | undefined;
     workers.forEach((w, i) => {
       if (!configured && w.resident !== model) return;

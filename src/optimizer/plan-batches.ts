@@ -51,7 +51,7 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
     const promptTokens = shape.promptTokens;
     const output = cost.expectedOutputTokens(costNode(node));
     const privateTokens = Math.max(1, promptTokens - shape.sharedTokens + output);
-    const room = cost.kvBudgetBytes(model) - cost.kvBytes(shape.sharedTokens, model);
+    const room = ctx.processor.kv.budgetBytes - cost.kvBytes(shape.sharedTokens, model);
     const fit = Math.max(1, Math.floor(room / cost.kvBytes(privateTokens, model)));
     const limit = Math.min(fit, shape.calls);
     const sizes = new Set<number>([limit]);
@@ -61,7 +61,7 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
       // Without warm-up: it is paid once per session, and counting it here would keep a cold
       // process on small batches whose memory never grows (the batch serves every later run).
       const ms = cost.estimate(costNode(node), {
-        ...llmState(node, shape),
+        ...llmState(node, shape, ctx),
         batchSize: size,
         warmup: false,
       }).ms;

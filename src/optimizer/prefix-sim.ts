@@ -13,11 +13,8 @@
 // batch slot and its KV reservation), and what the batch sizer sees. The sizer gets step times
 // from the cost model, so it grows the limit where the cost model says a bigger batch pays.
 import type { CostModel } from "../cost/cost-model.ts";
-import {
-  ADMISSION_DEFAULTS,
-  admitRound,
-  type AdmissionPolicy,
-} from "../processor/llm/admission.ts";
+import { admitRound, type AdmissionPolicy } from "../processor/llm/admission.ts";
+import type { ProcessorConfig } from "../processor/config.ts";
 import { BatchSizer, type BatchSizerOptions } from "../processor/llm/batch-sizer.ts";
 import { MinHeap } from "../processor/kv/min-heap.ts";
 import { TokenCountPayload } from "../processor/kv/kv-payload.ts";
@@ -201,9 +198,8 @@ export class PrefixSimulator {
 
   constructor(
     private readonly cost: CostModel,
-    /** The worker's batch sizing (PipelineOptions.llm.batch); default the sizer's own. */
-    private readonly batch?: BatchSizerOptions,
-    private readonly policy: AdmissionPolicy = ADMISSION_DEFAULTS,
+    /** The Processor's settings: the workers' KV budget, batch limits and admission rule. */
+    private readonly config: ProcessorConfig,
   ) {}
 
   /**
@@ -211,9 +207,17 @@ export class PrefixSimulator {
    * in this order (a gathered node); the cache then holds their prompts for later nodes.
    */
   admitTogether(model: string, requests: readonly SimRequest[]): number[] {
+    // No prefix cache (the ablation): nothing is ever reused.
+    if (!this.config.kv.prefixCache) return requests.map(() => 0);
     let w = this.workers.get(model);
     if (!w) {
-      w = new SimWorker(model, this.cost, this.policy, this.cost.kvBudgetBytes(model), this.batch);
+      const { batch, kv } = this.config;
+      w = new SimWorker(model, this.cost, batch, kv.budgetBytes, {
+        initial: batch.initial,
+        min: batch.min,
+        max: batch.max,
+        maxStepMs: batch.maxStepMs,
+      });
       this.workers.set(model, w);
     }
     return w.run(requests);

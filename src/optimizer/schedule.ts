@@ -78,7 +78,7 @@ export function buildTasks(dag: PlanDag, ctx: OptimizerContext, workers: WorkerS
         id,
         lane: worker,
         model: node.args.modelKey,
-        ms: ctx.cost.estimate(costNode(node), llmState(node, shape)).ms,
+        ms: ctx.cost.estimate(costNode(node), llmState(node, shape, ctx)).ms,
         deps: maskOf(upstream.get(id)!),
         depList: upstream.get(id)!,
         feedsLlm: false,
@@ -89,7 +89,7 @@ export function buildTasks(dag: PlanDag, ctx: OptimizerContext, workers: WorkerS
     const calls = node.physical?.fanOut?.distinct ?? rows;
     const one = ctx.cost.estimate(costNode(node), { calls: 1 }).ms;
     // A pool runs `concurrency` calls at once: the node takes its calls in that many waves.
-    const ms = one * Math.ceil(calls / Math.max(1, ctx.toolConcurrency[lane]));
+    const ms = one * Math.ceil(calls / Math.max(1, ctx.processor.tools.limits[lane]));
     const depList = upstream.get(id)!;
     return { id, lane, ms, deps: maskOf(depList), depList, feedsLlm: false, feedsTool: false };
   });

@@ -1,14 +1,16 @@
 // `/v1/completions` for a local model (the shipped one by default), in the OpenAI shape plus the
 // two vLLM extensions Halo's own OpenAI backend sends (`guided_choice`, `return_token_ids`), so one
-// Halo can use another as its engine. Every request goes to one long-lived continuous-batching
-// LlmWorker with the process's prefix cache for the model: concurrent requests share decode steps
-// and prompts sharing a prefix reuse its KV, exactly as rows of a collect() do.
+// Halo can use another as its engine. Every request goes to the Processor's worker for the model
+// (the server's Processor, which its workflows run on too): concurrent requests share decode steps
+// and prompts sharing a prefix reuse its KV, exactly as rows of a collect() do, and the cost model
+// learns from these forward calls as from a collect's.
 //
 // Greedy answers equal `Model.generate` on the same token ids (the worker's invariant), which is
 // what lets the remote backend (src/runtime/openai-model.ts) match the local runtime exactly.
 import { randomUUID } from "node:crypto";
-import { createSubmitter } from "../processor/llm/llm-submitters.ts";
 import type { LlmSubmitter } from "../processor/llm/llm-submitter.ts";
+import { Processor } from "../processor/processor.ts";
+import type { RunSink } from "../processor/trace/run-sink.ts";
 import type { TraceRecorder } from "../processor/trace/trace-recorder.ts";
 import { getModel, shippedModelDir, type Model } from "../runtime/index.ts";
 import type { GenerateResult } from "../runtime/types.ts";
@@ -23,10 +25,10 @@ export interface CompletionsService {
 export interface CompletionsServiceOptions {
   /** A model folder (the runtime's layout); default: the shipped model. */
   model?: string;
-  /** Records the worker's prefill and decode tasks (tests, metrics); default: none kept. */
+  /** Records the forward calls these requests are part of (tests, metrics); default: none kept. */
   trace?: TraceRecorder;
-  /** KV memory for the worker and its prefix cache; default the Processor's (512 MiB). */
-  kvBudgetBytes?: number;
+  /** Whose workers serve it (the server's); default: a Processor of its own. */
+  processor?: Processor;
 }
 
 interface Engine {
@@ -38,17 +40,20 @@ export function createCompletionsService(
   options: CompletionsServiceOptions = {},
 ): CompletionsService {
   const closing = new AbortController();
+  const processor = options.processor ?? new Processor();
+  // The key collect() names the shipped model by, so both share its cost profile; a folder is its path.
+  const modelKey = options.model ?? "shipped";
+  const sink: RunSink | undefined = options.trace && {
+    trace: options.trace,
+    lane: "serve:completions",
+  };
   let engine: Promise<Engine> | undefined;
   const start = (): Promise<Engine> => {
-    engine ??= getModel(options.model ?? shippedModelDir()).then((model) => ({
+    engine ??= getModel(options.model ?? shippedModelDir()).then(async (model) => ({
       model,
-      submitter: createSubmitter(model, {
-        lane: "serve:completions",
-        signal: closing.signal,
-        ...(options.trace ? { trace: options.trace } : {}),
-        ...(options.kvBudgetBytes !== undefined ? { kvBudgetBytes: options.kvBudgetBytes } : {}),
-      }),
+      submitter: await processor.llmWorker(model, modelKey, 0, processor.config),
     }));
+    engine.catch(() => (engine = undefined));
     return engine;
   };
 
@@ -62,7 +67,7 @@ export function createCompletionsService(
       const both = AbortSignal.any([signal, closing.signal]);
       const results = await Promise.all(
         prompts.map((promptTokens) =>
-          submitter.submit({ promptTokens, sampling: request.sampling }, { signal: both }),
+          submitter.submit({ promptTokens, sampling: request.sampling }, { signal: both, sink }),
         ),
       );
       return buildResponse(request, model, prompts, results);

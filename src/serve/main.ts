@@ -3,6 +3,7 @@
 // gracefully (new requests get 503, queries in flight finish or fail within --drain-ms).
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import type { Processor } from "../processor/processor.ts";
 import { startServer, type CompletionsService } from "./server.ts";
 
 const USAGE = `usage: halo serve [options]
@@ -70,7 +71,7 @@ export async function run(args: string[]): Promise<number> {
       batchTargetMs: positiveInt("batch-ms", values["batch-ms"]),
       maxBatch: positiveInt("max-batch", values["max-batch"]),
       maxBodyBytes: positiveInt("max-body", values["max-body"]),
-      completions: () => loadCompletions(model),
+      completions: (processor) => loadCompletions(model, processor),
     });
     for (const file of values.workflow ?? []) {
       const session = server.register(readFileSync(file, "utf8"));
@@ -102,8 +103,11 @@ export async function run(args: string[]): Promise<number> {
   });
 }
 
-async function loadCompletions(model: string | undefined): Promise<CompletionsService> {
+async function loadCompletions(
+  model: string | undefined,
+  processor: Processor,
+): Promise<CompletionsService> {
   // Loaded on the first /v1/completions request: a server used only for workflows never loads it.
   const { createCompletionsService } = await import("./completions.ts");
-  return createCompletionsService(model ? { model } : {});
+  return createCompletionsService({ processor, ...(model ? { model } : {}) });
 }

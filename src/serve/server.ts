@@ -1,7 +1,8 @@
 // `halo serve`'s HTTP server: registered workflows answer streams of queries (workflow-session.ts),
 // `/v1/completions` answers for a local model, `/metrics` and `/healthz` say how it goes. One
-// Processor (one tool-result cache, and the process-wide prefix KV cache per model) serves every
-// workflow, so work shared between clients and between batches is done once.
+// Processor (its LLM workers and prefix KV caches per model, one tool-result cache, the cost model
+// it learns into) serves every workflow and /v1/completions, so work shared between clients and
+// between batches is done once.
 //
 // Routes (JSON unless said otherwise; errors are `{ "error": { "message", "type" } }`):
 //   GET    /healthz                       {status, workflows, queued, running} (no token needed)
@@ -16,9 +17,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import type { Executor } from "../executor/types.ts";
 import { workflow as compileWorkflow, type WorkflowOptions } from "../frame/workflow.ts";
-import { PipelineExecutor } from "../processor/pipeline-executor.ts";
+import { Processor } from "../processor/processor.ts";
 import { HttpError } from "./http-error.ts";
 import {
   readBody,
@@ -56,10 +56,10 @@ export interface ServeOptions extends WorkflowOptions {
   batchTargetMs?: number;
   /** Most queries per mini-batch (default 256). */
   maxBatch?: number;
-  /** How `/v1/completions` is served; absent: 404. */
-  completions?: () => Promise<CompletionsService>;
-  /** The executor every workflow runs on (default: one Processor with a shared tool cache). */
-  executor?: Executor;
+  /** How `/v1/completions` is served, on the server's Processor; absent: 404. */
+  completions?: (processor: Processor) => Promise<CompletionsService>;
+  /** The Processor everything runs on (default: one of its own, tool results kept across batches). */
+  processor?: Processor;
   /** Log lines (default: stderr). */
   log?: (line: string) => void;
 }
@@ -73,7 +73,7 @@ export function isLoopback(host: string): boolean {
 export class HaloServer {
   readonly metrics = new ServerMetrics();
   private readonly sessions = new Map<string, WorkflowSession>();
-  private readonly executor: Executor;
+  readonly processor: Processor;
   private readonly http: Server;
   private completions: Promise<CompletionsService> | undefined;
   private draining = false;
@@ -81,12 +81,7 @@ export class HaloServer {
 
   constructor(private readonly options: ServeOptions = {}) {
     this.log = options.log ?? ((line) => process.stderr.write(`halo serve: ${line}\n`));
-    this.executor =
-      options.executor ??
-      new PipelineExecutor({
-        tools: { cache: new BoundedToolCache() },
-        shareLlmAcrossRuns: true,
-      });
+    this.processor = options.processor ?? new Processor({ toolResults: new BoundedToolCache() });
     this.http = createServer((req, res) => void this.dispatch(req, res));
   }
 
@@ -130,7 +125,7 @@ export class HaloServer {
     if (existing && (existing.queued > 0 || existing.inFlight > 0))
       throw new HttpError(409, `workflow '${key}' has queries in flight; replace it when idle`);
     const session = new WorkflowSession(key, compiled, {
-      executor: this.executor,
+      processor: this.processor,
       metrics: this.metrics,
       maxQueue: this.options.maxQueue,
       timeoutMs: this.options.timeoutMs,
@@ -303,7 +298,7 @@ export class HaloServer {
         if (!this.options.completions)
           throw new HttpError(404, "this server was started without a model for /v1/completions");
         const body = await readJson(req, limit);
-        this.completions ??= this.options.completions();
+        this.completions ??= this.options.completions(this.processor);
         const service = await this.completions;
         const abort = new AbortController();
         res.on("close", () => abort.abort(new Error("client went away")));

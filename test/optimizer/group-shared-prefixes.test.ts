@@ -89,10 +89,11 @@ test("predicted cache hits match the LLM worker's, within 10%, under a tight KV 
   // Room for a batch of 16 running sequences (the worker reserves prompt + maxTokens each) and
   // about two contexts' prompts beside them: row order thrashes, trie order does not.
   const budget = (16 * (promptLen + agent.maxTokens) + 2.5 * promptLen) * bytesPerToken;
-  const ctx = {
-    ...testContext({ kvBytesPerToken: bytesPerToken, kvBudgetBytes: budget }),
-    llmBatch: batch,
-  };
+  const ctx = testContext({
+    kvBytesPerToken: bytesPerToken,
+    kvBudgetBytes: budget,
+    processor: { batch },
+  });
   const plan = () =>
     llmNode(
       optimize(lower([halo.lazy(rows).agent(agent).node]), only("groupSharedPrefixes"), ctx).dag

@@ -1,22 +1,18 @@
 // The optimizer's cache-hit prediction (group-shared-prefixes through prefix-sim.ts) against the
 // prompt tokens the Processor's LLM worker actually found cached, on the shipped model, with the
-// real tokenizer, prefix cache and onnxruntime (issue 6: within 10%). The worker's batch limit
-// is pinned, and the simulator told so, because the default BatchSizer moves its limit with
-// measured step times (its probes), which no plan can know.
+// real tokenizer, prefix cache and onnxruntime (issue 6: within 10%). The batch limit is pinned
+// in the Processor's settings, which the simulator reads too, because the default BatchSizer
+// moves its limit with measured step times (its probes), which no plan can know.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { halo } from "../../src/index.ts";
-import { optimizerSession } from "../../src/optimizer/index.ts";
-import { resetSharedPrefixCaches } from "../../src/processor/llm/llm-submitters.ts";
-import { registerProcessor } from "../../src/processor/register.ts";
 import { shippedModelPresent } from "../frame/fixtures/shipped-model.ts";
 
 const present = shippedModelPresent();
 const batch = { initial: 16, min: 16, max: 16 };
-registerProcessor({ llm: { batch } });
-optimizerSession.llmBatch = batch;
+halo.processor.configure({ batch });
 
 const CSV = fileURLToPath(new URL("../../notebooks/data/reviews.csv", import.meta.url));
 // The review is the last column and holds no commas in the generated data.
@@ -42,7 +38,7 @@ const summary = {
 
 /** Collects with a cold prefix cache; predicted vs actual cached tokens per LLM node. */
 async function predictedVsActual(shape: string, lf: ReturnType<typeof halo.lazy>) {
-  resetSharedPrefixCaches();
+  halo.processor.dropCaches();
   await lf.collectRows({ reuse: false, progress: false, executor: "processor" });
   const nodes = halo.lastRun!.nodes.filter((n) => n.kind === "LlmCall");
   console.log(); // uvu's progress dot ends no line; the runner reads lines starting "measure:"

@@ -32,17 +32,17 @@ test.before(async () => {
 
 function twoWorkers(cost: KvMoveCost, budgetBytes = 64 << 20) {
   const trace = new TraceRecorder();
-  const exchange = new KvExchange<RuntimeKv>(first.id, cost, trace);
+  const exchange = new KvExchange<RuntimeKv>(first.id, cost);
   const workers = [first, second].map((model, i) => {
     const lane = `llm:${i}`;
     const cache = new PrefixCache<RuntimeKv>({ budgetBytes });
-    exchange.join(lane, cache);
+    exchange.join(i, cache);
     return new LlmWorker(new RuntimeEngine(model), {
       cache,
       kvBudgetBytes: budgetBytes,
       lane,
       trace,
-      importPrefix: (tokens) => exchange.pull(lane, tokens),
+      importPrefix: (tokens, sink) => exchange.pull(i, tokens, sink),
     });
   });
   return { exchange, workers, trace };
