@@ -3,6 +3,7 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { LlmModel } from "../executor/types.ts";
+import { forgetTokenizer } from "../optimizer/context.ts";
 
 /** The key of the model shipped with Halo (the default of `.agent()`). */
 export const SHIPPED = "shipped";
@@ -56,7 +57,7 @@ export const models = {
       throw new TypeError(
         `halo.models.register('${name}', ...): expected a folder path or a model object`,
       );
-    loaded.delete(name);
+    forget(name);
   },
   /** Registered names. */
   list(): string[] {
@@ -64,9 +65,20 @@ export const models = {
   },
   unregister(name: string): void {
     registered.delete(name);
-    loaded.delete(name);
+    forget(name);
   },
 };
+
+/**
+ * What was known about the model a name meant: its load, and the optimizer's tokenizer for it
+ * (explain() plans synchronously with whatever is loaded). Its cost profile is found again by
+ * what the name now loads (cost-profiles.ts), and the Processor's workers belong to the loaded
+ * model object, so neither can serve the old model under the name.
+ */
+function forget(name: string): void {
+  loaded.delete(name);
+  forgetTokenizer(name);
+}
 
 /**
  * The stable key an LLM node stores (part of its signature): "shipped", a registered name, or
