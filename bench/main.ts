@@ -4,6 +4,7 @@
 // With no system registered yet (bench/systems/index.ts) it runs the model-free tool check
 // instead and says plainly that there is nothing to compare: it never prints made-up figures.
 import { writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { generateDataset } from "./data/index.ts";
 import { openLoadedDb } from "./data/load.ts";
@@ -49,6 +50,8 @@ export interface BenchOptions {
   models: ModelSet;
   /** Overrides the shipped model's folder. */
   modelDir?: string;
+  /** Runs of every system per workload, interleaved (all systems, then again); medians printed. */
+  repeats: number;
 }
 
 const USAGE =
@@ -58,7 +61,8 @@ const USAGE =
   "       halo bench workers [--rows 48] [--repeats 5]\n" +
   "       halo bench [--workloads a,b] [--queries N] [--quick] [--online [--rate Q/S]] [--json FILE] [--plot SVG]\n" +
   "                  [--systems a,b] [--ablations] [--models tiny|variants] [--model-dir DIR]\n" +
-  "                  [--seed N] [--repeat-rate 0..1] [--fast-ms 30] [--slow-ms 60] [--tpch-scale 0.01]";
+  "                  [--seed N] [--repeat-rate 0..1] [--fast-ms 30] [--slow-ms 60] [--tpch-scale 0.01]\n" +
+  "                  [--repeats N]";
 
 function num(
   name: string,
@@ -93,6 +97,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
       ablations: { type: "boolean", default: false },
       models: { type: "string", default: "tiny" },
       "model-dir": { type: "string" },
+      repeats: { type: "string", default: "1" },
     },
   });
   const workloads = values.workloads
@@ -138,6 +143,12 @@ export function parseBenchArgs(args: string[]): BenchOptions {
     ablations: values.ablations ?? false,
     models: checkModelSet(values.models ?? "tiny"),
     modelDir: values["model-dir"],
+    repeats: num(
+      "repeats",
+      values.repeats,
+      (n) => Number.isInteger(n) && n >= 1,
+      "a positive integer",
+    ),
   };
 }
 
@@ -148,6 +159,17 @@ function checkModelSet(value: string): ModelSet {
 }
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
+
+/** Median seconds per system over repeats, and the load average (1 min) now. */
+function formatMedians(repeats: WorkloadResult[]): string {
+  const names = repeats[0]!.systems.map((m) => m.name);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const parts = names.map((name) => {
+    const seconds = repeats.map((r) => r.systems.find((m) => m.name === name)!.seconds);
+    return `${name} ${median(seconds).toFixed(2)} s (${seconds.map((s) => s.toFixed(2)).join(" / ")})`;
+  });
+  return `${repeats[0]!.name}: medians of ${repeats.length}: ${parts.join(", ")}; load ${loadavg()[0]!.toFixed(1)}`;
+}
 
 export async function runBench(
   options: BenchOptions,
@@ -235,17 +257,27 @@ export async function runBench(
         out(`  tool server saw ${stats.requests} requests (${stats.distinctUrls} distinct URLs)\n`);
         continue;
       }
-      const result = await runWorkload({
-        shape,
-        inputs,
-        systems,
-        db: db.connection,
-        instance: db.instance,
-        toolServer: server,
-        seed: options.seed,
-      });
+      // Repeats interleave the systems (each repeat runs every system once), so a change of load
+      // on this shared machine hits them alike, and each repeat starts with the next system (the
+      // first run after a workload's setup pays for warm-up); medians follow the last table.
+      const repeats: WorkloadResult[] = [];
+      for (let r = 0; r < options.repeats; r++) {
+        const k = r % systems.length;
+        const result = await runWorkload({
+          shape,
+          inputs,
+          systems: [...systems.slice(k), ...systems.slice(0, k)],
+          db: db.connection,
+          instance: db.instance,
+          toolServer: server,
+          seed: options.seed,
+        });
+        repeats.push(result);
+        out(`\n${options.repeats > 1 ? `repeat ${r + 1}: ` : ""}${formatWorkloadTable(result)}`);
+      }
+      const result = repeats.at(-1)!;
       results.push(result);
-      out(`\n${formatWorkloadTable(result)}`);
+      if (options.repeats > 1) out(formatMedians(repeats));
       if (options.online) {
         // Offered load at rising rates: half, once and twice what the fastest baseline sustained
         // with every query at once, so the top rate saturates it (or --rate as the middle one).

@@ -530,10 +530,15 @@ export class PipelineRun {
     }
   }
 
-  /** The node's place in a topological order of the plan: its tool calls' queue priority. */
+  /**
+   * Its tool calls' queue priority: the node's epoch in the plan's schedule (when followed), then
+   * its place in a topological order of the plan.
+   */
   private placeOf(node: PlanNode): number {
     if (!this.places) this.places = new Map(topologicalOrder(this.dag).map((id, i) => [id, i]));
-    return this.places.get(node.id) ?? 0;
+    const place = this.places.get(node.id) ?? 0;
+    const epoch = this.config.llm.followEpochs ? (node.physical?.epoch ?? 0) : 0;
+    return epoch * this.dag.nodes.length + place;
   }
 
   private fanOutOf(node: PlanNode): Map<string, Promise<GenerateResult>> | undefined {
@@ -554,7 +559,16 @@ export class PipelineRun {
       promptTokens: model.encodeChat(llmMessages(args, row)),
       sampling: llmSampling(args),
     };
-    return worker.submit(request, { signal: this.abort.signal, nodeIds: [node.id], sink });
+    const { followEpochs, followBatchSizes } = this.config.llm;
+    const epoch = node.physical?.epoch;
+    const size = node.physical?.batch?.size;
+    return worker.submit(request, {
+      signal: this.abort.signal,
+      nodeIds: [node.id],
+      sink,
+      ...(followEpochs && epoch !== undefined && { priority: epoch }),
+      ...(followBatchSizes && size !== undefined && { maxBatch: size, group: node.id }),
+    });
   }
 
   /**
