@@ -22,8 +22,6 @@ const PROCESSOR_ABLATIONS: Record<string, ProcessorSettings> = {
   "halo-no-prefix-cache": { kv: { prefixCache: false } },
   "halo-no-continuous-batching": { llm: { continuousBatching: false } },
   "halo-no-tool-cache": { tools: { cache: false } },
-  "halo-no-epochs": { llm: { followEpochs: false } },
-  "halo-no-batch-sizes": { llm: { followBatchSizes: false } },
 };
 
 function haloSystem(

@@ -17,6 +17,7 @@ import type { LogicalNode } from "../plan/logical.ts";
 import { lower } from "../plan/lower.ts";
 import { PASS_NAMES, resolveFlags, type OptimizationFlags } from "../plan/optimize.ts";
 import {
+  analyze,
   optimize,
   optimizerContext,
   prepareOptimizer,
@@ -86,7 +87,10 @@ export const defaultServices: ExecutorServices = {
   fn: (request, context) => functionTool.call(request, context),
 };
 
-/** Lowers and validates; with `optimized`, also runs the optimizer (for the session's Processor). */
+/**
+ * Lowers and validates; with `optimized`, also runs the optimizer for the session's Processor,
+ * and its analyses (batch sizes, the schedule): what `explain()` shows.
+ */
 export function planFor(
   nodes: LogicalNode[],
   optimizations?: Partial<OptimizationFlags>,
@@ -96,7 +100,9 @@ export function planFor(
   validateDag(dag);
   if (!optimized) return { dag, plannerMs: 0 };
   const { cost, config } = session.processor;
-  return optimizeChecked(dag, resolveFlags(optimizations), optimizerContext(cost, config, dag));
+  const ctx = optimizerContext(cost, config, dag);
+  const result = optimizeChecked(dag, resolveFlags(optimizations), ctx);
+  return { ...result, dag: analyze(result.dag, ctx) };
 }
 
 function optimizeChecked(

@@ -15,7 +15,6 @@ import type { PassReport, PlanReport } from "./physical.ts";
 import { placeWork, defaultWorkers } from "./place-work.ts";
 import { planBatches } from "./plan-batches.ts";
 import { pushdownFilters } from "./pushdown-filters.ts";
-import { schedule } from "./schedule.ts";
 import { startCallsEarly } from "./start-calls-early.ts";
 
 export const PASSES: readonly Pass[] = [
@@ -32,12 +31,12 @@ export const PASSES: readonly Pass[] = [
   // Prefixes before batches: a batch must fit the KV budget beside the prefix its group keeps
   // cached, and cached tokens change what each batch costs.
   groupSharedPrefixes,
-  // Batches before placement: a node's cost on a worker depends on its batch size.
+  // Gathering before placement: a gathered node starts only once its inputs have finished,
+  // which decides where it can run soonest.
   planBatches,
-  // Placement before the schedule: epochs are planned per worker.
+  // Placement last: it weighs everything the passes before it shaped (fan-out, early starts,
+  // cached prefixes, gathering). The schedule and batch sizes are analyses (analysis.ts).
   placeWork,
-  // The schedule last: it orders the work every earlier pass has shaped.
-  schedule,
 ];
 
 export interface OptimizeResult {

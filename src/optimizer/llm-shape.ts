@@ -62,12 +62,20 @@ export function kvBoundBatch(node: PlanNode, shape: LlmShape, ctx: OptimizerCont
   return Math.max(1, Math.floor(ctx.processor.kv.budgetBytes / perCall));
 }
 
-/** The estimate state of an LLM node after the passes that ran. */
-export function llmState(node: PlanNode, shape: LlmShape, ctx: OptimizerContext): EstimateState {
+/**
+ * The estimate state of an LLM node after the passes that ran: its calls in batches of
+ * `batchSize`, by default as many as the KV budget holds (what the worker's admission allows).
+ */
+export function llmState(
+  node: PlanNode,
+  shape: LlmShape,
+  ctx: OptimizerContext,
+  batchSize = kvBoundBatch(node, shape, ctx),
+): EstimateState {
   return {
     calls: shape.calls,
     promptTokens: shape.promptTokens,
     cachedTokens: shape.cachedTokens,
-    batchSize: node.physical?.batch?.size ?? kvBoundBatch(node, shape, ctx),
+    batchSize,
   };
 }

@@ -85,7 +85,7 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
       finishMs.set(id, inputsDone);
       continue;
     }
-    const ready = node.physical?.batch?.gather ? inputsDone : latest(node, startMs);
+    const ready = node.physical?.gather ? inputsDone : latest(node, startMs);
     const model = node.args.modelKey;
     const view = views.get(node.inputs[0]!);
     const shape = llmShape(node, rowsAt(view));

@@ -19,7 +19,7 @@ export interface ExplainOptions {
   report?: boolean;
 }
 
-function suffix(node: PlanNode, options: ExplainOptions): string {
+function suffix(node: PlanNode, dag: PlanDag, options: ExplainOptions): string {
   const extra: string[] = nodeFlags(node);
   const stat = options.stats?.find((s) => s.nodeId === node.id);
   if (stat) {
@@ -31,7 +31,7 @@ function suffix(node: PlanNode, options: ExplainOptions): string {
   }
   const note = options.annotate?.(node);
   if (note) extra.push(note);
-  const report = options.report ? explainReport.node(node) : undefined;
+  const report = options.report ? explainReport.node(node, dag) : undefined;
   if (report) extra.push(report);
   if (options.signatures) extra.push(`sig=${node.signature}`);
   return extra.length ? `  [${extra.join("; ")}]` : "";
@@ -56,7 +56,7 @@ export function explain(dag: PlanDag, options: ExplainOptions = {}): string {
       const node = dag.nodes[id]!;
       const from = node.inputs.length ? `  <- ${node.inputs.map((i) => `#${i}`).join(", ")}` : "";
       lines.push(
-        `${`#${id} ${head(node)}`.padEnd(width)}  ${describeNode(node)}${from}${suffix(node, options)}`,
+        `${`#${id} ${head(node)}`.padEnd(width)}  ${describeNode(node)}${from}${suffix(node, dag, options)}`,
       );
     }
     return lines.join("\n");
@@ -70,7 +70,7 @@ export function explain(dag: PlanDag, options: ExplainOptions = {}): string {
       return;
     }
     printed.add(id);
-    lines.push(`${lead}#${id} ${head(node)}: ${describeNode(node)}${suffix(node, options)}`);
+    lines.push(`${lead}#${id} ${head(node)}: ${describeNode(node)}${suffix(node, dag, options)}`);
     const childPrefix = prefix + (branch === "" ? "" : last ? "   " : "│  ");
     node.inputs.forEach((input, i) =>
       walk(

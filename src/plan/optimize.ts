@@ -8,7 +8,6 @@ export interface OptimizationFlags {
   planBatches: boolean;
   placeWork: boolean;
   startCallsEarly: boolean;
-  schedule: boolean;
 }
 
 export const PASS_NAMES: readonly (keyof OptimizationFlags)[] = [
@@ -18,7 +17,6 @@ export const PASS_NAMES: readonly (keyof OptimizationFlags)[] = [
   "planBatches",
   "placeWork",
   "startCallsEarly",
-  "schedule",
 ];
 
 function flagsWith(value: boolean): OptimizationFlags {

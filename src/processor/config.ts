@@ -54,10 +54,6 @@ export interface LlmConfig {
   workersPerModel: number;
   /** Continuous batching over the model's forward when it has one (ablation switch). */
   continuousBatching: boolean;
-  /** Admit LLM requests and queue tool calls in the plan's epoch order (schedule). */
-  followEpochs: boolean;
-  /** Run at most the planned batch size of each LLM node's requests at once (plan-batches). */
-  followBatchSizes: boolean;
 }
 
 export interface ToolsConfig {
@@ -127,12 +123,7 @@ export function defaultConfig(machine: Machine = thisMachine()): ProcessorConfig
       prefillTokenBudget: ADMISSION_DEFAULTS.prefillTokenBudget,
       deferSharedTokens: ADMISSION_DEFAULTS.deferSharedTokens,
     },
-    llm: {
-      workersPerModel: 1,
-      continuousBatching: true,
-      followEpochs: true,
-      followBatchSizes: true,
-    },
+    llm: { workersPerModel: 1, continuousBatching: true },
     tools: {
       // SQL and functions compete with the model for the cores: one call per core; HTTP waits on
       // the network and costs no CPU, so many at once.
@@ -170,12 +161,7 @@ const CHECKS: Record<(typeof SECTIONS)[number], Record<string, Check>> = {
     prefillTokenBudget: count(1),
     deferSharedTokens: count(1),
   },
-  llm: {
-    workersPerModel: count(1, MAX_WORKERS_PER_MODEL),
-    continuousBatching: flag,
-    followEpochs: flag,
-    followBatchSizes: flag,
-  },
+  llm: { workersPerModel: count(1, MAX_WORKERS_PER_MODEL), continuousBatching: flag },
   tools: {
     limits: () => undefined,
     queueLimit: count(1),

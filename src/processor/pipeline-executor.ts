@@ -346,7 +346,7 @@ export class PipelineRun {
     // plan-batches may ask an LLM node to gather its rows first (a CPU provider: nothing to
     // overlap, and one uniform batch per node beats a trickle of small mixed ones). A call that
     // starts early gathers the rows it starts from.
-    const gather = node.kind === "LlmCall" && node.physical?.batch?.gather === true;
+    const gather = node.kind === "LlmCall" && node.physical?.gather === true;
     const gates = gather ? this.gatherGates(node, early ?? input) : undefined;
     const ready = <T>(rows: Promise<T>[], index: number): Promise<T> =>
       gates ? gates[index]!.then(() => rows[index]!) : rows[index]!;
@@ -530,15 +530,10 @@ export class PipelineRun {
     }
   }
 
-  /**
-   * Its tool calls' queue priority: the node's epoch in the plan's schedule (when followed), then
-   * its place in a topological order of the plan.
-   */
+  /** The node's place in a topological order of the plan: its tool calls' queue priority. */
   private placeOf(node: PlanNode): number {
     if (!this.places) this.places = new Map(topologicalOrder(this.dag).map((id, i) => [id, i]));
-    const place = this.places.get(node.id) ?? 0;
-    const epoch = this.config.llm.followEpochs ? (node.physical?.epoch ?? 0) : 0;
-    return epoch * this.dag.nodes.length + place;
+    return this.places.get(node.id) ?? 0;
   }
 
   private fanOutOf(node: PlanNode): Map<string, Promise<GenerateResult>> | undefined {
@@ -559,16 +554,7 @@ export class PipelineRun {
       promptTokens: model.encodeChat(llmMessages(args, row)),
       sampling: llmSampling(args),
     };
-    const { followEpochs, followBatchSizes } = this.config.llm;
-    const epoch = node.physical?.epoch;
-    const size = node.physical?.batch?.size;
-    return worker.submit(request, {
-      signal: this.abort.signal,
-      nodeIds: [node.id],
-      sink,
-      ...(followEpochs && epoch !== undefined && { priority: epoch }),
-      ...(followBatchSizes && size !== undefined && { maxBatch: size, group: node.id }),
-    });
+    return worker.submit(request, { signal: this.abort.signal, nodeIds: [node.id], sink });
   }
 
   /**

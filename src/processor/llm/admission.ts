@@ -36,8 +36,6 @@ export interface AdmissionState<T> {
   cachedTokens(item: T): number;
   /** Reserves the item's KV memory; `only` when nothing else would run (must then succeed). */
   reserve(item: T, only: boolean): boolean;
-  /** False when the item's own batch limit is reached (its node's planned batch size). */
-  fits?(item: T, chosen: readonly T[]): boolean;
 }
 
 export interface AdmissionRound<T> {
@@ -82,7 +80,6 @@ export function admitRound<T extends { readonly promptTokens: readonly number[] 
     }
     const suffix = prompt.length - cached;
     if (chosen.length > 0 && newTokens + suffix > policy.prefillTokenBudget) break;
-    if (state.fits && !state.fits(item, chosen)) break;
     if (!state.reserve(item, chosen.length === 0 && state.running === 0)) {
       deferredForMemory = true;
       break;

@@ -76,11 +76,6 @@ export interface SubmitOptions {
   nodeIds?: number[];
   /** The run the request belongs to: its trace gets the forward calls it is part of. */
   sink?: RunSink;
-  /** Admitted before requests of a higher priority (the plan's epoch); default 0. */
-  priority?: number;
-  /** Most requests of the same `group` (plan node) running at once (its planned batch size). */
-  maxBatch?: number;
-  group?: number;
 }
 
 export interface LlmWorkerStats {
@@ -190,9 +185,6 @@ export class LlmWorker<K extends KvPayload<K>> {
         reject,
         nodeIds: options.nodeIds ?? [],
         sink: options.sink ?? this.defaultSink,
-        priority: options.priority,
-        maxBatch: options.maxBatch,
-        group: options.group,
         reserveBytes:
           Math.min(prompt.length + maxTokens, this.engine.maxPositions) *
           this.engine.kvBytesPerToken,
@@ -202,7 +194,7 @@ export class LlmWorker<K extends KvPayload<K>> {
         signal.addEventListener("abort", onAbort, { once: true });
         seq.onSettle(() => signal.removeEventListener("abort", onAbort));
       }
-      insertByPriority(this.waiting, seq);
+      this.waiting.push(seq);
       this.kick();
     });
   }
@@ -249,13 +241,6 @@ export class LlmWorker<K extends KvPayload<K>> {
           maxTokens: seq.promptTokens.length - 1,
         }) ?? 0,
       reserve: (seq, only) => this.reserve(seq, only),
-      fits: (seq, chosen) => {
-        if (seq.maxBatch === undefined) return true;
-        let n = 0;
-        for (const s of this.running) if (s.group === seq.group) n++;
-        for (const s of chosen) if (s.group === seq.group) n++;
-        return n < seq.maxBatch;
-      },
     });
     this.stats.deferredForSharing += round.deferredForSharing;
     if (round.deferredForMemory) this.stats.deferredForMemory++;
@@ -509,16 +494,4 @@ export class LlmWorker<K extends KvPayload<K>> {
       this.fail(seq, error);
     }
   }
-}
-
-/** Puts `seq` after every waiting sequence of its priority or lower (the queue stays sorted). */
-function insertByPriority<K extends KvPayload<K>>(queue: Sequence<K>[], seq: Sequence<K>): void {
-  let lo = 0;
-  let hi = queue.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (queue[mid]!.priority <= seq.priority) lo = mid + 1;
-    else hi = mid;
-  }
-  queue.splice(lo, 0, seq);
 }

@@ -10,11 +10,6 @@ export class Sequence<K extends KvPayload<K>> {
   readonly nodeIds: readonly number[];
   /** The run it belongs to (its trace records the forward calls it is in); none when untraced. */
   readonly sink: RunSink | undefined;
-  /** Admission order: lower first, equal ones in submission order (the plan's epoch). */
-  readonly priority: number;
-  /** Most sequences of its `group` (its plan node) running at once (the plan's batch size). */
-  readonly maxBatch: number | undefined;
-  readonly group: number | undefined;
   /** Worst-case KV this sequence may hold: (prompt + maxTokens) x bytes per token. */
   readonly reserveBytes: number;
   reserved = false;
@@ -44,9 +39,6 @@ export class Sequence<K extends KvPayload<K>> {
       reject: (error: unknown) => void;
       nodeIds: readonly number[];
       sink: RunSink | undefined;
-      priority?: number;
-      maxBatch?: number;
-      group?: number;
       reserveBytes: number;
     },
   ) {
@@ -55,9 +47,6 @@ export class Sequence<K extends KvPayload<K>> {
     this.reject = init.reject;
     this.nodeIds = init.nodeIds;
     this.sink = init.sink;
-    this.priority = init.priority ?? 0;
-    this.maxBatch = init.maxBatch;
-    this.group = init.group;
     this.reserveBytes = init.reserveBytes;
   }
 
