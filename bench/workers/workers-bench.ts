@@ -20,15 +20,15 @@ import {
 
 interface System {
   name: string;
-  llmWorkers: number;
+  workersPerModel: number;
   /** Plan and run with a cost model where moving KV costs more than recomputing it. */
   slowMoves?: boolean;
 }
 
 const SYSTEMS: System[] = [
-  { name: "1 worker", llmWorkers: 1 },
-  { name: "2 workers", llmWorkers: 2 },
-  { name: "2 workers, recompute", llmWorkers: 2, slowMoves: true },
+  { name: "1 worker", workersPerModel: 1 },
+  { name: "2 workers", workersPerModel: 2 },
+  { name: "2 workers, recompute", workersPerModel: 2, slowMoves: true },
 ];
 
 function workflows(rows: number): Record<string, LazyFrame[]> {
@@ -84,7 +84,7 @@ export async function runWorkersBench(rows: number, repeats: number): Promise<st
               reuse: false,
               calibrate: false,
               progress: false,
-              processor: { llm: { workersPerModel: system.llmWorkers } },
+              processor: { llm: { workersPerModel: system.workersPerModel } },
             },
           );
         } finally {

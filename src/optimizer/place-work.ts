@@ -32,8 +32,8 @@ export function defaultWorkers(dag: PlanDag): WorkerSpec[] {
 
 /**
  * `perModel` workers for each model the plan uses, each with its model resident, in order of
- * first use: lanes llm:0 .. llm:(perModel-1) for the first model, and so on (collect's
- * `llmWorkers`; the Processor runs one model session and prefix cache per lane).
+ * first use: lanes llm:0 .. llm:(perModel-1) for the first model, and so on (the config's
+ * `llm.workersPerModel`; the Processor runs one model session and prefix cache per lane).
  */
 export function workersPerModel(dag: PlanDag, perModel: number): WorkerSpec[] {
   const models: string[] = [];
