@@ -41,7 +41,7 @@ export interface ProcessorOptions {
  */
 const KEPT_OVERRIDES = 2;
 
-/** A map that keeps `key` of the configured shape, and up to KEPT_OVERRIDES others by recency. */
+/** Values by shape: the configured shape's always kept, up to KEPT_OVERRIDES others by recency. */
 class ShapeCache<V> {
   private readonly entries = new Map<string, V>();
 
@@ -58,10 +58,6 @@ class ShapeCache<V> {
     for (const old of others.slice(0, Math.max(0, others.length - KEPT_OVERRIDES)))
       this.entries.delete(old);
     return v;
-  }
-
-  values(): IterableIterator<V> {
-    return this.entries.values();
   }
 }
 
