@@ -8,8 +8,10 @@ import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { generateDataset } from "./data/index.ts";
 import { openLoadedDb } from "./data/load.ts";
+import { leastDelayMs } from "./http-tools/server.ts";
 import { spawnToolServer } from "./http-tools/spawn.ts";
-import { formatWorkloadTable, machineInfo, toBenchJson } from "./harness/report.ts";
+import { floorViolations } from "./harness/floor.ts";
+import { formatWorkloadTable, machineInfo, runFailures, toBenchJson } from "./harness/report.ts";
 import { formatOnlineTable, runOnline, type OnlineResult } from "./harness/run-online.ts";
 import { checkAims } from "./harness/aims.ts";
 import { runWorkload } from "./harness/run-workload.ts";
@@ -19,9 +21,11 @@ import {
   configureModels,
   MODEL_SETS,
   modelDirs,
+  profileOfDir,
   warmModels,
   type ModelSet,
 } from "./systems/models.ts";
+import { REALISTIC_DTYPES, type RealisticDtype } from "./systems/realistic-models.ts";
 import { getWorkload, WORKLOAD_NAMES } from "./workloads/index.ts";
 import { generateInputs } from "./workloads/inputs.ts";
 import type { DatasetName } from "./data/index.ts";
@@ -48,8 +52,10 @@ export interface BenchOptions {
   ablations: boolean;
   /** Which folders the model sizes run on (bench/systems/models.ts). */
   models: ModelSet;
-  /** Overrides the shipped model's folder. */
+  /** Overrides the shipped model: a folder or a hub id (org/name). */
   modelDir?: string;
+  /** The realistic sets' dtype (default: int8 for realistic, q4 for large). */
+  dtype?: RealisticDtype;
   /** Runs of every system per workload, interleaved (all systems, then again); medians printed. */
   repeats: number;
 }
@@ -59,8 +65,10 @@ const USAGE =
   "       halo bench planner [--queries 2048] [--workloads tpch-trident]\n" +
   "       halo bench estimates\n" +
   "       halo bench workers [--rows 48] [--repeats 5]\n" +
+  "       halo bench schema\n" +
   "       halo bench [--workloads a,b] [--queries N] [--quick] [--online [--rate Q/S]] [--json FILE] [--plot SVG]\n" +
-  "                  [--systems a,b] [--ablations] [--models tiny|variants] [--model-dir DIR]\n" +
+  "                  [--systems a,b] [--ablations] [--models tiny|variants|realistic|large] [--dtype fp32|int8|q4]\n" +
+  "                  [--model-dir DIR|ORG/NAME]\n" +
   "                  [--seed N] [--repeat-rate 0..1] [--fast-ms 30] [--slow-ms 60] [--tpch-scale 0.01]\n" +
   "                  [--repeats N]";
 
@@ -97,6 +105,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
       ablations: { type: "boolean", default: false },
       models: { type: "string", default: "tiny" },
       "model-dir": { type: "string" },
+      dtype: { type: "string" },
       repeats: { type: "string", default: "1" },
     },
   });
@@ -143,6 +152,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
     ablations: values.ablations ?? false,
     models: checkModelSet(values.models ?? "tiny"),
     modelDir: values["model-dir"],
+    dtype: checkDtype(values.dtype),
     repeats: num(
       "repeats",
       values.repeats,
@@ -152,6 +162,14 @@ export function parseBenchArgs(args: string[]): BenchOptions {
   };
 }
 
+function checkDtype(value: string | undefined): RealisticDtype | undefined {
+  if (value !== undefined && !(REALISTIC_DTYPES as readonly string[]).includes(value))
+    throw new Error(
+      `--dtype must be one of ${REALISTIC_DTYPES.join(", ")}, got '${value}'\n${USAGE}`,
+    );
+  return value as RealisticDtype | undefined;
+}
+
 function checkModelSet(value: string): ModelSet {
   if (!(MODEL_SETS as readonly string[]).includes(value))
     throw new Error(`--models must be one of ${MODEL_SETS.join(", ")}, got '${value}'\n${USAGE}`);
@@ -159,6 +177,10 @@ function checkModelSet(value: string): ModelSet {
 }
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
+
+/** Issue 19's aim for halo's seconds / floor, by model set: 2x on the shipped model, 1.5x at
+ * realistic sizes. */
+const FLOOR_AIMS: Record<ModelSet, number> = { tiny: 2, variants: 2, realistic: 1.5, large: 1.5 };
 
 /** Median seconds per system over repeats, and the load average (1 min) now. */
 function formatMedians(repeats: WorkloadResult[]): string {
@@ -189,12 +211,16 @@ export async function runBench(
       : DEFAULT_SYSTEMS;
   const notes: string[] = [];
   if (systems.length > 0) {
-    configureModels(options.models, options.modelDir);
+    configureModels(options.models, options.modelDir, options.dtype);
     const dirs = modelDirs();
     out(`models: small ${dirs.small}, medium ${dirs.medium}, large ${dirs.large}`);
     if (options.models === "tiny")
       notes.push(
         "every model size runs on the shipped model (--models tiny): triplechain's three sizes share one model",
+      );
+    if (options.models === "realistic" || options.models === "large")
+      notes.push(
+        `every model size runs on ${dirs.small} (--models ${options.models}): random weights, so answers are noise (the same in every system)`,
       );
   }
   const datasetNames = [...new Set(shapes.map((s) => s.dataset))] as DatasetName[];
@@ -271,6 +297,14 @@ export async function runBench(
           instance: db.instance,
           toolServer: server,
           seed: options.seed,
+          floor: {
+            profile: profileOfDir,
+            httpLatencyMs: (url, requests) =>
+              leastDelayMs(url, requests, options.seed, {
+                fastMeanMs: options.fastMs,
+                slowMeanMs: options.slowMs,
+              }),
+          },
         });
         repeats.push(result);
         out(`\n${options.repeats > 1 ? `repeat ${r + 1}: ` : ""}${formatWorkloadTable(result)}`);
@@ -295,6 +329,7 @@ export async function runBench(
             seed: options.seed,
           },
           [base / 2, base, base * 2],
+          result.floor?.seconds,
         );
         online.push(o);
         out(`\n${formatOnlineTable(o)}`);
@@ -341,6 +376,12 @@ export async function run(args: string[]): Promise<number> {
     for (const line of await runWorkersBench(rows, repeats)) out(line);
     return 0;
   }
+  // `halo bench schema`: constrained decoding's cost per decode step (512 and 32k vocabularies).
+  if (args[0] === "schema") {
+    const { runSchemaBench } = await import("./schema/schema-bench.ts");
+    for (const line of await runSchemaBench()) out(line);
+    return 0;
+  }
   // `halo bench planner [--queries N] [--workloads w]`: the optimizer's own time, pass by pass.
   if (args[0] === "planner") {
     const { values } = parseArgs({
@@ -360,9 +401,14 @@ export async function run(args: string[]): Promise<number> {
   }
   const options = parseBenchArgs(args);
   const { results, online, notes } = await runBench(options);
-  const aims = checkAims(results, online);
+  const aims = checkAims(results, online, { floorMultiple: FLOOR_AIMS[options.models] });
   if (aims.length > 0) out(`\n${aims.join("\n")}`);
   notes.push(...aims);
+  // Divergent outputs, a failed system, or one below its workload's floor (a bug in it or in the
+  // floor) fail the run.
+  const failures = runFailures(results);
+  for (const f of failures) out(`FAILED: ${f}`);
+  notes.push(...floorViolations(results));
   if (options.json) {
     writeFileSync(
       options.json,
@@ -377,7 +423,5 @@ export async function run(args: string[]): Promise<number> {
     writeFileSync(options.plot, await speedupSvg(json, title));
     out(`wrote ${options.plot}`);
   }
-  return results.some((r) => r.identicalOutputs === false || r.systems.some((m) => m.error))
-    ? 1
-    : 0;
+  return failures.length > 0 ? 1 : 0;
 }

@@ -25,7 +25,7 @@ export const halo = {
   collectAll,
   /** A workflow graph from YAML text or a file path; `.run(df)` gives a LazyFrame. */
   workflow,
-  /** Model names: `halo.models.register(name, dir)`. */
+  /** Model names: `halo.models.register(name, folderOrHubId, { dtype?, revision? })`. */
   models,
   /** A model served by OpenAI-compatible engines: `models.register("remote", halo.openai({...}))`. */
   openai: createOpenAiModel,

@@ -1,10 +1,11 @@
-// `halo calibrate [--model DIR] [--out FILE] [--provider P] [--threads N]`: measures the model on
+// `halo calibrate [--model SRC] [--out FILE] [--provider P] [--threads N]`: measures the model on
 // this machine (or, with `--url URL [--served-model NAME]`, on an OpenAI-compatible engine:
 // http-bench-target.ts, filed under the name `halo.openai` reads), stores the profile in the cache (profile-cache.ts) and optionally in FILE, and
 // prints the fitted constants with the fit error so a user can judge how far to trust them.
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { classifySource, modelSpec, resolveModelSourceShown } from "../runtime/model-source.ts";
 import { openHttpTarget } from "./http-bench-target.ts";
 import { getProfile, profileCacheDir, profilePath } from "./profile-cache.ts";
 import type { Profile } from "./profile.ts";
@@ -13,11 +14,13 @@ import type { Profile } from "./profile.ts";
 export const SHIPPED_MODEL_DIR = fileURLToPath(new URL("../../models/halo-tiny", import.meta.url));
 
 const USAGE =
-  "usage: halo calibrate [--model DIR] [--out FILE] [--provider cpu|cuda|webgpu] [--threads N]\n" +
+  "usage: halo calibrate [--model DIR|ORG/NAME [--revision R]] [--out FILE] [--provider cpu|cuda|webgpu] [--threads N]\n" +
   "       halo calibrate --url http://HOST:PORT[/v1] [--served-model NAME] [--model DIR] [--out FILE]";
 
 interface Args {
+  /** A folder or a hub id (fetched into the Hugging Face cache first). */
   model: string;
+  revision?: string;
   out?: string;
   provider: "cpu" | "cuda" | "webgpu";
   threads?: number;
@@ -38,7 +41,8 @@ function parseArgs(args: string[]): Args {
       i++;
       return value;
     };
-    if (flag === "--model") out.model = resolve(need());
+    if (flag === "--model") out.model = need();
+    else if (flag === "--revision") out.revision = need();
     else if (flag === "--out") out.out = resolve(need());
     else if (flag === "--provider") {
       const p = need();
@@ -71,16 +75,23 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`halo: ${(err as Error).message}\n`);
     return 2;
   }
-  if (!existsSync(args.model)) {
+  if (!classifySource(args.model)) {
     process.stderr.write(
-      `halo: calibrate: no model folder at ${args.model}; pass --model DIR (a folder with config.json and onnx/model.onnx)\n`,
+      `halo: calibrate: no model folder at ${resolve(args.model)} (and '${args.model}' is no hub id org/name); pass --model DIR (a folder with config.json and onnx/model.onnx) or --model ORG/NAME\n`,
     );
+    return 1;
+  }
+  let dir: string;
+  try {
+    dir = (await resolveModelSourceShown(modelSpec(args.model, undefined, args.revision))).dir;
+  } catch (err) {
+    process.stderr.write(`halo: calibrate: ${(err as Error).message}\n`);
     return 1;
   }
   const t0 = performance.now();
   const cacheDir = profileCacheDir();
   const url = args.url;
-  const profile = await getProfile(args.model, {
+  const profile = await getProfile(dir, {
     cacheDir,
     refresh: true,
     ...(url

@@ -1,32 +1,20 @@
 // Progress of a long collect(): rows done / total, LLM tokens per second, prefix-cache hit rate,
 // tool calls in flight, elapsed and estimated remaining.
 //
-// Where it goes: with a rich host (the kernel) one display output is created and then replaced in
-// place (display with an id, then update: true); in a terminal a line on stderr, rewritten with \r
-// when stderr is a TTY and printed every few seconds otherwise (logs and CI keep a few lines, not
-// thousands). Callers report every row; rendering is throttled (default 4 per second), so a call
-// that does not render costs one clock read and a few additions (measured 0.1-0.6 us per
+// Where it goes and how often: live-output.ts (a display replaced in place in a notebook, a line
+// on stderr in a terminal, throttled to 4 renders a second by default). Callers report every row;
+// a call that does not render costs one clock read and a few additions (measured 0.1-0.6 us per
 // call on this shared 2-core machine: noise next to a millisecond LLM row).
-import type { DisplayHost, MimeBundle } from "./host.ts";
-import { getDisplayHost } from "./host.ts";
+import type { MimeBundle } from "./host.ts";
 import { escapeHtml } from "./html.ts";
 import { formatCompact, formatCount, formatMs, formatPercent } from "./format.ts";
+import { LiveOutput, type LiveOutputOptions } from "./live-output.ts";
 
-export interface ProgressOptions {
+export interface ProgressOptions extends LiveOutputOptions {
   /** Rows the collect will produce (or process); 0 or undefined when unknown. */
   totalRows?: number;
   /** Shown before the numbers, e.g. "collect" or a frame name. */
   label?: string;
-  /** Where rich output goes; default the current display host. */
-  host?: DisplayHost;
-  /** Terminal output stream; default process.stderr. */
-  stream?: Pick<NodeJS.WriteStream, "write"> & { isTTY?: boolean };
-  /** Minimum time between two renders; default 250 ms (4 per second). */
-  minIntervalMs?: number;
-  /** Minimum time between two lines when the stream is not a TTY; default 5000 ms. */
-  logIntervalMs?: number;
-  /** Clock in ms (tests inject one); default performance.now. */
-  now?: () => number;
 }
 
 export interface ProgressSnapshot {
@@ -52,32 +40,19 @@ export interface ProgressSnapshot {
 
 export type ProgressOutcome = "done" | "cancelled" | "failed";
 
-let displayCounter = 0;
-
 export class ProgressReporter {
   private readonly label: string;
   private totalRows: number;
-  private readonly host: DisplayHost;
-  private readonly stream: NonNullable<ProgressOptions["stream"]>;
-  private readonly minIntervalMs: number;
-  private readonly logIntervalMs: number;
-  private readonly now: () => number;
+  private readonly out: LiveOutput;
   private readonly startMs: number;
-  private readonly displayId: string;
   private rowsDone = 0;
   private prefillTokens = 0;
   private cachedTokens = 0;
   private decodeTokens = 0;
   private toolsInFlight = 0;
   private toolsDone = 0;
-  private lastRenderMs = -Infinity;
-  private lastLogMs = -Infinity;
-  private shown = false;
   private finished = false;
   private outcome: ProgressOutcome | undefined;
-  private lastLineLength = 0;
-  /** Renders so far (tests check throttling with it). */
-  renders = 0;
 
   constructor(options: ProgressOptions = {}) {
     const total = options.totalRows ?? 0;
@@ -86,14 +61,13 @@ export class ProgressReporter {
     }
     this.label = options.label ?? "collect";
     this.totalRows = total;
-    this.host = options.host ?? getDisplayHost();
-    this.stream = options.stream ?? process.stderr;
-    this.minIntervalMs = options.minIntervalMs ?? 250;
-    this.logIntervalMs = options.logIntervalMs ?? 5000;
-    this.now = options.now ?? (() => performance.now());
-    this.startMs = this.now();
-    displayCounter += 1;
-    this.displayId = `halo-progress-${process.pid}-${displayCounter}`;
+    this.out = new LiveOutput(options);
+    this.startMs = this.out.now();
+  }
+
+  /** Renders so far (tests check throttling with it). */
+  get renders(): number {
+    return this.out.renders;
   }
 
   /** Sets the total when it becomes known (after a filter, say). */
@@ -128,7 +102,7 @@ export class ProgressReporter {
   }
 
   snapshot(): ProgressSnapshot {
-    const elapsedMs = Math.max(0, this.now() - this.startMs);
+    const elapsedMs = Math.max(0, this.out.now() - this.startMs);
     const prompt = this.prefillTokens + this.cachedTokens;
     const s: ProgressSnapshot = {
       label: this.label,
@@ -158,41 +132,16 @@ export class ProgressReporter {
     if (this.finished) return;
     this.finished = true;
     this.outcome = outcome;
-    this.render(true);
+    this.out.final(this.view());
   }
 
   private tick(): void {
-    if (this.finished) return;
-    const t = this.now();
-    if (t - this.lastRenderMs < this.minIntervalMs) return;
-    this.lastRenderMs = t;
-    this.render(false);
+    if (!this.finished) this.out.tick(() => this.view());
   }
 
-  private render(final: boolean): void {
+  private view() {
     const snap = this.snapshot();
-    const line = progressLine(snap);
-    if (this.host.rich) {
-      this.renders += 1;
-      const bundle = progressBundle(snap);
-      if (!this.shown) this.host.display(bundle, { id: this.displayId });
-      else this.host.display(bundle, { id: this.displayId, update: true });
-      this.shown = true;
-      return;
-    }
-    if (this.stream.isTTY) {
-      this.renders += 1;
-      // Pad over the previous line's leftovers; \r returns to the line start.
-      const padded = line.padEnd(this.lastLineLength);
-      this.lastLineLength = line.length;
-      this.stream.write(`\r${padded}${final ? "\n" : ""}`);
-      return;
-    }
-    const t = this.now();
-    if (!final && t - this.lastLogMs < this.logIntervalMs) return;
-    this.lastLogMs = t;
-    this.renders += 1;
-    this.stream.write(`${line}\n`);
+    return { line: progressLine(snap), bundle: progressBundle(snap) };
   }
 }
 

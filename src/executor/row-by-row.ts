@@ -19,9 +19,12 @@ import {
   sqlRequest,
   testPredicate,
   userRow,
+  llmValue,
+  outputsOf,
+  withAnswer,
   withError,
   withInterrupted,
-  withOutput,
+  withNulls,
 } from "./row-ops.ts";
 import {
   ERRORS_COLUMN,
@@ -146,7 +149,7 @@ export class RowByRowExecutor implements Executor {
             if (await testPredicate(predicate, row)) kept.push(row);
           } catch (err) {
             if (ctx.onError === "raise") throw new RowError(node.id, node.label, node.kind, i, err);
-            kept.push(withError(row, undefined, node.label, err));
+            kept.push(withError(row, [], node.label, err));
           }
         }
         progress(input.length, input.length);
@@ -154,20 +157,20 @@ export class RowByRowExecutor implements Executor {
       }
       default: {
         const [lane, kind] = LANES[node.kind]!;
-        const output = node.args.output;
+        const outputs = outputsOf(node);
         // The optimizer's dedupe-calls asks equal requests of this node to run once, the result
         // fanned out to every row that makes them (never for volatile calls).
         const shared =
           node.physical?.fanOut && node.volatility !== "volatile"
             ? new Map<string, Promise<unknown>>()
             : undefined;
-        return this.perRow(node, input, ctx, output, async (row) => {
+        return this.perRow(node, input, ctx, outputs, async (row) => {
           const key = shared ? callKey(node, row) : undefined;
           const pending = key === undefined ? undefined : shared!.get(key);
-          if (pending) return withOutput(row, output, await pending);
+          if (pending) return withAnswer(row, node, await pending);
           const run = this.call(node, row, ctx, stats, now, lane, kind);
           if (key !== undefined) shared!.set(key, run);
-          return withOutput(row, output, await run);
+          return withAnswer(row, node, await run);
         });
       }
     }
@@ -194,7 +197,7 @@ export class RowByRowExecutor implements Executor {
         [{ promptTokens, sampling: llmSampling(node.args) }],
         context,
       );
-      value = result!.text;
+      value = llmValue(node.args, result!.text);
       tokens = {
         prefill: result!.prefillTokens,
         cached: result!.cachedTokens,
@@ -233,7 +236,7 @@ export class RowByRowExecutor implements Executor {
     node: PlanNode,
     rows: Row[],
     ctx: ExecuteContext,
-    output: string | undefined,
+    outputs: readonly string[] | undefined,
     step: (row: Row) => Promise<Row>,
   ): Promise<Row[]> {
     const out: Row[] = new Array(rows.length);
@@ -243,12 +246,12 @@ export class RowByRowExecutor implements Executor {
     for (let i = 0; i < rows.length; i++) {
       if (interrupted() && ctx.onError === "raise") throw abortError(ctx.signal);
       const row = rows[i]!;
-      if (output !== undefined && hasError(row)) {
-        out[i] = withOutput(row, output, null);
+      if (outputs !== undefined && hasError(row)) {
+        out[i] = withNulls(row, outputs);
         continue;
       }
-      if (output !== undefined && interrupted()) {
-        out[i] = withInterrupted(row, output, node.label);
+      if (outputs !== undefined && interrupted()) {
+        out[i] = withInterrupted(row, outputs, node.label);
         continue;
       }
       try {
@@ -257,9 +260,9 @@ export class RowByRowExecutor implements Executor {
         if (interrupted() && ctx.onError === "raise") throw abortError(ctx.signal);
         if (ctx.onError === "raise") throw new RowError(node.id, node.label, node.kind, i, err);
         out[i] =
-          output !== undefined && interrupted()
-            ? withInterrupted(row, output, node.label)
-            : withError(row, output, node.label, err);
+          outputs !== undefined && interrupted()
+            ? withInterrupted(row, outputs, node.label)
+            : withError(row, outputs ?? [], node.label, err);
       }
       ctx.onProgress?.({
         nodeId: node.id,

@@ -77,6 +77,8 @@ export interface ExecuteContext {
 export interface SinkResult {
   columns: string[];
   rows: Row[];
+  /** Column types the plan knows (schema-typed LLM outputs, text answers); set by collect(). */
+  dtypes?: Record<string, string>;
 }
 
 export interface Executor {

@@ -12,9 +12,10 @@ import {
   type ProgressEvent,
   type SinkResult,
 } from "../executor/types.ts";
+import { columnTypes } from "../plan/column-types.ts";
 import { explain } from "../plan/explain.ts";
 import type { LogicalNode } from "../plan/logical.ts";
-import { lower } from "../plan/lower.ts";
+import { lower, type LowerOptions } from "../plan/lower.ts";
 import { PASS_NAMES, resolveFlags, type OptimizationFlags } from "../plan/optimize.ts";
 import {
   analyze,
@@ -34,7 +35,7 @@ import { functionTool } from "../tools/function.ts";
 import { httpTool } from "../tools/http.ts";
 import { sqlTool } from "../tools/sql.ts";
 import { calibrationEnabled, prepareCostModel } from "./cost-profiles.ts";
-import { loadModel } from "./models.ts";
+import { loadModel, modelIdentity, modelKeysOf, prepareModelSources } from "./models.ts";
 import { startCollectProgress } from "./collect-progress.ts";
 import { recordRunCosts } from "./run-costs.ts";
 import { makeRunReport, type RunReport } from "./run-report.ts";
@@ -87,6 +88,11 @@ export const defaultServices: ExecutorServices = {
   fn: (request, context) => functionTool.call(request, context),
 };
 
+const lowerOptions: LowerOptions = {
+  dbStateKey: (key) => getDatabase(key).stateKey(),
+  modelStateKey: modelIdentity,
+};
+
 /**
  * Lowers and validates; with `optimized`, also runs the optimizer for the session's Processor,
  * and its analyses (batch sizes, the schedule): what `explain()` shows.
@@ -96,7 +102,7 @@ export function planFor(
   optimizations?: Partial<OptimizationFlags>,
   optimized = true,
 ): { dag: PlanDag; plannerMs: number } {
-  const dag = lower(nodes, { dbStateKey: (key) => getDatabase(key).stateKey() });
+  const dag = lower(nodes, lowerOptions);
   validateDag(dag);
   if (!optimized) return { dag, plannerMs: 0 };
   const { cost, config } = session.processor;
@@ -123,8 +129,12 @@ async function planForRun(
   calibrate: boolean,
   processor: Processor,
   config: ProcessorConfig,
+  signal: AbortSignal | undefined,
 ): Promise<{ dag: PlanDag; plannerMs: number }> {
-  const dag = lower(nodes, { dbStateKey: (key) => getDatabase(key).stateKey() });
+  // Models first: a hub id is downloaded (or found in the cache) once, and its commit and dtype
+  // join the LLM nodes' signatures.
+  await prepareModelSources(modelKeysOf(nodes), signal);
+  const dag = lower(nodes, lowerOptions);
   validateDag(dag);
   const flags = resolveFlags(optimizations);
   if (PASS_NAMES.some((name) => flags[name])) {
@@ -182,6 +192,7 @@ export async function runPlans(
     calibrationEnabled(options.calibrate),
     processor,
     config,
+    signal,
   );
   const executor: Executor = s.executor === "row-by-row" ? new RowByRowExecutor() : processor;
   const trace: RunTrace = {
@@ -214,6 +225,7 @@ export async function runPlans(
       config,
     });
     cancelled = signal?.aborted === true;
+    for (const [i, r] of results.entries()) r.dtypes = columnTypes(dag, dag.sinks[i]!);
     return results;
   } catch (err) {
     cancelled = signal?.aborted === true;
@@ -245,6 +257,7 @@ export async function runPlans(
         results?.map((r) => r.rows.length) ?? [],
         estimateError,
         { cancelled, interruptedRows: countInterrupted(results) },
+        results?.map((r) => r.dtypes ?? {}),
       ),
     );
   }
@@ -262,12 +275,32 @@ function countInterrupted(results: SinkResult[] | undefined): number {
 type DanfoModule = typeof import("danfojs-node");
 let danfo: Promise<DanfoModule> | undefined;
 
-/** A danfo DataFrame from a result (columns in plan order; cells kept as they are). */
+/** danfo's dtype for a schema type ("integer|null" too: danfo keeps the nulls). */
+const DANFO_DTYPES: Record<string, string> = {
+  integer: "int32",
+  number: "float32",
+  boolean: "boolean",
+  string: "string",
+};
+
+/**
+ * A danfo DataFrame from a result (columns in plan order; cells kept as they are). Columns the
+ * plan types (a schema's) get their dtype from it, so an all-integer `number` column is still
+ * float32 and an all-null one still has its type; arrays and objects stay JS values.
+ */
 export async function toDanfo(result: SinkResult): Promise<InstanceType<DanfoModule["DataFrame"]>> {
   danfo ??= import("danfojs-node");
   const dfd = await danfo;
   const values = result.rows.map((r) =>
     result.columns.map((c) => (r[c] === undefined ? null : r[c])),
   );
-  return new dfd.DataFrame(values, { columns: result.columns });
+  const typed = result.columns.map((c) => {
+    const t = result.dtypes?.[c]?.replace(/\|null$/, "");
+    return t === undefined ? undefined : DANFO_DTYPES[t];
+  });
+  const df = new dfd.DataFrame(values, { columns: result.columns });
+  if (values.length === 0 || typed.every((t, i) => t === undefined || t === df.dtypes[i]))
+    return df;
+  const dtypes = typed.map((t, i) => t ?? df.dtypes[i]!);
+  return new dfd.DataFrame(values, { columns: result.columns, dtypes });
 }

@@ -10,6 +10,8 @@ export interface RunReport extends RunTrace {
   llmCalls: number;
   toolCalls: number;
   rowsOut: number[];
+  /** Per result table: the column types the plan knows (a schema's, text answers'). */
+  dtypes: Record<string, string>[];
   /**
    * The run's signal aborted it (an interrupt or `collect({ signal })`). With onError "null" the
    * tables still came back: `interruptedRows` rows have null outputs and say so in `_errors`.
@@ -39,6 +41,7 @@ export function makeRunReport(
     cancelled: false,
     interruptedRows: 0,
   },
+  dtypes: Record<string, string>[] = [],
 ): RunReport {
   const llmCalls = trace.nodes.filter((n) => n.kind === "LlmCall").reduce((a, n) => a + n.calls, 0);
   const toolCalls = trace.nodes
@@ -74,6 +77,11 @@ export function makeRunReport(
       lines.push(
         `  KV tiers: ${kvTierMoves.out} moves out to host memory (${mib(kvTierMoves.bytesOut)}), ${kvTierMoves.in} back in (${mib(kvTierMoves.bytesIn)})`,
       );
+    dtypes.forEach((types, i) => {
+      const typed = Object.entries(types).map(([c, t]) => `${c}: ${t}`);
+      if (typed.length > 0)
+        lines.push(`  columns${dtypes.length > 1 ? ` of frame ${i}` : ""}: ${typed.join(", ")}`);
+    });
     if (estimateError !== undefined)
       lines.push(`  estimates: median error ${(estimateError * 100).toFixed(0)}% per call node`);
     for (const n of trace.nodes) {
@@ -95,6 +103,7 @@ export function makeRunReport(
     llmCalls,
     toolCalls,
     rowsOut,
+    dtypes,
     kvTierMoves,
     cancelled: outcome.cancelled,
     interruptedRows: outcome.interruptedRows,

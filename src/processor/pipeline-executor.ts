@@ -29,23 +29,28 @@ import {
   type Row,
 } from "../plan/types.ts";
 import { abortError } from "../tools/types.ts";
+import { httpWorstCaseMs } from "../tools/http.ts";
 import {
   callKey,
   checkMapResult,
   fnRequest,
   hasError,
   httpRequest,
+  answerOf,
   isInterrupted,
   joinRows,
   llmMessages,
   llmSampling,
+  llmValue,
+  outputsOf,
   selectRow,
   sqlRequest,
   testPredicate,
   userRow,
+  withAnswer,
   withError,
   withInterrupted,
-  withOutput,
+  withNulls,
 } from "../executor/row-ops.ts";
 import { finishSink } from "../executor/row-by-row.ts";
 import {
@@ -74,11 +79,6 @@ const NO_CALL = Symbol("no call");
 type Slot = Promise<Row | typeof DROP>;
 /** What a call that starts early renders its request from (start-calls-early). */
 type EarlySlot = Promise<Row | typeof NO_CALL>;
-
-/** The column a call node writes. */
-function outputOf(node: PlanNode): string {
-  return (node.args as { output: string }).output;
-}
 
 /** What a run asks of the Processor that runs it: its long-lived workers and tool pool. */
 export interface RunHost {
@@ -295,10 +295,11 @@ export class PipelineRun {
       if (row === DROP || hasError(row)) return NO_CALL;
       const answers = await Promise.all(values.map((v) => v![i]!.catch(() => NO_CALL)));
       if (answers.includes(NO_CALL)) return NO_CALL;
-      const out: Row = { ...row };
-      // As withOutput stores it: a tool that returned undefined leaves null in the row.
-      plan.deps.forEach((id, k) => (out[outputOf(this.dag.nodes[id]!)] = answers[k] ?? null));
-      return out;
+      // As the dependencies' own steps store their answers (undefined leaves null).
+      return plan.deps.reduce<Row>(
+        (out, id, k) => withAnswer(out, this.dag.nodes[id]!, answers[k] ?? null),
+        row,
+      );
     });
   }
 
@@ -309,9 +310,8 @@ export class PipelineRun {
     const node = this.dag.nodes[id]!;
     const slots = await this.streamOf(id);
     if (slots.length !== rows) return undefined;
-    const column = outputOf(node);
     return slots.map((slot) =>
-      slot.then((row) => (row === DROP || hasError(row) ? NO_CALL : row[column])),
+      slot.then((row) => (row === DROP || hasError(row) ? NO_CALL : answerOf(row, node))),
     );
   }
 
@@ -408,10 +408,10 @@ export class PipelineRun {
     early?: Promise<unknown>,
   ): Promise<Row | typeof DROP> {
     const signal = this.abort.signal;
-    const output = "output" in node.args ? (node.args.output as string) : undefined;
+    const outputs = CALL_KINDS.has(node.kind) ? outputsOf(node) : undefined;
     if (signal.aborted && !this.interrupted) throw signal.reason;
-    if (output !== undefined && hasError(row)) return withOutput(row, output, null);
-    if (output !== undefined && this.interrupted) return withInterrupted(row, output, node.label);
+    if (outputs !== undefined && hasError(row)) return withNulls(row, outputs);
+    if (outputs !== undefined && this.interrupted) return withInterrupted(row, outputs, node.label);
     // Its outputs were never computed, so a predicate cannot judge it: it stays, marked.
     if (node.kind === "Filter" && isInterrupted(row)) return row;
     meter.start();
@@ -430,18 +430,19 @@ export class PipelineRun {
           // NO_CALL from an early start: an upstream row that had not failed yet when it made
           // no call (interrupted or aborted since); call now as the row's own step would.
           const value = answer === NO_CALL ? await this.call(node, row, meter) : answer;
-          return withOutput(row, output!, value);
+          return withAnswer(row, node, value);
         }
       }
     } catch (error) {
       if (signal.aborted && !this.interrupted) throw signal.reason;
-      if (output !== undefined && this.interrupted) return withInterrupted(row, output, node.label);
+      if (outputs !== undefined && this.interrupted)
+        return withInterrupted(row, outputs, node.label);
       if (this.ctx.onError === "raise") {
         const rowError = new RowError(node.id, node.label, node.kind, index, error);
         this.fail(rowError);
         throw rowError;
       }
-      return withError(row, output, node.label, error);
+      return withError(row, outputs ?? [], node.label, error);
     } finally {
       meter.end();
     }
@@ -460,14 +461,14 @@ export class PipelineRun {
         const shared = this.fanOutOf(node);
         const key = shared ? callKey(node, row)! : undefined;
         const pending = key === undefined ? undefined : shared!.get(key);
-        if (pending) return (await pending).text;
+        if (pending) return llmValue(node.args, (await pending).text);
         const run = this.submitLlm(node, row);
         if (key !== undefined) shared!.set(key, run);
         const result = await run;
         // Counted once per call executed, after it succeeds (as row-by-row): rows served by a
         // shared answer are not calls.
         meter.addCall(result);
-        return result.text;
+        return llmValue(node.args, result.text);
       }
       case "SqlCall": {
         const request = sqlRequest(node.args, row);
@@ -489,7 +490,7 @@ export class PipelineRun {
         const request = httpRequest(node.args, row);
         // The HTTP tool retries and times out by itself (per its node's settings): the pool adds
         // no retries of its own, and its deadline only guards a tool that never returns.
-        const budget = (request.retries + 1) * (request.timeoutMs + 2000);
+        const budget = httpWorstCaseMs(request);
         return this.runTool(
           meter,
           {

@@ -6,7 +6,11 @@
 // Exactness: prompts are tokenized here, with the model folder's own tokenizer and chat template
 // (the runtime's loader), and sent as token ids with `return_token_ids`, so the engine sees exactly
 // the ids the local runtime would run and results carry real `tokens`; greedy answers then match
-// `Model.generate` on the same weights. Choices go out as vLLM's `guided_choice`.
+// `Model.generate` on the same weights. Choices go out as vLLM's `guided_choice`; a schema as
+// vLLM's `guided_json` and as OpenAI's `response_format: { type: "json_schema" }` (SGLang, llama.cpp
+// and others read that one). The engine's answer is not trusted: the executor parses and validates
+// it against the schema (runtime/json-schema/validate.ts), and an answer that breaks it is the
+// row's error.
 //
 //   halo.models.register("remote", halo.openai({ baseUrls: ["http://10.0.0.5:8000/v1"], tokenizer: "models/halo-tiny" }));
 import { basename, resolve } from "node:path";
@@ -209,6 +213,13 @@ function requestBody(request: GenerateRequest, model: string): Record<string, un
   if (s.seed !== undefined) body.seed = s.seed;
   if (s.stop?.length) body.stop = s.stop;
   if (s.choices?.length) body.guided_choice = s.choices;
+  if (s.schema) {
+    body.guided_json = s.schema;
+    body.response_format = {
+      type: "json_schema",
+      json_schema: { name: "answer", schema: s.schema },
+    };
+  }
   return body;
 }
 

@@ -5,6 +5,10 @@ import { Template } from "@huggingface/jinja";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { join } from "node:path";
 import { ModelFolderError, readJsonFile } from "./model-files.ts";
+import {
+  vocabularyFromTokenizerJson,
+  type TokenVocabulary,
+} from "./json-schema/token-vocabulary.ts";
 import type { ChatMessage } from "./types.ts";
 
 export class TextTokenizer {
@@ -13,11 +17,14 @@ export class TextTokenizer {
   private readonly specialTokens: Record<string, string>;
   /** One past the highest token id the tokenizer can produce. */
   readonly vocabSize: number;
+  private readonly json: Record<string, unknown>;
+  private tokenBytes: TokenVocabulary | undefined;
 
   constructor(dir: string) {
     const json = readJsonFile(dir, "tokenizer.json", true, "the tokenizer turns text into ids");
     const config =
       readJsonFile(dir, "tokenizer_config.json", false, "holds the chat template") ?? {};
+    this.json = json!;
     try {
       this.tokenizer = new Tokenizer(json!, config);
     } catch (error) {
@@ -63,6 +70,12 @@ export class TextTokenizer {
     // the library throws on an empty list
     if (ids.length === 0) return "";
     return this.tokenizer.decode(ids as number[], { skip_special_tokens: false });
+  }
+
+  /** Every token's bytes and their trie, for schema-constrained decoding (built on first use). */
+  vocabulary(): TokenVocabulary {
+    this.tokenBytes ??= vocabularyFromTokenizerJson(this.json, this.vocabSize);
+    return this.tokenBytes;
   }
 
   idOf(token: string): number | undefined {

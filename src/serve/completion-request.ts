@@ -1,6 +1,7 @@
 // Parsing an OpenAI `/v1/completions` body into runtime requests, with a 400 that names the field
 // and what to send for anything malformed. Kept apart from the service so the rules (which
 // OpenAI and vLLM fields are honoured, which are refused, which are ignored) read in one place.
+import { prepareSchema } from "../runtime/json-schema/typed-output.ts";
 import type { SamplingOptions } from "../runtime/types.ts";
 import { HttpError } from "./http-error.ts";
 
@@ -86,6 +87,11 @@ export function parseCompletionRequest(body: unknown): CompletionRequest {
       throw bad(`"guided_choice" must be a non-empty array of non-empty strings`);
     choices = g as string[];
   }
+  const schema = requestSchema(b);
+  if (schema && (choices || stop))
+    throw bad(
+      `a JSON schema ("guided_json" / "response_format") excludes "guided_choice" and "stop"`,
+    );
   if (b.stream === true)
     throw bad(`"stream": true is not supported on /v1/completions here: send "stream": false`);
   if (b.echo === true) throw bad(`"echo": true is not supported: leave it out`);
@@ -102,10 +108,33 @@ export function parseCompletionRequest(body: unknown): CompletionRequest {
   if (seed !== undefined) sampling.seed = seed;
   if (stop) sampling.stop = stop;
   if (choices) sampling.choices = choices;
+  if (schema) sampling.schema = schema;
   return {
     prompts,
     sampling,
     model: b.model as string | undefined,
     returnTokenIds: b.return_token_ids === true,
   };
+}
+
+/**
+ * The JSON Schema a request constrains its answer to: vLLM's `guided_json`, or OpenAI's
+ * `response_format: { type: "json_schema", json_schema: { schema } }` (halo.openai sends both).
+ */
+function requestSchema(b: Record<string, unknown>): Record<string, unknown> | undefined {
+  const format = b.response_format as { type?: unknown; json_schema?: { schema?: unknown } } | null;
+  let schema: unknown = b.guided_json ?? undefined;
+  if (format !== undefined && format !== null) {
+    if (format.type === "json_schema") schema ??= format.json_schema?.schema;
+    else if (format.type !== "text")
+      throw bad(
+        `"response_format" must be { type: "json_schema", json_schema: { schema } } or { type: "text" }`,
+      );
+  }
+  if (schema === undefined || schema === null) return undefined;
+  try {
+    return prepareSchema(schema).json;
+  } catch (error) {
+    throw bad(`the JSON schema cannot be decoded: ${(error as Error).message}`);
+  }
 }

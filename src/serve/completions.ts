@@ -12,7 +12,8 @@ import type { LlmSubmitter } from "../processor/llm/llm-submitter.ts";
 import { Processor } from "../processor/processor.ts";
 import type { RunSink } from "../processor/trace/run-sink.ts";
 import type { TraceRecorder } from "../processor/trace/trace-recorder.ts";
-import { getModel, shippedModelDir, type Model } from "../runtime/index.ts";
+import { getModel, loadSourceModel, shippedModelDir, type Model } from "../runtime/index.ts";
+import type { ResolvedModelSource } from "../runtime/model-source.ts";
 import type { GenerateResult } from "../runtime/types.ts";
 import { parseCompletionRequest, type CompletionRequest } from "./completion-request.ts";
 import { HttpError } from "./http-error.ts";
@@ -23,8 +24,8 @@ export interface CompletionsService {
 }
 
 export interface CompletionsServiceOptions {
-  /** A model folder (the runtime's layout); default: the shipped model. */
-  model?: string;
+  /** A model folder, or a resolved source (a hub snapshot, a dtype); default: the shipped model. */
+  model?: string | ResolvedModelSource;
   /** Records the forward calls these requests are part of (tests, metrics); default: none kept. */
   trace?: TraceRecorder;
   /** Whose workers serve it (the server's); default: a Processor of its own. */
@@ -41,18 +42,23 @@ export function createCompletionsService(
 ): CompletionsService {
   const closing = new AbortController();
   const processor = options.processor ?? new Processor();
-  // The key collect() names the shipped model by, so both share its cost profile; a folder is its path.
-  const modelKey = options.model ?? "shipped";
+  // The key collect() names the shipped model by, so both share its cost profile; a folder is
+  // its path, a hub source its identity.
+  const m = options.model;
+  const modelKey = m === undefined ? "shipped" : typeof m === "string" ? m : m.identity;
   const sink: RunSink | undefined = options.trace && {
     trace: options.trace,
     lane: "serve:completions",
   };
   let engine: Promise<Engine> | undefined;
   const start = (): Promise<Engine> => {
-    engine ??= getModel(options.model ?? shippedModelDir()).then(async (model) => ({
-      model,
-      submitter: await processor.llmWorker(model, modelKey, 0, processor.config),
-    }));
+    const model = options.model ?? shippedModelDir();
+    engine ??= (typeof model === "string" ? getModel(model) : loadSourceModel(model)).then(
+      async (model) => ({
+        model,
+        submitter: await processor.llmWorker(model, modelKey, 0, processor.config),
+      }),
+    );
     engine.catch(() => (engine = undefined));
     return engine;
   };

@@ -4,18 +4,25 @@
 // it learns into) serves every workflow and /v1/completions, so work shared between clients and
 // between batches is done once.
 //
+// Least privilege: two bearer tokens with separate scopes. The query token (`--token`) runs
+// registered workflows; the admin token (`--admin-token`) registers, lists and deletes them, and
+// without one those routes are off (workflows come from the operator's --workflow files). SQL of
+// served workflows runs on databases of the server's own (served-sql.ts). docs/serving.md has the
+// threat model.
+//
 // Routes (JSON unless said otherwise; errors are `{ "error": { "message", "type" } }`):
-//   GET    /healthz                       {status, workflows, queued, running} (no token needed)
-//   GET    /metrics                       Prometheus text format
-//   GET    /v1/workflows                  the registered workflows
-//   POST   /v1/workflows                  {name?, yaml, replace?} -> 201 {name, steps}
-//   DELETE /v1/workflows/NAME             unregister (409 while it has queries)
-//   POST   /v1/workflows/NAME/queries     {queries: [row, ...]} or {query: row}
+//   GET    /healthz                       {status, workflows, queued, running}       no token
+//   GET    /metrics                       Prometheus text format                     either token
+//   GET    /v1/workflows                  the registered workflows                   admin
+//   POST   /v1/workflows                  {name?, yaml, replace?} -> 201 {name, steps}  admin
+//   DELETE /v1/workflows/NAME             unregister (409 while it has queries)      admin
+//   POST   /v1/workflows/NAME/queries     {queries: [row, ...]} or {query: row}      query
 //                                          -> {results: [...]}, or NDJSON as each query finishes
 //                                             with ?stream=true or Accept: application/x-ndjson
-//   POST   /v1/completions                OpenAI completions for the local model
+//   POST   /v1/completions                OpenAI completions for the local model     query
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { timingSafeEqual } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import type { AddressInfo } from "node:net";
 import { workflow as compileWorkflow, type WorkflowOptions } from "../frame/workflow.ts";
 import { Processor } from "../processor/processor.ts";
@@ -30,6 +37,12 @@ import {
   wantsStream,
 } from "./http-io.ts";
 import { ServerMetrics } from "./metrics.ts";
+import {
+  checkPostgresRole,
+  openServedDatabases,
+  type ServedDatabases,
+  type ServedSqlOptions,
+} from "./served-sql.ts";
 import { BoundedToolCache } from "./tool-result-cache.ts";
 import { WorkflowSession, type QueryAnswer } from "./workflow-session.ts";
 
@@ -39,13 +52,15 @@ export interface CompletionsService {
   close(): Promise<void>;
 }
 
-export interface ServeOptions extends WorkflowOptions {
+export interface ServeOptions extends WorkflowOptions, ServedSqlOptions {
   /** Default 127.0.0.1. Anything not loopback needs a token. */
   host?: string;
   /** Default 8808; 0 picks a free port. */
   port?: number;
-  /** Bearer token every request but GET /healthz must carry. */
+  /** Bearer token for queries, /v1/completions and /metrics (open on loopback without one). */
   token?: string;
+  /** Bearer token for registering, listing and deleting workflows; without it those are off. */
+  adminToken?: string;
   /** Default 1 MiB. */
   maxBodyBytes?: number;
   /** Per workflow: most queries waiting (default 1,024). */
@@ -64,6 +79,19 @@ export interface ServeOptions extends WorkflowOptions {
   log?: (line: string) => void;
 }
 
+/** Who may call a route: nobody needs a token, the query token, the admin token, or either. */
+type Scope = "open" | "query" | "admin" | "either";
+
+const SCOPES = new Map<string, Scope>([
+  ["GET /healthz", "open"],
+  ["GET /metrics", "either"],
+  ["GET /v1/workflows", "admin"],
+  ["POST /v1/workflows", "admin"],
+  ["DELETE /v1/workflows/NAME", "admin"],
+  ["POST /v1/workflows/NAME/queries", "query"],
+  ["POST /v1/completions", "query"],
+]);
+
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
 export function isLoopback(host: string): boolean {
@@ -74,6 +102,9 @@ export class HaloServer {
   readonly metrics = new ServerMetrics();
   private readonly sessions = new Map<string, WorkflowSession>();
   readonly processor: Processor;
+  private readonly databases: ServedDatabases;
+  /** What compiling a workflow may reach: the operator's functions and the served databases. */
+  private readonly workflowOptions: WorkflowOptions;
   private readonly http: Server;
   private completions: Promise<CompletionsService> | undefined;
   private draining = false;
@@ -82,6 +113,15 @@ export class HaloServer {
   constructor(private readonly options: ServeOptions = {}) {
     this.log = options.log ?? ((line) => process.stderr.write(`halo serve: ${line}\n`));
     this.processor = options.processor ?? new Processor({ toolResults: new BoundedToolCache() });
+    this.databases = openServedDatabases(options);
+    for (const name of Object.keys(this.databases.postgres))
+      if (Object.hasOwn(options.databases ?? {}, name))
+        throw new Error(`database '${name}' is given twice (postgres and databases)`);
+    this.workflowOptions = {
+      functions: options.functions,
+      databases: { ...options.databases, ...this.databases.postgres },
+      defaultDatabase: this.databases.duckdb,
+    };
     this.http = createServer((req, res) => void this.dispatch(req, res));
   }
 
@@ -96,8 +136,14 @@ export class HaloServer {
         throw new Error(
           `--host ${host} is reachable from other machines: set a token (--token T or HALO_TOKEN) so only clients that know it get in`,
         );
-      this.log(`warning: listening on ${host}, not loopback; every request needs the token`);
+      this.log(`warning: listening on ${host}, not loopback; every request needs a token`);
     }
+    if (this.options.adminToken !== undefined && this.options.adminToken === this.options.token)
+      throw new Error(
+        "the admin token must differ from the query token: a query client must not be able to register workflows",
+      );
+    for (const [name, db] of Object.entries(this.databases.postgres))
+      await checkPostgresRole(name, db);
     await new Promise<void>((resolve, reject) => {
       this.http.once("error", reject);
       this.http.listen(port, host, () => resolve());
@@ -112,7 +158,7 @@ export class HaloServer {
   register(yaml: string, name?: string, replace = false): WorkflowSession {
     let compiled;
     try {
-      compiled = compileWorkflow(yaml, this.options);
+      compiled = compileWorkflow(yaml, this.workflowOptions);
     } catch (err) {
       throw new HttpError(400, (err as Error).message);
     }
@@ -150,16 +196,27 @@ export class HaloServer {
     // Streams already answered end themselves; anything still open is a keep-alive socket.
     setTimeout(() => this.http.closeAllConnections(), 1_000).unref();
     await closed;
+    await this.closeDatabases();
+  }
+
+  private async closeDatabases(): Promise<void> {
+    const all = [this.databases.duckdb, ...Object.values(this.databases.postgres)];
+    await Promise.all(all.map((db) => db.close().catch(() => undefined)));
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://halo");
+    let url = new URL("http://halo/");
     let route = "unknown";
     try {
+      try {
+        url = new URL(req.url ?? "/", "http://halo");
+      } catch {
+        throw new HttpError(400, `malformed request target ${JSON.stringify(req.url)}`);
+      }
       route = this.routeName(req.method ?? "GET", url.pathname);
       if (this.draining && route !== "GET /healthz")
         throw new HttpError(503, "the server is shutting down", { Connection: "close" });
-      if (route !== "GET /healthz") this.authorize(req);
+      this.authorize(req, SCOPES.get(route)!);
       await this.handle(route, req, res, url);
     } catch (err) {
       const error =
@@ -197,28 +254,54 @@ export class HaloServer {
     );
   }
 
-  private authorize(req: IncomingMessage): void {
-    const token = this.options.token;
-    if (!token) return;
+  /** Throws 401 (no or an unknown token) or 403 (a token without this route's scope). */
+  private authorize(req: IncomingMessage, scope: Scope): void {
+    if (scope === "open") return;
+    const { token, adminToken } = this.options;
     const given = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ""))?.[1] ?? "";
-    const a = Buffer.from(given);
-    const b = Buffer.from(token);
-    // Constant-time compare: a wrong token must not leak how much of it was right.
-    if (a.length !== b.length || !timingSafeEqual(a, b))
-      throw new HttpError(
+    const isQuery = sameToken(given, token);
+    const isAdmin = sameToken(given, adminToken);
+    const unknown = () =>
+      new HttpError(
         401,
-        given ? "wrong bearer token" : "this server needs Authorization: Bearer <token>",
+        given
+          ? "wrong bearer token"
+          : `this route needs Authorization: Bearer <${scope === "admin" ? "admin " : ""}token>`,
         { "WWW-Authenticate": "Bearer" },
       );
+    if (scope === "admin") {
+      if (adminToken === undefined)
+        throw new HttpError(
+          403,
+          "managing workflows over HTTP is off: start halo serve with --admin-token T (or HALO_ADMIN_TOKEN) to register, list and delete them; workflows given with --workflow FILE are served either way",
+        );
+      if (isAdmin) return;
+      if (isQuery)
+        throw new HttpError(
+          403,
+          "the query token cannot register, list or delete workflows; that needs the admin token",
+        );
+      throw unknown();
+    }
+    // Queries are open on loopback when no query token is set (listen() refuses it elsewhere).
+    if (token === undefined || isQuery || (scope === "either" && isAdmin)) return;
+    if (isAdmin)
+      throw new HttpError(403, "the admin token does not run queries; send the query token");
+    throw unknown();
   }
 
   private session(path: string): WorkflowSession {
-    const name = decodeURIComponent(path.split("/")[3]!);
+    let name: string;
+    try {
+      name = decodeURIComponent(path.split("/")[3]!);
+    } catch {
+      throw new HttpError(400, `workflow name in ${path} is not valid %-encoding`);
+    }
     const session = this.sessions.get(name);
     if (!session)
       throw new HttpError(
         404,
-        `no workflow '${name}' (registered: ${[...this.sessions.keys()].join(", ") || "none"}); POST /v1/workflows first`,
+        `no workflow '${name}' is registered here (the operator registers workflows; check the name)`,
       );
     return session;
   }
@@ -235,9 +318,10 @@ export class HaloServer {
         let queued = 0;
         let running = 0;
         for (const s of this.sessions.values()) ((queued += s.queued), (running += s.inFlight));
+        // Counts only: no token is needed here, and workflow names are the admin's to list.
         return sendJson(res, 200, {
           status: this.draining ? "draining" : "ok",
-          workflows: [...this.sessions.keys()],
+          workflows: this.sessions.size,
           queued,
           running,
         });
@@ -327,6 +411,8 @@ export class HaloServer {
       );
     if (rows.length === 0) throw new HttpError(400, "`queries` is empty");
     const gone = new AbortController();
+    // Each of the request's queries listens for its client leaving: not a leak past 10.
+    setMaxListeners(rows.length + 1, gone.signal);
     // 'close' on the response also fires after a normal end; only an early one means gone.
     res.on("close", () => {
       if (!res.writableFinished) gone.abort(new Error("client went away"));
@@ -351,8 +437,21 @@ export class HaloServer {
   }
 }
 
+/** Constant time: a wrong token must not leak how much of it was right. */
+function sameToken(given: string, token: string | undefined): boolean {
+  if (token === undefined || given === "") return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 export async function startServer(options: ServeOptions = {}): Promise<HaloServer> {
   const server = new HaloServer(options);
-  await server.listen();
+  try {
+    await server.listen();
+  } catch (err) {
+    await server.close(0);
+    throw err;
+  }
   return server;
 }

@@ -100,6 +100,12 @@ export class WorkflowSession {
    */
   submit(rows: readonly unknown[], signal?: AbortSignal): Promise<QueryAnswer>[] {
     if (this.closing) throw new HttpError(503, "the server is shutting down; retry elsewhere");
+    // More than the whole queue can never fit: not a "retry later" (429) but a request to split.
+    if (rows.length > this.maxQueue)
+      throw new HttpError(
+        413,
+        `workflow '${this.name}': ${rows.length} queries in one request, more than its queue holds (${this.maxQueue}); send at most ${this.maxQueue} per request`,
+      );
     rows.forEach((row, i) => this.check(row, i));
     if (this.queue.length + rows.length > this.maxQueue) {
       const waitMs = this.cadence.estimateMs(this.queue.length) ?? 1000;

@@ -34,6 +34,11 @@ const cases: Record<string, () => unknown> = {
   "unknown option": () =>
     halo.lazy(rows).agent({ prompt: "{{review}}", output: "x", choice: ["a"] } as never),
   "missing option": () => halo.lazy(rows).agent({ prompt: "{{review}}" } as never),
+  "a schema keyword Halo cannot decode": () =>
+    halo.lazy(rows).agent({
+      prompt: "{{review}}",
+      schema: { type: "object", properties: { email: { type: "string", format: "email" } } },
+    }),
   "register a non-folder": () => halo.models.register("mine", "/tmp/nowhere"),
   "filter predicate": () => halo.lazy(rows).filter("review == 1" as never),
   "unknown pass": () => halo.lazy(rows).collectRows({ optimizations: { dedupe: true } as never }),
