@@ -5,7 +5,7 @@ import { installDataFrameVerbs } from "./frame/danfo-verbs.ts";
 // collect() runs on the session's Processor (src/frame/session.ts); "row-by-row" stays available
 // as the reference (`collect({ executor: "row-by-row" })`).
 import { processorApi } from "./frame/processor-api.ts";
-import { collectAll, LazyFrame } from "./frame/lazy-frame.ts";
+import { collectAll, estimateAll, LazyFrame } from "./frame/lazy-frame.ts";
 import { models } from "./frame/models.ts";
 import { session } from "./frame/session.ts";
 import { diskResultStore, resultCacheSettings } from "./executor/disk-result-store.ts";
@@ -24,6 +24,8 @@ export const halo = {
   lazy: (source: unknown): LazyFrame => LazyFrame.from(source),
   /** Collects several frames as one plan; shared work runs once. */
   collectAll,
+  /** What collectAll of these frames would cost, with nothing run (a PlanEstimate). */
+  estimateAll,
   /** A workflow graph from YAML text or a file path; `.run(df)` gives a LazyFrame. */
   workflow,
   /** Model names: `halo.models.register(name, folderOrHubId, { dtype?, revision? })`. */
@@ -58,7 +60,10 @@ export const halo = {
   },
 };
 
-export { LazyFrame, collectAll };
+export { LazyFrame, collectAll, estimateAll };
+export { BudgetError, type Budget } from "./frame/budget.ts";
+export type { PlanEstimate, NodeCostEstimate } from "./frame/plan-estimate.ts";
+export type { ModelPrice } from "./cost/price.ts";
 export { planGraph } from "./plan/graph.ts";
 export { explain } from "./plan/explain.ts";
 export { lower } from "./plan/lower.ts";

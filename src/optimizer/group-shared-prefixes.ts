@@ -14,7 +14,8 @@ import { topologicalOrder, copyDag } from "../plan/dag.ts";
 import type { PlanDag, PlanNode } from "../plan/types.ts";
 import type { OptimizerContext } from "./context.ts";
 import { instanceViews } from "./instances.ts";
-import { annotate, costNode, type Pass, type PassResult } from "./pass.ts";
+import { annotate, type Pass, type PassResult } from "./pass.ts";
+import { outputTokensOf } from "./llm-shape.ts";
 import type { PrefixGroup } from "./physical.ts";
 import { PrefixSimulator, type SimRequest } from "./prefix-sim.ts";
 import { encoderFor, llmColumns, renderPrompt, type RenderedPrompt } from "./render.ts";
@@ -127,7 +128,7 @@ function promptsOf(
     });
   // What the worker needs to know to admit like the real one: how long each request decodes
   // (slots free up) and how much KV it reserves (the cost model's output estimate, maxTokens).
-  const outputTokens = ctx.cost.expectedOutputTokens(costNode(node));
+  const outputTokens = outputTokensOf(node, ctx);
   const request = (r: number): SimRequest => ({
     tokens: prompts[r]!.tokens,
     complete: prompts[r]!.exact,

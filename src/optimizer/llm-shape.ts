@@ -1,6 +1,6 @@
 // What the cost model needs to know about an LLM node's work, read from the plan's annotations
 // (dedupe-calls, group-shared-prefixes) with the cost model's own defaults where they are absent.
-import type { EstimateState } from "../cost/cost-model.ts";
+import type { CostModel, EstimateState } from "../cost/cost-model.ts";
 import type { LlmArgs, PlanNode } from "../plan/types.ts";
 import type { ChatMessage } from "../runtime/types.ts";
 import { approximateTokens, type OptimizerContext } from "./context.ts";
@@ -25,7 +25,7 @@ export function rowsAt(view: InstanceView | undefined): number {
   return view ? view.rows.length : 1;
 }
 
-export function llmShape(node: PlanNode, rows: number): LlmShape {
+export function llmShape(node: PlanNode, rows: number, cost?: CostModel): LlmShape {
   const fan = node.physical?.fanOut;
   const calls = fan?.distinct ?? rows;
   const p = node.physical?.prefix;
@@ -37,18 +37,28 @@ export function llmShape(node: PlanNode, rows: number): LlmShape {
     return {
       calls,
       rows,
-      promptTokens: approximateTokens(messages).length,
+      promptTokens:
+        cost?.measuredPromptTokens(node.signature) ?? approximateTokens(messages).length,
       cachedTokens: 0,
       sharedTokens: 0,
     };
   }
+  // Prompts that read run-time values (tool results, upstream answers) are known only up to
+  // the first such value; once the node has run, its measured length per call stands in.
+  const measured = p.exact ? undefined : cost?.measuredPromptTokens(node.signature);
   return {
     calls,
     rows,
-    promptTokens: p.promptTokens / calls,
+    promptTokens: Math.max(p.promptTokens / calls, measured ?? 0),
     cachedTokens: p.predictedCachedTokens / calls,
     sharedTokens: Math.max(0, ...p.groups.map((g) => g.sharedTokens)),
   };
+}
+
+/** Tokens an answer of the node is expected to generate (labels counted by its tokenizer). */
+export function outputTokensOf(node: PlanNode, ctx: OptimizerContext): number {
+  const model = (node.args as LlmArgs).modelKey;
+  return ctx.cost.expectedOutputTokens(costNode(node), (text) => ctx.countTokens(model, text));
 }
 
 /**
@@ -57,7 +67,7 @@ export function llmShape(node: PlanNode, rows: number): LlmShape {
  */
 export function kvBoundBatch(node: PlanNode, shape: LlmShape, ctx: OptimizerContext): number {
   const model = (node.args as LlmArgs).modelKey;
-  const output = ctx.cost.expectedOutputTokens(costNode(node));
+  const output = outputTokensOf(node, ctx);
   const perCall = ctx.cost.kvBytes(Math.max(1, shape.promptTokens + output), model);
   return Math.max(1, Math.floor(ctx.processor.kv.budgetBytes / perCall));
 }
@@ -76,6 +86,7 @@ export function llmState(
     calls: shape.calls,
     promptTokens: shape.promptTokens,
     cachedTokens: shape.cachedTokens,
+    outputTokens: outputTokensOf(node, ctx),
     batchSize,
   };
 }
