@@ -10,6 +10,7 @@ import { models } from "./frame/models.ts";
 import { session } from "./frame/session.ts";
 import { diskResultStore, resultCacheSettings } from "./executor/disk-result-store.ts";
 import { workflow } from "./frame/workflow.ts";
+import { BudgetError } from "./frame/budget.ts";
 import { createOpenAiModel } from "./runtime/openai-model.ts";
 import { col, lit } from "./plan/expr.ts";
 import { optimizations } from "./plan/optimize.ts";
@@ -26,6 +27,8 @@ export const halo = {
   collectAll,
   /** What collectAll of these frames would cost, with nothing run (a PlanEstimate). */
   estimateAll,
+  /** Thrown by `collect({ budget })`: refused before the run, or stopped during it. */
+  BudgetError,
   /** A workflow graph from YAML text or a file path; `.run(df)` gives a LazyFrame. */
   workflow,
   /** Model names: `halo.models.register(name, folderOrHubId, { dtype?, revision? })`. */
@@ -61,7 +64,8 @@ export const halo = {
 };
 
 export { LazyFrame, collectAll, estimateAll };
-export { BudgetError, type Budget } from "./frame/budget.ts";
+export { BudgetError };
+export type { Budget } from "./frame/budget.ts";
 export type { PlanEstimate, NodeCostEstimate } from "./frame/plan-estimate.ts";
 export type { ModelPrice } from "./cost/price.ts";
 export { planGraph } from "./plan/graph.ts";

@@ -138,6 +138,7 @@ export class CostModel {
   private readonly aliases = new Map<string, string>();
   private readonly outputTokens = new Map<string, MovingAverage>();
   private readonly promptTokens = new Map<string, MovingAverage>();
+  private readonly callShares = new Map<string, MovingAverage>();
   /** Per model: the share of `maxTokens` its free-text answers used (a prior for new nodes). */
   private readonly freeTextShare = new Map<string, MovingAverage>();
   private readonly records: EstimateRecord[] = [];
@@ -450,6 +451,19 @@ export class CostModel {
     const a = node ? argsOf(node) : undefined;
     if (a && !a.choices?.length && a.schema === undefined && a.maxTokens)
       learn(this.freeTextShare, this.resolve(a.modelKey), Math.min(1, tokens / a.maxTokens));
+  }
+
+  /**
+   * Learns the share of a node's rows that made a call when equal requests merged at run time
+   * (dedupe-calls' fan-out whose distinct count only the run knows: repeated tool parameters).
+   */
+  observeCallShare(signature: string, share: number): void {
+    learn(this.callShares, signature, Math.min(1, Math.max(0, share)));
+  }
+
+  /** Calls per row measured for this signature, when its fan-out was decided at run time. */
+  measuredCallShare(signature: string | undefined): number | undefined {
+    return signature ? this.callShares.get(signature)?.value : undefined;
   }
 
   /** Learns an LLM node's prompt tokens per call (prompts whose values exist only at run time). */

@@ -41,7 +41,9 @@ export function checkPrice(value: unknown, where: string): ModelPrice {
   const o = value as Record<string, unknown>;
   for (const k of Object.keys(o))
     if (!(FIELDS as readonly string[]).includes(k))
-      throw new TypeError(`${where}: price.${k} is not a price field (known: ${FIELDS.join(", ")})`);
+      throw new TypeError(
+        `${where}: price.${k} is not a price field (known: ${FIELDS.join(", ")})`,
+      );
   for (const k of FIELDS) {
     const v = o[k];
     if (v === undefined && k === "cachedInputPer1M") continue;

@@ -47,6 +47,9 @@ export function recordRunCosts(
       // hold the batches of every node it overlapped (node-shares.ts).
       measuredMs: stats.llmMs ?? stats.measuredMs,
     });
+    const fan = node.physical?.fanOut;
+    if (fan && fan.distinct === null && stats.rows > 0)
+      cost.observeCallShare(node.signature, stats.calls / stats.rows);
     if (node.kind === "LlmCall" && stats.decodeTokens > 0)
       cost.observeOutputTokens(node.signature, stats.decodeTokens / stats.calls, costNode(node));
     if (node.kind === "LlmCall" && stats.prefillTokens + stats.cachedTokens > 0)

@@ -12,7 +12,7 @@ import { topologicalOrder } from "../plan/dag.ts";
 import { CALL_KINDS, type LlmArgs, type PlanDag, type PlanNode } from "../plan/types.ts";
 import { instanceViews } from "./instances.ts";
 import { annotate, costNode } from "./pass.ts";
-import { llmShape, llmState, rowsAt } from "./llm-shape.ts";
+import { callsAt, llmShape, llmState, rowsAt } from "./llm-shape.ts";
 import type { NodeEstimate, PlanTotals } from "./physical.ts";
 
 interface CallEstimate extends Estimate {
@@ -35,7 +35,7 @@ function estimateNode(
       llmState(subject, llmShape(subject, rows, ctx.cost), ctx),
     );
   }
-  const calls = after ? (node.physical?.fanOut?.distinct ?? rows) : rows;
+  const calls = after ? callsAt(node, rows, ctx.cost) : rows;
   return ctx.cost.estimate(costNode(node), { calls });
 }
 

@@ -20,14 +20,26 @@ export interface LlmShape {
   sharedTokens: number;
 }
 
+/**
+ * Calls a call node makes for `rows` rows: dedupe-calls' distinct count when planning knew it;
+ * when only the run can tell (requests read run-time values), the share of rows that made a
+ * call when the node last ran; else one per row.
+ */
+export function callsAt(node: PlanNode, rows: number, cost?: CostModel): number {
+  const fan = node.physical?.fanOut;
+  if (!fan) return rows;
+  if (fan.distinct !== null) return fan.distinct;
+  const share = cost?.measuredCallShare(node.signature);
+  return share === undefined ? rows : Math.min(rows, Math.max(1, Math.round(rows * share)));
+}
+
 /** Rows at a node: known rows, else the nearest known upstream count (an upper bound), else 1. */
 export function rowsAt(view: InstanceView | undefined): number {
   return view ? view.rows.length : 1;
 }
 
 export function llmShape(node: PlanNode, rows: number, cost?: CostModel): LlmShape {
-  const fan = node.physical?.fanOut;
-  const calls = fan?.distinct ?? rows;
+  const calls = callsAt(node, rows, cost);
   const p = node.physical?.prefix;
   if (!p || calls === 0 || node.kind !== "LlmCall") {
     // Not rendered: the templates' own length in approximate tokens.
