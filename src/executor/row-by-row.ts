@@ -72,17 +72,21 @@ export class RowByRowExecutor implements Executor {
         cachedTokens: 0,
         decodeTokens: 0,
       };
-      if (!reused.has(id)) {
-        const inputs = node.inputs.map((i) => results.get(i)!);
-        const rows = await this.runNode(node, inputs, ctx, steps, stats, now);
-        results.set(id, { columns: node.columns, rows });
-        steps.keepTable(node, rows);
+      try {
+        if (!reused.has(id)) {
+          const inputs = node.inputs.map((i) => results.get(i)!);
+          const rows = await this.runNode(node, inputs, ctx, steps, stats, now);
+          results.set(id, { columns: node.columns, rows });
+          steps.keepTable(node, rows);
+        }
+        stats.rows = results.get(id)!.rows.length;
+      } finally {
+        // Also for the node a failure or a stop ended: halo.lastRun shows the calls it made.
+        stats.measuredMs = now() - nodeStart;
+        const stored = steps.storedCalls(id);
+        if (stored > 0) stats.storedCalls = stored;
+        ctx.trace.nodes.push(stats);
       }
-      stats.rows = results.get(id)!.rows.length;
-      stats.measuredMs = now() - nodeStart;
-      const stored = steps.storedCalls(id);
-      if (stored > 0) stats.storedCalls = stored;
-      ctx.trace.nodes.push(stats);
     }
     return dag.sinks.map((id) => {
       const { columns, rows } = results.get(id)!;

@@ -119,7 +119,10 @@ export function refuseOverBudget(
       : measure === "tokens"
         ? n.promptTokens + n.decodeTokens
         : (n.usd ?? 0);
-  const top = [...estimate.nodes].sort((a, b) => of(b) - of(a)).slice(0, TOP_NODES);
+  const top = estimate.nodes
+    .filter((n) => of(n) > 0)
+    .sort((a, b) => of(b) - of(a))
+    .slice(0, TOP_NODES);
   const lines = [
     `collect: the estimate exceeds the budget, so nothing was run: ${budgetLine(total, budget)}`,
     `  top nodes by ${measure}:`,

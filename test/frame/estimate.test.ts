@@ -11,6 +11,8 @@ import { usdOf } from "../../src/cost/price.ts";
 import { defaultServices, estimatePlans } from "../../src/frame/collect.ts";
 import type { ExecutorServices } from "../../src/executor/types.ts";
 import { halo } from "../../src/index.ts";
+import type { PlanEstimate } from "../../src/frame/plan-estimate.ts";
+import { session } from "../../src/frame/session.ts";
 import { tokenFigures } from "../../src/optimizer/explain-report.ts";
 import { startStandIn, type StandIn } from "../helpers/openai-stand-in.ts";
 import { shippedModelPresent } from "./fixtures/shipped-model.ts";
@@ -84,18 +86,39 @@ test("estimate runs nothing: no LLM call, no HTTP or function call", async () =>
     .http({ url: `${url}/note?id={{id}}`, output: "note" })
     .agent(SENTIMENT);
   const { services, counts } = counting();
-  const e = await estimatePlans([lf.node], { reuse: false }, { services });
-  assert.equal(counts, { llm: 0, tools: 0 });
-  const plain = await lf.estimate({ reuse: false });
-  assert.is(hits, 0, "no HTTP request reached the server");
-  assert.is(fnCalls, 0, "the function was not called");
+  // Every forward call the Processor's workers make is reported to the cost model as it ends.
+  const cost = session.processor.cost;
+  const observe = cost.observe.bind(cost);
+  let forwards = 0;
+  cost.observe = (obs, ms) => {
+    if (obs.kind === "prefill" || obs.kind === "decode") forwards++;
+    observe(obs, ms);
+  };
+  const before = halo.lastRun;
+  try {
+    const e = await estimatePlans([lf.node], { reuse: false }, { services });
+    assert.equal(counts, { llm: 0, tools: 0 });
+    const plain = await lf.estimate({ reuse: false });
+    assert.is(forwards, 0, "no forward call on the Processor");
+    assert.is(halo.lastRun, before, "no run report: nothing ran");
+    assert.is(hits, 0, "no HTTP request reached the server");
+    assert.is(fnCalls, 0, "the function was not called");
+    await lf.collectRows({ reuse: false, progress: false });
+    assert.ok(forwards > 0, "the counter sees a run's forward calls");
+    checkFigures(e, plain);
+  } finally {
+    cost.observe = observe;
+  }
+});
+
+function checkFigures(e: PlanEstimate, plain: PlanEstimate): void {
   assert.is(e.llmCalls, 10);
   assert.equal(e.toolCalls, { sql: 0, http: 10, function: 10 });
   assert.equal(plain.toolCalls, e.toolCalls);
   const llm = e.nodes.find((n) => n.kind === "LlmCall")!;
   assert.is(llm.rows, 10);
   assert.ok(llm.promptTokens > 0 && llm.decodeTokens > 0 && e.seconds > 0);
-});
+}
 
 test("estimate figures are explain's, per node and in total", async () => {
   if (!present) return;
