@@ -119,6 +119,7 @@ export async function runPlanEstimateAccuracy(
       }
       lines.push(`  ${formatMedians(results)}`);
     }
+    lines.push(...(await schemaNodes(options.queries)));
   } finally {
     await server.close();
     db.connection.closeSync();
@@ -145,4 +146,55 @@ function formatMedians(results: WorkloadAccuracy[]): string {
     return xs.length ? pct(median(xs)) : "n/a";
   };
   return `median error: prompt ${med((r) => r.prompt.error)} (aim 5%), decode with choices ${med((r) => r.constrainedDecode?.error)} (aim 25%), seconds ${med((r) => r.seconds.error)} (aim 35%); all decode ${med((r) => r.decode.error)}`;
+}
+
+/**
+ * The six workloads have no schema node: three schemas (an object of a boolean and a bounded
+ * integer, a bounded string, an enum) over review-like rows, first estimate against the run.
+ */
+async function schemaNodes(queries: number): Promise<string[]> {
+  const rows = Array.from({ length: queries }, (_, i) => ({
+    id: i,
+    text: `Order ${i} arrived ${i % 3 === 0 ? "late" : "on time"} and the box was ${i % 2 ? "damaged" : "fine"}.`,
+  }));
+  const schemas: [string, Record<string, unknown>][] = [
+    [
+      "object",
+      {
+        type: "object",
+        properties: {
+          ok: { type: "boolean" },
+          score: { type: "integer", minimum: 0, maximum: 10 },
+        },
+        required: ["ok", "score"],
+      },
+    ],
+    [
+      "string",
+      {
+        type: "object",
+        properties: { reason: { type: "string", maxLength: 40 } },
+        required: ["reason"],
+      },
+    ],
+    ["enum", { type: "string", enum: ["low", "medium", "high"] }],
+  ];
+  const out = ["schema nodes (first estimate):"];
+  const errors: number[] = [];
+  for (const [name, schema] of schemas) {
+    const lf = halo
+      .lazy(rows)
+      .agent({ prompt: `Judge (${name}): {{text}}`, output: "judged", schema, maxTokens: 64 });
+    const opts = { reuse: false, progress: false } as const;
+    const estimate = await lf.estimate(opts);
+    await lf.collectRows(opts);
+    const actual = halo.lastRun!.nodes.find((n) => n.kind === "LlmCall")!.decodeTokens;
+    const error = relError(estimate.decodeTokens, actual);
+    errors.push(error);
+    out.push(
+      `  ${name}: decode ${estimate.decodeTokens.toFixed(0)} est / ${actual} actual (${pct(error)})`,
+    );
+  }
+  out.push(`  median error ${pct(median(errors))} (aim 25%)`);
+  return out;
 }

@@ -9,6 +9,7 @@ import {
   type PrefillRow,
 } from "./formulas.ts";
 import { MovingAverage } from "./moving-average.ts";
+import { typicalJson } from "./schema-output.ts";
 import { forwardFootprintBytes, predictWarmupMs } from "./warmup.ts";
 import type { DecodeSample, PrefillSample, Profile } from "./profile.ts";
 import { functionKey, httpKey, sqlKey, ToolCosts } from "./tool-costs.ts";
@@ -381,20 +382,23 @@ export class CostModel {
    * Generated tokens expected per call: the measured average of the node's signature, else for
    * `choices` the mean label length (the choice trie stops on the label's last token; greedy on
    * a model that is not trained for the task picks any label, so the mean, not the longest),
-   * counted by `countTokens` (the model's tokenizer) or characters / charsPerToken; else the
-   * `maxTokens` bound (a schema's automaton closes the value within it).
+   * counted by `countTokens` (the model's tokenizer) or characters / charsPerToken; for a
+   * schema, the tokens of its typical instance (schema-output.ts); else the share of
+   * `maxTokens` the model's free-text answers used so far, else the bound itself.
    */
   expectedOutputTokens(node: CostNode, countTokens?: (text: string) => number | undefined): number {
     const measured = node.signature ? this.outputTokens.get(node.signature) : undefined;
     if (measured) return measured.value;
     const a = argsOf(node);
-    if (a.choices?.length) {
-      const count = (c: string) => countTokens?.(c) ?? Math.ceil(c.length / this.charsPerToken);
+    const count = (c: string) => countTokens?.(c) ?? Math.ceil(c.length / this.charsPerToken);
+    if (a.choices?.length)
       return a.choices.reduce((n, c) => n + Math.max(1, count(c)), 0) / a.choices.length;
-    }
     const max = a.maxTokens ?? 64;
-    const share =
-      a.schema === undefined ? this.freeTextShare.get(this.resolve(a.modelKey)) : undefined;
+    if (a.schema !== undefined) {
+      const text = typicalJson(a.schema as Record<string, unknown>);
+      return text === undefined ? max : Math.min(max, Math.max(1, count(text)));
+    }
+    const share = this.freeTextShare.get(this.resolve(a.modelKey));
     return share ? Math.max(1, share.value * max) : max;
   }
 
