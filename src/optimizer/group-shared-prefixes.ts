@@ -99,6 +99,7 @@ interface NodePrompts {
   exact: boolean;
   modelTokens: boolean;
   promptTokens: number;
+  estimatedTokens: number;
   uniqueTokens: number;
   planned: SimRequest[];
   rowOrder: SimRequest[];
@@ -108,6 +109,7 @@ function promptsOf(
   node: LlmNode,
   view: NonNullable<ReturnType<ReturnType<typeof instanceViews>["get"]>>,
   ctx: OptimizerContext,
+  valueTokens: Map<string, number>,
 ): NodePrompts {
   const { encode, modelTokens } = encoderFor(ctx, node.args.modelKey);
   const columns = llmColumns(node);
@@ -136,12 +138,17 @@ function promptsOf(
     maxTokens: node.args.maxTokens,
   });
   let promptTokens = 0;
+  let estimatedTokens = 0;
   let uniqueTokens = 0;
   const planned: SimRequest[] = [];
   order.forEach((r, i) => {
     const p = prompts[r]!;
     if (!runs[r]) return;
     promptTokens += p.tokens.length;
+    estimatedTokens += p.exact
+      ? p.tokens.length
+      : (p.withStandIns ?? 0) +
+        (p.unknownColumns ?? []).reduce((n, c) => n + (valueTokens.get(c) ?? 0) - 1, 0);
     uniqueTokens +=
       p.tokens.length - (i === 0 ? 0 : commonPrefix(prompts[order[i - 1]!]!.tokens, p.tokens));
     planned.push(request(r));
@@ -158,10 +165,30 @@ function promptsOf(
     exact: view.exact && prompts.every((p) => p.exact),
     modelTokens,
     promptTokens,
+    estimatedTokens: Math.max(promptTokens, estimatedTokens),
     uniqueTokens,
     planned,
     rowOrder,
   };
+}
+
+/**
+ * Expected tokens of each column an LLM node upstream of `node` answers into (its expected
+ * answer length). A tool's result is not here: its length is unknown until it runs.
+ */
+function answerTokens(dag: PlanDag, node: PlanNode, ctx: OptimizerContext): Map<string, number> {
+  const out = new Map<string, number>();
+  const seen = new Set<number>();
+  const visit = (id: number) => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    const n = dag.nodes[id]!;
+    if (n.kind === "LlmCall" && typeof n.args.output === "string" && !out.has(n.args.output))
+      out.set(n.args.output, outputTokensOf(n, ctx));
+    n.inputs.forEach(visit);
+  };
+  node.inputs.forEach(visit);
+  return out;
 }
 
 /**
@@ -198,7 +225,7 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
     if (node.kind !== "LlmCall") continue;
     wave.set(node.id, Math.max(-1, ...[...waits.get(node.id)!].map((w) => wave.get(w) ?? -1)) + 1);
     const view = views.get(node.inputs[0]!);
-    if (view) nodes.push(promptsOf(node, view, ctx));
+    if (view) nodes.push(promptsOf(node, view, ctx, answerTokens(out, node, ctx)));
   }
   // One simulated queue per wave and model, waves in order, a wave's nodes in plan order.
   const queues = new Map<string, NodePrompts[]>();
@@ -221,6 +248,7 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
         inputRows: n.inputRows,
         groups: groupsOf(n.order, n.prompts),
         promptTokens: n.promptTokens,
+        ...(!n.exact && { estimatedTokens: n.estimatedTokens }),
         uniqueTokens: n.uniqueTokens,
         predictedCachedTokens: hitsPlanned[i]!,
         rowOrderCachedTokens: hitsRowOrder[i]!,

@@ -56,12 +56,16 @@ export function llmShape(node: PlanNode, rows: number, cost?: CostModel): LlmSha
     };
   }
   // Prompts that read run-time values (tool results, upstream answers) are known only up to
-  // the first such value; once the node has run, its measured length per call stands in.
+  // the first such value: the estimate fills them in (answers at their expected length, tool
+  // results at zero) until the node has run; then its measured length per call stands in.
   const measured = p.exact ? undefined : cost?.measuredPromptTokens(node.signature);
   return {
     calls,
     rows,
-    promptTokens: Math.max(p.promptTokens / calls, measured ?? 0),
+    promptTokens: Math.max(
+      p.promptTokens / calls,
+      measured ?? (p.estimatedTokens ?? p.promptTokens) / calls,
+    ),
     cachedTokens: p.predictedCachedTokens / calls,
     sharedTokens: Math.max(0, ...p.groups.map((g) => g.sharedTokens)),
   };

@@ -88,6 +88,12 @@ export interface PrefixPlan {
   groups: PrefixGroup[];
   /** Prompt tokens over all instances (known prefixes only when `exact` is false). */
   promptTokens: number;
+  /**
+   * Not exact: the whole prompts' tokens as far as planning can tell (the template around the
+   * run-time values, each value at its producer's expected answer length, a tool's result at
+   * zero): the estimate's prompt tokens until the node has run (llm-shape.ts).
+   */
+  estimatedTokens?: number;
   /** Tokens of distinct trie edges: what prefill computes with an unbounded cache. */
   uniqueTokens: number;
   /** Prompt tokens predicted to come from the prefix cache, in the planned order, under the KV budget. */

@@ -89,6 +89,7 @@ const PREDICTIONS = new Set([
   "prefix.inputRows", // when `order` applies (checked with it)
   "prefix.groups",
   "prefix.promptTokens",
+  "prefix.estimatedTokens",
   "prefix.uniqueTokens",
   "prefix.predictedCachedTokens",
   "prefix.rowOrderCachedTokens",
