@@ -190,10 +190,23 @@ export class BudgetMeter {
         const price = priceOf((n.args as LlmArgs).modelKey);
         if (price) this.prices.set(n.id, price);
       }
-    if (budget.seconds !== undefined) {
-      this.timer = setTimeout(() => this.check(), budget.seconds * 1000 + 1);
-      this.timer.unref();
-    }
+    this.armClock();
+  }
+
+  /** A seconds budget is checked when it runs out, not only at the next progress event. */
+  private armClock(): void {
+    const seconds = this.budget.seconds;
+    if (seconds === undefined || this.controller.signal.aborted) return;
+    const left = seconds * 1000 - (performance.now() - this.started);
+    // A timer may fire a millisecond early: checked then, it arms again for what is left.
+    this.timer = setTimeout(
+      () => {
+        this.check();
+        this.armClock();
+      },
+      Math.max(1, left + 1),
+    );
+    this.timer.unref();
   }
 
   /** Aborted (with the BudgetError as its reason) once the run goes over. */

@@ -141,6 +141,30 @@ for (const executor of ["processor", "row-by-row"] as const)
     assert.ok(table!.rows.every((r) => r.upbeat === "yes" || r.upbeat === "no"));
   });
 
+test("a seconds budget stops a run that outlasts it, on its clock", async () => {
+  let started = 0;
+  const slow = async (id: number) => {
+    started++;
+    await new Promise((r) => setTimeout(r, 150));
+    return id * 2;
+  };
+  const lf = halo.lazy(rows).tool(slow, { inputs: "id", output: "twice", key: "slow-twice@1" });
+  // The estimate charges a function call its prior (well under a millisecond): it passes.
+  const err = await lf
+    .collectRows({ executor: "row-by-row", progress: false, budget: { seconds: 0.4 } })
+    .catch((x: unknown) => x);
+  assert.instance(err, halo.BudgetError, String(err));
+  const error = err as InstanceType<typeof halo.BudgetError>;
+  assert.equal(error.exceeded, ["seconds"]);
+  assert.match(error.message, /[\d.]+ s of 0\.40 s/);
+  assert.ok(started < 8, `stopped before all 8 rows started (${started})`);
+  const kept = halo.lastRun!.callsKept;
+  assert.ok(kept > 0 && kept < 8, `${kept} calls kept`);
+  started = 0;
+  await lf.collectRows({ executor: "row-by-row", progress: false });
+  assert.is(started, 8 - kept, "the rerun called only the rows the stopped run had not finished");
+});
+
 test("bad budgets name the field and the value", async () => {
   const lf = halo.lazy(rows).agent({ prompt: "{{text}}", output: "x", maxTokens: 2 });
   const bad = (budget: unknown) =>
