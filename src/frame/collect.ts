@@ -232,6 +232,15 @@ function checkOptions(options: CollectOptions): void {
   if (s.budget !== undefined) checkBudget(s.budget);
 }
 
+/** A dollar budget on a plan none of whose models has a price would never stop anything. */
+function checkPriced(dag: PlanDag, ctx: OptimizerContext): void {
+  const models = dag.nodes.flatMap((n) => (n.kind === "LlmCall" ? [n.args.modelKey] : []));
+  if (models.length > 0 && !models.some((m) => ctx.priceOf(m)))
+    throw new TypeError(
+      `collect: budget.usd needs a price on a model of the plan (${[...new Set(models)].join(", ")} has none): register it as halo.openai({ ..., price: { inputPer1M, outputPer1M } })`,
+    );
+}
+
 /**
  * What collecting these plans would cost, planned exactly as collect() plans them, with nothing
  * run: no LLM call, no tool call (models are loaded and, the first time, calibrated).
@@ -275,6 +284,7 @@ export async function runPlans(
   const { dag, plannerMs, services, processor, config, signal } = plan;
   const onError = options.onError ?? "raise";
   const budget = options.budget === undefined ? undefined : checkBudget(options.budget);
+  if (budget?.usd !== undefined) checkPriced(dag, plan.ctx);
   if (budget)
     refuseOverBudget(planEstimate(analyze(dag, plan.ctx)), budget, plan.flags, () =>
       planEstimate(

@@ -180,6 +180,11 @@ test("bad budgets name the field and the value", async () => {
     /budget\.dollars is not a budget \(known: seconds, tokens, usd\)/,
   );
   assert.match(await bad({}), /budget names no limit/);
+  if (present)
+    assert.match(
+      await bad({ usd: 1 }),
+      /budget\.usd needs a price on a model of the plan \(shipped has none\)/,
+    );
   assert.match(await bad(7), /budget must be an object/);
 });
 
