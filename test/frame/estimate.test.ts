@@ -209,6 +209,39 @@ test("a price on halo.openai gives dollars; bad prices name the field and the va
   } finally {
     halo.models.unregister("priced");
   }
+  // Spent dollars during a run: prompts holding a long tool result the estimate counts at zero.
+  const wordy = (text: string) => `${text} ${"and then the parcel went on its way ".repeat(40)}`;
+  halo.models.register("priced", model);
+  try {
+    const lf = halo
+      .lazy(rows)
+      .tool(wordy, { inputs: "text", output: "doc", key: "wordy@1" })
+      .agent({ prompt: "Summarize {{doc}}", output: "gist", maxTokens: 5, model: "priced" })
+      .agent({ prompt: "Shorten {{gist}}", output: "short", maxTokens: 5, model: "priced" });
+    const e = await lf.estimate({ reuse: false });
+    const budget = { usd: e.usd! * 1.5 };
+    const err = await lf
+      .collectRows({ reuse: false, progress: false, budget })
+      .catch((x: unknown) => x);
+    assert.instance(err, halo.BudgetError, String(err));
+    const spent = (err as InstanceType<typeof halo.BudgetError>).spent!;
+    assert.ok(spent.usd > budget.usd, `${spent.usd} > ${budget.usd}`);
+    const run = halo.lastRun!;
+    // Calls that answered after the stop still count in the report, never less.
+    assert.ok(run.budget!.spent.usd >= spent.usd);
+    const gist = run.nodes.find((n) => n.label === "gist")!;
+    // The meter's dollars are the server's reported usage at the price: the run's trace, which
+    // also holds calls that answered after the stop, has at least as much.
+    const fromUsage = usdOf(price, {
+      prompt: gist.prefillTokens + gist.cachedTokens,
+      cached: gist.cachedTokens,
+      decode: gist.decodeTokens,
+    });
+    assert.ok(fromUsage >= spent.usd - 1e-12, `${fromUsage} vs ${spent.usd}`);
+    assert.is(run.nodes.find((n) => n.label === "short")?.calls ?? 0, 0, "the next node never ran");
+  } finally {
+    halo.models.unregister("priced");
+  }
   const bad = (p: unknown) => {
     try {
       halo.openai({ baseUrls: server.url, model: "m", price: p as never });
