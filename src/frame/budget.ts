@@ -6,6 +6,7 @@
 // counts them; seconds run from the start of execution (planning and model loads are before it);
 // dollars are the tokens at each node's model price (src/cost/price.ts).
 import { usdOf, type ModelPrice } from "../cost/price.ts";
+import { usd } from "../optimizer/explain-report.ts";
 import type { ProgressEvent } from "../executor/types.ts";
 import type { OptimizationFlags } from "../plan/optimize.ts";
 import type { LlmArgs, PlanDag } from "../plan/types.ts";
@@ -56,7 +57,7 @@ export function checkBudget(value: unknown): Budget {
 const show: Record<Measure, (v: number) => string> = {
   seconds: (v) => `${v.toFixed(v < 10 ? 2 : 1)} s`,
   tokens: (v) => `${Math.round(v).toLocaleString("en-US")} tokens`,
-  usd: (v) => `$${v >= 1 ? v.toFixed(2) : v.toPrecision(3)}`,
+  usd,
 };
 
 /** Spent (or estimated) against the budget, one measure per part: "1,234 / 5,000 tokens". */
