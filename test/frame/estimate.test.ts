@@ -6,6 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { bundleFor } from "../../src/display/auto-bundle.ts";
 import { DISPLAY_SYMBOL, type MimeBundle } from "../../src/display/host.ts";
 import { usdOf } from "../../src/cost/price.ts";
 import { defaultServices, estimatePlans } from "../../src/frame/collect.ts";
@@ -167,7 +168,9 @@ test("prompt tokens of known prompts are the run's exactly; kept tables then cos
 test("an estimate displays as a table", async () => {
   if (!present) return;
   const e = await halo.estimateAll([halo.lazy(rows).agent(SENTIMENT), halo.lazy(rows.slice(0, 4))]);
-  const bundle = (await e[DISPLAY_SYMBOL]()) as MimeBundle;
+  // As the kernel shows a cell's value (display(x) and results go through bundleFor).
+  const bundle = (await bundleFor(e)) as MimeBundle;
+  assert.equal(bundle, e[DISPLAY_SYMBOL]());
   assert.match(String(bundle["text/html"]), /<table/);
   assert.match(String(bundle["text/html"]), /sentiment/);
   assert.is(bundle["text/plain"], e.summary());
