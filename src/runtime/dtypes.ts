@@ -55,3 +55,14 @@ export function externalDataFiles(onnxPath: string, paths: readonly string[]): s
     .filter((p) => p.startsWith(prefix) && /^(_\d+)?$/.test(p.slice(prefix.length)))
     .sort();
 }
+
+/** The dtype a decoder file name carries (`onnx/model_q4.onnx` -> q4), when it follows the table. */
+export function dtypeOfFile(path: string): Dtype | undefined {
+  const name = path.split("/").pop()!;
+  for (const base of DECODER_BASE_NAMES)
+    for (const dtype of DTYPES) if (name === `${base}${DTYPE_SUFFIX[dtype]}.onnx`) return dtype;
+  return undefined;
+}
+
+/** Dtypes whose graphs quantize activations at run time, one scale per tensor (DynamicQuantizeLinear). */
+export const DYNAMIC_QUANT_DTYPES: readonly Dtype[] = ["q8", "int8", "uint8"];

@@ -32,22 +32,30 @@ export function sessionOptions(
 
 /**
  * Creates the session on the requested provider, falling back to cpu when it cannot start
- * (not bundled, no driver, ABI mismatch). Returns the provider actually used.
+ * (not bundled, no driver, ABI mismatch). Returns the provider actually used. `source` is a file
+ * path, or model bytes (a rewritten graph) whose external data files lie in `externalDataFolder`.
  */
 export async function createSession(
-  path: string,
+  source: string | Uint8Array,
   options: ExecutionOptions,
+  where: { externalDataFolder?: string } = {},
   notice: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Promise<{ session: ort.InferenceSession; provider: ProviderName }> {
   const wanted = checkProviderName(options.provider);
-  if (wanted === "cpu")
-    return {
-      session: await ort.InferenceSession.create(path, sessionOptions("cpu", options)),
-      provider: "cpu",
-    };
+  const create = (provider: ProviderName) => {
+    const opts = sessionOptions(provider, options);
+    if (where.externalDataFolder)
+      // bytes have no folder of their own: tell onnxruntime where `location` paths resolve
+      opts.extra = {
+        session: { model_external_initializers_file_folder_path: where.externalDataFolder },
+      };
+    return typeof source === "string"
+      ? ort.InferenceSession.create(source, opts)
+      : ort.InferenceSession.create(source, opts);
+  };
+  if (wanted === "cpu") return { session: await create("cpu"), provider: "cpu" };
   try {
-    const session = await ort.InferenceSession.create(path, sessionOptions(wanted, options));
-    return { session, provider: wanted };
+    return { session: await create(wanted), provider: wanted };
   } catch (error) {
     const why = ((error as Error).message ?? String(error)).split("\n")[0];
     if (options.requireProvider)
@@ -55,9 +63,6 @@ export async function createSession(
         `execution provider "${wanted}" is required but could not start: ${why} (see docs/gpu.md)`,
       );
     notice(`halo: execution provider "${wanted}" is not available (${why}); using cpu`);
-    return {
-      session: await ort.InferenceSession.create(path, sessionOptions("cpu", options)),
-      provider: "cpu",
-    };
+    return { session: await create("cpu"), provider: "cpu" };
   }
 }

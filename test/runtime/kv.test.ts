@@ -14,7 +14,7 @@ import type { Model } from "../../src/runtime/index.ts";
 
 const TOL = 1e-4;
 
-function maxDiff(a: Float32Array, b: Float32Array): number {
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.is(a.length, b.length, "same length");
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));

@@ -55,7 +55,7 @@ export async function modelReplica(model: LlmModel, replica: number): Promise<Ll
   // Imported here, not at the top: the runtime (onnxruntime) loads only when a model runs.
   const { getModelReplica } = await import("../../runtime/load-model.ts");
   const provider = model.provider as "cpu" | "cuda" | "webgpu";
-  return getModelReplica(model.dir, replica, { provider });
+  return getModelReplica(model.dir, replica, { ...model.loadOptions, provider });
 }
 
 function newCache(

@@ -1,0 +1,271 @@
+// Batch invariance for dynamically quantized graphs (q8, int8, uint8 files).
+//
+// onnxruntime's dynamic quantization emits DynamicQuantizeLinear before each MatMulInteger: one
+// scale and zero point for the whole activation tensor, so a row's logits depend on what else is
+// in the batch (its batch-mates' values and the padding widen the range): measured 0.67 in the
+// last logit on a tiny int8 fixture, and enough to flip greedy tokens (docs/models.md). That breaks
+// Halo's promise that batching, padding and prefix caching never change answers.
+//
+// The rewrite quantizes per token instead: each row of the last axis gets its own scale
+// (max |x| / 127) around the fixed zero point 128, so every token is quantized from its own values
+// only, whatever shares the tensor. MatMulInteger takes the new uint8 tensor and the scalar zero
+// point unchanged (onnxruntime CPU accepts only a scalar A zero point, so per-row zero points are
+// out: symmetric it is), and the scale Mul downstream broadcasts [..., rows, 1] against the weight
+// scale. A DynamicQuantizeLinear whose outputs go anywhere else is left as it is.
+//
+// One consumer does change: the scale product `Mul(xScale, wScale)` becomes
+// `Div(wScale, 1 / xScale)`. onnxruntime's MatMulIntegerToFloat fusion (an "extended" graph
+// optimization) matches MatMulInteger -> Cast -> Mul with a Mul of the two scales and assumes a
+// scalar activation scale: fused, the per-token scales were misapplied (logits 1.15 off the fp32
+// twin instead of 0.2 on the tiny int8 fixture). A Div there leaves the pattern unmatched.
+import {
+  BufferSource,
+  concatBytes,
+  fields,
+  fieldString,
+  graphNodes,
+  lenField,
+  readModelLayout,
+  readNode,
+  varint,
+  varintField,
+  type ByteSource,
+} from "./onnx-proto.ts";
+
+export interface PerTokenRewrite {
+  bytes: Uint8Array;
+  /** DynamicQuantizeLinear nodes rewritten. */
+  rewritten: number;
+  /** DynamicQuantizeLinear nodes left per tensor (outputs used in a way the rewrite cannot follow). */
+  kept: number;
+}
+
+const FLOAT = 1;
+const UINT8 = 2;
+const INT64 = 7;
+
+function isDefaultDomain(domain: string): boolean {
+  return domain === "" || domain === "ai.onnx";
+}
+
+function tensor(dataType: number, raw: Uint8Array, dims: number[] = []): Uint8Array {
+  return concatBytes([
+    ...dims.map((d) => varintField(1, d)),
+    varintField(2, dataType),
+    lenField(9, raw),
+  ]);
+}
+
+function floatScalar(value: number): Uint8Array {
+  return tensor(FLOAT, new Uint8Array(Float32Array.of(value).buffer));
+}
+
+type Attribute = Uint8Array;
+
+function intsAttr(name: string, values: number[]): Attribute {
+  return concatBytes([
+    lenField(1, name),
+    ...values.map((v) => Uint8Array.from([...varint(8 * 8), ...varint(v)])),
+    varintField(20, 7),
+  ]);
+}
+
+function intAttr(name: string, value: number): Attribute {
+  return concatBytes([lenField(1, name), varintField(3, value), varintField(20, 2)]);
+}
+
+function tensorAttr(name: string, t: Uint8Array): Attribute {
+  return concatBytes([lenField(1, name), lenField(5, t), varintField(20, 4)]);
+}
+
+function node(
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  name: string,
+  attrs: Attribute[] = [],
+): Uint8Array {
+  return lenField(
+    1,
+    concatBytes([
+      ...inputs.map((i) => lenField(1, i)),
+      ...outputs.map((o) => lenField(2, o)),
+      lenField(3, name),
+      lenField(4, opType),
+      ...attrs.map((a) => lenField(5, a)),
+    ]),
+  );
+}
+
+function inverseScale(yScale: string): string {
+  return `${yScale}/per_token/inverse`;
+}
+
+/** The per-token replacement of DynamicQuantizeLinear(x) -> (y, yScale, yZeroPoint). */
+function perTokenNodes(x: string, [y, yScale, yZero]: string[], opset: number): Uint8Array[] {
+  const p = `${y}/per_token`;
+  const c = (suffix: string, value: number) =>
+    node("Constant", [], [`${p}/${suffix}`], `${p}/${suffix}`, [
+      tensorAttr("value", floatScalar(value)),
+    ]);
+  const out: Uint8Array[] = [
+    c("127", 127),
+    c("128", 128),
+    c("0", 0),
+    c("255", 255),
+    // smallest normal float: an all-zero row keeps a finite scale (0 / tiny = 0, not NaN)
+    c("tiny", 1.1754943508222875e-38),
+    node("Abs", [x], [`${p}/abs`], `${p}/Abs`),
+  ];
+  if (opset >= 18) {
+    out.push(
+      node("Constant", [], [`${p}/axes`], `${p}/axes`, [
+        tensorAttr("value", tensor(INT64, new Uint8Array(BigInt64Array.of(-1n).buffer), [1])),
+      ]),
+      node("ReduceMax", [`${p}/abs`, `${p}/axes`], [`${p}/max`], `${p}/ReduceMax`, [
+        intAttr("keepdims", 1),
+      ]),
+    );
+  } else {
+    out.push(
+      node("ReduceMax", [`${p}/abs`], [`${p}/max`], `${p}/ReduceMax`, [
+        intsAttr("axes", [-1]),
+        intAttr("keepdims", 1),
+      ]),
+    );
+  }
+  out.push(
+    node("Div", [`${p}/max`, `${p}/127`], [`${p}/scale0`], `${p}/Div`),
+    node("Max", [`${p}/scale0`, `${p}/tiny`], [yScale!], `${p}/Max`),
+    node("Reciprocal", [yScale!], [inverseScale(yScale!)], `${p}/Reciprocal`),
+    node("Div", [x, yScale!], [`${p}/scaled`], `${p}/DivScale`),
+    node("Round", [`${p}/scaled`], [`${p}/rounded`], `${p}/Round`),
+    node("Add", [`${p}/rounded`, `${p}/128`], [`${p}/shifted`], `${p}/Add`),
+    node("Clip", [`${p}/shifted`, `${p}/0`, `${p}/255`], [`${p}/clipped`], `${p}/Clip`),
+    node("Cast", [`${p}/clipped`], [y!], `${p}/Cast`, [intAttr("to", UINT8)]),
+    node("Constant", [], [yZero!], `${p}/ZeroPoint`, [
+      tensorAttr("value", tensor(UINT8, Uint8Array.of(128))),
+    ]),
+  );
+  return out;
+}
+
+/** Which DynamicQuantizeLinear nodes (by quantized output name) only feed what the rewrite keeps exact. */
+function rewritableOutputs(
+  src: ByteSource,
+  graph: [number, number],
+): { ok: Set<string>; all: number } {
+  const uses = new Map<string, { opType: string; index: number }[]>();
+  const dqls: string[][] = [];
+  for (const n of graphNodes(src, graph[0], graph[1])) {
+    n.inputs.forEach((name, index) => {
+      if (!name) return;
+      const list = uses.get(name) ?? [];
+      list.push({ opType: n.opType, index });
+      uses.set(name, list);
+    });
+    if (n.opType === "DynamicQuantizeLinear" && isDefaultDomain(n.domain) && n.outputs.length === 3)
+      dqls.push(n.outputs);
+  }
+  const ok = new Set<string>();
+  for (const [y, scale, zero] of dqls) {
+    const only = (name: string, opType: string, index?: number) =>
+      (uses.get(name) ?? []).every(
+        (u) => u.opType === opType && (index === undefined || u.index === index),
+      );
+    if (only(y!, "MatMulInteger", 0) && only(scale!, "Mul") && only(zero!, "MatMulInteger", 2))
+      ok.add(y!);
+  }
+  return { ok, all: dqls.length };
+}
+
+function rewriteGraph(
+  src: ByteSource,
+  start: number,
+  end: number,
+  ok: Set<string>,
+  changed: Set<string>,
+  scales: Set<string>,
+  opset: number,
+): Uint8Array {
+  const out: Uint8Array[] = [];
+  for (const f of fields(src, start, end)) {
+    if (f.field === 1) {
+      const n = readNode(src, f.valueStart, f.end);
+      if (n.opType === "DynamicQuantizeLinear" && ok.has(n.outputs[0]!)) {
+        out.push(...perTokenNodes(n.inputs[0]!, n.outputs, opset));
+        continue;
+      }
+      const scaleAt = n.opType === "Mul" ? n.inputs.findIndex((i) => scales.has(i)) : -1;
+      if (scaleAt >= 0) {
+        // Mul(xScale, w) -> Div(w, 1 / xScale): same product, and no scalar-scale fusion
+        const other = n.inputs[1 - scaleAt]!;
+        const inv = inverseScale(n.inputs[scaleAt]!);
+        out.push(node("Div", [other, inv], n.outputs, `${n.outputs[0]}/per_token/Div`));
+        continue;
+      }
+      if (n.subgraphs.length > 0) {
+        out.push(lenField(1, rewriteNode(src, f.valueStart, f.end, ok, changed, scales, opset)));
+        continue;
+      }
+    } else if (f.field === 13) {
+      // shape facts about a rewritten scale (a scalar before, [..., rows, 1] now) would conflict
+      const name = [...fields(src, f.valueStart, f.end)].find((v) => v.field === 1);
+      if (name && changed.has(fieldString(src, name))) continue;
+    }
+    out.push(src.bytes(f.start, f.end));
+  }
+  return concatBytes(out);
+}
+
+function rewriteNode(
+  src: ByteSource,
+  start: number,
+  end: number,
+  ok: Set<string>,
+  changed: Set<string>,
+  scales: Set<string>,
+  opset: number,
+): Uint8Array {
+  const out: Uint8Array[] = [];
+  for (const f of fields(src, start, end)) {
+    if (f.field !== 5) {
+      out.push(src.bytes(f.start, f.end));
+      continue;
+    }
+    const attr: Uint8Array[] = [];
+    for (const a of fields(src, f.valueStart, f.end)) {
+      if (a.field === 6 || a.field === 11)
+        attr.push(
+          lenField(a.field, rewriteGraph(src, a.valueStart, a.end, ok, changed, scales, opset)),
+        );
+      else attr.push(src.bytes(a.start, a.end));
+    }
+    out.push(lenField(5, concatBytes(attr)));
+  }
+  return concatBytes(out);
+}
+
+/** The model with every rewritable DynamicQuantizeLinear quantizing per token (see above). */
+export function quantizePerToken(model: Uint8Array): PerTokenRewrite {
+  const src = new BufferSource(model);
+  const layout = readModelLayout(src);
+  const { ok, all } = rewritableOutputs(src, layout.graph);
+  if (ok.size === 0) return { bytes: model, rewritten: 0, kept: all };
+  const changed = new Set<string>();
+  const scales = new Set<string>();
+  for (const n of graphNodes(src, layout.graph[0], layout.graph[1]))
+    if (n.opType === "DynamicQuantizeLinear" && ok.has(n.outputs[0]!)) {
+      n.outputs.forEach((o) => changed.add(o));
+      scales.add(n.outputs[1]!);
+    }
+  const parts: Uint8Array[] = [];
+  for (const f of fields(src)) {
+    if (f.field === 7 && f.wire === 2)
+      parts.push(
+        lenField(7, rewriteGraph(src, f.valueStart, f.end, ok, changed, scales, layout.opset)),
+      );
+    else parts.push(src.bytes(f.start, f.end));
+  }
+  return { bytes: concatBytes(parts), rewritten: ok.size, kept: all - ok.size };
+}
