@@ -20,7 +20,8 @@ import numpy as np
 import onnx
 
 sys.path.insert(0, os.path.dirname(__file__))
-from onnx_decoder import Arch, ExternalData, decoder_model, random_weights  # noqa: E402
+from onnx_decoder import (  # noqa: E402
+    Arch, ExternalData, decoder_model, random_weights, snap_to_grid)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TINY = os.path.join(ROOT, "models", "halo-tiny")
@@ -78,7 +79,10 @@ def save(model, path):
 
 
 def build_fixtures():
-    arch, w = FIXTURE_ARCH, random_weights(FIXTURE_ARCH, seed=17)
+    # weights on the q4 grid: the q4 files hold exactly the twin's weights (the 8-bit and fp16
+    # files still round them); bnb4 gets a folder of its own with NF4-grid weights and their twin
+    raw = random_weights(FIXTURE_ARCH, seed=17)
+    arch, w = FIXTURE_ARCH, snap_to_grid(raw, "q4")
     half = {"fp16", "q4f16"}
     sizes = {}
 
@@ -91,8 +95,14 @@ def build_fixtures():
     folder(os.path.join(FIXTURES, "qwen2"), config_json(arch, extra={"transformers.js_config": {
         "kv_cache_dtype": {"fp16": "float16", "q4f16": "float16"}}}))
     for dtype, name in DTYPE_FILE.items():
-        put("qwen2", os.path.join("onnx", name), weights=dtype,
-            io=np.float16 if dtype in half else np.float32)
+        if dtype != "bnb4":
+            put("qwen2", os.path.join("onnx", name), weights=dtype,
+                io=np.float16 if dtype in half else np.float32)
+    folder(os.path.join(FIXTURES, "bnb4"), config_json(arch))
+    nf4 = snap_to_grid(raw, "nf4")
+    for dtype in ("fp32", "bnb4"):
+        path = os.path.join(FIXTURES, "bnb4", "onnx", DTYPE_FILE[dtype])
+        sizes[os.path.relpath(path, FIXTURES)] = save(decoder_model(arch, nf4, weights=dtype), path)
     # fp16 weights with float32 I/O (the conversion script's keep_io_types default)
     folder(os.path.join(FIXTURES, "fp16-io32"), config_json(arch))
     put("fp16-io32", "onnx/model_fp16.onnx", weights="fp16")

@@ -52,8 +52,11 @@ class Arch:
         return self.vocab * h + self.layers * (attn + 3 * h * self.inter + 2 * h) + h
 
 
-def random_weights(arch, seed):
-    """Seeded weights scaled so logits spread over a few units (greedy picks with clear margins)."""
+def random_weights(arch, seed, residual=1.5):
+    """Seeded weights scaled so logits spread over a few units (greedy picks with clear margins).
+    `residual` scales what each layer adds to the residual stream: with tied embeddings a small
+    value (0.5) leaves the input token's own embedding dominant and the model echoes its last
+    token; 3 gives varied continuations."""
     rng = np.random.default_rng(seed)
 
     def normal(shape, std):
@@ -72,11 +75,45 @@ def random_weights(arch, seed):
         w[p + "q.bias"] = normal((arch.heads * d,), 0.1)
         w[p + "k.bias"] = normal((arch.kv_heads * d,), 0.1)
         w[p + "v.bias"] = normal((arch.kv_heads * d,), 0.1)
-        w[p + "o"] = normal((arch.heads * d, h), 0.5 / np.sqrt(arch.heads * d))
+        w[p + "o"] = normal((arch.heads * d, h), residual / np.sqrt(arch.heads * d))
         w[p + "gate"] = normal((h, arch.inter), 1 / np.sqrt(h))
         w[p + "up"] = normal((h, arch.inter), 1 / np.sqrt(h))
-        w[p + "down"] = normal((arch.inter, h), 0.5 / np.sqrt(arch.inter))
+        w[p + "down"] = normal((arch.inter, h), residual / np.sqrt(arch.inter))
     return w
+
+
+def snap_to_grid(w, grid="q4"):
+    """The same weights rounded to what a 4-bit file stores (q4: MatMulNBits, block 32, symmetric;
+    nf4: MatMulBnb4's NF4 table), so that file holds exactly its fp32 twin's weights: a fixture
+    then tells packing bugs from rounding."""
+    snap = snap_q4 if grid == "q4" else snap_nf4
+    out = dict(w)
+    for key, value in w.items():
+        if key == "embed":  # the tied head multiplies by embed^T: blocks run along hidden
+            out[key] = snap(value.T).T.copy()
+        elif value.ndim == 2:
+            out[key] = snap(value)
+    return out
+
+
+def snap_q4(w):
+    k, n = w.shape
+    blob, scale = quantize_q4(w)
+    q = np.empty((n, k // 32, 32), np.float32)
+    q[..., 0::2] = blob & 15
+    q[..., 1::2] = blob >> 4
+    deq = (q - 8) * scale.reshape(n, k // 32, 1)
+    return deq.reshape(n, k).T.astype(np.float32).copy()
+
+
+def snap_nf4(w):
+    k, n = w.shape
+    blob, absmax = quantize_bnb4(w)
+    q = np.empty(blob.size * 2, np.uint8)
+    q[0::2] = blob >> 4
+    q[1::2] = blob & 15
+    deq = NF4[q].reshape(-1, 32) * absmax[:, None]
+    return deq.reshape(n, k).T.astype(np.float32).copy()
 
 
 class ExternalData:

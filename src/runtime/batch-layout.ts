@@ -5,10 +5,11 @@
 //   padded      one call; left padding in both the past and the new segment, holes allowed
 //               (mask = [0]*(P-p) + [1]*p + [0]*(S-n) + [1]*n). Exact for graphs that build
 //               attention from the full 2D mask and take position_ids (Optimum exports).
-//   contiguous  right padding: each row's real tokens from column 0 with no holes; a call with a
-//               past takes rows with the same number of new tokens only (split otherwise).
-//               onnxruntime GroupQueryAttention builds (genai) need this: they reduce the mask
-//               to per-row lengths and write new KV right after each row's past.
+//   contiguous  right padding: each row's real tokens from column 0 with no holes. On a past,
+//               decode steps (one new token a row) share a call; longer continuations run one
+//               row per call. onnxruntime GroupQueryAttention builds (genai) need this: they
+//               reduce the mask to per-row lengths, write new KV right after each row's past,
+//               and take several new tokens on a past at batch 1 only.
 //   grouped     rows with equal past and equal new lengths per call, no padding at all. Exact for
 //               anything exact alone: GPT-2-style graphs, whose positions are the past width plus
 //               the column whatever the mask says.

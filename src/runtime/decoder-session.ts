@@ -96,18 +96,24 @@ export class DecoderSession {
         return this.call(tokens, past, "left", options);
       case "contiguous": {
         const p = isCompact(past, "right") ? past : compactRows(past, all, this.shape, "right");
-        const uniform = lengths.every((n) => n === lengths[0]);
-        // A first prompt may mix lengths (each row's own length bounds its attention); a call on
-        // a past may not: the graph places new KV at (row length - new width).
-        if (uniform || (p.width === 0 && !this.signature.lastLogitsOnly))
-          return this.call(tokens, p, "right", options);
-        return this.runGroups(
-          tokens,
-          p,
-          groupIndices(b, (i) => lengths[i]!),
-          "right",
-          options,
-        );
+        // A first prompt may mix lengths (each row's own length bounds its attention). On a past,
+        // the graph places new KV at (row length - new width), so rows of one call need the same
+        // new width; and onnxruntime's GroupQueryAttention runs several new tokens on a past at
+        // batch 1 only, so such continuations go one row per call.
+        if (p.width === 0) {
+          if (!this.signature.lastLogitsOnly || lengths.every((n) => n === lengths[0]))
+            return this.call(tokens, p, "right", options);
+          return this.runGroups(
+            tokens,
+            p,
+            groupIndices(b, (i) => lengths[i]!),
+            "right",
+            options,
+          );
+        }
+        if (lengths.every((n) => n === 1)) return this.call(tokens, p, "right", options);
+        const decodeOrAlone = (i: number) => (lengths[i] === 1 ? "decode" : `row ${i}`);
+        return this.runGroups(tokens, p, groupIndices(b, decodeOrAlone), "right", options);
       }
       case "grouped":
         return this.runGroups(
