@@ -25,7 +25,7 @@ test("halo calibrate prints the fitted constants and fit error and writes --out"
   assert.match(r.stdout, /d_0 [\d.e-]+ ms\s+d_row [\d.e-]+ ms\s+d_kv/);
   assert.match(r.stdout, /median error \d+%/);
   const profile = JSON.parse(readFileSync(out, "utf8"));
-  assert.is(profile.modelId, "tiny-decoder");
+  assert.is(profile.modelId, "qwen2");
   assert.ok(existsSync(join(tmp, "profiles")));
   const fit = r.stdout.match(/median error (\d+)%/g);
   console.log(`measure: halo calibrate fit: ${fit?.join(", ")}`);

@@ -1,5 +1,6 @@
-// The Processor (continuous batching, prefix cache, KV moved as each graph's own element type)
-// runs every graph family and dtype with the answers Model.generate gives one row at a time.
+// The Processor (continuous batching, prefix cache, KV moved as each graph's own element type and
+// counted at its size) runs every graph family and dtype with the answers Model.generate gives one
+// row at a time.
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -8,6 +9,7 @@ import { LazyFrame } from "../../src/frame/lazy-frame.ts";
 import { models } from "../../src/frame/models.ts";
 import { session } from "../../src/frame/session.ts";
 import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
+import { RuntimeEngine } from "../../src/processor/llm/runtime-engine.ts";
 import { loadModel } from "../../src/runtime/index.ts";
 import { FAMILIES, GRAPHS } from "../helpers/graph-fixtures.ts";
 
@@ -25,6 +27,11 @@ const MAX_TOKENS = 6;
 test("collect over several rows equals Model.generate one row at a time, for every family", async () => {
   for (const f of FAMILIES) {
     const model = await loadModel(join(GRAPHS, f.dir), f.options);
+    // the cache budget, tiers and cost model count KV at the graph's element size
+    const engine = new RuntimeEngine(model);
+    assert.is(engine.kvBytesPerToken, 2 * 2 * 2 * 16 * (f.kvType === "float16" ? 2 : 4), f.name);
+    const [first] = await engine.forward([{ past: undefined, tokens: [1, 2, 3] }]);
+    assert.is(first!.kv.bytes, 3 * engine.kvBytesPerToken, f.name);
     const name = `graph-${f.dir}-${f.options.dtype ?? "default"}`;
     models.register(name, model);
     const got = await LazyFrame.from(rows)
