@@ -4,7 +4,7 @@
 // quantizes activations per tensor (per-token-quantization.ts), and given the batch layout the KV
 // self-test proves exact (self-test.ts). getModel caches one Model per folder and options.
 import { createHash } from "node:crypto";
-import { readFileSync, realpathSync, statSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BATCH_LAYOUTS, isBatchLayout, type BatchLayout } from "./batch-layout.ts";
@@ -110,9 +110,15 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   let source: string | Uint8Array = file.path;
   let rewrite: GraphInfo["perTokenQuantization"];
   if (ops.has("DynamicQuantizeLinear") && options.batchInvariant !== false) {
-    const result = quantizePerToken(readFileSync(file.path));
-    rewrite = { rewritten: result.rewritten, kept: result.kept };
-    if (result.rewritten > 0) source = result.bytes;
+    // only nodes and headers are read; the weights stay in the file and load from there
+    const src = new FileSource(file.path);
+    try {
+      const result = quantizePerToken(src, { dataFile: basename(file.path) });
+      rewrite = { rewritten: result.rewritten, kept: result.kept };
+      if (result.bytes) source = result.bytes;
+    } finally {
+      src.close();
+    }
   }
   const quantization: RuntimeQuantization = !dynamic
     ? "none"

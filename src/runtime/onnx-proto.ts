@@ -6,7 +6,7 @@
 //   AttributeProto 1 name, 2 f, 3 i, 5 t, 6 g, 8 ints, 11 graphs, 20 type
 //   TensorProto 1 dims, 2 data_type, 9 raw_data
 // Weights (initializers) are skipped by length, never decoded: scanning a 2 GB file reads only its
-// field headers and nodes (`FileSource` reads from disk in 1 MiB windows).
+// field headers and nodes (`FileSource` reads from disk in 64 KiB windows).
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 
 /** Bytes addressable by offset: a buffer in memory or a file read on demand. */
@@ -42,7 +42,8 @@ export class FileSource implements ByteSource {
 
   byte(at: number): number {
     if (at < this.windowStart || at >= this.windowStart + this.window.length) {
-      const size = Math.min(1 << 20, this.length - at);
+      // small windows: a scan jumps from one field header to the next over megabytes of weights
+      const size = Math.min(1 << 16, this.length - at);
       this.window = Buffer.alloc(size);
       readSync(this.fd, this.window, 0, size, at);
       this.windowStart = at;

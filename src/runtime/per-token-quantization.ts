@@ -40,7 +40,8 @@ import {
 } from "./onnx-proto.ts";
 
 export interface PerTokenRewrite {
-  bytes: Uint8Array;
+  /** The rewritten model (absent when there was nothing to rewrite). */
+  bytes?: Uint8Array;
   /** DynamicQuantizeLinear nodes rewritten. */
   rewritten: number;
   /** DynamicQuantizeLinear nodes left per tensor (outputs used in a way the rewrite cannot follow). */
@@ -186,24 +187,38 @@ function rewritableOutputs(
   return { ok, all: dqls.length };
 }
 
-function rewriteGraph(
-  src: ByteSource,
-  start: number,
-  end: number,
-  ok: Set<string>,
-  changed: Set<string>,
-  scales: Set<string>,
-  opset: number,
-): Uint8Array {
-  const out: Uint8Array[] = [];
+interface Rewrite {
+  src: ByteSource;
+  /** Quantized outputs of the DynamicQuantizeLinear nodes to rewrite. */
+  ok: Set<string>;
+  /** All outputs of those nodes (their shape facts go). */
+  changed: Set<string>;
+  /** Their scale outputs (the Muls that consume them become Divs). */
+  scales: Set<string>;
+  opset: number;
+  /** Weights stay in this file (the original, beside the rewritten graph) instead of being copied. */
+  dataFile?: string;
+}
+
+/** Bytes as a list of chunks, written out once at the end: weights are never copied twice. */
+type Chunks = Uint8Array[];
+
+function sized(field: number, chunks: Chunks): Chunks {
+  const length = chunks.reduce((n, c) => n + c.length, 0);
+  return [Uint8Array.from([...varint(field * 8 + 2), ...varint(length)]), ...chunks];
+}
+
+function rewriteGraph(r: Rewrite, start: number, end: number): Chunks {
+  const { src } = r;
+  const out: Chunks = [];
   for (const f of fields(src, start, end)) {
     if (f.field === 1) {
       const n = readNode(src, f.valueStart, f.end);
-      if (n.opType === "DynamicQuantizeLinear" && ok.has(n.outputs[0]!)) {
-        out.push(...perTokenNodes(n.inputs[0]!, n.outputs, opset));
+      if (n.opType === "DynamicQuantizeLinear" && r.ok.has(n.outputs[0]!)) {
+        out.push(...perTokenNodes(n.inputs[0]!, n.outputs, r.opset));
         continue;
       }
-      const scaleAt = n.opType === "Mul" ? n.inputs.findIndex((i) => scales.has(i)) : -1;
+      const scaleAt = n.opType === "Mul" ? n.inputs.findIndex((i) => r.scales.has(i)) : -1;
       if (scaleAt >= 0) {
         // Mul(xScale, w) -> Div(w, 1 / xScale): same product, and no scalar-scale fusion
         const other = n.inputs[1 - scaleAt]!;
@@ -212,66 +227,96 @@ function rewriteGraph(
         continue;
       }
       if (n.subgraphs.length > 0) {
-        out.push(lenField(1, rewriteNode(src, f.valueStart, f.end, ok, changed, scales, opset)));
+        out.push(...sized(1, rewriteNode(r, f.valueStart, f.end)));
         continue;
       }
+    } else if (f.field === 5 && r.dataFile) {
+      out.push(...sized(5, externalize(r, f.valueStart, f.end)));
+      continue;
     } else if (f.field === 13) {
       // shape facts about a rewritten scale (a scalar before, [..., rows, 1] now) would conflict
       const name = [...fields(src, f.valueStart, f.end)].find((v) => v.field === 1);
-      if (name && changed.has(fieldString(src, name))) continue;
+      if (name && r.changed.has(fieldString(src, name))) continue;
     }
     out.push(src.bytes(f.start, f.end));
   }
-  return concatBytes(out);
+  return out;
 }
 
-function rewriteNode(
-  src: ByteSource,
-  start: number,
-  end: number,
-  ok: Set<string>,
-  changed: Set<string>,
-  scales: Set<string>,
-  opset: number,
-): Uint8Array {
-  const out: Uint8Array[] = [];
-  for (const f of fields(src, start, end)) {
+function rewriteNode(r: Rewrite, start: number, end: number): Chunks {
+  const out: Chunks = [];
+  for (const f of fields(r.src, start, end)) {
     if (f.field !== 5) {
-      out.push(src.bytes(f.start, f.end));
+      out.push(r.src.bytes(f.start, f.end));
       continue;
     }
-    const attr: Uint8Array[] = [];
-    for (const a of fields(src, f.valueStart, f.end)) {
+    const attr: Chunks = [];
+    for (const a of fields(r.src, f.valueStart, f.end)) {
       if (a.field === 6 || a.field === 11)
-        attr.push(
-          lenField(a.field, rewriteGraph(src, a.valueStart, a.end, ok, changed, scales, opset)),
-        );
-      else attr.push(src.bytes(a.start, a.end));
+        attr.push(...sized(a.field, rewriteGraph(r, a.valueStart, a.end)));
+      else if (a.field === 5 && r.dataFile)
+        attr.push(...sized(5, externalize(r, a.valueStart, a.end)));
+      else attr.push(r.src.bytes(a.start, a.end));
     }
-    out.push(lenField(5, concatBytes(attr)));
+    out.push(...sized(5, attr));
   }
-  return concatBytes(out);
+  return out;
 }
 
-/** The model with every rewritable DynamicQuantizeLinear quantizing per token (see above). */
-export function quantizePerToken(model: Uint8Array): PerTokenRewrite {
-  const src = new BufferSource(model);
+/**
+ * A TensorProto whose raw_data (TensorProto field 9) is large, as a reference to those same bytes
+ * in the original file (external data: fields 13 location/offset/length and 14 data_location), so
+ * the rewritten graph is small and onnxruntime reads the weights from where they already are.
+ */
+function externalize(r: Rewrite, start: number, end: number): Chunks {
+  const out: Chunks = [];
+  let raw: [number, number] | undefined;
+  for (const f of fields(r.src, start, end)) {
+    if (f.field === 9 && f.end - f.valueStart >= 4096) raw = [f.valueStart, f.end];
+    else out.push(r.src.bytes(f.start, f.end));
+  }
+  if (!raw) return out;
+  const entry = (key: string, value: string) =>
+    lenField(13, concatBytes([lenField(1, key), lenField(2, value)]));
+  out.push(
+    entry("location", r.dataFile!),
+    entry("offset", String(raw[0])),
+    entry("length", String(raw[1] - raw[0])),
+    varintField(14, 1),
+  );
+  return out;
+}
+
+/**
+ * The model with every rewritable DynamicQuantizeLinear quantizing per token (see above).
+ * `dataFile`: the model file's own name; its weights are then referenced in place (load the result
+ * with that file's folder as the external-data folder), so only nodes and headers are read.
+ */
+export function quantizePerToken(
+  model: ByteSource | Uint8Array,
+  options: { dataFile?: string } = {},
+): PerTokenRewrite {
+  const src = model instanceof Uint8Array ? new BufferSource(model) : model;
   const layout = readModelLayout(src);
   const { ok, all } = rewritableOutputs(src, layout.graph);
-  if (ok.size === 0) return { bytes: model, rewritten: 0, kept: all };
-  const changed = new Set<string>();
-  const scales = new Set<string>();
+  if (ok.size === 0) return { rewritten: 0, kept: all };
+  const r: Rewrite = {
+    src,
+    ok,
+    changed: new Set(),
+    scales: new Set(),
+    opset: layout.opset,
+    ...(options.dataFile ? { dataFile: options.dataFile } : {}),
+  };
   for (const n of graphNodes(src, layout.graph[0], layout.graph[1]))
     if (n.opType === "DynamicQuantizeLinear" && ok.has(n.outputs[0]!)) {
-      n.outputs.forEach((o) => changed.add(o));
-      scales.add(n.outputs[1]!);
+      n.outputs.forEach((o) => r.changed.add(o));
+      r.scales.add(n.outputs[1]!);
     }
-  const parts: Uint8Array[] = [];
+  const parts: Chunks = [];
   for (const f of fields(src)) {
     if (f.field === 7 && f.wire === 2)
-      parts.push(
-        lenField(7, rewriteGraph(src, f.valueStart, f.end, ok, changed, scales, layout.opset)),
-      );
+      parts.push(...sized(7, rewriteGraph(r, f.valueStart, f.end)));
     else parts.push(src.bytes(f.start, f.end));
   }
   return { bytes: concatBytes(parts), rewritten: ok.size, kept: all - ok.size };

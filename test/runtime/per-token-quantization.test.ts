@@ -2,12 +2,12 @@
 // is in the batch (one activation scale per tensor); rewritten to quantize per token, only float
 // noise tipping a value across a rounding boundary remains. The figures printed here are the ones
 // docs/models.md quotes for the tiny fixtures.
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { loadModel, type Model } from "../../src/runtime/index.ts";
-import { BufferSource, modelOperators } from "../../src/runtime/onnx-proto.ts";
+import { BufferSource, FileSource, modelOperators } from "../../src/runtime/onnx-proto.ts";
 import { quantizePerToken } from "../../src/runtime/per-token-quantization.ts";
 import { GRAPHS, randomPrompts } from "../helpers/graph-fixtures.ts";
 
@@ -32,14 +32,27 @@ test("every DynamicQuantizeLinear is rewritten, inside a merged decoder's branch
     const result = quantizePerToken(bytes);
     assert.is(result.rewritten, count, file);
     assert.is(result.kept, 0, file);
-    const after = modelOperators(new BufferSource(result.bytes)).ops;
+    const after = modelOperators(new BufferSource(result.bytes!)).ops;
     assert.not.ok(after.has("DynamicQuantizeLinear"), `${file}: no per-tensor quantization left`);
     assert.ok(after.has("MatMulInteger") && after.has("ReduceMax"), file);
   }
   const fp32 = readFileSync(join(GRAPHS, "qwen2/onnx/model.onnx"));
   const untouched = quantizePerToken(fp32);
   assert.is(untouched.rewritten, 0);
-  assert.is(untouched.bytes, fp32, "a graph without dynamic quantization is returned as is");
+  assert.is(untouched.bytes, undefined, "a graph without dynamic quantization stays as it is");
+  // as the loader does it: weights referenced in the original file, only the graph rewritten
+  const file = join(GRAPHS, "qwen2/onnx/model_int8.onnx");
+  const src = new FileSource(file);
+  try {
+    const inPlace = quantizePerToken(src, { dataFile: "model_int8.onnx" });
+    assert.is(inPlace.rewritten, 9);
+    // the 64 KiB embedding table is referenced in the file, not copied (tensors under 4 KiB are,
+    // and the per-token nodes add about 3 KiB)
+    const embedding = 512 * 32 * 4;
+    assert.ok(inPlace.bytes!.length < statSync(file).size - embedding + 4096);
+  } finally {
+    src.close();
+  }
 });
 
 async function batchEffect(model: Model): Promise<{ logits: number; changed: number }> {
