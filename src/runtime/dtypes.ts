@@ -63,6 +63,3 @@ export function dtypeOfFile(path: string): Dtype | undefined {
     for (const dtype of DTYPES) if (name === `${base}${DTYPE_SUFFIX[dtype]}.onnx`) return dtype;
   return undefined;
 }
-
-/** Dtypes whose graphs quantize activations at run time, one scale per tensor (DynamicQuantizeLinear). */
-export const DYNAMIC_QUANT_DTYPES: readonly Dtype[] = ["q8", "int8", "uint8"];

@@ -9,14 +9,14 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BATCH_LAYOUTS, isBatchLayout, type BatchLayout } from "./batch-layout.ts";
 import { DecoderSession } from "./decoder-session.ts";
-import { DYNAMIC_QUANT_DTYPES, type Dtype } from "./dtypes.ts";
+import { dtypesIn, type Dtype } from "./dtypes.ts";
 import { readSignature, type GraphSignature } from "./graph-signature.ts";
 import { checkModelFolder, ModelFolderError, readModelFolder } from "./model-files.ts";
 import { Model, type GraphInfo } from "./model.ts";
 import { FileSource, modelOperators } from "./onnx-proto.ts";
 import { quantizePerToken } from "./per-token-quantization.ts";
 import { checkProviderName, createSession } from "./providers.ts";
-import { selectGraphFile, type GraphFile } from "./select-graph-file.ts";
+import { listFiles, selectGraphFile, type GraphFile } from "./select-graph-file.ts";
 import { selfTest, selfTestTolerance } from "./self-test.ts";
 import { TextTokenizer } from "./tokenizer.ts";
 import type { ExecutionOptions } from "./types.ts";
@@ -136,10 +136,16 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   } catch (error) {
     const why = (error as Error).message.split("\n")[0]!;
     if (why.startsWith("execution provider")) throw error;
-    const op = /implementation for (\w+)|Could not find an implementation for (\w+)/.exec(why);
+    // an operator this build lacks (e.g. MatMulBnb4 on a provider without it): say which
+    const op =
+      /implementation for (\w+)/.exec(why)?.[1] ??
+      /:(\w+)\(-?\d+\) is not a registered function\/op/.exec(why)?.[1];
+    const others = [...dtypesIn(listFiles(folder)).keys()].filter((d) => d !== file.dtype);
     throw new ModelFolderError(
       `onnxruntime could not load ${file.path}${file.dtype ? ` (dtype ${file.dtype})` : ""}: ${why}${
-        op ? `; this onnxruntime build cannot run ${op[1] ?? op[2]}: pick another dtype` : ""
+        op
+          ? `; this onnxruntime build cannot run ${op}: pick another dtype${others.length ? ` (the folder has ${others.join(", ")})` : ""}`
+          : ""
       }`,
     );
   }

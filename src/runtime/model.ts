@@ -76,21 +76,15 @@ export class Model {
     config: ModelConfig,
     tokenizer: TextTokenizer,
     session: DecoderSession,
-    graph?: GraphInfo,
-    loadOptions: LoadOptions = {},
+    graph: GraphInfo,
+    loadOptions: LoadOptions,
   ) {
     this.id = id;
     this.dir = dir;
     this.config = config;
     this.tokenizer = tokenizer;
     this.session = session;
-    this.graph = graph ?? {
-      file: "onnx/model.onnx",
-      reason: "fp32 (the default)",
-      kvType: session.shape.kvType ?? "float32",
-      logitsType: "float32",
-      halfPrecision: false,
-    };
+    this.graph = graph;
     this.loadOptions = loadOptions;
   }
 

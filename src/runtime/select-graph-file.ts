@@ -35,7 +35,7 @@ export interface GraphFile {
 }
 
 /** Files of the folder and of its onnx/ subfolder, as relative paths. */
-function listing(dir: string): string[] {
+export function listFiles(dir: string): string[] {
   const out: string[] = [];
   for (const sub of ["", "onnx"]) {
     const at = join(dir, sub);
@@ -57,7 +57,7 @@ export function selectGraphFile(
   folder: ModelFolder,
   options: GraphFileOptions = {},
 ): GraphFile {
-  const files = listing(dir);
+  const files = listFiles(dir);
   const found = dtypesIn(files);
   const have = () =>
     found.size
@@ -79,7 +79,7 @@ export function selectGraphFile(
     if (!existsSync(path))
       throw new ModelFolderError(`onnxFile ${options.onnxFile} not found in ${dir}; ${have()}`);
     const rel = relative(dir, path);
-    const siblings = listing(join(path, "..")).map((f) => relative(dir, join(path, "..", f)));
+    const siblings = listFiles(join(path, "..")).map((f) => relative(dir, join(path, "..", f)));
     return {
       path,
       rel,

@@ -98,9 +98,7 @@ export async function selfTest(
 
   const saved = session.layout;
   const tried: SelfTestResult["tried"] = [];
-  const candidates =
-    options.layouts ??
-    (session.compactsPresent ? BATCH_LAYOUTS.filter((l) => l !== "padded") : BATCH_LAYOUTS);
+  const candidates = options.layouts ?? BATCH_LAYOUTS;
   try {
     for (const layout of candidates) {
       session.layout = layout;

@@ -88,6 +88,18 @@ test("a text file named model.onnx fails with the file named", async () => {
   await rejects(loadModel(dir), /malformed .*model\.onnx: not a readable ONNX model/);
 });
 
+test("an operator this onnxruntime cannot run is named, with the dtypes to pick instead", async () => {
+  const dir = copy("bnb4", "no-bnb4-kernel");
+  const file = join(dir, "onnx", "model_bnb4.onnx");
+  // the same graph with MatMulBnb4 in a domain no build registers
+  const bytes = readFileSync(file).toString("latin1").replaceAll("com.microsoft", "com.microsofx");
+  writeFileSync(file, Buffer.from(bytes, "latin1"));
+  await rejects(
+    loadModel(dir, { dtype: "bnb4" }),
+    /could not load .*model_bnb4\.onnx \(dtype bnb4\): .*this onnxruntime build cannot run MatMulBnb4: pick another dtype \(the folder has fp32\)/,
+  );
+});
+
 test("an onnxruntime-genai build without config.json: genai_config.json gives file, shape and eos", async () => {
   const model = await loadModel(join(GRAPHS, "genai-gqa"));
   assert.is(model.graph.reason, "genai_config.json");
