@@ -125,6 +125,18 @@ def build_fixtures():
     shutil.rmtree(os.path.join(genai, "onnx"))
     put("genai-gqa", "model.onnx", positions="gqa")
     write_json(os.path.join(genai, "genai_config.json"), genai_config(arch))
+    # the same with per-row lengths as graph inputs instead of a mask, and genai's shared-buffer
+    # flag set (a runtime setting: the graph is the same)
+    seqlens = os.path.join(FIXTURES, "genai-seqlens")
+    folder(seqlens, None)
+    shutil.rmtree(os.path.join(seqlens, "onnx"))
+    put("genai-seqlens", "model.onnx", positions="gqa-seqlens")
+    config = genai_config(arch)
+    inputs = config["model"]["decoder"]["inputs"]
+    del inputs["attention_mask"]
+    inputs.update(seqlens_k="seqlens_k", total_sequence_length="total_sequence_length")
+    config["search"]["past_present_share_buffer"] = True
+    write_json(os.path.join(seqlens, "genai_config.json"), config)
     # weights in external data files, split in two chunks as exports past 2 GB are
     ext = os.path.join(FIXTURES, "external-data")
     folder(ext, config_json(arch))

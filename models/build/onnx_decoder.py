@@ -11,7 +11,8 @@ exact fp32 twin. Variants:
   positions "input" (a position_ids input) | "past" (no position_ids: positions are the past
             length plus the column, as GPT-2-style exports compute them) | "gqa"
             (onnxruntime-genai style: GroupQueryAttention with fused rotary, seqlens_k and
-            total_sequence_length derived from the attention mask)
+            total_sequence_length derived from the attention mask) | "gqa-seqlens" (the same
+            with seqlens_k and total_sequence_length as graph inputs instead of a mask)
   logits    "all" | "keep" (a num_logits_to_keep input) | "last" (the last position only)
   merged    an If on a use_cache_branch input (Optimum's decoder_model_merged)
 
@@ -402,11 +403,14 @@ class Emitter:
                  for i in range(a.layers)]
         seq_len = self.shape_dim("input_ids", 1)
         ctx = {}
-        if positions == "gqa":
+        if positions == "gqa-seqlens":
+            ctx["seqlens_k"], ctx["total"] = "seqlens_k", "total_sequence_length"
+        elif positions == "gqa":
             mask_sum = g.op("ReduceSum", ["attention_mask", self.i64([1])], keepdims=0)
             ctx["seqlens_k"] = g.op("Cast", [g.op("Sub", [mask_sum, self.i64(1)])],
                                     to=TensorProto.INT32)
             ctx["total"] = g.op("Cast", [self.shape_dim("attention_mask", 1)], to=TensorProto.INT32)
+        if positions.startswith("gqa"):
             inv = 1.0 / (a.rope_theta ** (np.arange(0, a.head_dim, 2) / a.head_dim))
             ang = np.arange(a.max_positions)[:, None] * inv[None, :]
             ctx["cos_cache"] = self.weight("cos_cache", np.cos(ang).astype(self.ct))
@@ -424,7 +428,7 @@ class Emitter:
             p = f"l{i}."
             names = out_names[1 + 2 * i: 3 + 2 * i]
             h = self.rms_norm(x, p + "ln1")
-            if positions == "gqa":
+            if positions.startswith("gqa"):
                 attn = self.gqa_attention(i, h, ctx, pasts[i], names)
             else:
                 attn = self.attention(i, h, ctx, pasts[i] if use_past else None, names)
@@ -455,9 +459,13 @@ def decoder_model(arch, w, weights="fp32", io=np.float32, positions="input", log
     t_io = ONNX_TYPE[np.dtype(io)]
     kv_dims = lambda past: ["batch_size", arch.kv_heads, past, arch.head_dim]  # noqa: E731
     inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64,
-                                            ["batch_size", "sequence_length"]),
-              helper.make_tensor_value_info("attention_mask", TensorProto.INT64,
-                                            ["batch_size", "total_sequence_length"])]
+                                            ["batch_size", "sequence_length"])]
+    if positions == "gqa-seqlens":
+        inputs += [helper.make_tensor_value_info("seqlens_k", TensorProto.INT32, ["batch_size"]),
+                   helper.make_tensor_value_info("total_sequence_length", TensorProto.INT32, [])]
+    else:
+        inputs.append(helper.make_tensor_value_info("attention_mask", TensorProto.INT64,
+                                                    ["batch_size", "total_sequence_length"]))
     if positions == "input":
         inputs.append(helper.make_tensor_value_info("position_ids", TensorProto.INT64,
                                                     ["batch_size", "sequence_length"]))

@@ -212,18 +212,24 @@ export class DecoderSession {
         mask[row * t + p + first + j] = 1;
       }
     }
-    let maskTensor: ort.Tensor;
-    if (sig.maskType === "int32")
-      maskTensor = new ort.Tensor("int32", Int32Array.from(mask), [b, t]);
-    else {
-      const mask64 = new BigInt64Array(b * t); // zero-filled: only the ones need writing
-      for (let i = 0; i < mask.length; i++) if (mask[i] === 1) mask64[i] = 1n;
-      maskTensor = new ort.Tensor("int64", mask64, [b, t]);
-    }
     const feeds: Record<string, ort.Tensor> = {
       [sig.inputIds]: new ort.Tensor("int64", ids, [b, s]),
-      [sig.attentionMask]: maskTensor,
     };
+    if (sig.attentionMask) {
+      if (sig.maskType === "int32")
+        feeds[sig.attentionMask] = new ort.Tensor("int32", Int32Array.from(mask), [b, t]);
+      else {
+        const mask64 = new BigInt64Array(b * t); // zero-filled: only the ones need writing
+        for (let i = 0; i < mask.length; i++) if (mask[i] === 1) mask64[i] = 1n;
+        feeds[sig.attentionMask] = new ort.Tensor("int64", mask64, [b, t]);
+      }
+    }
+    if (sig.seqlensK && sig.totalSequenceLength) {
+      // what a genai graph derives from the mask itself: real tokens - 1 per row, and the width
+      const lengths = Int32Array.from(tokens, (x, row) => seen[row]! + x.length - 1);
+      feeds[sig.seqlensK] = new ort.Tensor("int32", lengths, [b]);
+      feeds[sig.totalSequenceLength] = new ort.Tensor("int32", Int32Array.of(t), []);
+    }
     if (sig.positionIds) feeds[sig.positionIds] = new ort.Tensor("int64", positions, [b, s]);
     if (sig.useCacheBranch) feeds[sig.useCacheBranch] = new ort.Tensor("bool", [p > 0], [1]);
     // Right-padded rows of different lengths end at different columns: all logits needed then.

@@ -10,8 +10,13 @@ import type { ModelConfig } from "./types.ts";
 
 export interface GraphSignature {
   inputIds: string;
-  attentionMask: string;
+  /** The 2D mask; absent in genai builds that take per-row lengths instead (below). */
+  attentionMask?: string;
   maskType: "int64" | "int32";
+  /** Per-row lengths as inputs (GroupQueryAttention's own): real tokens - 1, int32 [batch]. */
+  seqlensK?: string;
+  /** ... and past width + new width, an int32 scalar. */
+  totalSequenceLength?: string;
   /** Absent in GPT-2-style graphs (positions from the past length) and fused-rotary genai builds. */
   positionIds?: string;
   /** The bool input of a merged decoder (`decoder_model_merged*.onnx`): true when a past is fed. */
@@ -33,6 +38,8 @@ const DEFAULT_NAMES: Record<string, string> = {
   input_ids: "input_ids",
   attention_mask: "attention_mask",
   position_ids: "position_ids",
+  seqlens_k: "seqlens_k",
+  total_sequence_length: "total_sequence_length",
   past_key_names: "past_key_values.%d.key",
   past_value_names: "past_key_values.%d.value",
   logits: "logits",
@@ -59,7 +66,8 @@ export function readSignature(
   const inputs = new Set(session.inputNames);
   const outputs = new Set(session.outputNames);
   const layer = (template: string, l: number) => template.replace("%d", String(l));
-  for (const key of ["input_ids", "attention_mask"]) {
+  const lengths = inputs.has(n.seqlens_k!) && inputs.has(n.total_sequence_length!);
+  for (const key of lengths ? ["input_ids"] : ["input_ids", "attention_mask"]) {
     if (!inputs.has(n[key]!))
       throw new ModelFolderError(
         `${path} has no input "${n[key]}": expected inputs input_ids, attention_mask, [position_ids] and past_key_values.{i}.key/.value (an Optimum "text-generation-with-past" export)`,
@@ -72,7 +80,6 @@ export function readSignature(
   if (!outputs.has(n.logits!)) throw new ModelFolderError(`${path} has no "${n.logits}" output`);
   const sig: GraphSignature = {
     inputIds: n.input_ids!,
-    attentionMask: n.attention_mask!,
     maskType:
       tensorMeta(session.inputMetadata, n.attention_mask!)?.type === "int32" ? "int32" : "int64",
     logits: n.logits!,
@@ -84,6 +91,11 @@ export function readSignature(
     presentValues: [],
     kvType: "float32",
   };
+  if (inputs.has(n.attention_mask!)) sig.attentionMask = n.attention_mask!;
+  if (lengths) {
+    sig.seqlensK = n.seqlens_k!;
+    sig.totalSequenceLength = n.total_sequence_length!;
+  }
   if (inputs.has(n.position_ids!)) sig.positionIds = n.position_ids!;
   if (inputs.has("use_cache_branch")) sig.useCacheBranch = "use_cache_branch";
   for (const name of ["num_logits_to_keep", "logits_to_keep"])

@@ -168,6 +168,15 @@ export const FAMILIES: GraphFamily[] = [
     tolerance: EXACT,
   },
   {
+    name: "genai, seqlens_k and total_sequence_length inputs",
+    dir: "genai-seqlens",
+    options: {},
+    file: "model.onnx",
+    layout: "contiguous",
+    kvType: "float32",
+    tolerance: EXACT,
+  },
+  {
     name: "external data in two files",
     dir: "external-data",
     options: {},
