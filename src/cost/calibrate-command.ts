@@ -5,6 +5,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DTYPES, isDtype, type Dtype } from "../runtime/dtypes.ts";
 import { openHttpTarget } from "./http-bench-target.ts";
 import { getProfile, profileCacheDir, profilePath } from "./profile-cache.ts";
 import type { Profile } from "./profile.ts";
@@ -13,11 +14,13 @@ import type { Profile } from "./profile.ts";
 export const SHIPPED_MODEL_DIR = fileURLToPath(new URL("../../models/halo-tiny", import.meta.url));
 
 const USAGE =
-  "usage: halo calibrate [--model DIR] [--out FILE] [--provider cpu|cuda|webgpu] [--threads N]\n" +
+  "usage: halo calibrate [--model DIR] [--dtype D] [--out FILE] [--provider cpu|cuda|webgpu] [--threads N]\n" +
   "       halo calibrate --url http://HOST:PORT[/v1] [--served-model NAME] [--model DIR] [--out FILE]";
 
 interface Args {
   model: string;
+  /** Which variant of the folder (fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4). */
+  dtype?: Dtype;
   out?: string;
   provider: "cpu" | "cuda" | "webgpu";
   threads?: number;
@@ -39,7 +42,12 @@ function parseArgs(args: string[]): Args {
       return value;
     };
     if (flag === "--model") out.model = resolve(need());
-    else if (flag === "--out") out.out = resolve(need());
+    else if (flag === "--dtype") {
+      const d = need();
+      if (!isDtype(d))
+        throw new Error(`calibrate: --dtype must be one of ${DTYPES.join(", ")}, got '${d}'`);
+      out.dtype = d;
+    } else if (flag === "--out") out.out = resolve(need());
     else if (flag === "--provider") {
       const p = need();
       if (p !== "cpu" && p !== "cuda" && p !== "webgpu") {
@@ -93,7 +101,11 @@ export async function run(argv: string[]): Promise<number> {
             }),
         }
       : {}),
-    onnx: { provider: args.provider, ...(args.threads ? { intraOpThreads: args.threads } : {}) },
+    onnx: {
+      provider: args.provider,
+      ...(args.threads ? { intraOpThreads: args.threads } : {}),
+      ...(args.dtype ? { dtype: args.dtype } : {}),
+    },
     onProgress: (line) => process.stderr.write(`calibrate: ${line}\n`),
   });
   const seconds = (performance.now() - t0) / 1000;
