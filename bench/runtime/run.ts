@@ -19,6 +19,7 @@ export const RUNTIME_USAGE =
   "                          [--json FILE] [--install-transformers] [--no-transformers] [--no-invariance]";
 
 export async function runtimeCommand(args: string[], out = console.log): Promise<number> {
+  const realistic = args.includes("--realistic");
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -27,7 +28,8 @@ export async function runtimeCommand(args: string[], out = console.log): Promise
       dtype: { type: "string" },
       dtypes: { type: "string" },
       quick: { type: "boolean" },
-      json: { type: "string" },
+      // one folder: JSON on stdout; realistic: JSON into a file
+      json: { type: realistic ? "string" : "boolean" },
       "install-transformers": { type: "boolean" },
       "no-transformers": { type: "boolean" },
       "no-invariance": { type: "boolean" },
@@ -41,8 +43,7 @@ export async function runtimeCommand(args: string[], out = console.log): Promise
       ...(dir ? { modelDir: dir } : {}),
       ...(values.dtype ? { dtype: values.dtype as Dtype } : {}),
     });
-    // `--json` alone (no file) keeps its old meaning: JSON on stdout
-    out(args.includes("--json") ? JSON.stringify(result, null, 2) : formatRuntimeBench(result));
+    out(values.json ? JSON.stringify(result, null, 2) : formatRuntimeBench(result));
     return 0;
   }
   const models = (positionals[0]?.split(",") ?? [...REALISTIC_MODELS]) as RealisticModel[];
@@ -61,7 +62,7 @@ export async function runtimeCommand(args: string[], out = console.log): Promise
     invariance: !values["no-invariance"],
   });
   out(formatRealisticBench(result));
-  if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2));
+  if (typeof values.json === "string") writeFileSync(values.json, JSON.stringify(result, null, 2));
   return 0;
 }
 
