@@ -109,7 +109,14 @@ function inverseScale(yScale: string): string {
   return `${yScale}/per_token/inverse`;
 }
 
-/** The per-token replacement of DynamicQuantizeLinear(x) -> (y, yScale, yZeroPoint). */
+/**
+ * The per-token replacement of DynamicQuantizeLinear(x) -> (y, yScale, yZeroPoint), in as few
+ * operators as it takes (each one costs a kernel launch per linear layer per step):
+ *   inv = 127 / max(max|x| over the row, tiny)       [..., rows, 1]
+ *   y   = uint8(x * inv + 128.5)                     Cast truncates: round half up, in [1, 255]
+ *   yZeroPoint = 128
+ * yScale itself is not produced: its only consumers, the scale Muls, become Div(w, inv).
+ */
 function perTokenNodes(x: string, [y, yScale, yZero]: string[], opset: number): Uint8Array[] {
   const p = `${y}/per_token`;
   const c = (suffix: string, value: number) =>
@@ -118,10 +125,8 @@ function perTokenNodes(x: string, [y, yScale, yZero]: string[], opset: number): 
     ]);
   const out: Uint8Array[] = [
     c("127", 127),
-    c("128", 128),
-    c("0", 0),
-    c("255", 255),
-    // smallest normal float: an all-zero row keeps a finite scale (0 / tiny = 0, not NaN)
+    c("128.5", 128.5),
+    // smallest normal float: an all-zero row keeps a finite scale (0 * 127 / tiny = 0, not NaN)
     c("tiny", 1.1754943508222875e-38),
     node("Abs", [x], [`${p}/abs`], `${p}/Abs`),
   ];
@@ -143,14 +148,11 @@ function perTokenNodes(x: string, [y, yScale, yZero]: string[], opset: number): 
     );
   }
   out.push(
-    node("Div", [`${p}/max`, `${p}/127`], [`${p}/scale0`], `${p}/Div`),
-    node("Max", [`${p}/scale0`, `${p}/tiny`], [yScale!], `${p}/Max`),
-    node("Reciprocal", [yScale!], [inverseScale(yScale!)], `${p}/Reciprocal`),
-    node("Div", [x, yScale!], [`${p}/scaled`], `${p}/DivScale`),
-    node("Round", [`${p}/scaled`], [`${p}/rounded`], `${p}/Round`),
-    node("Add", [`${p}/rounded`, `${p}/128`], [`${p}/shifted`], `${p}/Add`),
-    node("Clip", [`${p}/shifted`, `${p}/0`, `${p}/255`], [`${p}/clipped`], `${p}/Clip`),
-    node("Cast", [`${p}/clipped`], [y!], `${p}/Cast`, [intAttr("to", UINT8)]),
+    node("Max", [`${p}/max`, `${p}/tiny`], [`${p}/range`], `${p}/Max`),
+    node("Div", [`${p}/127`, `${p}/range`], [inverseScale(yScale!)], `${p}/Inverse`),
+    node("Mul", [x, inverseScale(yScale!)], [`${p}/scaled`], `${p}/Mul`),
+    node("Add", [`${p}/scaled`, `${p}/128.5`], [`${p}/shifted`], `${p}/Add`),
+    node("Cast", [`${p}/shifted`], [y!], `${p}/Cast`, [intAttr("to", UINT8)]),
     node("Constant", [], [yZero!], `${p}/ZeroPoint`, [
       tensorAttr("value", tensor(UINT8, Uint8Array.of(128))),
     ]),
