@@ -1,10 +1,12 @@
 // One model variant through Halo's runtime, in a process of its own so its peak RSS is its own.
 // Run by realistic-bench.ts:
-//   node --import tsx bench/runtime/measure-halo.ts DIR DTYPE measure|invariance [--quick]
-// `measure`: load time (the KV self-test included), prefill and decode tokens/s by batch, greedy
-// tokens and ms per generated token at batch 1 and 8. `invariance` (8-bit dynamic graphs): how
-// many greedy answers batching changes as exported, per token with padding, and per token without
-// padding (the default), and what each costs per token.
+//   node --import tsx bench/runtime/measure-halo.ts DIR DTYPE MODE [--quick]
+// `throughput`: load time (the KV self-test included), prefill and decode tokens/s by batch.
+// `generate` / `generate-as-exported`: the greedy tokens and ms per generated token at batch 1
+// and 8 that transformers.js is compared on (the same work, so the peak RSS compares too; the
+// second runs an 8-bit dynamic graph as exported, as transformers.js does). `invariance` (8-bit
+// dynamic graphs): how many greedy answers batching changes as exported, per token with padding,
+// and per token without padding (the default), and what each costs per token.
 import type { Dtype } from "../../src/runtime/dtypes.ts";
 import { loadModel, type LoadOptions, type Model, type PaddedKv } from "../../src/runtime/index.ts";
 import {
@@ -25,15 +27,19 @@ export interface HaloGeneration {
   batchedEqual: boolean;
 }
 
-export interface HaloMeasure {
+export interface HaloThroughput {
   loadMs: number;
   layout: string;
   graph: string;
   prefill: { batch: number; tokensPerS: number }[];
   decode: { batch: number; tokensPerS: number }[];
-  generation: HaloGeneration;
-  /** The same, on the graph as exported (8-bit dynamic graphs only): what transformers.js runs. */
-  asExported?: HaloGeneration;
+  /** Peak RSS of the throughput runs (batch 32 prefill logits alone: 32 x 64 x vocab x 4 bytes). */
+  peakRssMb: number;
+}
+
+export interface HaloGenerate extends HaloGeneration {
+  loadMs: number;
+  layout: string;
   peakRssMb: number;
 }
 
@@ -76,18 +82,18 @@ async function generation(model: Model, s: RuntimeShapes): Promise<HaloGeneratio
   return { tokens, msPerToken: { batch1, batch8: ms / batchProduced }, batchedEqual };
 }
 
-async function measure(dir: string, dtype: Dtype, s: RuntimeShapes): Promise<HaloMeasure> {
+async function throughput(dir: string, dtype: Dtype, s: RuntimeShapes): Promise<HaloThroughput> {
   const t0 = performance.now();
   const model = await loadModel(dir, { dtype });
   const loadMs = performance.now() - t0;
   const session = model.session;
-  const prefill: HaloMeasure["prefill"] = [];
+  const prefill: HaloThroughput["prefill"] = [];
   for (const batch of s.batches) {
     const rows = benchPrompts(batch, s.prefillLength, batch);
     const ms = await timeMs(() => session.run(rows, session.emptyPast(batch)));
     prefill.push({ batch, tokensPerS: (batch * s.prefillLength * 1000) / ms });
   }
-  const decode: HaloMeasure["decode"] = [];
+  const decode: HaloThroughput["decode"] = [];
   for (const batch of s.batches) {
     const rows = benchPrompts(batch, s.decodePast, 100 + batch);
     const { present } = await session.run(rows, session.emptyPast(batch));
@@ -103,24 +109,22 @@ async function measure(dir: string, dtype: Dtype, s: RuntimeShapes): Promise<Hal
     });
     decode.push({ batch, tokensPerS: (batch * s.decodeSteps * 1000) / ms });
   }
-  const result: HaloMeasure = {
-    loadMs,
-    layout: model.layout,
-    graph: model.graph.file,
-    prefill,
-    decode,
-    generation: await generation(model, s),
-    peakRssMb: 0,
-  };
-  const dynamic = model.graph.dynamicQuantization !== undefined;
+  const result = { loadMs, layout: model.layout, graph: model.graph.file, prefill, decode };
   await model.dispose();
-  if (dynamic) {
-    const exported = await loadModel(dir, { dtype, batchInvariant: false });
-    result.asExported = await generation(exported, s);
-    await exported.dispose();
-  }
-  result.peakRssMb = peakRssMb();
-  return result;
+  return { ...result, peakRssMb: peakRssMb() };
+}
+
+async function generate(
+  dir: string,
+  options: LoadOptions,
+  s: RuntimeShapes,
+): Promise<HaloGenerate> {
+  const t0 = performance.now();
+  const model = await loadModel(dir, options);
+  const loadMs = performance.now() - t0;
+  const result = { loadMs, layout: model.layout, ...(await generation(model, s)) };
+  await model.dispose();
+  return { ...result, peakRssMb: peakRssMb() };
 }
 
 async function invariance(dir: string, dtype: Dtype, s: RuntimeShapes): Promise<InvarianceRow[]> {
@@ -162,5 +166,14 @@ async function invariance(dir: string, dtype: Dtype, s: RuntimeShapes): Promise<
 const [dir, dtype, mode] = process.argv.slice(2) as [string, Dtype, string];
 const shapes = process.argv.includes("--quick") ? QUICK_SHAPES : FULL_SHAPES;
 const result =
-  mode === "invariance" ? await invariance(dir, dtype, shapes) : await measure(dir, dtype, shapes);
+  mode === "throughput"
+    ? await throughput(dir, dtype, shapes)
+    : mode === "generate"
+      ? await generate(dir, { dtype }, shapes)
+      : mode === "generate-as-exported"
+        ? await generate(dir, { dtype, batchInvariant: false }, shapes)
+        : mode === "invariance"
+          ? await invariance(dir, dtype, shapes)
+          : undefined;
+if (result === undefined) throw new Error(`unknown mode ${mode}`);
 console.log(RESULT_PREFIX + JSON.stringify(result));

@@ -9,7 +9,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Dtype } from "../../src/runtime/dtypes.ts";
-import type { HaloMeasure, InvarianceRow } from "./measure-halo.ts";
+import type { HaloGenerate, HaloThroughput, InvarianceRow } from "./measure-halo.ts";
 import type { TransformersMeasure } from "./measure-transformers.ts";
 import { ensureRealisticModel, type RealisticModel } from "./realistic-models.ts";
 import { transformersFolder } from "./transformers-js.ts";
@@ -30,7 +30,10 @@ export interface RealisticBenchOptions {
 export interface VariantResult {
   model: RealisticModel;
   dtype: Dtype;
-  halo: HaloMeasure | { error: string };
+  throughput: HaloThroughput | { error: string };
+  /** Greedy generation as Halo runs it by default, and (8-bit dynamic graphs) as exported. */
+  generate: HaloGenerate | { error: string };
+  generateAsExported?: HaloGenerate | { error: string };
   transformers?: TransformersMeasure | { error: string } | { skipped: string };
   /** Greedy tokens equal to transformers.js's on every prompt: Halo's default graph, and (8-bit
    * dynamic graphs) the graph as exported, which is what transformers.js runs. */
@@ -92,14 +95,22 @@ export async function runRealisticBench(
   for (const name of options.models) {
     const dir = ensureRealisticModel(name, options.dtypes);
     for (const dtype of options.dtypes) {
-      progress(`${name} ${dtype}: Halo`);
+      const halo = (mode: string) =>
+        child<HaloGenerate>("measure-halo.ts", [dir, dtype, mode, ...quick]).catch(errorOf);
+      progress(`${name} ${dtype}: Halo throughput`);
       const v: VariantResult = {
         model: name,
         dtype,
-        halo: await child<HaloMeasure>("measure-halo.ts", [dir, dtype, "measure", ...quick]).catch(
-          errorOf,
-        ),
+        throughput: await child<HaloThroughput>("measure-halo.ts", [
+          dir,
+          dtype,
+          "throughput",
+          ...quick,
+        ]).catch(errorOf),
+        generate: await halo("generate"),
       };
+      const dynamic = dtype === "q8" || dtype === "int8" || dtype === "uint8";
+      if (dynamic) v.generateAsExported = await halo("generate-as-exported");
       if (!tfDir)
         v.transformers = {
           skipped:
@@ -114,14 +125,16 @@ export async function runRealisticBench(
           ...quick,
         ]).catch(errorOf);
       }
-      if ("tokens" in v.transformers && "generation" in v.halo) {
+      if ("tokens" in v.transformers) {
         const theirs = v.transformers.tokens;
-        const same = (ours: number[][]) =>
-          ours.every((t, i) => JSON.stringify(t) === JSON.stringify(theirs[i]));
-        v.sameTokens = { default: same(v.halo.generation.tokens) };
-        if (v.halo.asExported) v.sameTokens.asExported = same(v.halo.asExported.tokens);
+        const same = (g: VariantResult["generate"] | undefined) =>
+          g && "tokens" in g
+            ? g.tokens.every((t, i) => JSON.stringify(t) === JSON.stringify(theirs[i]))
+            : undefined;
+        v.sameTokens = { default: same(v.generate) ?? false };
+        if (v.generateAsExported) v.sameTokens.asExported = same(v.generateAsExported);
       }
-      if (options.invariance !== false && "generation" in v.halo && v.halo.asExported) {
+      if (options.invariance !== false && dynamic) {
         progress(`${name} ${dtype}: batch invariance`);
         v.invariance = await child<InvarianceRow[]>("measure-halo.ts", [
           dir,
@@ -149,7 +162,9 @@ export function formatRealisticBench(r: RealisticBenchResult): string {
   ];
   const batches = [
     ...new Set(
-      r.variants.flatMap((v) => ("prefill" in v.halo ? v.halo.prefill.map((p) => p.batch) : [])),
+      r.variants.flatMap((v) =>
+        "prefill" in v.throughput ? v.throughput.prefill.map((p) => p.batch) : [],
+      ),
     ),
   ];
   lines.push(
@@ -157,7 +172,7 @@ export function formatRealisticBench(r: RealisticBenchResult): string {
     "|---|---|---|---|---|---|---|",
   );
   for (const v of r.variants) {
-    const h = v.halo;
+    const h = v.throughput;
     if ("error" in h) {
       lines.push(`| ${v.model} | ${v.dtype} | failed: ${h.error} | | | | |`);
       continue;
@@ -168,14 +183,12 @@ export function formatRealisticBench(r: RealisticBenchResult): string {
   }
   lines.push(
     "",
-    "| model | dtype | Halo ms/token (batch 1 / 8) | transformers.js ms/token (batch 1 / 8) | Halo load s / RSS MiB | transformers.js load s / RSS MiB | same greedy tokens |",
+    "| model | dtype | Halo ms/token (batch 1 / 8) | transformers.js ms/token (batch 1 / 8) | Halo load s / peak RSS MiB | transformers.js load s / peak RSS MiB | same greedy tokens |",
     "|---|---|---|---|---|---|---|",
   );
   const yesNo = (b: boolean | undefined) => (b === undefined ? "" : b ? "yes" : "no");
   for (const v of r.variants) {
-    const h = v.halo;
     const t = v.transformers;
-    if ("error" in h) continue;
     const tf =
       !t || "skipped" in t
         ? `skipped (${t?.skipped ?? "not run"})`
@@ -183,12 +196,15 @@ export function formatRealisticBench(r: RealisticBenchResult): string {
           ? `failed: ${t.error}`
           : `${f2(t.msPerToken.batch1)} / ${f2(t.msPerToken.batch8)}`;
     const tfLoad = t && "loadMs" in t ? `${(t.loadMs / 1000).toFixed(1)} / ${f0(t.peakRssMb)}` : "";
-    const row = (label: string, gen: HaloMeasure["generation"], same: boolean | undefined) =>
+    const row = (label: string, g: VariantResult["generate"], same: boolean | undefined) =>
       lines.push(
-        `| ${v.model} | ${label} | ${f2(gen.msPerToken.batch1)} / ${f2(gen.msPerToken.batch8)} | ${tf} | ${(h.loadMs / 1000).toFixed(1)} / ${f0(h.peakRssMb)} | ${tfLoad} | ${yesNo(same)} |`,
+        "error" in g
+          ? `| ${v.model} | ${label} | failed: ${g.error} | ${tf} | | ${tfLoad} | |`
+          : `| ${v.model} | ${label} | ${f2(g.msPerToken.batch1)} / ${f2(g.msPerToken.batch8)} | ${tf} | ${(g.loadMs / 1000).toFixed(1)} / ${f0(g.peakRssMb)} | ${tfLoad} | ${yesNo(same)} |`,
       );
-    row(v.dtype, h.generation, v.sameTokens?.default);
-    if (h.asExported) row(`${v.dtype}, as exported`, h.asExported, v.sameTokens?.asExported);
+    row(v.dtype, v.generate, v.sameTokens?.default);
+    if (v.generateAsExported)
+      row(`${v.dtype}, as exported`, v.generateAsExported, v.sameTokens?.asExported);
   }
   const inv = r.variants.filter((v) => v.invariance);
   if (inv.length) {
