@@ -139,35 +139,43 @@ export class KernelHandler {
     this.#warmTimer.unref();
   }
 
-  readonly #handlers: Record<string, Handler> = {
-    kernel_info_request: (m, c) => this.#reply(c, m, "kernel_info_reply", kernelInfoContent()),
-    execute_request: (m, c) => this.execute(m as unknown as Message<ExecuteRequest>, c),
-    complete_request: (m, c) => this.complete(m as unknown as Message<CompleteRequest>, c),
-    inspect_request: (m, c) => this.inspect(m as unknown as Message<InspectRequest>, c),
-    is_complete_request: (m, c) =>
-      this.#reply(c, m, "is_complete_reply", checkComplete(String(m.content.code ?? ""))),
-    history_request: (m, c) =>
-      this.#reply(c, m, "history_reply", {
-        status: "ok",
-        history: this.history.query(m.content as HistoryRequest),
-      }),
-    comm_info_request: (m, c) => this.#reply(c, m, "comm_info_reply", { status: "ok", comms: {} }),
-    comm_open: (m) => {
-      // No comm targets are registered: close it at once so the frontend does not wait.
-      this.#log(`comm_open for unknown target '${String(m.content.target_name)}': closed`);
-      this.#iopub("comm_close", { comm_id: m.content.comm_id, data: {} }, m.header);
-    },
-    comm_msg: (m) => this.#log(`comm_msg for unknown comm '${String(m.content.comm_id)}' ignored`),
-    comm_close: () => {},
-    interrupt_request: (m, c) => {
-      this.executor.interrupt();
-      this.#reply(c, m, "interrupt_reply", { status: "ok" });
-    },
-    shutdown_request: (m, c) => this.shutdown(m as unknown as Message<ShutdownRequest>, c),
-  };
+  /**
+   * A Map, not an object literal: msg_type comes off the wire, and `__proto__`, `constructor` or
+   * `toString` looked up on a plain object find Object.prototype's members, not "no handler".
+   */
+  readonly #handlers = new Map<string, Handler>(
+    Object.entries({
+      kernel_info_request: (m, c) => this.#reply(c, m, "kernel_info_reply", kernelInfoContent()),
+      execute_request: (m, c) => this.execute(m as unknown as Message<ExecuteRequest>, c),
+      complete_request: (m, c) => this.complete(m as unknown as Message<CompleteRequest>, c),
+      inspect_request: (m, c) => this.inspect(m as unknown as Message<InspectRequest>, c),
+      is_complete_request: (m, c) =>
+        this.#reply(c, m, "is_complete_reply", checkComplete(String(m.content.code ?? ""))),
+      history_request: (m, c) =>
+        this.#reply(c, m, "history_reply", {
+          status: "ok",
+          history: this.history.query(m.content as HistoryRequest),
+        }),
+      comm_info_request: (m, c) =>
+        this.#reply(c, m, "comm_info_reply", { status: "ok", comms: {} }),
+      comm_open: (m) => {
+        // No comm targets are registered: close it at once so the frontend does not wait.
+        this.#log(`comm_open for unknown target '${String(m.content.target_name)}': closed`);
+        this.#iopub("comm_close", { comm_id: m.content.comm_id, data: {} }, m.header);
+      },
+      comm_msg: (m) =>
+        this.#log(`comm_msg for unknown comm '${String(m.content.comm_id)}' ignored`),
+      comm_close: () => {},
+      interrupt_request: (m, c) => {
+        this.executor.interrupt();
+        this.#reply(c, m, "interrupt_reply", { status: "ok" });
+      },
+      shutdown_request: (m, c) => this.shutdown(m as unknown as Message<ShutdownRequest>, c),
+    } satisfies Record<string, Handler>),
+  );
 
   async #dispatch(channel: Channel, msg: Message): Promise<void> {
-    const handler = this.#handlers[msg.header.msg_type];
+    const handler = this.#handlers.get(msg.header.msg_type);
     this.#iopub("status", { execution_state: "busy" }, msg.header);
     try {
       if (!handler) {
@@ -245,7 +253,8 @@ export class KernelHandler {
         const text = outcome.result["text/plain"];
         if (storeHistory && typeof text === "string") this.history.setOutput(count, text);
       }
-      const userExpressions: Record<string, unknown> = {};
+      // Names come off the wire: a null prototype keeps `__proto__` an ordinary key.
+      const userExpressions: Record<string, unknown> = Object.create(null);
       for (const [name, expr] of Object.entries(c.user_expressions ?? {}))
         userExpressions[name] = this.executor.evaluateExpression(String(expr));
       this.#reply(channel, msg, "execute_reply", {

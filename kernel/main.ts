@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { KernelHandler } from "./handler.ts";
 import { esbuildSessionEnv } from "./esbuild-session.ts";
 import { captureOutput } from "./executor/capture-output.ts";
+import { closeModelThreads } from "./executor/src-bridge.ts";
 import { startTransport } from "./transport/start-worker.ts";
 import { reviveMessage } from "./transport/bridge-types.ts";
 import type { ToMain } from "./transport/bridge-types.ts";
@@ -64,7 +65,11 @@ export async function startKernel(args: string[], o: { tsxRegistered: boolean })
     setInSyncCode: transport.setInSyncCode,
     tsxRegistered: o.tsxRegistered,
     onShutdown: () => {
-      void transport.close().then(() => finish(0));
+      // Model threads first: exiting while one is inside onnxruntime would abort the process.
+      void closeModelThreads()
+        .catch((err: unknown) => log(`closing model threads: ${String(err)}`))
+        .then(() => transport.close())
+        .then(() => finish(0));
     },
   });
   const h = handler;
@@ -80,6 +85,7 @@ export async function startKernel(args: string[], o: { tsxRegistered: boolean })
   // After a second with no shell request: start-up and the first cells keep both cores.
   h.warmLanguageWhenIdle(1000);
   const code = await finished;
-  // Sockets are closed and the worker is gone: exiting now cannot abort in zeromq's teardown.
+  // Sockets are closed and the workers are gone: exiting now cannot abort in zeromq's or
+  // onnxruntime's teardown.
   process.exit(code);
 }

@@ -8,6 +8,7 @@ import { registerProcessor } from "./processor/register.ts";
 import { collectAll, LazyFrame } from "./frame/lazy-frame.ts";
 import { models } from "./frame/models.ts";
 import { session } from "./frame/session.ts";
+import { diskResultStore, resultCacheSettings } from "./executor/disk-result-store.ts";
 import { workflow } from "./frame/workflow.ts";
 import { createOpenAiModel } from "./runtime/openai-model.ts";
 import { col, lit } from "./plan/expr.ts";
@@ -27,7 +28,7 @@ export const halo = {
   collectAll,
   /** A workflow graph from YAML text or a file path; `.run(df)` gives a LazyFrame. */
   workflow,
-  /** Model names: `halo.models.register(name, dir)`. */
+  /** Model names: `halo.models.register(name, folderOrHubId, { dtype?, revision? })`. */
   models,
   /** A model served by OpenAI-compatible engines: `models.register("remote", halo.openai({...}))`. */
   openai: createOpenAiModel,
@@ -46,9 +47,14 @@ export const halo = {
   get lastRun(): RunReport | undefined {
     return session.lastRun;
   },
-  /** Forget results kept for reuse across collects. */
-  clearCache(): void {
+  /**
+   * Forget results kept for reuse across collects in this session; with `{ disk: true }` also
+   * the call results on disk (`halo cache clear` does that from a shell).
+   */
+  clearCache(options: { disk?: boolean } = {}): void {
     session.store.clear();
+    session.calls.clear();
+    if (options.disk) diskResultStore(resultCacheSettings()).clear();
   },
 };
 

@@ -61,7 +61,14 @@ function runFile(file) {
     const started = Date.now();
     const child = spawn(cmd, args, {
       cwd: root,
-      env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1" },
+      // The disk result store stays off unless a test turns it on (with a folder of its own):
+      // a second `npm test` must make the calls the first made, not read them back.
+      env: {
+        ...process.env,
+        FORCE_COLOR: "0",
+        NO_COLOR: "1",
+        HALO_RESULT_CACHE: process.env.HALO_RESULT_CACHE ?? "off",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";

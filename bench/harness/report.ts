@@ -1,6 +1,8 @@
 // The per-workload table and the `--json` document (issue 9's format).
 import { availableParallelism, cpus, platform, release, totalmem } from "node:os";
-import type { BenchJson, SystemMeasurement, WorkloadResult } from "./types.ts";
+import type { BenchJson, MeasuredFloor, SystemMeasurement, WorkloadResult } from "./types.ts";
+import { floorViolations } from "./floor.ts";
+import { formatGap } from "./gap-profile.ts";
 import { saturation, type OnlineResult } from "./run-online.ts";
 
 export function machineInfo(): Record<string, unknown> {
@@ -47,6 +49,7 @@ export function formatWorkloadTable(r: WorkloadResult): string {
   const header = [
     "system",
     "seconds",
+    "x floor",
     "halo speedup",
     "prefill tok",
     "decode tok",
@@ -61,6 +64,7 @@ export function formatWorkloadTable(r: WorkloadResult): string {
   const rows = r.systems.map((m) => [
     m.name,
     m.error ? "failed" : fixed(m.seconds, 2),
+    r.floor && !m.error ? `${(m.seconds / r.floor.seconds).toFixed(2)}x` : dash,
     halo && m.role !== "halo" && !m.error ? `${(m.seconds / halo.seconds).toFixed(2)}x` : dash,
     int(m.counters.prefillTokens),
     int(m.counters.decodeTokens),
@@ -76,6 +80,8 @@ export function formatWorkloadTable(r: WorkloadResult): string {
     `${r.name}: ${r.queries} queries, tool-call repeat rate ${(r.repeatRate * 100).toFixed(0)}%, ${r.counts.llm} LLM / ${r.counts.tools} tool nodes`,
     renderGrid(header, rows),
   ];
+  if (r.floor) lines.push(formatFloor(r.floor));
+  for (const m of r.systems) if (m.gap && !m.error) lines.push(formatGap(m.name, m.gap));
   if (r.speedupVsBest !== null)
     lines.push(
       `speedup of halo over the best baseline (${r.bestBaseline}): ${r.speedupVsBest.toFixed(2)}x`,
@@ -89,6 +95,53 @@ export function formatWorkloadTable(r: WorkloadResult): string {
   );
   for (const n of r.notes) lines.push(`note: ${n}`);
   return lines.join("\n");
+}
+
+const thousands = (n: number) => Math.round(n).toLocaleString("en-US");
+const perSecond = (msPerToken: number) =>
+  msPerToken > 0 ? `${thousands(1000 / msPerToken)} tok/s` : "no rate";
+
+/** The floor's line under a workload's table: its two terms and what each is made of. */
+export function formatFloor(f: MeasuredFloor): string {
+  const models = f.models.map(
+    (m) =>
+      `prefill ${thousands(m.prefillTokens)} tok at ${perSecond(m.rates.prefill.msPerToken)} (${m.rates.prefill.from}) + ` +
+      `decode ${thousands(m.decodeTokens)} tok at ${perSecond(m.rates.decode.msPerToken)} (${m.rates.decode.from})`,
+  );
+  const path = f.criticalPath.steps.map((s) => `${s.node} ${s.ms.toFixed(0)} ms`).join(" > ");
+  const c = f.counts;
+  return [
+    `floor: ${f.seconds.toFixed(3)} s, set by ${f.bound === "llm" ? "the LLM work" : "the tool path"}: LLM ${f.llmSeconds.toFixed(3)} s, tools ${f.toolSeconds.toFixed(3)} s`,
+    ...models.map((m) => `  LLM: ${m}`),
+    `  tools: longest path (query ${String(f.criticalPath.qid)}): ${path || "none"}`,
+    `  distinct calls: LLM ${c.distinctLlm}/${c.llm}, tools ${c.distinctTools}/${c.tools}; reference pass ${f.referencePassSeconds.toFixed(2)} s (untimed)`,
+  ].join("\n");
+}
+
+/** The floor in the JSON: its terms and what they are made of. */
+function floorJson(f: MeasuredFloor): NonNullable<BenchJson["workloads"][number]["floor"]> {
+  return {
+    llmSeconds: f.llmSeconds,
+    toolSeconds: f.toolSeconds,
+    bound: f.bound,
+    prefillTokens: f.models.reduce((n, m) => n + m.prefillTokens, 0),
+    decodeTokens: f.models.reduce((n, m) => n + m.decodeTokens, 0),
+    models: f.models.map((m) => ({
+      modelDir: m.modelDir,
+      prefillTokens: m.prefillTokens,
+      decodeTokens: m.decodeTokens,
+      prefillTokensPerSecond:
+        m.rates.prefill.msPerToken > 0 ? 1000 / m.rates.prefill.msPerToken : null,
+      prefillRateFrom: m.rates.prefill.from,
+      decodeTokensPerSecond:
+        m.rates.decode.msPerToken > 0 ? 1000 / m.rates.decode.msPerToken : null,
+      decodeRateFrom: m.rates.decode.from,
+      seconds: m.seconds,
+    })),
+    criticalPath: f.criticalPath.steps,
+    calls: { ...f.counts },
+    referencePassSeconds: f.referencePassSeconds,
+  };
 }
 
 export function toBenchJson(
@@ -114,10 +167,14 @@ export function toBenchJson(
               decodeTokens: m.counters.decodeTokens ?? null,
               toolCalls: m.toolCallsExecuted,
               peakRssMb: Math.round(m.peakRssMb * 10) / 10,
+              vsFloor: r.floor ? m.seconds / r.floor.seconds : null,
+              gap: m.gap ?? null,
             },
           ]),
       ),
       speedupVsBest: r.speedupVsBest,
+      floorSeconds: r.floor?.seconds ?? null,
+      floor: r.floor ? floorJson(r.floor) : null,
     })),
     online: online.map((o) => ({
       name: o.name,
@@ -152,7 +209,22 @@ export function toBenchJson(
         }),
       ),
       throughputVsBest: o.throughputVsBest,
+      floorQps: o.floorQps,
     })),
     notes: [...notes, ...results.flatMap((r) => r.notes.map((n) => `${r.name}: ${n}`))],
   };
+}
+
+/**
+ * Why a run fails (`halo bench` exits 1), one line each: outputs that differ between systems, a
+ * system that failed, a system below its workload's floor. Empty when the run passes.
+ */
+export function runFailures(results: readonly WorkloadResult[]): string[] {
+  const out: string[] = [];
+  for (const r of results) {
+    if (r.identicalOutputs === false) out.push(`${r.name}: outputs differ between systems`);
+    if (r.floorError) out.push(`${r.name}: no floor, its reference pass failed: ${r.floorError}`);
+    for (const m of r.systems) if (m.error) out.push(`${m.name} failed on ${r.name}: ${m.error}`);
+  }
+  return [...out, ...floorViolations(results)];
 }

@@ -47,6 +47,11 @@ export interface OnlineResult {
   identicalOutputs: boolean | null;
   /** halo's saturation throughput (best over the rates) / the best baseline's. */
   throughputVsBest: number | null;
+  /**
+   * queries / the workload's floor (floor.ts), when known: the most queries per second any
+   * system could sustain, since answering them all takes at least the floor's work.
+   */
+  floorQps: number | null;
 }
 
 /** A system's best throughput over the rates (its saturation throughput) and the latencies then. */
@@ -114,6 +119,7 @@ export async function runOnline(
   inputs: readonly InputRow[],
   ctx: RunContext,
   rates: readonly number[],
+  floorSeconds?: number,
 ): Promise<OnlineResult> {
   const systems: OnlineMeasurement[] = [];
   const attempt = async (name: string, rate: number, run: () => Promise<OnlineMeasurement>) => {
@@ -192,6 +198,7 @@ export async function runOnline(
     systems,
     identicalOutputs,
     throughputVsBest: null,
+    floorQps: floorSeconds ? inputs.length / floorSeconds : null,
   };
   const halo = saturation(partial, "halo");
   const best = saturation(partial, "per-request");
@@ -213,5 +220,14 @@ export function formatOnlineTable(r: OnlineResult): string {
   lines.push(
     `  outputs identical: ${r.identicalOutputs === null ? "not checked" : r.identicalOutputs ? "yes" : "NO"}; halo saturation throughput vs best baseline: ${r.throughputVsBest === null ? "n/a" : `${r.throughputVsBest.toFixed(2)}x`}`,
   );
+  if (r.floorQps !== null) {
+    const sat = [...new Set(r.systems.map((s) => s.name))].flatMap((name) => {
+      const top = saturation(r, name);
+      return top ? [`${name} ${((top.throughputQps / r.floorQps!) * 100).toFixed(0)}%`] : [];
+    });
+    lines.push(
+      `  floor: at most ${r.floorQps.toFixed(2)} q/s (queries / the batch floor); saturation reached: ${sat.join(", ")}`,
+    );
+  }
   return lines.join("\n");
 }

@@ -2,14 +2,25 @@
 // database, tool server and inputs, and measures it: wall seconds, peak RSS, CPU busy, the
 // counters it reports, HTTP calls the tool server saw, and a hash of its result frame.
 import { resetSharedPrefixCaches } from "../../src/processor/llm/llm-submitters.ts";
+import type { Profile } from "../../src/cost/profile.ts";
 import { countNodes } from "../workloads/graph.ts";
+import { computeFloor } from "./floor.ts";
+import { gapProfile } from "./gap-profile.ts";
 import { hashRows } from "./hash.ts";
+import { bestLlmRates } from "./llm-rates.ts";
+import { runReferencePass, type ReferencePassOptions } from "./reference-pass.ts";
 import { startResourceMonitor } from "./resources.ts";
 import type { ToolServerHandle } from "../http-tools/spawn.ts";
 import type { GeneratedInputs } from "../workloads/inputs.ts";
 import type { WorkflowShape } from "../workloads/types.ts";
 import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
-import type { System, SystemMeasurement, WorkloadResult } from "./types.ts";
+import type { MeasuredFloor, System, SystemMeasurement, WorkloadResult } from "./types.ts";
+
+/** What the floor needs beside the workload (floor.ts). */
+export interface FloorSetup extends ReferencePassOptions {
+  /** The calibrated profile of the model in this folder, if there is one. */
+  profile(modelDir: string): Promise<Profile | undefined>;
+}
 
 export interface RunWorkloadOptions {
   shape: WorkflowShape;
@@ -22,6 +33,8 @@ export interface RunWorkloadOptions {
   signal?: AbortSignal;
   /** Called after each system, e.g. to print progress. */
   onSystem?: (m: SystemMeasurement) => void;
+  /** Computes the workload's floor first (a reference pass, untimed) when given. */
+  floor?: FloorSetup;
 }
 
 export function roleOf(system: System): "halo" | "baseline" | "ablation" {
@@ -51,6 +64,32 @@ function checkRows(
   return undefined;
 }
 
+/** The workload's floor: its reference pass, then the formula with each model's best rates. */
+async function measureFloor(
+  options: RunWorkloadOptions,
+  setup: FloorSetup,
+): Promise<MeasuredFloor> {
+  const pass = await runReferencePass(
+    options.shape,
+    options.inputs.rows,
+    {
+      db: options.db,
+      instance: options.instance,
+      toolServerUrl: options.toolServer.url,
+      seed: options.seed,
+      signal: options.signal,
+    },
+    setup,
+  );
+  const profiles = new Map<string, Profile | undefined>();
+  for (const dir of new Set(pass.calls.llm.map((c) => c.modelDir)))
+    profiles.set(dir, await setup.profile(dir));
+  const floor = computeFloor(options.shape, pass.calls, (dir, distinct) =>
+    bestLlmRates(profiles.get(dir), pass.forwards.get(dir) ?? [], distinct),
+  );
+  return { ...floor, referencePassSeconds: pass.seconds };
+}
+
 export async function runWorkload(options: RunWorkloadOptions): Promise<WorkloadResult> {
   const { shape, inputs, systems } = options;
   const counts = countNodes(shape);
@@ -58,6 +97,17 @@ export async function runWorkload(options: RunWorkloadOptions): Promise<Workload
   const hashColumns = ["qid", finalColumn(shape)];
   const measurements: SystemMeasurement[] = [];
   const notes: string[] = [];
+  // Before the systems: the pass also leaves the tool server's bodies computed and the model's
+  // session warm, so the first system timed pays for neither.
+  let floor: MeasuredFloor | null = null;
+  let floorError: string | null = null;
+  if (options.floor)
+    try {
+      floor = await measureFloor(options, options.floor);
+    } catch (e) {
+      floorError = e instanceof Error ? e.message : String(e);
+      notes.push(`no floor: its reference pass failed: ${floorError}`);
+    }
   for (const system of systems) {
     await options.toolServer.resetStats();
     // Every system starts with a cold prefix cache: without this, a system run after halo would
@@ -95,6 +145,7 @@ export async function runWorkload(options: RunWorkloadOptions): Promise<Workload
       httpExecuted: server.requests,
       toolCallsExecuted: (tc.sql ?? 0) + (tc.function ?? 0) + server.requests,
       outputHash: output && !error ? hashRows(output.rows, hashColumns) : "",
+      gap: floor && output?.trace ? gapProfile(output.trace, seconds, floor) : undefined,
       error,
     };
     if (error) notes.push(`${system.name} failed: ${error}`);
@@ -130,6 +181,8 @@ export async function runWorkload(options: RunWorkloadOptions): Promise<Workload
     identicalOutputs,
     speedupVsBest,
     bestBaseline: best?.name ?? null,
+    floor,
+    floorError,
     notes,
   };
 }

@@ -1,6 +1,9 @@
 // The harness's contracts: what a compared system implements (halo, per-request, opwise,
 // langgraph and the ablations plug in here), what it is given, and what the harness records.
 import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import type { RunTrace } from "../../src/processor/trace/trace.ts";
+import type { Floor } from "./floor.ts";
+import type { GapProfile } from "./gap-profile.ts";
 import type { InputRow } from "../workloads/inputs.ts";
 import type { WorkflowShape } from "../workloads/types.ts";
 
@@ -37,6 +40,8 @@ export interface SystemOutput {
   /** One row per input, in input order, with at least `qid` and the final node's output. */
   rows: Record<string, unknown>[];
   counters: SystemCounters;
+  /** Its run trace, when it keeps one (halo: `lastRun.trace`): where its time went. */
+  trace?: RunTrace;
 }
 
 export interface System {
@@ -61,6 +66,8 @@ export interface SystemMeasurement {
   toolCallsExecuted: number;
   /** sha256 of the result frame (qid and final output, canonical JSON). */
   outputHash: string;
+  /** Where its time went against the floor, when it has a trace and the run a floor. */
+  gap?: GapProfile;
   error?: string;
 }
 
@@ -77,7 +84,16 @@ export interface WorkloadResult {
   /** Best (fastest) baseline's seconds / halo's seconds; null without halo or a baseline. */
   speedupVsBest: number | null;
   bestBaseline: string | null;
+  /** The workload's floor (floor.ts); null when the run did not compute one. */
+  floor: MeasuredFloor | null;
+  /** Why the floor asked for could not be computed (its reference pass failed): fails the run. */
+  floorError: string | null;
   notes: string[];
+}
+
+export interface MeasuredFloor extends Floor {
+  /** Wall seconds of the reference pass the floor came from (untimed for every system). */
+  referencePassSeconds: number;
 }
 
 /** The `--json` file: issue 9's format (keys as specified; null where a figure does not exist). */
@@ -95,9 +111,34 @@ export interface BenchJson {
         decodeTokens: number | null;
         toolCalls: number;
         peakRssMb: number;
+        /** seconds / the workload's floor; null without a floor. */
+        vsFloor: number | null;
+        /** Where its time went against the floor (gap-profile.ts); null without a trace. */
+        gap: GapProfile | null;
       }
     >;
     speedupVsBest: number | null;
+    floorSeconds: number | null;
+    floor: {
+      llmSeconds: number;
+      toolSeconds: number;
+      bound: "llm" | "tools";
+      prefillTokens: number;
+      decodeTokens: number;
+      models: {
+        modelDir: string;
+        prefillTokens: number;
+        decodeTokens: number;
+        prefillTokensPerSecond: number | null;
+        prefillRateFrom: string;
+        decodeTokensPerSecond: number | null;
+        decodeRateFrom: string;
+        seconds: number;
+      }[];
+      criticalPath: { node: string; kind: string; ms: number }[];
+      calls: { llm: number; distinctLlm: number; tools: number; distinctTools: number };
+      referencePassSeconds: number;
+    } | null;
   }[];
   online: {
     name: string;
@@ -115,6 +156,8 @@ export interface BenchJson {
       }
     >;
     throughputVsBest: number | null;
+    /** queries / the batch floor's seconds: no system can sustain more; null without a floor. */
+    floorQps: number | null;
   }[];
   notes: string[];
 }

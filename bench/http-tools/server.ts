@@ -76,6 +76,28 @@ export function delayFor(seed: number, url: string, n: number, meanMs: number, s
   return rng.gamma(shape, meanMs / shape);
 }
 
+/**
+ * The shortest delay among the first `requests` requests of `url`: a client that asks for a URL
+ * at most `requests` times waits at least this long for its answer, whichever request answers
+ * first (the HTTP latency of the bench's floor, bench/harness/floor.ts).
+ */
+export function leastDelayMs(
+  url: string,
+  requests: number,
+  seed: number,
+  delays: DelayOptions = {},
+): number {
+  const parsed = new URL(url);
+  const route = ROUTES.find((r) => r.path === parsed.pathname);
+  if (!route) throw new Error(`no tool server route for ${url}`);
+  const key = canonical(route.path, parsed.searchParams);
+  const mean = meanDelayMs(route, delays);
+  let least = Infinity;
+  for (let n = 0; n < Math.max(1, requests); n++)
+    least = Math.min(least, delayFor(seed, key, n, mean, delays.shape ?? 4));
+  return least;
+}
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {

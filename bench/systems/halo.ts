@@ -65,7 +65,7 @@ function haloSystem(
           function: sum("FnCall", (n) => n.calls),
         };
       }
-      return { rows: resultRows(shape, result.rows), counters };
+      return { rows: resultRows(shape, result.rows), counters, trace: report };
     },
   };
 }

@@ -7,15 +7,35 @@
 //   variants: small = halo-tiny, medium = models/variants/halo-5m, large = models/variants/halo-20m
 //     (seeded random weights built by models/build/make-variants.py, at bench time when missing;
 //     git-ignored).
+//   realistic: every size on SmolLM2-135M's shapes, random weights, int8 (or --dtype fp32, q4);
+//   large: every size on Qwen2.5-0.5B's shapes, q4 (or --dtype). Built by the real-models script
+//     when missing (./realistic-models.ts). Answers are noise, the same in every system; the
+//     output lengths are what the workloads declare (choices, maxTokens).
 import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Profile } from "../../src/cost/profile.ts";
 import { calibrationEnabled, profileFor } from "../../src/frame/cost-profiles.ts";
 import { loadModel, models } from "../../src/frame/models.ts";
+import { classifySource } from "../../src/runtime/model-source.ts";
 import { buildMissingVariants } from "./build-variants.ts";
+import {
+  REALISTIC_DTYPES,
+  realisticModelDir,
+  type RealisticDtype,
+  type RealisticShape,
+} from "./realistic-models.ts";
 import type { ModelSize } from "../workloads/types.ts";
 
-export type ModelSet = "tiny" | "variants";
-export const MODEL_SETS: readonly ModelSet[] = ["tiny", "variants"];
+export type ModelSet = "tiny" | "variants" | "realistic" | "large";
+export const MODEL_SETS: readonly ModelSet[] = ["tiny", "variants", "realistic", "large"];
+
+/** The shape and default dtype of each set that puts every size on one realistic model. */
+const REALISTIC_SETS: Partial<Record<ModelSet, { shape: RealisticShape; dtype: RealisticDtype }>> =
+  {
+    realistic: { shape: "smollm2-135m", dtype: "int8" },
+    large: { shape: "qwen2.5-0.5b", dtype: "q4" },
+  };
 const SIZES: readonly ModelSize[] = ["small", "medium", "large"];
 
 const repoPath = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
@@ -40,12 +60,26 @@ export function modelDirs(): Record<ModelSize, string> {
 
 /**
  * Registers `bench-small|medium|large`. `smallDir` overrides the shipped model's folder (a model
- * built elsewhere). Throws naming the missing folder and how to build it.
+ * built elsewhere, or a hub id); `dtype` the realistic sets' default. Throws naming the missing folder and how
+ * to build it.
  */
-export function configureModels(set: ModelSet = "tiny", smallDir?: string): void {
+export function configureModels(
+  set: ModelSet = "tiny",
+  smallDir?: string,
+  dtype?: RealisticDtype,
+): void {
   if (!MODEL_SETS.includes(set))
     throw new Error(`--models must be one of ${MODEL_SETS.join(", ")}, got '${set}'`);
-  const small = smallDir ?? repoPath(VARIANTS.small);
+  if (dtype !== undefined && !REALISTIC_DTYPES.includes(dtype))
+    throw new Error(`--dtype must be one of ${REALISTIC_DTYPES.join(", ")}, got '${dtype}'`);
+  const realistic = REALISTIC_SETS[set];
+  if (dtype !== undefined && !realistic)
+    throw new Error(`--dtype applies to --models realistic or large, not ${set}`);
+  if (smallDir !== undefined && realistic)
+    throw new Error(`--model-dir applies to --models tiny or variants, not ${set}`);
+  const small = realistic
+    ? realisticModelDir(realistic.shape, dtype ?? realistic.dtype)
+    : (smallDir ?? repoPath(VARIANTS.small));
   if (set === "variants")
     buildMissingVariants(
       [repoPath(VARIANTS.medium), repoPath(VARIANTS.large)],
@@ -54,11 +88,12 @@ export function configureModels(set: ModelSet = "tiny", smallDir?: string): void
     );
   const dirs = {} as Record<ModelSize, string>;
   for (const size of SIZES) {
-    const dir = size === "small" || set === "tiny" ? small : repoPath(VARIANTS[size]);
-    if (!existsSync(`${dir}/config.json`))
+    const dir = set === "variants" && size !== "small" ? repoPath(VARIANTS[size]) : small;
+    // A hub id (`--model-dir org/name`) is fetched into the Hugging Face cache when first loaded.
+    if (classifySource(dir)?.kind !== "hub" && !existsSync(`${dir}/config.json`))
       throw new Error(
-        size === "small" || set === "tiny"
-          ? `bench: no model at ${dir} (config.json missing): the shipped model models/halo-tiny is needed (git merge main), or pass --model-dir DIR`
+        set !== "variants" || size === "small"
+          ? `bench: no model at ${dir} (config.json missing): the shipped model models/halo-tiny is needed (git merge main), or pass --model-dir DIR (or a hub id org/name)`
           : `bench: --models variants needs ${dir}; build it with /usr/bin/python3 models/build/make-variants.py 5m 20m, or use --models tiny`,
       );
     dirs[size] = dir;
@@ -81,4 +116,14 @@ export async function warmModels(): Promise<number> {
     if (calibrationEnabled()) await profileFor(modelKey(size));
   }
   return (performance.now() - started) / 1000;
+}
+
+/**
+ * The calibrated profile of the model in `dir` (the one warmModels read), or undefined when the
+ * folder is none of the sizes' or calibration is off (HALO_CALIBRATE=0).
+ */
+export async function profileOfDir(dir: string): Promise<Profile | undefined> {
+  const size = SIZES.find((s) => resolve(modelDirs()[s]) === resolve(dir));
+  if (size === undefined || !calibrationEnabled()) return undefined;
+  return profileFor(modelKey(size));
 }

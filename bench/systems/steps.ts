@@ -7,6 +7,7 @@
 import { defaultServices } from "../../src/frame/collect.ts";
 import { loadModel } from "../../src/frame/models.ts";
 import {
+  callKey,
   fnRequest,
   httpRequest,
   llmMessages,
@@ -17,6 +18,8 @@ import type { LlmModel } from "../../src/executor/types.ts";
 import { LlmWorker } from "../../src/processor/llm/llm-worker.ts";
 import type { PlanNode, Row } from "../../src/plan/types.ts";
 import type { Model } from "../../src/runtime/model.ts";
+import type { GenerateResult } from "../../src/runtime/types.ts";
+import type { TraceRecorder } from "../../src/processor/trace/trace-recorder.ts";
 import type { SystemCounters } from "../harness/types.ts";
 import { edgesOf, topoOrder } from "../workloads/graph.ts";
 import type { InputRow } from "../workloads/inputs.ts";
@@ -38,6 +41,33 @@ export interface StepOptions {
   prefixCache?: boolean;
   /** KV memory per model worker (default 512 MiB, the worker's default). */
   kvBudgetBytes?: number;
+  /** Run each distinct request once per StepSet: equal calls share the first one's answer. */
+  mergeEqualCalls?: boolean;
+  /** Told about every call once it is answered (the floor's reference pass records them). */
+  onCall?: (call: StepCall) => void;
+  /** Records the LLM workers' prefill calls and decode steps, on lane `llm:<model folder>`. */
+  trace?: TraceRecorder;
+}
+
+/** One call a step made, as `StepOptions.onCall` hears of it. */
+export interface StepCall {
+  /** The shape node's id. */
+  node: string;
+  /** The query: the input row's qid. */
+  qid: unknown;
+  kind: "llm" | "sql" | "http" | "function";
+  /** The request, canonical (row-ops callKey plus the kind): equal keys, equal answers. */
+  key: string;
+  /** Milliseconds from this call's request to its answer. */
+  ms: number;
+  /** An equal earlier call answered it (mergeEqualCalls): nothing ran for it. */
+  merged: boolean;
+  /** LLM calls: the model's folder, the prompt's tokens and the answer. */
+  llm?: { modelDir: string; promptTokens: readonly number[]; result: GenerateResult };
+  /** HTTP calls: the URL asked. */
+  url?: string;
+  /** Tool calls: makes the same request again (to time it alone). */
+  repeat?: () => Promise<unknown>;
 }
 
 /** Steps of one run plus what they did; make a new one per system run (fresh caches). */
@@ -47,6 +77,8 @@ export class StepSet {
   private readonly workers = new Map<string, Promise<LlmWorker<RuntimeKv>>>();
   private llmCalls = 0;
   private readonly tools = { sql: 0, http: 0, function: 0 };
+  /** Answers by request key, when equal calls are merged. */
+  private readonly answers = new Map<string, Promise<unknown>>();
 
   constructor(
     shape: WorkflowShape,
@@ -73,11 +105,45 @@ export class StepSet {
         new LlmWorker(new RuntimeEngine(model as Model), {
           cache: this.options.prefixCache === false ? false : undefined,
           kvBudgetBytes: this.options.kvBudgetBytes,
+          trace: this.options.trace,
+          // One lane per model folder, so a trace tells which model each forward ran.
+          lane: `llm:${(model as Model).dir}`,
         }),
       );
       this.workers.set(model.id, w);
     }
     return w;
+  }
+
+  /**
+   * Runs one call of `node` for `row`, or, when equal calls are merged, waits for the equal
+   * earlier one; then tells `onCall`. Without either option it only runs the call.
+   */
+  private async call<T>(
+    node: PlanNode,
+    row: Row,
+    kind: StepCall["kind"],
+    run: () => Promise<T>,
+    describe: (answer: T) => Pick<StepCall, "llm" | "url" | "repeat"> = () => ({}),
+  ): Promise<T> {
+    const { mergeEqualCalls, onCall } = this.options;
+    if (!mergeEqualCalls && !onCall) return run();
+    const key = `${node.kind}:${node.kind === "FnCall" ? `${node.args.fnKey}:` : ""}${callKey(node, row)}`;
+    const earlier = mergeEqualCalls ? (this.answers.get(key) as Promise<T> | undefined) : undefined;
+    const started = performance.now();
+    const pending = earlier ?? run();
+    if (mergeEqualCalls && !earlier) this.answers.set(key, pending);
+    const answer = await pending;
+    onCall?.({
+      node: node.label,
+      qid: row.qid,
+      kind,
+      key,
+      ms: performance.now() - started,
+      merged: earlier !== undefined,
+      ...describe(answer),
+    });
+    return answer;
   }
 
   private stepFor(node: PlanNode): Step["run"] {
@@ -88,29 +154,44 @@ export class StepSet {
         return async (row, signal) => {
           const model = await loadModel(args.modelKey);
           const worker = await this.worker(model);
-          this.llmCalls++;
           const promptTokens = model.encodeChat(llmMessages(args, row));
-          const result = await worker.submit(
-            { promptTokens, sampling: llmSampling(args) },
-            { signal },
+          const result = await this.call(
+            node,
+            row,
+            "llm",
+            () => {
+              this.llmCalls++;
+              return worker.submit({ promptTokens, sampling: llmSampling(args) }, { signal });
+            },
+            (answer) => ({ llm: { modelDir: (model as Model).dir, promptTokens, result: answer } }),
           );
           return result.text;
         };
       }
       case "SqlCall":
         return (row, signal) => {
-          this.tools.sql++;
-          return defaultServices.sql(sqlRequest(node.args, row), context(signal));
+          const run = () => {
+            this.tools.sql++;
+            return defaultServices.sql(sqlRequest(node.args, row), context(signal));
+          };
+          return this.call(node, row, "sql", run, () => ({ repeat: run }));
         };
       case "HttpCall":
         return (row, signal) => {
-          this.tools.http++;
-          return defaultServices.http(httpRequest(node.args, row), context(signal));
+          const request = httpRequest(node.args, row);
+          const run = () => {
+            this.tools.http++;
+            return defaultServices.http(request, context(signal));
+          };
+          return this.call(node, row, "http", run, () => ({ url: request.url }));
         };
       case "FnCall":
         return (row, signal) => {
-          this.tools.function++;
-          return defaultServices.fn(fnRequest(node.args, row), context(signal));
+          const run = () => {
+            this.tools.function++;
+            return defaultServices.fn(fnRequest(node.args, row), context(signal));
+          };
+          return this.call(node, row, "function", run, () => ({ repeat: run }));
         };
       default:
         throw new Error(`a workload node lowered to ${node.kind}, expected a call node`);

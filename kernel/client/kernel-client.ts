@@ -136,7 +136,13 @@ export class KernelClient {
     );
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: options.cwd,
-      env: { ...process.env, ...esbuildSessionEnv(), ...options.env },
+      // As jupyter_client does: the kernel exits by itself if this process dies.
+      env: {
+        ...process.env,
+        ...esbuildSessionEnv(),
+        JPY_PARENT_PID: String(process.pid),
+        ...options.env,
+      },
       stdio: ["ignore", "ignore", "pipe"],
     });
     child.stderr!.on("data", (d: Buffer) => {

@@ -51,3 +51,16 @@ export async function importSrc(relative: string): Promise<Record<string, unknow
   await ensureTypeScript();
   return (await import(srcUrl(relative))) as Record<string, unknown>;
 }
+
+/**
+ * Ends src/'s model threads, if src/ was ever loaded: before the kernel exits, because exiting
+ * while a thread is inside onnxruntime aborts the process (src/processor/llm/thread/).
+ */
+export async function closeModelThreads(): Promise<void> {
+  if (!ready) return;
+  await ready.catch(() => {});
+  const threads = (await import(
+    srcUrl("processor/llm/thread/model-threads.ts")
+  )) as typeof import("../../src/processor/llm/thread/model-threads.ts");
+  await threads.closeModelThreads();
+}

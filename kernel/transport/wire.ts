@@ -39,7 +39,9 @@ export class Signer {
   }
 }
 
-export type ParseResult = { ok: true; message: Message } | { ok: false; reason: string };
+export type ParseResult =
+  | { ok: true; message: Message; /** The HMAC frame, hex ("" unsigned). */ signature: string }
+  | { ok: false; reason: string };
 
 /** Splits and verifies a multipart message. Never throws: malformed input gets a reason. */
 export function parseFrames(frames: Buffer[], signer: Signer): ParseResult {
@@ -64,6 +66,7 @@ export function parseFrames(frames: Buffer[], signer: Signer): ParseResult {
     return { ok: false, reason: "header lacks msg_type or msg_id" };
   return {
     ok: true,
+    signature: sig!.toString(),
     message: {
       identities: frames.slice(0, at),
       header: header as unknown as Header,

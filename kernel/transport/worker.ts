@@ -1,13 +1,16 @@
 // The transport, on its own thread: a busy main thread (a `while (true) {}` cell) cannot read
 // any socket, so heartbeat, interrupts and output streaming live here. It verifies signatures
-// (a forged message is dropped with a log line, never executed), answers heartbeats, raises
-// SIGINT for interrupt_request, batches stream output, and forwards the rest to the main thread.
+// (a forged or replayed message is dropped with a log line, never executed), answers
+// heartbeats, raises SIGINT for interrupt_request, batches stream output, forwards the rest to
+// the main thread, and ends the process when the frontend that started it has died.
 import { writeSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import * as zmq from "zeromq";
 import type { Channel, Header, Message } from "../protocol/messages.ts";
 import { endpoint, readConnectionFile } from "./connection.ts";
 import { makeHeader, parseFrames, serializeMessage, Signer } from "./wire.ts";
+import { ReplayGuard } from "./replay-guard.ts";
+import { watchParent } from "./parent-watch.ts";
 import { SocketQueue } from "./socket-queue.ts";
 import type { ToMain, ToWorker, WireMessage, WorkerData } from "./bridge-types.ts";
 import { INPUT_INTERRUPTED, INPUT_READY, SLOT_INPUT, SLOT_IN_SYNC } from "./bridge-types.ts";
@@ -17,6 +20,7 @@ const port = parentPort!;
 const info = readConnectionFile(data.connectionFile);
 const signer = new Signer(info.key, info.signature_scheme);
 const flag = new Int32Array(data.flag);
+const replays = new ReplayGuard();
 
 function post(m: ToMain): void {
   port.postMessage(m);
@@ -168,6 +172,10 @@ function onRequest(channel: Channel, frames: Buffer[]): void {
     return;
   }
   const msg = parsed.message;
+  if (signer.enabled && !replays.admit(parsed.signature)) {
+    log(`dropped a ${channel} ${msg.header.msg_type}: a replay of a message already received`);
+    return;
+  }
   if (channel === "control" && msg.header.msg_type === "interrupt_request") {
     // Answered here: the main thread may be stuck in user code. SIGINT stops a synchronous
     // cell (vm breakOnSigint); the message wakes a pending await or a blocked input().
@@ -194,7 +202,7 @@ function onRequest(channel: Channel, frames: Buffer[]): void {
     // (jupyter_client kills a kernel that has not exited 5 s after asking).
     shutdownTimer ??= setTimeout(() => {
       log("main thread did not shut down within 3 s: terminating");
-      void close().then(() => process.kill(process.pid, "SIGKILL"));
+      terminate();
     }, 3000);
   }
   if (channel === "shell" && msg.header.msg_type === "execute_request")
@@ -224,6 +232,11 @@ async function heartbeat(): Promise<void> {
   }
 }
 
+/** Ends the process from this thread, which works even while the main thread is stuck. */
+function terminate(): void {
+  void close().then(() => process.kill(process.pid, "SIGKILL"));
+}
+
 async function close(): Promise<void> {
   if (closing) return;
   closing = true;
@@ -248,5 +261,9 @@ void serve(shell, "shell");
 void serve(control, "control");
 void serve(stdin, "stdin");
 void heartbeat();
+watchParent((pid) => {
+  log(`the process that started this kernel (pid ${pid}) is gone: exiting`);
+  terminate();
+});
 publishStatus({}, "starting");
 post({ type: "ready" });

@@ -44,17 +44,31 @@ export const COMMANDS: Command[] = [
   },
   {
     name: "serve",
-    args: "[--host H] [--port P] [--token T] [--workflow FILE]... [--model DIR] [--max-queue N]",
-    summary: "serve workflows and /v1/completions over HTTP (online mode)",
-    help: "Starts an HTTP server: register workflows (YAML), submit queries (JSON or NDJSON\nstreamed), /v1/completions for the local model, /metrics (Prometheus), /healthz. Also: --timeout-ms, --batch-ms, --max-batch,\n--max-body, --drain-ms. docs/serving.md explains the API.",
+    args: "[--host H] [--port P] [--token T] [--admin-token T] [--workflow FILE]... [--allow-path P]... [--model DIR|ORG/NAME [--dtype D] [--revision R]]",
+    summary: "serve workflows and the OpenAI API over HTTP (online mode)",
+    help: "Starts an HTTP server: serve workflows (YAML) to queries (JSON or NDJSON streamed), the\nOpenAI API for the local model and the workflows (/v1/models, /v1/chat/completions,\n/v1/completions), /metrics (Prometheus), /healthz. Queries and workflow\nregistration take separate tokens. Also: --postgres, --postgres-role, --max-queue, --timeout-ms,\n--batch-ms, --max-batch, --max-body, --drain-ms. docs/serving.md explains the API and threat model.",
     load: () => import("../serve/main.ts"),
   },
   {
+    name: "pull",
+    args: "ORG/NAME [--dtype fp32|fp16|q8|int8|uint8|q4|q4f16|bnb4] [--revision R]",
+    summary: "download a model from the Hugging Face hub into its cache",
+    help: "Fills the Hugging Face cache (HF_HUB_CACHE / HF_HOME) with the files one dtype of a model\nneeds and prints the folder; the model then loads offline (HF_HUB_OFFLINE=1). docs/models.md.",
+    load: () => import("../runtime/hub/pull-command.ts"),
+  },
+  {
     name: "calibrate",
-    args: "[--model DIR] [--out FILE] [--provider cpu|cuda|webgpu] [--threads N] [--url URL [--served-model NAME]]",
+    args: "[--model DIR|ORG/NAME [--revision R]] [--out FILE] [--provider cpu|cuda|webgpu] [--threads N] [--url URL [--served-model NAME]]",
     summary: "measure this machine and write a cost-model profile",
     help: "Runs short microbenchmarks of the model and writes a cost profile used by the optimizer.\nWith --url, measures an OpenAI-compatible engine (vLLM, SGLang, halo serve) instead.",
     load: () => import("../cost/calibrate-command.ts"),
+  },
+  {
+    name: "cache",
+    args: "info [--json] | clear [--kind llm|http]",
+    summary: "show or empty the disk cache of finished call results",
+    help: "The result cache keeps finished LLM calls and deterministic HTTP requests on disk\n($HALO_CACHE_DIR/results), so a rerun after a restart or a crash makes only what is missing.\n'info' shows its folder, mode, limit and entries by kind; 'clear' removes them.",
+    load: () => import("../executor/cache-command.ts"),
   },
 ];
 

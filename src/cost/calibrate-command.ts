@@ -1,11 +1,12 @@
-// `halo calibrate [--model DIR] [--out FILE] [--provider P] [--threads N]`: measures the model on
+// `halo calibrate [--model SRC] [--dtype D] [--out FILE] [--provider P] [--threads N]`: measures the model on
 // this machine (or, with `--url URL [--served-model NAME]`, on an OpenAI-compatible engine:
 // http-bench-target.ts, filed under the name `halo.openai` reads), stores the profile in the cache (profile-cache.ts) and optionally in FILE, and
 // prints the fitted constants with the fit error so a user can judge how far to trust them.
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DTYPES, isDtype, type Dtype } from "../runtime/dtypes.ts";
+import type { Dtype } from "../runtime/dtypes.ts";
+import { classifySource, modelSpec, resolveModelSourceShown } from "../runtime/model-source.ts";
 import { openHttpTarget } from "./http-bench-target.ts";
 import { getProfile, profileCacheDir, profilePath } from "./profile-cache.ts";
 import type { Profile } from "./profile.ts";
@@ -14,13 +15,15 @@ import type { Profile } from "./profile.ts";
 export const SHIPPED_MODEL_DIR = fileURLToPath(new URL("../../models/halo-tiny", import.meta.url));
 
 const USAGE =
-  "usage: halo calibrate [--model DIR] [--dtype D] [--out FILE] [--provider cpu|cuda|webgpu] [--threads N]\n" +
+  "usage: halo calibrate [--model DIR|ORG/NAME [--revision R]] [--dtype D] [--out FILE] [--provider cpu|cuda|webgpu] [--threads N]\n" +
   "       halo calibrate --url http://HOST:PORT[/v1] [--served-model NAME] [--model DIR] [--out FILE]";
 
 interface Args {
+  /** A folder or a hub id (fetched into the Hugging Face cache first). */
   model: string;
-  /** Which variant of the folder (fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4). */
-  dtype?: Dtype;
+  /** Which variant (fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4; checked by modelSpec). */
+  dtype?: string;
+  revision?: string;
   out?: string;
   provider: "cpu" | "cuda" | "webgpu";
   threads?: number;
@@ -41,13 +44,10 @@ function parseArgs(args: string[]): Args {
       i++;
       return value;
     };
-    if (flag === "--model") out.model = resolve(need());
-    else if (flag === "--dtype") {
-      const d = need();
-      if (!isDtype(d))
-        throw new Error(`calibrate: --dtype must be one of ${DTYPES.join(", ")}, got '${d}'`);
-      out.dtype = d;
-    } else if (flag === "--out") out.out = resolve(need());
+    if (flag === "--model") out.model = need();
+    else if (flag === "--dtype") out.dtype = need();
+    else if (flag === "--revision") out.revision = need();
+    else if (flag === "--out") out.out = resolve(need());
     else if (flag === "--provider") {
       const p = need();
       if (p !== "cpu" && p !== "cuda" && p !== "webgpu") {
@@ -79,16 +79,27 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`halo: ${(err as Error).message}\n`);
     return 2;
   }
-  if (!existsSync(args.model)) {
+  if (!classifySource(args.model)) {
     process.stderr.write(
-      `halo: calibrate: no model folder at ${args.model}; pass --model DIR (a folder with config.json and onnx/model.onnx)\n`,
+      `halo: calibrate: no model folder at ${resolve(args.model)} (and '${args.model}' is no hub id org/name); pass --model DIR (a folder with config.json and onnx/model.onnx) or --model ORG/NAME\n`,
     );
+    return 1;
+  }
+  let dir: string;
+  let dtype: Dtype | undefined;
+  try {
+    // a hub id downloads only this dtype's graph; a folder's graph is chosen the same way
+    const source = await resolveModelSourceShown(modelSpec(args.model, args.dtype, args.revision));
+    dir = source.dir;
+    dtype = source.dtype;
+  } catch (err) {
+    process.stderr.write(`halo: calibrate: ${(err as Error).message}\n`);
     return 1;
   }
   const t0 = performance.now();
   const cacheDir = profileCacheDir();
   const url = args.url;
-  const profile = await getProfile(args.model, {
+  const profile = await getProfile(dir, {
     cacheDir,
     refresh: true,
     ...(url
@@ -104,7 +115,7 @@ export async function run(argv: string[]): Promise<number> {
     onnx: {
       provider: args.provider,
       ...(args.threads ? { intraOpThreads: args.threads } : {}),
-      ...(args.dtype ? { dtype: args.dtype } : {}),
+      ...(dtype ? { dtype } : {}),
     },
     onProgress: (line) => process.stderr.write(`calibrate: ${line}\n`),
   });

@@ -7,12 +7,12 @@
 import { statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
+import { chooseFolderDecoder } from "../runtime/choose-decoder.ts";
 import type { Dtype } from "../runtime/dtypes.ts";
 import { kvBytesPerToken, allocKv } from "../runtime/kv-cache.ts";
 import type { PaddedKv } from "../runtime/kv-batch.ts";
 import { loadModel } from "../runtime/load-model.ts";
 import { readModelFolder } from "../runtime/model-files.ts";
-import { selectGraphFile } from "../runtime/select-graph-file.ts";
 import type { BenchTarget } from "./bench-target.ts";
 import type { PrefillRow } from "./formulas.ts";
 
@@ -35,14 +35,13 @@ interface DecoderShape {
 
 /** The ONNX file and its external data files that the options pick in a model folder. */
 export function modelFiles(dir: string, options: { dtype?: Dtype; onnxFile?: string } = {}) {
-  let folder;
+  let file;
   try {
-    folder = readModelFolder(dir);
+    file = chooseFolderDecoder(dir, options);
   } catch (error) {
     throw new Error(`cost: ${(error as Error).message}; pass a model folder (--model DIR)`);
   }
-  const file = selectGraphFile(dir, folder, options);
-  return { file, files: [file.path, ...file.externalData.map((f) => join(dir, f))] };
+  return { file, files: file.files.map((f) => join(dir, f)) };
 }
 
 /** Reads the numbers calibration needs from the folder's config (nested text_config and genai too). */

@@ -11,8 +11,8 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { homedir } from "node:os";
 import { basename, join, resolve } from "node:path";
+import { haloCacheDir } from "../cache-dir.ts";
 import type { BenchTarget } from "./bench-target.ts";
 import { calibrate, type CalibrateOptions } from "./calibrate.ts";
 import { hashModelFiles } from "./model-hash.ts";
@@ -20,9 +20,7 @@ import { modelFiles, openOnnxTarget, type OnnxTargetOptions } from "./onnx-bench
 import { parseProfile, type Profile } from "./profile.ts";
 
 export function profileCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.HALO_CACHE_DIR) return join(env.HALO_CACHE_DIR, "profiles");
-  const base = env.XDG_CACHE_HOME || join(homedir(), ".cache");
-  return join(base, "halo", "profiles");
+  return haloCacheDir("profiles", env);
 }
 
 /** File name stem shared by every version of one model's profile on one provider. */

@@ -32,3 +32,11 @@ export function formatPercent(fraction: number): string {
   if (!Number.isFinite(fraction)) return "–";
   return `${Math.round(fraction * 100)}%`;
 }
+
+/** 512 B, 3.4 MB, 1.25 GB (decimal units, as download sizes are quoted). */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n)) return "?";
+  if (n < 1000) return `${Math.round(n)} B`;
+  const [v, unit] = n < 1e6 ? [n / 1e3, "kB"] : n < 1e9 ? [n / 1e6, "MB"] : [n / 1e9, "GB"];
+  return `${v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : Math.round(v)} ${unit}`;
+}

@@ -1,32 +1,21 @@
 // Progress of a long collect(): rows done / total, LLM tokens per second, prefix-cache hit rate,
-// tool calls in flight, elapsed and estimated remaining.
+// tool calls in flight, what the run waits for (a server's rate limit), elapsed and estimated
+// remaining.
 //
-// Where it goes: with a rich host (the kernel) one display output is created and then replaced in
-// place (display with an id, then update: true); in a terminal a line on stderr, rewritten with \r
-// when stderr is a TTY and printed every few seconds otherwise (logs and CI keep a few lines, not
-// thousands). Callers report every row; rendering is throttled (default 4 per second), so a call
-// that does not render costs one clock read and a few additions (measured 0.1-0.6 us per
+// Where it goes and how often: live-output.ts (a display replaced in place in a notebook, a line
+// on stderr in a terminal, throttled to 4 renders a second by default). Callers report every row;
+// a call that does not render costs one clock read and a few additions (measured 0.1-0.6 us per
 // call on this shared 2-core machine: noise next to a millisecond LLM row).
-import type { DisplayHost, MimeBundle } from "./host.ts";
-import { getDisplayHost } from "./host.ts";
+import type { MimeBundle } from "./host.ts";
 import { escapeHtml } from "./html.ts";
 import { formatCompact, formatCount, formatMs, formatPercent } from "./format.ts";
+import { LiveOutput, type LiveOutputOptions } from "./live-output.ts";
 
-export interface ProgressOptions {
+export interface ProgressOptions extends LiveOutputOptions {
   /** Rows the collect will produce (or process); 0 or undefined when unknown. */
   totalRows?: number;
   /** Shown before the numbers, e.g. "collect" or a frame name. */
   label?: string;
-  /** Where rich output goes; default the current display host. */
-  host?: DisplayHost;
-  /** Terminal output stream; default process.stderr. */
-  stream?: Pick<NodeJS.WriteStream, "write"> & { isTTY?: boolean };
-  /** Minimum time between two renders; default 250 ms (4 per second). */
-  minIntervalMs?: number;
-  /** Minimum time between two lines when the stream is not a TTY; default 5000 ms. */
-  logIntervalMs?: number;
-  /** Clock in ms (tests inject one); default performance.now. */
-  now?: () => number;
 }
 
 export interface ProgressSnapshot {
@@ -45,6 +34,8 @@ export interface ProgressSnapshot {
   cacheHitRate: number;
   toolCallsInFlight: number;
   toolCallsDone: number;
+  /** Waits imposed from outside now (a rate limit, a Retry-After), longest first. */
+  waits: { label: string; remainingMs: number }[];
   finished: boolean;
   /** How it ended, once finished: a cancelled or failed collect must not read as done. */
   outcome?: ProgressOutcome;
@@ -52,32 +43,20 @@ export interface ProgressSnapshot {
 
 export type ProgressOutcome = "done" | "cancelled" | "failed";
 
-let displayCounter = 0;
-
 export class ProgressReporter {
   private readonly label: string;
   private totalRows: number;
-  private readonly host: DisplayHost;
-  private readonly stream: NonNullable<ProgressOptions["stream"]>;
-  private readonly minIntervalMs: number;
-  private readonly logIntervalMs: number;
-  private readonly now: () => number;
+  private readonly out: LiveOutput;
   private readonly startMs: number;
-  private readonly displayId: string;
   private rowsDone = 0;
   private prefillTokens = 0;
   private cachedTokens = 0;
   private decodeTokens = 0;
   private toolsInFlight = 0;
   private toolsDone = 0;
-  private lastRenderMs = -Infinity;
-  private lastLogMs = -Infinity;
-  private shown = false;
+  private waits: { label: string; untilMs: number }[] = [];
   private finished = false;
   private outcome: ProgressOutcome | undefined;
-  private lastLineLength = 0;
-  /** Renders so far (tests check throttling with it). */
-  renders = 0;
 
   constructor(options: ProgressOptions = {}) {
     const total = options.totalRows ?? 0;
@@ -86,14 +65,13 @@ export class ProgressReporter {
     }
     this.label = options.label ?? "collect";
     this.totalRows = total;
-    this.host = options.host ?? getDisplayHost();
-    this.stream = options.stream ?? process.stderr;
-    this.minIntervalMs = options.minIntervalMs ?? 250;
-    this.logIntervalMs = options.logIntervalMs ?? 5000;
-    this.now = options.now ?? (() => performance.now());
-    this.startMs = this.now();
-    displayCounter += 1;
-    this.displayId = `halo-progress-${process.pid}-${displayCounter}`;
+    this.out = new LiveOutput(options);
+    this.startMs = this.out.now();
+  }
+
+  /** Renders so far (tests check throttling with it). */
+  get renders(): number {
+    return this.out.renders;
   }
 
   /** Sets the total when it becomes known (after a filter, say). */
@@ -127,8 +105,16 @@ export class ProgressReporter {
     this.tick();
   }
 
+  /** What the run waits for now, each with the time left (replaces the previous list). */
+  setWaits(waits: { label: string; ms: number }[]): void {
+    const now = this.out.now();
+    this.waits = waits.map((w) => ({ label: w.label, untilMs: now + w.ms }));
+    this.tick();
+  }
+
   snapshot(): ProgressSnapshot {
-    const elapsedMs = Math.max(0, this.now() - this.startMs);
+    const now = this.out.now();
+    const elapsedMs = Math.max(0, now - this.startMs);
     const prompt = this.prefillTokens + this.cachedTokens;
     const s: ProgressSnapshot = {
       label: this.label,
@@ -143,6 +129,11 @@ export class ProgressReporter {
       cacheHitRate: prompt > 0 ? this.cachedTokens / prompt : Number.NaN,
       toolCallsInFlight: this.toolsInFlight,
       toolCallsDone: this.toolsDone,
+      waits: this.finished
+        ? []
+        : this.waits
+            .map((w) => ({ label: w.label, remainingMs: Math.max(0, w.untilMs - now) }))
+            .sort((a, b) => b.remainingMs - a.remainingMs),
       finished: this.finished,
     };
     if (this.outcome) s.outcome = this.outcome;
@@ -158,41 +149,16 @@ export class ProgressReporter {
     if (this.finished) return;
     this.finished = true;
     this.outcome = outcome;
-    this.render(true);
+    this.out.final(this.view());
   }
 
   private tick(): void {
-    if (this.finished) return;
-    const t = this.now();
-    if (t - this.lastRenderMs < this.minIntervalMs) return;
-    this.lastRenderMs = t;
-    this.render(false);
+    if (!this.finished) this.out.tick(() => this.view());
   }
 
-  private render(final: boolean): void {
+  private view() {
     const snap = this.snapshot();
-    const line = progressLine(snap);
-    if (this.host.rich) {
-      this.renders += 1;
-      const bundle = progressBundle(snap);
-      if (!this.shown) this.host.display(bundle, { id: this.displayId });
-      else this.host.display(bundle, { id: this.displayId, update: true });
-      this.shown = true;
-      return;
-    }
-    if (this.stream.isTTY) {
-      this.renders += 1;
-      // Pad over the previous line's leftovers; \r returns to the line start.
-      const padded = line.padEnd(this.lastLineLength);
-      this.lastLineLength = line.length;
-      this.stream.write(`\r${padded}${final ? "\n" : ""}`);
-      return;
-    }
-    const t = this.now();
-    if (!final && t - this.lastLogMs < this.logIntervalMs) return;
-    this.lastLogMs = t;
-    this.renders += 1;
-    this.stream.write(`${line}\n`);
+    return { line: progressLine(snap), bundle: progressBundle(snap) };
   }
 }
 
@@ -209,6 +175,8 @@ export function progressLine(s: ProgressSnapshot): string {
   if (s.toolCallsInFlight > 0 || s.toolCallsDone > 0) {
     parts.push(`${s.toolCallsInFlight} tool call${s.toolCallsInFlight === 1 ? "" : "s"} in flight`);
   }
+  const wait = waitText(s);
+  if (wait) parts.push(wait);
   const time = s.finished
     ? s.outcome === "cancelled" || s.outcome === "failed"
       ? `${s.outcome} after ${formatMs(s.elapsedMs)}`
@@ -218,6 +186,14 @@ export function progressLine(s: ProgressSnapshot): string {
       : formatMs(s.elapsedMs);
   parts.push(time);
   return parts.join(" · ");
+}
+
+/** "waiting 4.2 s: rpm 60 at api.example.com (+1 more)" */
+function waitText(s: ProgressSnapshot): string | undefined {
+  const [first, ...rest] = s.waits;
+  if (!first) return undefined;
+  const more = rest.length > 0 ? ` (+${rest.length} more)` : "";
+  return `waiting ${formatMs(first.remainingMs)}: ${first.label}${more}`;
 }
 
 export function progressBundle(s: ProgressSnapshot): MimeBundle {
@@ -237,6 +213,7 @@ export function progressBundle(s: ProgressSnapshot): MimeBundle {
     stat("LLM", `${formatCompact(s.tokensPerSecond)} tok/s`),
     stat("cache hits", Number.isNaN(s.cacheHitRate) ? "–" : formatPercent(s.cacheHitRate)),
     stat("tool calls in flight", String(s.toolCallsInFlight)),
+    ...(s.waits.length > 0 ? [stat("waiting", waitText(s)!.replace(/^waiting /, ""))] : []),
     stat("elapsed", formatMs(s.elapsedMs)),
     stat(
       s.finished ? (s.outcome ?? "done") : "remaining",

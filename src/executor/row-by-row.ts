@@ -1,31 +1,29 @@
 // The straightforward executor: node by node in topological order, one call per row, awaited
 // one at a time. Slow by design and simple enough to trust: the Processor's outputs are tested
-// against it. Results of stable call nodes are taken from / given to the session store.
+// against it. What a row does at each node (reuse, stores, errors, interrupts) is row-steps.ts,
+// shared with the Processor; this file is only the order things run in.
 import type { NodeStats, TaskKind } from "../processor/trace/trace.ts";
-import { CALL_KINDS, type PlanDag, type PlanNode, type Row } from "../plan/types.ts";
+import type { PlanDag, PlanNode, Row } from "../plan/types.ts";
 import { topologicalOrder } from "../plan/dag.ts";
 import { abortError } from "../tools/types.ts";
 import {
-  callKey,
   checkMapResult,
   fnRequest,
   hasError,
   httpRequest,
-  isInterrupted,
   joinRows,
   llmMessages,
   llmSampling,
+  llmValue,
   selectRow,
   sqlRequest,
   testPredicate,
   userRow,
-  withError,
-  withInterrupted,
-  withOutput,
+  withAnswer,
 } from "./row-ops.ts";
+import { RowSteps } from "./row-steps.ts";
 import {
   ERRORS_COLUMN,
-  RowError,
   type ExecuteContext,
   type Executor,
   type SinkResult,
@@ -39,32 +37,25 @@ const LANES: Record<string, [string, TaskKind]> = {
   FnCall: ["tool:function", "function"],
 };
 
+/** A row that a filter dropped. */
+const DROP = Symbol("dropped");
+
 export class RowByRowExecutor implements Executor {
   readonly name = "row-by-row";
 
   async execute(dag: PlanDag, ctx: ExecuteContext): Promise<SinkResult[]> {
     const started = performance.now();
     const now = () => performance.now() - started;
-    const results = new Map<number, StoredResult>();
+    const aborted = () => ctx.signal?.aborted === true;
+    // An interrupt with onError "raise" stops at the next row; with "null" it makes no new calls
+    // but still finishes the table (CPU-only maps still run).
+    const steps = new RowSteps(dag, ctx, {
+      stopping: () => (aborted() && ctx.onError === "raise" ? abortError(ctx.signal) : undefined),
+      interrupted: () => aborted() && ctx.onError === "null",
+    });
     // Nodes whose result came from the store make their inputs unnecessary: walk demand first.
-    const needed = new Set<number>();
-    const reused = new Set<number>();
-    const demand = (id: number) => {
-      if (needed.has(id)) return;
-      needed.add(id);
-      const node = dag.nodes[id]!;
-      if (ctx.store && CALL_KINDS.has(node.kind) && node.volatility === "stable") {
-        const hit = ctx.store.get(node.signature);
-        if (hit) {
-          results.set(id, hit);
-          reused.add(id);
-          ctx.reused?.push(id);
-          return;
-        }
-      }
-      node.inputs.forEach(demand);
-    };
-    demand(dag.root);
+    const { reused, needed } = steps.reuseWalk();
+    const results = new Map<number, StoredResult>(reused);
 
     for (const id of topologicalOrder(dag)) {
       if (!needed.has(id)) continue;
@@ -83,18 +74,14 @@ export class RowByRowExecutor implements Executor {
       };
       if (!reused.has(id)) {
         const inputs = node.inputs.map((i) => results.get(i)!);
-        const rows = await this.runNode(node, inputs, ctx, stats, now);
+        const rows = await this.runNode(node, inputs, ctx, steps, stats, now);
         results.set(id, { columns: node.columns, rows });
-        if (
-          ctx.store &&
-          CALL_KINDS.has(node.kind) &&
-          node.volatility === "stable" &&
-          !rows.some(hasError)
-        )
-          ctx.store.set(node.signature, { columns: node.columns, rows });
+        steps.keepTable(node, rows);
       }
       stats.rows = results.get(id)!.rows.length;
       stats.measuredMs = now() - nodeStart;
+      const stored = steps.storedCalls(id);
+      if (stored > 0) stats.storedCalls = stored;
       ctx.trace.nodes.push(stats);
     }
     return dag.sinks.map((id) => {
@@ -107,67 +94,64 @@ export class RowByRowExecutor implements Executor {
     node: PlanNode,
     inputs: StoredResult[],
     ctx: ExecuteContext,
+    steps: RowSteps,
     stats: NodeStats,
     now: () => number,
   ): Promise<Row[]> {
     const input = inputs[0]?.rows ?? [];
-    const progress = (done: number, total: number) =>
-      ctx.onProgress?.({ nodeId: node.id, label: node.label, kind: node.kind, done, total });
     switch (node.kind) {
       case "Source":
-        progress(1, 1);
+        ctx.onProgress?.({
+          nodeId: node.id,
+          label: node.label,
+          kind: node.kind,
+          done: 1,
+          total: 1,
+        });
         return node.args.data.rows;
       case "Sink":
       case "SinkMultiple":
         return input;
       case "Join":
-        progress(1, 1);
+        ctx.onProgress?.({
+          nodeId: node.id,
+          label: node.label,
+          kind: node.kind,
+          done: 1,
+          total: 1,
+        });
         return joinRows(inputs[0]!, inputs[1]!, node.args);
       case "Map": {
         const op = node.args.op;
         if (op.type === "select") return input.map((r) => selectRow(r, op.columns));
-        return this.perRow(node, input, ctx, undefined, async (row) => {
+        return this.perRow(node, input, ctx, steps, async (row) => {
           const out = checkMapResult(await op.fn(userRow(row)), node.label);
           return hasError(row) ? { ...out, [ERRORS_COLUMN]: row[ERRORS_COLUMN] } : { ...out };
         });
       }
       case "Filter": {
-        const kept: Row[] = [];
         const predicate = node.args.predicate;
-        for (let i = 0; i < input.length; i++) {
-          if (ctx.signal?.aborted && ctx.onError === "raise") throw abortError(ctx.signal);
-          const row = input[i]!;
-          // Its outputs were never computed, so the predicate cannot judge it: it stays, marked.
-          if (isInterrupted(row)) {
-            kept.push(row);
-            continue;
-          }
-          try {
-            if (await testPredicate(predicate, row)) kept.push(row);
-          } catch (err) {
-            if (ctx.onError === "raise") throw new RowError(node.id, node.label, node.kind, i, err);
-            kept.push(withError(row, undefined, node.label, err));
-          }
-        }
-        progress(input.length, input.length);
-        return kept;
+        return this.perRow(node, input, ctx, steps, async (row) =>
+          (await testPredicate(predicate, row)) ? row : DROP,
+        );
       }
       default: {
         const [lane, kind] = LANES[node.kind]!;
-        const output = node.args.output;
         // The optimizer's dedupe-calls asks equal requests of this node to run once, the result
         // fanned out to every row that makes them (never for volatile calls).
         const shared =
           node.physical?.fanOut && node.volatility !== "volatile"
             ? new Map<string, Promise<unknown>>()
             : undefined;
-        return this.perRow(node, input, ctx, output, async (row) => {
-          const key = shared ? callKey(node, row) : undefined;
-          const pending = key === undefined ? undefined : shared!.get(key);
-          if (pending) return withOutput(row, output, await pending);
-          const run = this.call(node, row, ctx, stats, now, lane, kind);
-          if (key !== undefined) shared!.set(key, run);
-          return withOutput(row, output, await run);
+        return this.perRow(node, input, ctx, steps, async (row) => {
+          const value = await steps.call(node, row, (key) => {
+            const pending = key === undefined ? undefined : shared?.get(key);
+            if (pending) return pending;
+            const run = this.call(node, row, ctx, stats, now, lane, kind);
+            if (key !== undefined) shared?.set(key, run);
+            return run;
+          });
+          return withAnswer(row, node, value);
         });
       }
     }
@@ -194,7 +178,7 @@ export class RowByRowExecutor implements Executor {
         [{ promptTokens, sampling: llmSampling(node.args) }],
         context,
       );
-      value = result!.text;
+      value = llmValue(node.args, result!.text);
       tokens = {
         prefill: result!.prefillTokens,
         cached: result!.cachedTokens,
@@ -228,38 +212,27 @@ export class RowByRowExecutor implements Executor {
     return value;
   }
 
-  /** Applies `step` to each row in order; a row already failed upstream gets a null output. */
+  /** Applies `step` to each row in order, under the shared step rules. */
   private async perRow(
     node: PlanNode,
     rows: Row[],
     ctx: ExecuteContext,
-    output: string | undefined,
-    step: (row: Row) => Promise<Row>,
+    steps: RowSteps,
+    step: (row: Row) => Promise<Row | typeof DROP>,
   ): Promise<Row[]> {
-    const out: Row[] = new Array(rows.length);
-    // With onError "null" an interrupt makes no new calls but still finishes the table: rows not
-    // through this call get a null output and the interrupted message; CPU-only maps still run.
-    const interrupted = () => ctx.signal?.aborted === true;
+    const out: Row[] = [];
     for (let i = 0; i < rows.length; i++) {
-      if (interrupted() && ctx.onError === "raise") throw abortError(ctx.signal);
       const row = rows[i]!;
-      if (output !== undefined && hasError(row)) {
-        out[i] = withOutput(row, output, null);
-        continue;
-      }
-      if (output !== undefined && interrupted()) {
-        out[i] = withInterrupted(row, output, node.label);
+      const left = steps.skip(node, row);
+      if (left !== undefined) {
+        out.push(left);
         continue;
       }
       try {
-        out[i] = await step(row);
+        const result = await step(row);
+        if (result !== DROP) out.push(result);
       } catch (err) {
-        if (interrupted() && ctx.onError === "raise") throw abortError(ctx.signal);
-        if (ctx.onError === "raise") throw new RowError(node.id, node.label, node.kind, i, err);
-        out[i] =
-          output !== undefined && interrupted()
-            ? withInterrupted(row, output, node.label)
-            : withError(row, output, node.label, err);
+        out.push(steps.failed(node, row, i, rows.length, err));
       }
       ctx.onProgress?.({
         nodeId: node.id,

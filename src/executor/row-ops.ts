@@ -2,9 +2,15 @@
 // must reproduce. The row-by-row executor calls these directly; the Processor reuses the request
 // builders and result shaping so its outputs stay identical.
 import { canonicalJson } from "../plan/canonical.ts";
-import { joinRightNames } from "../plan/columns.ts";
+import { joinRightNames, writtenColumns } from "../plan/columns.ts";
 import { evaluateExpr } from "../plan/expr.ts";
-import { formatValue, renderParam, renderTemplate, renderValue } from "../plan/template.ts";
+import {
+  RenderError,
+  renderParam,
+  renderTemplate,
+  renderValue,
+  templateColumns,
+} from "../plan/template.ts";
 import type {
   FnArgs,
   HttpArgs,
@@ -16,6 +22,7 @@ import type {
   SqlArgs,
 } from "../plan/types.ts";
 import type { ChatMessage, GenerateRequest } from "../runtime/types.ts";
+import { typedAnswer } from "../runtime/json-schema/typed-output.ts";
 import type { SqlRequest } from "../tools/sql.ts";
 import type { HttpRequest } from "../tools/http.ts";
 import type { FunctionRequest } from "../tools/function.ts";
@@ -57,6 +64,7 @@ export function llmSampling(args: LlmArgs): GenerateRequest["sampling"] {
   const s: GenerateRequest["sampling"] = { maxTokens: args.maxTokens };
   if (args.stop) s.stop = args.stop;
   if (args.choices) s.choices = args.choices;
+  if (args.schema) s.schema = args.schema;
   if (args.temperature !== undefined) s.temperature = args.temperature;
   if (args.seed !== undefined) s.seed = args.seed;
   return s;
@@ -71,23 +79,37 @@ export function sqlRequest(args: SqlArgs, row: Row): SqlRequest {
 
 /**
  * URL placeholders are percent-encoded, except one at the very start (a column holding a whole
- * URL or its base), so `?q={{kw}}` is safe for any keyword.
+ * URL or its base), so `?q={{kw}}` is safe for any keyword (lone surrogates were made U+FFFD by
+ * formatValue, so encodeURIComponent cannot throw).
  */
 export function renderUrl(template: string, row: Row): string {
   let first = true;
-  return template.replace(/\{\{\s*([^{}]+?)\s*\}\}/g, (whole, name: string, offset: number) => {
-    const raw = offset === 0 && first;
-    first = false;
-    if (!(name in row))
-      throw new Error(`template placeholder {{${name}}}: the row has no column '${name}'`);
-    const text = formatValue(row[name]);
-    return raw ? text : encodeURIComponent(text);
-  });
+  return template.replace(
+    /\{\{\s*([^{}]+?)\s*\}\}/g,
+    (whole: string, _name: string, offset: number) => {
+      const raw = offset === 0 && first;
+      first = false;
+      const text = renderTemplate(whole, row);
+      return raw ? text : encodeURIComponent(text);
+    },
+  );
 }
+
+/** What fetch refuses in a header value: NUL, CR, LF (header injection) and non-Latin-1 text. */
+const BAD_HEADER_CHAR = /[\0\r\n\u0100-\uffff]/;
 
 export function httpRequest(args: HttpArgs, row: Row): HttpRequest {
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(args.headers)) headers[k] = renderTemplate(v, row);
+  for (const [k, v] of Object.entries(args.headers)) {
+    const value = renderTemplate(v, row);
+    const bad = BAD_HEADER_CHAR.exec(value);
+    if (bad)
+      throw new RenderError(
+        templateColumns(v).join("', '") || "?",
+        `header '${k}' would carry ${describeChar(bad[0])}, which HTTP headers cannot; percent-encode the value first (encodeURIComponent in a .map()) or send it in the body`,
+      );
+    headers[k] = value;
+  }
   return {
     url: renderUrl(args.url, row),
     method: args.method,
@@ -98,8 +120,21 @@ export function httpRequest(args: HttpArgs, row: Row): HttpRequest {
   };
 }
 
+function describeChar(c: string): string {
+  const code = c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+  return `the character U+${code}`;
+}
+
 export function fnRequest(args: FnArgs, row: Row): FunctionRequest {
   return { fn: args.fn, args: args.inputs.map((c) => row[c] ?? null) };
+}
+
+/**
+ * An LLM call's value from its answer's text: the text itself, or with a schema the JSON value
+ * (parsed and validated; a remote engine's answer that breaks the schema throws: the row's error).
+ */
+export function llmValue(args: LlmArgs, text: string): unknown {
+  return args.schema ? typedAnswer(args.schema, text) : text;
 }
 
 /** A new row with one more column; the input row is never mutated (stored results share it). */
@@ -107,17 +142,47 @@ export function withOutput(row: Row, output: string, value: unknown): Row {
   return { ...row, [output]: value === undefined ? null : value };
 }
 
-/** A row that failed at a node: null output, the error appended to `_errors`. */
+/** A call node's value written into its row: one column, or an object schema's properties. */
+export function withAnswer(row: Row, node: PlanNode, value: unknown): Row {
+  if (node.kind === "LlmCall" && node.args.columns) {
+    const out: Row = { ...row };
+    const fields = (value ?? {}) as Record<string, unknown>;
+    for (const c of node.args.columns) out[c] = fields[c] ?? null; // a property left out: null
+    return out;
+  }
+  return withOutput(row, (node.args as { output: string }).output, value);
+}
+
+/** A call node's value as `withAnswer` wrote it into a row (the inverse, for early starts). */
+export function answerOf(row: Row, node: PlanNode): unknown {
+  if (node.kind === "LlmCall" && node.args.columns)
+    return Object.fromEntries(node.args.columns.map((c) => [c, row[c]]));
+  return row[(node.args as { output: string }).output];
+}
+
+/** A row with null in each of these columns (a call that made no call for it). */
+export function withNulls(row: Row, columns: readonly string[]): Row {
+  const out: Row = { ...row };
+  for (const c of columns) out[c] = null;
+  return out;
+}
+
+/** The columns a call node writes (none for other nodes). */
+export function outputsOf(node: PlanNode): string[] {
+  return writtenColumns(node.kind, node.args);
+}
+
+/** A row that failed at a node: null outputs, the error appended to `_errors`. */
 export function withError(
   row: Row,
-  output: string | undefined,
+  outputs: readonly string[],
   label: string,
   error: unknown,
 ): Row {
   const message = error instanceof Error ? error.message : String(error);
   const previous = (row[ERRORS_COLUMN] as string[] | undefined) ?? [];
   const out: Row = { ...row, [ERRORS_COLUMN]: [...previous, `${label}: ${message}`] };
-  if (output !== undefined) out[output] = null;
+  for (const c of outputs) out[c] = null;
   return out;
 }
 
@@ -132,10 +197,10 @@ export function hasError(row: Row): boolean {
 export const INTERRUPTED_MESSAGE = "interrupted before this row finished";
 
 /** The row as a call node leaves it when the run was interrupted before its call ended. */
-export function withInterrupted(row: Row, output: string, label: string): Row {
+export function withInterrupted(row: Row, outputs: readonly string[], label: string): Row {
   // A row that failed (or was interrupted) upstream already says why: no second message.
-  if (hasError(row)) return withOutput(row, output, null);
-  return withError(row, output, label, INTERRUPTED_MESSAGE);
+  if (hasError(row)) return withNulls(row, outputs);
+  return withError(row, outputs, label, INTERRUPTED_MESSAGE);
 }
 
 /** True for a row that an interrupt left unfinished: filters keep it, its outputs are unknown. */

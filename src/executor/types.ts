@@ -4,11 +4,13 @@
 import type { ChatMessage, GenerateRequest, GenerateResult } from "../runtime/types.ts";
 import type { RunTrace } from "../processor/trace/trace.ts";
 import type { CostModel } from "../cost/cost-model.ts";
-import type { PlanDag, Row } from "../plan/types.ts";
+import type { PlanDag, PlanNode, Row } from "../plan/types.ts";
+import { RenderError, wellFormed } from "../plan/template.ts";
 import type { ToolContext } from "../tools/types.ts";
 import type { SqlRequest } from "../tools/sql.ts";
 import type { HttpRequest } from "../tools/http.ts";
 import type { FunctionRequest } from "../tools/function.ts";
+import type { RunCalls } from "./call-store.ts";
 
 /** What an LLM node needs of a model: the runtime's `Model` satisfies it. */
 export interface LlmModel {
@@ -64,6 +66,11 @@ export interface ExecuteContext {
   services: ExecutorServices;
   /** Reuse results of nodes with stable signatures from earlier collects. */
   store?: ResultStore;
+  /**
+   * Results of single calls, kept as each finishes (session memory and disk): a failed or
+   * interrupted run has kept what it finished, so its rerun makes only the missing calls.
+   */
+  calls?: RunCalls;
   /** Out: ids of nodes whose results came from `store`. */
   reused?: number[];
   /**
@@ -77,6 +84,8 @@ export interface ExecuteContext {
 export interface SinkResult {
   columns: string[];
   rows: Row[];
+  /** Column types the plan knows (schema-typed LLM outputs, text answers); set by collect(). */
+  dtypes?: Record<string, string>;
 }
 
 export interface Executor {
@@ -87,14 +96,70 @@ export interface Executor {
 /** Row errors kept with onError "null": node label -> message, joined into `_errors` at the sink. */
 export const ERRORS_COLUMN = "_errors";
 
+/**
+ * A row failed at a node under onError "raise": names the node (label, kind, id), the row (its
+ * index in the node's input and its first column's value), the column involved and how much of
+ * the node's work was kept; collect() adds the onError hint.
+ */
 export class RowError extends Error {
   readonly nodeId: number;
+  readonly label: string;
   readonly rowIndex: number;
-  constructor(nodeId: number, label: string, kind: string, rowIndex: number, cause: unknown) {
-    const message = cause instanceof Error ? cause.message : String(cause);
-    super(`node #${nodeId} (${kind} ${label}) failed on row ${rowIndex}: ${message}`, { cause });
+  /** The column whose value could not be rendered, else the node's output column. */
+  readonly column: string | undefined;
+  constructor(failure: {
+    node: PlanNode;
+    rowIndex: number;
+    row: Row;
+    cause: unknown;
+    /** What the run kept, e.g. "44 of 50 rows had finished this node and were kept: ...". */
+    kept: string;
+  }) {
+    const { node, rowIndex, row, cause, kept } = failure;
+    const rendering = cause instanceof RenderError;
+    const output = (node.args as { output?: unknown }).output;
+    const column = rendering ? cause.column : typeof output === "string" ? output : undefined;
+    const where = rendering
+      ? `, column '${column}'`
+      : column !== undefined
+        ? `, output column '${column}'`
+        : "";
+    const message = rendering
+      ? cause.problem
+      : cause instanceof Error
+        ? cause.message
+        : String(cause);
+    const head = `row ${rowIndex}${rowPreview(row)} failed at node '${node.label}' (${node.kind} #${node.id}${where}): ${message}`;
+    super(`${head}; ${kept}`, { cause });
     this.name = "RowError";
-    this.nodeId = nodeId;
+    this.nodeId = node.id;
+    this.label = node.label;
     this.rowIndex = rowIndex;
+    this.column = column;
+    this.head = head;
   }
+
+  private readonly head: string;
+
+  /** Says again what was kept: calls that were running when the row failed may finish after. */
+  updateKept(kept: string): void {
+    this.message = `${this.head}; ${kept}`;
+  }
+}
+
+/** ` (id: 46)`: the row's first column when it is a short scalar, so the user can find it. */
+function rowPreview(row: Row): string {
+  const first = Object.keys(row).find((k) => k !== ERRORS_COLUMN);
+  if (first === undefined) return "";
+  const v = row[first];
+  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint")
+    return ` (${first}: ${v})`;
+  if (typeof v !== "string") return "";
+  const short = v.length > 32 ? `${v.slice(0, 32)}…` : v;
+  // Quoted, with invisible and direction-changing characters spelled out.
+  const quoted = JSON.stringify(wellFormed(short)).replace(
+    /[\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  return ` (${first}: ${quoted})`;
 }

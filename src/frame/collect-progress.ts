@@ -1,10 +1,12 @@
 // Progress of one collect(): turns the executor's per-node events into the display module's
-// ProgressReporter (one output updated in place in a notebook, a \r-line on a terminal).
+// ProgressReporter (one output updated in place in a notebook, a \r-line on a terminal), and
+// shows the waits remote servers impose meanwhile (halo.openai's rate limits, wait-notices.ts).
 // Shown by default where someone is watching (a notebook, or a TTY stderr) and off in logs and
 // tests unless asked for, so CI output is not filled with progress lines.
 import { getDisplayHost } from "../display/host.ts";
 import type { ProgressReporter } from "../display/progress.ts";
 import type { ProgressEvent } from "../executor/types.ts";
+import { currentWaits, onWaitsChanged } from "../runtime/openai/wait-notices.ts";
 
 export interface CollectProgress {
   onProgress(event: ProgressEvent): void;
@@ -34,6 +36,11 @@ export async function startCollectProgress(
   const tokensSeen = new Map<number, { prefill: number; cached: number; decode: number }>();
   const seen = { prefill: 0, cached: 0, decode: 0 };
   let toolsInFlight = 0;
+  const showWaits = () =>
+    reporter.setWaits(
+      currentWaits().map((w) => ({ label: w.label, ms: w.untilMs - performance.now() })),
+    );
+  const stopWaits = onWaitsChanged(showWaits);
   return {
     onProgress(event) {
       if (event.tokens) {
@@ -65,6 +72,7 @@ export async function startCollectProgress(
       done += delta;
     },
     finish(outcome, tokens) {
+      stopWaits();
       // Only what no event reported (the row-by-row executor reports none while running).
       if (tokens)
         reporter.addTokens({

@@ -1,6 +1,13 @@
 // collect() and collectAll(): lower the frames into one PlanDag, validate, optimize (a seam until
 // issue 6), pick the executor (a seam for issue 7), run, and keep the report.
 import { selectExecutor } from "../executor/select.ts";
+import { RunCalls } from "../executor/call-store.ts";
+import { weightsIdentity } from "../executor/model-identity.ts";
+import {
+  diskResultStore,
+  resultCacheSettings,
+  type ResultCacheMode,
+} from "../executor/disk-result-store.ts";
 import { INTERRUPTED_MESSAGE } from "../executor/row-ops.ts";
 import {
   ERRORS_COLUMN,
@@ -11,9 +18,10 @@ import {
   type ProgressEvent,
   type SinkResult,
 } from "../executor/types.ts";
+import { columnTypes } from "../plan/column-types.ts";
 import { explain } from "../plan/explain.ts";
 import type { LogicalNode } from "../plan/logical.ts";
-import { lower } from "../plan/lower.ts";
+import { lower, type LowerOptions } from "../plan/lower.ts";
 import {
   optimizePlan,
   PASS_NAMES,
@@ -31,7 +39,13 @@ import { functionTool } from "../tools/function.ts";
 import { httpTool } from "../tools/http.ts";
 import { sqlTool } from "../tools/sql.ts";
 import { calibrationEnabled, prepareCostModel } from "./cost-profiles.ts";
-import { loadModel } from "./models.ts";
+import {
+  loadModel,
+  modelIdentity,
+  modelKeysOf,
+  modelSourceOf,
+  prepareModelSources,
+} from "./models.ts";
 import { startCollectProgress } from "./collect-progress.ts";
 import { recordRunCosts } from "./run-costs.ts";
 import { makeRunReport, type RunReport } from "./run-report.ts";
@@ -48,8 +62,18 @@ export interface CollectOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** Executor by name (default: the registered default; "row-by-row" always exists). */
   executor?: string;
-  /** Reuse results of earlier collects in this session (default true). */
+  /**
+   * Reuse results of earlier collects (default true): whole node tables and single calls kept
+   * in this session, and calls kept on disk (`resultCache`). false: compute everything and keep
+   * nothing.
+   */
   reuse?: boolean;
+  /**
+   * The disk tier of kept call results (`$HALO_CACHE_DIR/results`): "on" (default: read and
+   * write), "read" (use what is there, add nothing), "write" (recompute, then replace), "off".
+   * `HALO_RESULT_CACHE` sets the default; `HALO_RESULT_CACHE=off` turns it off for the process.
+   */
+  resultCache?: ResultCacheMode;
   /** Show progress (default: in a notebook or on a terminal, not in logs). */
   progress?: boolean;
   /**
@@ -78,7 +102,9 @@ const OPTIONS = [
   "progress",
   "calibrate",
   "llmWorkers",
+  "resultCache",
 ] as const;
+const RESULT_CACHE_MODES: readonly ResultCacheMode[] = ["on", "off", "read", "write"];
 
 export const defaultServices: ExecutorServices = {
   loadModel,
@@ -87,13 +113,18 @@ export const defaultServices: ExecutorServices = {
   fn: (request, context) => functionTool.call(request, context),
 };
 
+const lowerOptions: LowerOptions = {
+  dbStateKey: (key) => getDatabase(key).stateKey(),
+  modelStateKey: modelIdentity,
+};
+
 /** Lowers and validates; with `optimized`, also runs the optimizer. */
 export function planFor(
   nodes: LogicalNode[],
   optimizations?: Partial<OptimizationFlags>,
   optimized = true,
 ): { dag: PlanDag; plannerMs: number } {
-  const dag = lower(nodes, { dbStateKey: (key) => getDatabase(key).stateKey() });
+  const dag = lower(nodes, lowerOptions);
   validateDag(dag);
   if (!optimized) return { dag, plannerMs: 0 };
   const result = optimizePlan(dag, resolveFlags(optimizations));
@@ -108,8 +139,12 @@ async function planForRun(
   services: ExecutorServices,
   calibrate: boolean,
   llmWorkers: number,
+  signal: AbortSignal | undefined,
 ): Promise<{ dag: PlanDag; plannerMs: number }> {
-  const dag = lower(nodes, { dbStateKey: (key) => getDatabase(key).stateKey() });
+  // Models first: a hub id is downloaded (or found in the cache) once, and its commit and dtype
+  // join the LLM nodes' signatures.
+  await prepareModelSources(modelKeysOf(nodes), signal);
+  const dag = lower(nodes, lowerOptions);
   validateDag(dag);
   const flags = resolveFlags(optimizations);
   if (PASS_NAMES.some((name) => flags[name])) {
@@ -161,12 +196,18 @@ export async function runPlans(
     throw new TypeError(
       `collect: llmWorkers must be an integer from 1 to ${MAX_LLM_WORKERS}, got ${describe(s.llmWorkers)}`,
     );
+  if (s.resultCache !== undefined && !RESULT_CACHE_MODES.includes(s.resultCache as ResultCacheMode))
+    throw new TypeError(
+      `collect: resultCache must be "on", "off", "read" or "write", got ${describe(s.resultCache)}`,
+    );
+  const calls = options.reuse === false ? undefined : runCalls(services, options.resultCache);
   const { dag, plannerMs } = await planForRun(
     nodes,
     options.optimizations,
     services,
     calibrationEnabled(options.calibrate),
     llmWorkers,
+    signal,
   );
   const executor = hooks.executor ?? selectExecutor({ executor: options.executor });
   const trace: RunTrace = {
@@ -195,10 +236,12 @@ export async function runPlans(
       trace,
       services,
       store: options.reuse === false ? undefined : session.store,
+      calls,
       reused,
       cost: optimizerSession.cost,
     });
     cancelled = signal?.aborted === true;
+    for (const [i, r] of results.entries()) r.dtypes = columnTypes(dag, dag.sinks[i]!);
     return results;
   } catch (err) {
     cancelled = signal?.aborted === true;
@@ -229,10 +272,33 @@ export async function runPlans(
         reused,
         results?.map((r) => r.rows.length) ?? [],
         estimateError,
-        { cancelled, interruptedRows: countInterrupted(results) },
+        {
+          cancelled,
+          interruptedRows: countInterrupted(results),
+          calls: calls?.counts ?? { session: 0, disk: 0, kept: 0 },
+        },
+        results?.map((r) => r.dtypes ?? {}),
       ),
     );
   }
+}
+
+/**
+ * The run's view of the kept call results: the session's memory, and the disk store unless
+ * HALO_RESULT_CACHE=off (which wins over the option) or the option says otherwise.
+ */
+function runCalls(services: ExecutorServices, option: ResultCacheMode | undefined): RunCalls {
+  const settings = resultCacheSettings();
+  const mode = settings.mode === "off" ? "off" : (option ?? settings.mode);
+  return new RunCalls({
+    session: session.calls,
+    disk: mode === "off" ? undefined : diskResultStore(settings),
+    readDisk: mode === "on" || mode === "read",
+    writeDisk: mode === "on" || mode === "write",
+    loadModel: services.loadModel,
+    modelIdentity: async (key) =>
+      weightsIdentity(await services.loadModel(key), await modelSourceOf(key)),
+  });
 }
 
 /** Rows a cancelled run with onError "null" left unfinished (their `_errors` say so). */
@@ -247,12 +313,32 @@ function countInterrupted(results: SinkResult[] | undefined): number {
 type DanfoModule = typeof import("danfojs-node");
 let danfo: Promise<DanfoModule> | undefined;
 
-/** A danfo DataFrame from a result (columns in plan order; cells kept as they are). */
+/** danfo's dtype for a schema type ("integer|null" too: danfo keeps the nulls). */
+const DANFO_DTYPES: Record<string, string> = {
+  integer: "int32",
+  number: "float32",
+  boolean: "boolean",
+  string: "string",
+};
+
+/**
+ * A danfo DataFrame from a result (columns in plan order; cells kept as they are). Columns the
+ * plan types (a schema's) get their dtype from it, so an all-integer `number` column is still
+ * float32 and an all-null one still has its type; arrays and objects stay JS values.
+ */
 export async function toDanfo(result: SinkResult): Promise<InstanceType<DanfoModule["DataFrame"]>> {
   danfo ??= import("danfojs-node");
   const dfd = await danfo;
   const values = result.rows.map((r) =>
     result.columns.map((c) => (r[c] === undefined ? null : r[c])),
   );
-  return new dfd.DataFrame(values, { columns: result.columns });
+  const typed = result.columns.map((c) => {
+    const t = result.dtypes?.[c]?.replace(/\|null$/, "");
+    return t === undefined ? undefined : DANFO_DTYPES[t];
+  });
+  const df = new dfd.DataFrame(values, { columns: result.columns });
+  if (values.length === 0 || typed.every((t, i) => t === undefined || t === df.dtypes[i]))
+    return df;
+  const dtypes = typed.map((t, i) => t ?? df.dtypes[i]!);
+  return new dfd.DataFrame(values, { columns: result.columns, dtypes });
 }

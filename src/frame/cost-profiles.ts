@@ -7,7 +7,7 @@ import type { CostModel } from "../cost/cost-model.ts";
 import { getProfile } from "../cost/profile-cache.ts";
 import type { Profile } from "../cost/profile.ts";
 import type { PlanDag } from "../plan/types.ts";
-import { loadModel, modelDirOf } from "./models.ts";
+import { loadModel, modelSourceOf } from "./models.ts";
 
 /** Profiles by model key + folder, once per process (a failed calibration is not retried). */
 const profiles = new Map<string, Promise<Profile | undefined>>();
@@ -27,12 +27,15 @@ export function calibrationEnabled(
 /** The calibrated profile of a model key, or undefined (no folder, or calibration failed). */
 export function profileFor(modelKey: string): Promise<Profile | undefined> {
   return (async () => {
-    const dir = await modelDirOf(modelKey);
-    if (dir === undefined) return remoteProfile(modelKey);
-    const key = `${modelKey}\0${dir}`;
+    const source = await modelSourceOf(modelKey);
+    if (source === undefined) return remoteProfile(modelKey);
+    const { dir, dtype } = source;
+    // the graph the key loads: a q4 and an fp32 of one folder are profiled (and filed) apart,
+    // under the `folder:dtype` name `halo calibrate --dtype` files them by
+    const key = `${modelKey}\0${dir}\0${source.onnxFile}`;
     let p = profiles.get(key);
     if (!p) {
-      p = getProfile(dir).catch((error: unknown) => {
+      p = getProfile(dir, dtype ? { onnx: { dtype } } : {}).catch((error: unknown) => {
         // Planning still works on the prior; say why the estimates are rough.
         console.error(
           `halo: calibrating model '${modelKey}' (${dir}) failed, planning with the prior profile: ${String(error)}`,

@@ -7,10 +7,11 @@ import type { SinkResult } from "../executor/types.ts";
 import { explain, type ExplainOptions } from "../plan/explain.ts";
 import type { Expr } from "../plan/expr.ts";
 import { planGraph, type PlanGraph } from "../plan/graph.ts";
+import { showValue } from "../plan/show-value.ts";
 import { makeLogical, type LogicalNode } from "../plan/logical.ts";
 import type { PlanDag, Row, ToolFn } from "../plan/types.ts";
 import { collectPlans, planFor, toDanfo, type CollectOptions } from "./collect.ts";
-import { describeInput, isArrowTable, isDanfoFrame, toTableData } from "./table-input.ts";
+import { isArrowTable, isDanfoFrame, toTableData } from "./table-input.ts";
 import { agentVerb, type AgentSpec } from "./verbs/agent.ts";
 import { httpVerb, type HttpSpec } from "./verbs/http.ts";
 import {
@@ -51,7 +52,7 @@ export function sourceNode(input: unknown, where: string): LogicalNode {
     read = () => toTableData(input, where);
   } else
     throw new TypeError(
-      `${where}: expected a danfo DataFrame, an apache-arrow Table or an array of row objects, got ${describeInput(input)}`,
+      `${where}: expected a danfo DataFrame, an apache-arrow Table or an array of row objects, got ${showValue(input)}`,
     );
   return makeLogical("Source", [], { reader: { origin, read } }, columns, "");
 }
@@ -197,7 +198,9 @@ export async function collectAll(
   options: CollectOptions = {},
 ): Promise<import("danfojs-node").DataFrame[]> {
   if (!Array.isArray(frames) || frames.length === 0 || !frames.every((f) => f instanceof LazyFrame))
-    throw new TypeError("halo.collectAll(frames): expected a non-empty array of LazyFrames");
+    throw new TypeError(
+      `halo.collectAll(frames): expected a non-empty array of LazyFrames, got ${showValue(frames)}`,
+    );
   const results = await collectPlans(
     frames.map((f) => f.node),
     options,

@@ -29,6 +29,8 @@ export function recordRunCosts(
     const predictedHits = node.physical?.prefix?.predictedCachedTokens;
     if (predictedHits !== undefined) stats.predictedCacheHits ??= predictedHits;
     if (!CALL_KINDS.has(node.kind) || reused.includes(stats.nodeId)) continue;
+    // Some rows came from kept results: the measured span covers only the rest of the estimate.
+    if (stats.storedCalls) continue;
     if (!((stats.llmMs ?? stats.measuredMs) > 0) || stats.calls === 0) continue;
     cost.record({
       nodeId: stats.nodeId,

@@ -1,6 +1,7 @@
 // `halo.lastRun`: the RunTrace of the last collect plus a few totals, displayable as a summary plus
 // charts (src/display/run-report.ts).
 import type { RunTrace } from "../processor/trace/trace.ts";
+import type { CallCounts } from "../executor/call-store.ts";
 import { DISPLAY_SYMBOL, type MimeBundle } from "../display/host.ts";
 
 export interface RunReport extends RunTrace {
@@ -10,12 +11,21 @@ export interface RunReport extends RunTrace {
   llmCalls: number;
   toolCalls: number;
   rowsOut: number[];
+  /** Per result table: the column types the plan knows (a schema's, text answers'). */
+  dtypes: Record<string, string>[];
   /**
    * The run's signal aborted it (an interrupt or `collect({ signal })`). With onError "null" the
    * tables still came back: `interruptedRows` rows have null outputs and say so in `_errors`.
    */
   cancelled: boolean;
   interruptedRows: number;
+  /**
+   * Calls answered from kept results instead of being made: from this session's memory, and
+   * from the disk store (results of earlier sessions, or of a run that crashed).
+   */
+  callsFromStore: { session: number; disk: number };
+  /** New call results this run kept (a rerun after a failure or interrupt reuses them). */
+  callsKept: number;
   /** Median |estimated - measured| / measured over the call nodes that ran (undefined: none). */
   estimateError?: number;
   /**
@@ -35,15 +45,17 @@ export function makeRunReport(
   reused: number[],
   rowsOut: number[],
   estimateError?: number,
-  outcome: { cancelled: boolean; interruptedRows: number } = {
+  outcome: { cancelled: boolean; interruptedRows: number; calls?: CallCounts } = {
     cancelled: false,
     interruptedRows: 0,
   },
+  dtypes: Record<string, string>[] = [],
 ): RunReport {
   const llmCalls = trace.nodes.filter((n) => n.kind === "LlmCall").reduce((a, n) => a + n.calls, 0);
   const toolCalls = trace.nodes
     .filter((n) => n.kind === "SqlCall" || n.kind === "HttpCall" || n.kind === "FnCall")
     .reduce((a, n) => a + n.calls, 0);
+  const calls = outcome.calls ?? { session: 0, disk: 0, kept: 0 };
   const kvTierMoves = { out: 0, in: 0, bytesOut: 0, bytesIn: 0 };
   for (const t of trace.tasks) {
     if (t.kind !== "kv-move") continue;
@@ -65,6 +77,10 @@ export function makeRunReport(
           ? `  cancelled: ${outcome.interruptedRows} rows interrupted before they finished (null outputs, see _errors)`
           : "  cancelled: the run stopped before it finished (no table)",
       );
+    if (calls.session + calls.disk + calls.kept > 0)
+      lines.push(
+        `  kept results: ${calls.session} calls from this session, ${calls.disk} from disk; ${calls.kept} new results kept`,
+      );
     const moved = trace.kvMigration;
     if (moved && moved.moves + moved.declined > 0)
       lines.push(
@@ -74,6 +90,11 @@ export function makeRunReport(
       lines.push(
         `  KV tiers: ${kvTierMoves.out} moves out to host memory (${mib(kvTierMoves.bytesOut)}), ${kvTierMoves.in} back in (${mib(kvTierMoves.bytesIn)})`,
       );
+    dtypes.forEach((types, i) => {
+      const typed = Object.entries(types).map(([c, t]) => `${c}: ${t}`);
+      if (typed.length > 0)
+        lines.push(`  columns${dtypes.length > 1 ? ` of frame ${i}` : ""}: ${typed.join(", ")}`);
+    });
     if (estimateError !== undefined)
       lines.push(`  estimates: median error ${(estimateError * 100).toFixed(0)}% per call node`);
     for (const n of trace.nodes) {
@@ -81,7 +102,11 @@ export function makeRunReport(
         n.prefillTokens || n.decodeTokens
           ? ` prefill=${n.prefillTokens} cached=${n.cachedTokens} decode=${n.decodeTokens}`
           : "";
-      const reuse = reused.includes(n.nodeId) ? " (reused)" : "";
+      const reuse = reused.includes(n.nodeId)
+        ? " (reused)"
+        : n.storedCalls
+          ? ` (${n.storedCalls} kept)`
+          : "";
       lines.push(
         `  #${n.nodeId} ${n.kind}${n.label ? ` ${n.label}` : ""}: rows=${n.rows} calls=${n.calls} ${n.measuredMs.toFixed(1)}ms${n.llmMs !== undefined ? ` llm=${n.llmMs.toFixed(1)}ms` : ""}${n.estimatedMs !== undefined ? ` (est ${n.estimatedMs.toFixed(1)}ms)` : ""}${tokens}${reuse}`,
       );
@@ -95,9 +120,12 @@ export function makeRunReport(
     llmCalls,
     toolCalls,
     rowsOut,
+    dtypes,
     kvTierMoves,
     cancelled: outcome.cancelled,
     interruptedRows: outcome.interruptedRows,
+    callsFromStore: { session: calls.session, disk: calls.disk },
+    callsKept: calls.kept,
     ...(estimateError !== undefined ? { estimateError } : {}),
     summary,
     [DISPLAY_SYMBOL]: async () => {

@@ -1,9 +1,17 @@
 // What lives for the whole session (a kernel or a Node process): reusable results by signature
-// and the report of the last collect (`halo.lastRun`).
+// (whole node tables) and by call (src/executor/call-store.ts), and the report of the last
+// collect (`halo.lastRun`). The disk tier of the call results is shared by every session on the
+// machine (src/executor/disk-result-store.ts).
+import { SessionCallStore } from "../executor/call-store.ts";
 import { LruResultStore } from "../executor/result-store.ts";
 import type { RunReport } from "./run-report.ts";
 
-export const session: { store: LruResultStore; lastRun: RunReport | undefined } = {
+export const session: {
+  store: LruResultStore;
+  calls: SessionCallStore;
+  lastRun: RunReport | undefined;
+} = {
   store: new LruResultStore(),
+  calls: new SessionCallStore(),
   lastRun: undefined,
 };

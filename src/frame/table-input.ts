@@ -1,6 +1,7 @@
 // Everything Halo accepts as a table (a danfo DataFrame, an apache-arrow Table, an array of row
 // objects) becomes `TableData`: columns in order plus row objects. Detection is by shape, so
 // importing this file loads neither danfo nor arrow.
+import { showValue } from "../plan/show-value.ts";
 import type { Row, TableData } from "../plan/types.ts";
 
 interface DanfoLike {
@@ -35,7 +36,6 @@ export function isArrowTable(x: unknown): x is ArrowLike {
   );
 }
 
-/** Cell values as plain JS: exact bigints become numbers, arrow structs and lists plain objects. */
 /** Driver rows (DuckDB, PostgreSQL) as plain row objects with the given columns, in order. */
 export function plainRows(
   columns: readonly string[],
@@ -48,27 +48,30 @@ export function plainRows(
   });
 }
 
-export function plainValue(v: unknown): unknown {
+const PLAIN_DEPTH = 256;
+
+/**
+ * Cell values as plain JS: exact bigints become numbers, arrow structs and lists plain objects.
+ * Below PLAIN_DEPTH levels a value is left as it is: a 100,000-level JSON value (a hostile query
+ * in `halo serve`) must not overflow the stack while the table is read; it fails only its own
+ * row, when a step renders it (src/plan/template.ts).
+ */
+export function plainValue(v: unknown, depth = 0): unknown {
   if (typeof v === "bigint") return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (depth >= PLAIN_DEPTH) return v;
+  const inner = (x: unknown) => plainValue(x, depth + 1);
   if (v && typeof v === "object" && !(v instanceof Date) && !Array.isArray(v)) {
     const o = v as { toJSON?: () => unknown; toArray?: () => unknown[] };
     if (typeof o.toArray === "function" && !ArrayBuffer.isView(v))
-      return Array.from(o.toArray(), plainValue);
-    if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<unknown>, plainValue);
-    if (typeof o.toJSON === "function") return plainValue(o.toJSON());
+      return Array.from(o.toArray(), inner);
+    if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<unknown>, inner);
+    if (typeof o.toJSON === "function") return inner(o.toJSON());
     const out: Row = {};
-    for (const [k, x] of Object.entries(v)) out[k] = plainValue(x);
+    for (const [k, x] of Object.entries(v)) out[k] = inner(x);
     return out;
   }
-  if (Array.isArray(v)) return v.map(plainValue);
+  if (Array.isArray(v)) return v.map(inner);
   return v;
-}
-
-export function describeInput(x: unknown): string {
-  if (x === null) return "null";
-  if (Array.isArray(x)) return "an array";
-  if (typeof x === "object") return `an object (${(x as object).constructor?.name ?? "Object"})`;
-  return typeof x;
 }
 
 /** Reads any accepted table input; `what` names the caller in errors. */
@@ -99,19 +102,20 @@ export function toTableData(input: unknown, what: string): TableData {
     input.forEach((r, i) => {
       if (!r || typeof r !== "object" || Array.isArray(r))
         throw new TypeError(
-          `${what}: row ${i} is ${describeInput(r)}; expected an object such as { review: "..." }`,
+          `${what}: row ${i} is ${showValue(r)}; expected an object such as { review: "..." }`,
         );
       for (const k of Object.keys(r)) if (!seen.has(k)) (seen.add(k), columns.push(k));
     });
     const rows = input.map((r: Row) => {
       const row: Row = {};
-      for (const c of columns) row[c] = c in r ? plainValue(r[c]) : null;
+      // A missing or undefined cell is null: JSON (a served answer) would drop an undefined key.
+      for (const c of columns) row[c] = plainValue(r[c] ?? null);
       return row;
     });
     return { columns, rows };
   }
   throw new TypeError(
-    `${what}: expected a danfo DataFrame, an apache-arrow Table or an array of row objects, got ${describeInput(input)}`,
+    `${what}: expected a danfo DataFrame, an apache-arrow Table or an array of row objects, got ${showValue(input)}`,
   );
 }
 

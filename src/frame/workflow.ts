@@ -4,10 +4,12 @@
 // (one node after two) need no special handling. Edges may be implicit (a node reading another's
 // output depends on it). An edge's `map` renames what the target's
 // templates read; a back edge with `loop: N` repeats the loop body N more times (unrolled:
-// a plan is a DAG, so loops are bounded).
+// a plan is a DAG, so loops are bounded). An llm node's `schema:` is a JSON Schema (typed
+// output); without `output`, an object schema's properties are its columns.
 import { existsSync, readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { valueTemplateColumns } from "../plan/template.ts";
+import { objectColumns, prepareSchema } from "../runtime/json-schema/typed-output.ts";
 import type { ToolFn } from "../plan/types.ts";
 import type { SqlDatabase } from "../tools/types.ts";
 import { LazyFrame } from "./lazy-frame.ts";
@@ -16,8 +18,10 @@ import { checkColumnsExist, describe } from "./verbs/check.ts";
 export interface WorkflowOptions {
   /** Functions that `type: function` nodes name in their `function` field. */
   functions?: Record<string, ToolFn | ((...args: never[]) => unknown)>;
-  /** Databases that `type: sql` nodes name in their `db` field (default: halo.db). */
+  /** Databases that `type: sql` nodes name in their `db` field. */
   databases?: Record<string, SqlDatabase>;
+  /** Where `type: sql` nodes without `db` run (default: halo.db; `halo serve`: its sandbox). */
+  defaultDatabase?: SqlDatabase;
 }
 
 interface NodeSpec {
@@ -47,6 +51,17 @@ const TYPES = ["input", "llm", "sql", "http", "function"];
 
 function fail(name: string, message: string): never {
   throw new Error(`workflow '${name}': ${message}`);
+}
+
+/** The columns a node writes: its output, or the properties of an llm node's object schema. */
+function writes(node: NodeSpec): string[] {
+  if (typeof node.output === "string") return [node.output];
+  if (node.type !== "llm" || node.schema === undefined) return [];
+  try {
+    return objectColumns(prepareSchema(node.schema).node) ?? [];
+  } catch {
+    return []; // the node's own .agent() reports the schema's error, naming the node
+  }
 }
 
 function renameTemplates(value: unknown, renames: Map<string, string>): unknown {
@@ -79,12 +94,15 @@ export function workflow(yamlOrPath: string, options: WorkflowOptions = {}): Wor
   }
   const d = doc as { name?: unknown; nodes?: unknown; edges?: unknown };
   if (!d || typeof d !== "object")
-    throw new Error("halo.workflow: expected a mapping with `nodes` and `edges`");
+    throw new Error(
+      `halo.workflow: expected a mapping with \`nodes\` and \`edges\`, got ${describe(doc)}`,
+    );
   const name = typeof d.name === "string" ? d.name : "workflow";
   if (!Array.isArray(d.nodes) || d.nodes.length === 0)
-    fail(name, "`nodes` must be a non-empty list");
+    fail(name, `\`nodes\` must be a non-empty list, got ${describe(d.nodes)}`);
   const edges = (d.edges ?? []) as EdgeSpec[];
-  if (!Array.isArray(edges)) fail(name, "`edges` must be a list of { from, to, map?, loop? }");
+  if (!Array.isArray(edges))
+    fail(name, `\`edges\` must be a list of { from, to, map?, loop? }, got ${describe(edges)}`);
 
   const nodes = new Map<string, NodeSpec>();
   for (const raw of d.nodes as NodeSpec[]) {
@@ -112,7 +130,10 @@ export function workflow(yamlOrPath: string, options: WorkflowOptions = {}): Wor
       );
     if (e.loop !== undefined) {
       if (!Number.isInteger(e.loop) || e.loop < 1 || e.loop > 100)
-        fail(name, `edge ${e.from} -> ${e.to}: loop must be an integer from 1 to 100`);
+        fail(
+          name,
+          `edge ${e.from} -> ${e.to}: loop must be an integer from 1 to 100, got ${describe(e.loop)}`,
+        );
       back.push(e);
     } else forward.push(e);
   }
@@ -123,14 +144,14 @@ export function workflow(yamlOrPath: string, options: WorkflowOptions = {}): Wor
   const linked = (a: string, b: string) =>
     edges.some((e) => (e.from === a && e.to === b) || (e.from === b && e.to === a));
   for (const node of nodes.values()) {
-    const { id: _i, type: _t, output: _o, inputs, ...fields } = node;
+    const { id: _i, type: _t, output: _o, schema: _s, inputs, ...fields } = node;
     const reads = valueTemplateColumns(fields);
     if (Array.isArray(inputs))
       reads.push(...inputs.filter((x): x is string => typeof x === "string"));
     for (const producer of nodes.values())
       if (
         producer.id !== node.id &&
-        reads.includes(producer.output as string) &&
+        writes(producer).some((c) => reads.includes(c)) &&
         !linked(producer.id, node.id)
       )
         forward.push({ from: producer.id, to: node.id });
@@ -204,8 +225,10 @@ export function workflow(yamlOrPath: string, options: WorkflowOptions = {}): Wor
 
   const compile = (frame: LazyFrame, step: string): LazyFrame => {
     const id = step.split("#")[0]!;
-    const { id: _id, type, ...fields } = nodes.get(id)!;
+    const { id: _id, type, schema, ...fields } = nodes.get(id)!;
+    // a schema is data, not templates: its strings (patterns, descriptions) are never renamed
     const spec = renameTemplates(fields, renamesFor(id)) as Record<string, unknown>;
+    if (schema !== undefined) spec.schema = schema;
     const label = step;
     try {
       switch (type) {
@@ -221,14 +244,24 @@ export function workflow(yamlOrPath: string, options: WorkflowOptions = {}): Wor
           return frame.http({ name: label, ...spec } as never);
         case "sql": {
           const { db, ...rest } = spec;
-          const database = db === undefined ? undefined : options.databases?.[db as string];
+          // Own names only: `db: constructor` must not find Object's.
+          const named = db !== undefined && Object.hasOwn(options.databases ?? {}, String(db));
+          const database =
+            db === undefined
+              ? options.defaultDatabase
+              : named
+                ? options.databases![String(db)]
+                : undefined;
           if (db !== undefined && !database)
-            throw new Error(`db '${String(db)}' is not in options.databases`);
+            throw new Error(
+              `db '${String(db)}' is not in options.databases (${Object.keys(options.databases ?? {}).join(", ") || "none given"})`,
+            );
           return frame.sql({ name: label, ...rest, ...(database && { db: database }) } as never);
         }
         case "function": {
           const { function: fnName, ...rest } = spec;
-          const fn = options.functions?.[fnName as string];
+          const fns = options.functions ?? {};
+          const fn = Object.hasOwn(fns, String(fnName)) ? fns[String(fnName)] : undefined;
           if (!fn)
             throw new Error(
               `function '${String(fnName)}' is not in options.functions (${Object.keys(options.functions ?? {}).join(", ") || "none given"})`,

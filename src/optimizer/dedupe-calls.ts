@@ -69,6 +69,8 @@ function rewrite(dag: PlanDag): PassResult {
       continue;
     }
     const keys = new Set<string>();
+    // Rows whose request reads a run-time value, or a value with no text form (that row fails
+    // alone when it runs; render.ts never throws here), count as calls of their own.
     let unrenderable = 0;
     for (const row of view.rows) {
       const key = requestKey(node, row);

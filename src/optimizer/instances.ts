@@ -5,6 +5,7 @@
 // during planning: after a map the rows are unknown, after a closure filter they are an upper
 // bound (`exact: false`).
 import { joinRows } from "../executor/row-ops.ts";
+import { writtenColumns } from "../plan/columns.ts";
 import { topologicalOrder } from "../plan/dag.ts";
 import { evaluateExpr, exprColumns } from "../plan/expr.ts";
 import type { PlanDag, Row } from "../plan/types.ts";
@@ -62,8 +63,9 @@ export function instanceViews(dag: PlanDag): Map<number, InstanceView> {
       case "HttpCall":
       case "FnCall": {
         if (!input) break;
-        const out = node.args.output;
-        view = { rows: input.rows.map((r) => ({ ...r, [out]: UNKNOWN })), exact: input.exact };
+        const outs = writtenColumns(node.kind, node.args);
+        const unknown = Object.fromEntries(outs.map((c) => [c, UNKNOWN]));
+        view = { rows: input.rows.map((r) => ({ ...r, ...unknown })), exact: input.exact };
         break;
       }
       case "Join": {

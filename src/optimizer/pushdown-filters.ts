@@ -1,14 +1,14 @@
 // pushdown-filters: an analysable predicate (`halo.col(...)` expression) that reads only columns
 // already present below an LLM or tool call moves before that call, so rows it drops are never
 // sent to the model or the tool. Repeats until no filter can move (past several calls, and past
-// selects on the way). Results are identical: a call adds one column and never drops rows, so
+// selects on the way). Results are identical: a call adds its columns and never drops rows, so
 // filtering before or after keeps the same rows with the same values.
 //
 // Guard for each swap: the filter is an expression; every column it reads exists in the call's
 // input and is not the call's output; the call feeds only this filter (moving a filter below a
 // call that other nodes also read would drop rows they need); and the cost model says the call
 // costs something per row (a zero-cost node gains nothing from fewer rows).
-import { deriveColumns } from "../plan/columns.ts";
+import { deriveColumns, writtenColumns } from "../plan/columns.ts";
 import { copyDag, consumersOf } from "../plan/dag.ts";
 import { exprColumns } from "../plan/expr.ts";
 import { CALL_KINDS, type PlanDag, type PlanNode } from "../plan/types.ts";
@@ -22,9 +22,9 @@ function movable(dag: PlanDag, filter: PlanNode, ctx: OptimizerContext): PlanNod
   const below = dag.nodes[filter.inputs[0]!]!;
   const reads = [...exprColumns(filter.args.predicate.expr)];
   if (CALL_KINDS.has(below.kind)) {
-    const out = (below.args as { output: string }).output;
+    const outs = writtenColumns(below.kind, below.args);
     const inputCols = dag.nodes[below.inputs[0]!]!.columns;
-    if (!inputCols || reads.includes(out) || reads.some((c) => !inputCols.includes(c)))
+    if (!inputCols || reads.some((c) => outs.includes(c) || !inputCols.includes(c)))
       return undefined;
     if (ctx.cost.estimate(costNode(below), { calls: 1 }).ms <= 0) return undefined;
     return below;

@@ -1,7 +1,9 @@
 // Rendering a call's request at planning time, from the rows instances.ts knows: prompts to token
 // ids (for the prefix trie) and requests to canonical keys (for deduplication). A value only known
 // at run time stops the prompt at that point: everything before it is still a prefix the cache
-// can share (a system prompt, few-shot examples, an earlier turn's prompt).
+// can share (a system prompt, few-shot examples, an earlier turn's prompt). A row whose value
+// cannot be rendered (src/plan/template.ts) is planned as unknown: it fails in its own row's
+// boundary when it runs, never the plan, nor explain().
 import { requiredColumns } from "../plan/columns.ts";
 import { callKey, llmMessages } from "../executor/row-ops.ts";
 import type { LlmArgs, PlanNode, Row } from "../plan/types.ts";
@@ -68,6 +70,19 @@ export function renderPrompt(
   row: Row,
   encode: (m: ChatMessage[]) => number[],
 ): RenderedPrompt {
+  try {
+    return renderKnownPrompt(args, columns, row, encode);
+  } catch {
+    return { tokens: [], exact: false };
+  }
+}
+
+function renderKnownPrompt(
+  args: LlmArgs,
+  columns: string[],
+  row: Row,
+  encode: (m: ChatMessage[]) => number[],
+): RenderedPrompt {
   if (!hasUnknown(row, columns)) return { tokens: encode(llmMessages(args, row)), exact: true };
   const a = encode(llmMessages(args, withStandIn(row, columns, STAND_IN[0])));
   const b = encode(llmMessages(args, withStandIn(row, columns, STAND_IN[1])));
@@ -78,12 +93,17 @@ export function renderPrompt(
 
 /**
  * A canonical key of the request `node` makes for `row`, or undefined when it reads a value
- * only known at run time. Equal keys mean equal requests: one call serves all of them.
+ * only known at run time or one that cannot be rendered. Equal keys mean equal requests: one
+ * call serves all of them.
  */
 export function requestKey(node: PlanNode, row: Row): string | undefined {
   const [reads] = requiredColumns(node.kind, node.args);
   if (reads && hasUnknown(row, reads)) return undefined;
-  return callKey(node, row);
+  try {
+    return callKey(node, row);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Columns an LLM node's templates read. */

@@ -2,7 +2,7 @@
 // none of what the nodes in between add. A workflow compiles to a chain (halo.workflow runs its
 // nodes in one topological order), so in a diamond the HTTP call of one branch waits, row by row,
 // for the LLM answer of another branch it never reads. For each call node this pass looks up the
-// chain past call nodes (each adds one column, and neither drops nor changes rows) to the first
+// chain past call nodes (each adds its columns, and neither drops nor changes rows) to the first
 // node that is not one (source, filter, map, join: the base), and records the base and the calls
 // whose columns it reads as `physical.early`. The Processor then starts the call once the base's
 // row and those calls' answers exist, and joins its answer to its own row when that arrives (an
@@ -20,7 +20,7 @@
 // model share the cores, and a query beside a forward slows both. On movies-diamond and
 // tpch-trident at 32 queries (2 cores, load 7-10) SQL started early was not faster, and with
 // 8 SQL calls in flight it used 25-35% more CPU seconds (docs/benchmarks.md, "Profile").
-import { requiredColumns } from "../plan/columns.ts";
+import { requiredColumns, writtenColumns } from "../plan/columns.ts";
 import { copyDag, topologicalOrder } from "../plan/dag.ts";
 import { CALL_KINDS, type PlanDag, type PlanNode } from "../plan/types.ts";
 import type { OptimizerContext } from "./context.ts";
@@ -29,10 +29,10 @@ import { annotate, type Pass, type PassResult } from "./pass.ts";
 /** Calls that use the local CPU while they run (HTTP waits on another machine). */
 const CPU_CALLS: ReadonlySet<string> = new Set(["SqlCall", "FnCall"]);
 
-/** A call node: one input, one output column, rows in and out one to one. */
-function outputOf(node: PlanNode): string | undefined {
+/** A call node's columns (one input, rows in and out one to one); undefined for other nodes. */
+function outputsOf(node: PlanNode): string[] | undefined {
   if (!CALL_KINDS.has(node.kind) || node.inputs.length !== 1) return undefined;
-  return (node.args as { output: string }).output;
+  return writtenColumns(node.kind, node.args);
 }
 
 export interface EarlyPlan {
@@ -67,16 +67,16 @@ function planOf(
   if (known) return known;
   const segment: number[] = [];
   let at = node.inputs[0];
-  while (at !== undefined && outputOf(dag.nodes[at]!) !== undefined) {
+  while (at !== undefined && outputsOf(dag.nodes[at]!) !== undefined) {
     segment.push(at);
     at = dag.nodes[at]!.inputs[0];
   }
   const all = new Set(segment);
   let result: { plan?: EarlyPlan; needs: Set<number> } = { needs: all };
-  if (at !== undefined && segment.length > 0 && outputOf(node) !== undefined && eligible(node)) {
+  if (at !== undefined && segment.length > 0 && outputsOf(node) !== undefined && eligible(node)) {
     const deps: number[] = [];
     for (const column of new Set(requiredColumns(node.kind, node.args)[0])) {
-      const writer = segment.find((id) => outputOf(dag.nodes[id]!) === column);
+      const writer = segment.find((id) => outputsOf(dag.nodes[id]!)!.includes(column));
       if (writer !== undefined && !deps.includes(writer)) deps.push(writer);
     }
     // Everything the call waits for: its writers and what they wait for in turn.

@@ -3,11 +3,21 @@
 // rewrite.
 import { exprColumns } from "./expr.ts";
 import { templateColumns, valueTemplateColumns } from "./template.ts";
-import type { NodeArgsByKind, NodeKind } from "./types.ts";
+import { CALL_KINDS, type NodeArgsByKind, type NodeKind } from "./types.ts";
 
 export function addColumn(columns: string[] | null, output: string): string[] | null {
   if (columns === null) return null;
   return columns.includes(output) ? columns : [...columns, output];
+}
+
+/**
+ * The columns a call node writes: its `output`, or the properties an LLM call's object schema
+ * spreads into (`columns`). Empty for nodes that are not calls.
+ */
+export function writtenColumns<K extends NodeKind>(kind: K, args: NodeArgsByKind[K]): string[] {
+  if (!CALL_KINDS.has(kind)) return [];
+  const a = args as { output?: string; columns?: string[] };
+  return a.columns ?? [a.output!];
 }
 
 /** Output name of each right-side column of a join (keys are dropped: they equal the left's). */
@@ -36,7 +46,10 @@ export function deriveColumns<K extends NodeKind>(
     case "SqlCall":
     case "HttpCall":
     case "FnCall":
-      return addColumn(inputs[0] ?? null, (a as { output: string }).output);
+      return writtenColumns(kind, args).reduce<string[] | null>(
+        (cols, c) => addColumn(cols, c),
+        inputs[0] ?? null,
+      );
     case "Map": {
       const m = a as NodeArgsByKind["Map"];
       return m.op.type === "select" ? [...m.op.columns] : m.columns ? [...m.columns] : null;

@@ -1,6 +1,7 @@
 // One line of human text per node: shared by explain() and planGraph() so the text and the
 // drawing always agree.
 import { formatExpr } from "./expr.ts";
+import { columnDtypes, schemaNodeOf } from "../runtime/json-schema/typed-output.ts";
 import type { PlanNode } from "./types.ts";
 
 function quote(text: string, max = 60): string {
@@ -10,6 +11,14 @@ function quote(text: string, max = 60): string {
 
 function list(items: string[]): string {
   return `[${items.join(", ")}]`;
+}
+
+/** An LLM call's column(s), typed by its schema: `label`, `score: number`, `(a: string, b: integer)`. */
+function llmTarget(a: Extract<PlanNode, { kind: "LlmCall" }>["args"]): string {
+  if (!a.schema) return a.output!;
+  const types = columnDtypes(schemaNodeOf(a.schema), a.output);
+  const typed = Object.entries(types).map(([c, t]) => `${c}: ${t}`);
+  return a.output !== undefined ? typed[0]! : `(${typed.join(", ")})`;
 }
 
 /** What the node does, without its id, kind or inputs. */
@@ -23,7 +32,7 @@ export function describeNode(node: PlanNode): string {
     }
     case "LlmCall": {
       const a = node.args;
-      const parts = [`${a.output} = llm(${quote(a.prompt)})`];
+      const parts = [`${llmTarget(a)} = llm(${quote(a.prompt)})`];
       if (a.system !== undefined) parts.push(`system=${quote(a.system, 40)}`);
       if (a.choices) parts.push(`choices=${list(a.choices)}`);
       parts.push(`maxTokens=${a.maxTokens}`);

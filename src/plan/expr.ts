@@ -1,6 +1,7 @@
 // Column expressions: `halo.col("label").eq("negative")`. Unlike closures they are data, so the
 // optimizer can see which columns a predicate reads and move it (pushdown), and they have a
 // canonical form for signatures.
+import { showValue } from "./show-value.ts";
 import type { Row } from "./types.ts";
 
 export type ExprNode =
@@ -24,7 +25,7 @@ function toNode(v: ExprLike, what: string): ExprNode {
   if (v instanceof Expr) return v.node;
   if (isScalar(v)) return { op: "lit", value: v };
   throw new TypeError(
-    `${what}: expected a halo.col(...) expression or a string, number, boolean or null, got ${typeof v}`,
+    `${what}: expected a halo.col(...) expression or a string, number, boolean or null, got ${showValue(v)}`,
   );
 }
 
@@ -85,7 +86,7 @@ export class Expr {
 
 function checkText(text: unknown, what: string): string {
   if (typeof text !== "string")
-    throw new TypeError(`${what}: expected a string, got ${typeof text}`);
+    throw new TypeError(`${what}: expected a string, got ${showValue(text)}`);
   return text;
 }
 

@@ -13,6 +13,11 @@ export interface LowerOptions {
    * DuckDB's version changes when a table is registered or written, so reuse stops.
    */
   dbStateKey?: (dbKey: string) => string;
+  /**
+   * What identifies the weights behind an LLM node's model key (repo, commit, dtype), part of
+   * its signature: results of another commit or dtype are never reused for this one.
+   */
+  modelStateKey?: (modelKey: string) => string | undefined;
 }
 
 /** The arguments that decide a node's result, with closures replaced by their keys. */
@@ -67,6 +72,10 @@ export function lower(plans: LogicalNode[], options: LowerOptions = {}): PlanDag
     if (volatility === "run") extra.run = runNonce;
     if (kind === "SqlCall" && options.dbStateKey)
       extra.db = options.dbStateKey((args as NodeArgsByKind["SqlCall"]).dbKey);
+    if (kind === "LlmCall" && options.modelStateKey) {
+      const model = options.modelStateKey((args as NodeArgsByKind["LlmCall"]).modelKey);
+      if (model !== undefined) extra.model = model;
+    }
     const signature = hashOf({
       kind,
       args: normalizedArgs(kind, args),

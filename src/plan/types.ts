@@ -46,8 +46,13 @@ export interface SourceArgs {
 export interface LlmArgs {
   prompt: string;
   system?: string;
-  output: string;
+  /** The answer's column; absent when `columns` spreads an object schema's properties. */
+  output?: string;
   choices?: string[];
+  /** JSON Schema the answer satisfies (constrained decoding); the answer is then a JSON value. */
+  schema?: Record<string, unknown>;
+  /** With an object schema and no `output`: its top-level properties, each a column, in order. */
+  columns?: string[];
   maxTokens: number;
   stop?: string[];
   temperature?: number;

@@ -8,10 +8,12 @@
 // model's workers when that beats recomputing. Tool calls meet in one ToolPool (limits per kind,
 // caching, traces).
 //
-// Semantics are the row-by-row executor's (row-ops.ts is shared): same outputs, same `_errors`,
-// same session reuse. Differences by design: with onError "raise" the first row to fail in time
-// (not in row order) stops the run, and its reported row index counts from the node's input
-// stream before upstream filters.
+// Semantics are the row-by-row executor's: row-ops.ts (what a node does to a row) and
+// row-steps.ts (reuse, stores, errors and interrupts per row) are shared, so the two differ only
+// in scheduling: same outputs, same `_errors`, same reuse. Differences by design: with onError
+// "raise" the first row to fail in time (not in row order) stops the run (no new call starts; the
+// calls already running get up to KEEP_RUNNING_MS to finish and be kept), and its reported row
+// index counts from the node's input stream before upstream filters.
 //
 // Cancellation: with onError "raise" an abort rejects the run at once. With onError "null" it
 // stops every queued and running call (the LLM worker frees those sequences' KV) and the run
@@ -27,58 +29,64 @@ import {
   type Row,
 } from "../plan/types.ts";
 import { abortError } from "../tools/types.ts";
+import { httpWorstCaseMs } from "../tools/http.ts";
 import {
-  callKey,
   checkMapResult,
   fnRequest,
   hasError,
   httpRequest,
-  isInterrupted,
+  answerOf,
   joinRows,
   llmMessages,
   llmSampling,
+  llmValue,
   selectRow,
   sqlRequest,
   testPredicate,
   userRow,
-  withError,
-  withInterrupted,
-  withOutput,
+  withAnswer,
 } from "../executor/row-ops.ts";
 import { finishSink } from "../executor/row-by-row.ts";
+import { RowSteps } from "../executor/row-steps.ts";
 import {
   ERRORS_COLUMN,
-  RowError,
+  type RowError,
   type ExecuteContext,
   type Executor,
   type SinkResult,
 } from "../executor/types.ts";
-import { stableStringify } from "./tools/call-signature.ts";
+import { canonicalJson } from "../plan/canonical.ts";
 import { NodeMeter } from "./trace/node-meter.ts";
 import { llmMsByNode } from "./trace/node-shares.ts";
 import { ToolPool, type ToolCall, type ToolPoolOptions } from "./tools/tool-pool.ts";
 import { TraceRecorder } from "./trace/trace-recorder.ts";
 import type { GenerateResult } from "../runtime/types.ts";
 import type { LlmSubmitter } from "./llm/llm-submitter.ts";
-import { createSubmitter, modelReplica, type LlmSubmitterOptions } from "./llm/llm-submitters.ts";
+import {
+  createSubmitter,
+  modelReplica,
+  type LlmSubmitterOptions,
+  type LocalKv,
+} from "./llm/llm-submitters.ts";
 import { KvExchange, emptyMigrationStats } from "./kv/kv-exchange.ts";
 import type { KvMigrationStats } from "./trace/trace.ts";
 import { defaultMoveCost, type KvMoveCost } from "./kv/kv-tiers.ts";
-import type { RuntimeKv } from "./llm/runtime-engine.ts";
 import type { LlmModel } from "../executor/types.ts";
 
 /** A row that a filter dropped. */
 const DROP = Symbol("dropped");
+/**
+ * How long a run whose row failed (onError "raise") lets its running calls finish before it
+ * rejects. A failure at row 45 of 50 on the shipped model: the other 49 rows of the gathered
+ * batch finished and were kept within the 0.4 s the failed run took in all (load 15, `halo bench
+ * resume`), so the rerun made 1 call instead of 50; a call that hangs delays the error 3 s at most.
+ */
+const KEEP_RUNNING_MS = 3000;
 /** An early start that made no call (the row failed or was dropped before it). */
 const NO_CALL = Symbol("no call");
 type Slot = Promise<Row | typeof DROP>;
 /** What a call that starts early renders its request from (start-calls-early). */
 type EarlySlot = Promise<Row | typeof NO_CALL>;
-
-/** The column a call node writes. */
-function outputOf(node: PlanNode): string {
-  return (node.args as { output: string }).output;
-}
 
 export interface PipelineOptions {
   tools?: Omit<ToolPoolOptions, "trace">;
@@ -97,7 +105,7 @@ interface SharedWorkers {
   /** Per model session (replica). */
   submitters: WeakMap<object, LlmSubmitter>;
   /** Per model (its first session). */
-  exchanges: WeakMap<object, KvExchange<RuntimeKv>>;
+  exchanges: WeakMap<object, KvExchange<LocalKv>>;
 }
 
 export class PipelineExecutor implements Executor {
@@ -121,7 +129,7 @@ class PipelineRun {
   /** Per lane and model. */
   private readonly submitters = new Map<string, Promise<LlmSubmitter>>();
   /** Per model: its workers' caches, between which KV moves (this run's). */
-  private readonly exchanges = new Map<string, KvExchange<RuntimeKv>>();
+  private readonly exchanges = new Map<string, KvExchange<LocalKv>>();
   /** Lanes of each model's workers, in replica order; lanes of models without placements. */
   private readonly modelLanes = new Map<string, string[]>();
   private readonly defaultLanes = new Map<string, string>();
@@ -134,6 +142,11 @@ class PipelineRun {
   private places: Map<number, number> | undefined;
   /** Set when the caller's signal aborted a run with onError "null": no new calls start. */
   private interrupted = false;
+  private readonly steps: RowSteps;
+  /** The first row's failure under onError "raise": no new call starts once it is set. */
+  private rowError: RowError | undefined;
+  /** Calls made and not settled yet (through the stores: settled means kept). */
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(
     private readonly dag: PlanDag,
@@ -142,6 +155,18 @@ class PipelineRun {
     private readonly shared?: SharedWorkers,
   ) {
     this.pool = new ToolPool({ ...options.tools, trace: this.trace });
+    this.steps = new RowSteps(dag, ctx, {
+      // A row failed (onError "raise"), or aborted but not interrupted: the caller aborted.
+      stopping: () =>
+        this.rowError ??
+        (this.abort.signal.aborted && !this.interrupted ? this.abort.signal.reason : undefined),
+      interrupted: () => this.interrupted,
+      // The run rejects; the calls already running are let finish first (see run()).
+      onRowError: (error) => {
+        this.rowError ??= error;
+        this.failure?.(error);
+      },
+    });
     // Every queued LLM request and tool call listens on the run's signal: thousands of rows
     // are expected, not a leak (Node warns past 10 listeners).
     setMaxListeners(0, this.abort.signal);
@@ -169,6 +194,12 @@ class PipelineRun {
       // A sink's rows are known only once its table is (row-by-row reports them the same way).
       dag.sinks.forEach((id, i) => this.meter(dag.nodes[id]!).addRows(tables[i]!.length));
       return dag.sinks.map((id, i) => finishSink(dag.nodes[id]!.columns, tables[i]!, ctx));
+    } catch (error) {
+      if (error === this.rowError) {
+        await this.letRunningFinish(outer);
+        this.steps.updateKept();
+      }
+      throw error;
     } finally {
       outer?.removeEventListener("abort", onOuterAbort);
       // Whatever still runs (after a failure) stops now: queued tools and LLM requests go.
@@ -183,6 +214,8 @@ class PipelineRun {
         if (!meter) continue;
         const stats = meter.stats();
         if (dag.nodes[id]!.kind === "LlmCall" && llmMs.has(id)) stats.llmMs = llmMs.get(id);
+        const stored = this.steps.storedCalls(id);
+        if (stored > 0) stats.storedCalls = stored;
         ctx.trace.nodes.push(stats);
       }
     }
@@ -207,24 +240,10 @@ class PipelineRun {
 
   /** Nodes whose stored result stands in for them (and for everything only they need). */
   private markReused(): void {
-    const { ctx, dag } = this;
-    const seen = new Set<number>();
-    const demand = (id: number) => {
-      if (seen.has(id)) return;
-      seen.add(id);
-      const node = dag.nodes[id]!;
-      if (ctx.store && CALL_KINDS.has(node.kind) && node.volatility === "stable") {
-        const hit = ctx.store.get(node.signature);
-        if (hit) {
-          ctx.reused?.push(id);
-          this.streams.set(id, Promise.resolve(hit.rows.map((r) => Promise.resolve(r))));
-          this.meter(node).addRows(hit.rows.length);
-          return;
-        }
-      }
-      node.inputs.forEach(demand);
-    };
-    demand(dag.root);
+    for (const [id, hit] of this.steps.reuseWalk().reused) {
+      this.streams.set(id, Promise.resolve(hit.rows.map((r) => Promise.resolve(r))));
+      this.meter(this.dag.nodes[id]!).addRows(hit.rows.length);
+    }
   }
 
   private meter(node: PlanNode): NodeMeter {
@@ -303,10 +322,11 @@ class PipelineRun {
       if (row === DROP || hasError(row)) return NO_CALL;
       const answers = await Promise.all(values.map((v) => v![i]!.catch(() => NO_CALL)));
       if (answers.includes(NO_CALL)) return NO_CALL;
-      const out: Row = { ...row };
-      // As withOutput stores it: a tool that returned undefined leaves null in the row.
-      plan.deps.forEach((id, k) => (out[outputOf(this.dag.nodes[id]!)] = answers[k] ?? null));
-      return out;
+      // As the dependencies' own steps store their answers (undefined leaves null).
+      return plan.deps.reduce<Row>(
+        (out, id, k) => withAnswer(out, this.dag.nodes[id]!, answers[k] ?? null),
+        row,
+      );
     });
   }
 
@@ -317,9 +337,8 @@ class PipelineRun {
     const node = this.dag.nodes[id]!;
     const slots = await this.streamOf(id);
     if (slots.length !== rows) return undefined;
-    const column = outputOf(node);
     return slots.map((slot) =>
-      slot.then((row) => (row === DROP || hasError(row) ? NO_CALL : row[column])),
+      slot.then((row) => (row === DROP || hasError(row) ? NO_CALL : answerOf(row, node))),
     );
   }
 
@@ -363,7 +382,7 @@ class PipelineRun {
     const slots = input.map((slot, index) =>
       (started ? slot : ready(input, index)).then(async (row) => {
         if (row === DROP) return DROP;
-        const out = await this.step(node, row, index, meter, started?.[index]);
+        const out = await this.step(node, row, index, total, meter, started?.[index]);
         done++;
         this.ctx.onProgress?.({
           nodeId: node.id,
@@ -380,16 +399,14 @@ class PipelineRun {
     );
     // A failure is reported once through `fail`; the slots' own rejections are expected.
     for (const s of slots) s.catch(() => {});
-    if (CALL_KINDS.has(node.kind) && node.volatility === "stable" && this.ctx.store) {
-      void Promise.all(slots).then(
-        (rows) => {
-          const kept = rows.filter((r): r is Row => r !== DROP);
-          if (!kept.some(hasError))
-            this.ctx.store!.set(node.signature, { columns: node.columns, rows: kept });
-        },
-        () => {},
-      );
-    }
+    void Promise.all(slots).then(
+      (rows) =>
+        this.steps.keepTable(
+          node,
+          rows.filter((r): r is Row => r !== DROP),
+        ),
+      () => {},
+    );
     return slots;
   }
 
@@ -412,16 +429,12 @@ class PipelineRun {
     node: PlanNode,
     row: Row,
     index: number,
+    total: number,
     meter: NodeMeter,
     early?: Promise<unknown>,
   ): Promise<Row | typeof DROP> {
-    const signal = this.abort.signal;
-    const output = "output" in node.args ? (node.args.output as string) : undefined;
-    if (signal.aborted && !this.interrupted) throw signal.reason;
-    if (output !== undefined && hasError(row)) return withOutput(row, output, null);
-    if (output !== undefined && this.interrupted) return withInterrupted(row, output, node.label);
-    // Its outputs were never computed, so a predicate cannot judge it: it stays, marked.
-    if (node.kind === "Filter" && isInterrupted(row)) return row;
+    const left = this.steps.skip(node, row);
+    if (left !== undefined) return left;
     meter.start();
     try {
       switch (node.kind) {
@@ -438,24 +451,55 @@ class PipelineRun {
           // NO_CALL from an early start: an upstream row that had not failed yet when it made
           // no call (interrupted or aborted since); call now as the row's own step would.
           const value = answer === NO_CALL ? await this.call(node, row, meter) : answer;
-          return withOutput(row, output!, value);
+          return withAnswer(row, node, value);
         }
       }
     } catch (error) {
-      if (signal.aborted && !this.interrupted) throw signal.reason;
-      if (output !== undefined && this.interrupted) return withInterrupted(row, output, node.label);
-      if (this.ctx.onError === "raise") {
-        const rowError = new RowError(node.id, node.label, node.kind, index, error);
-        this.fail(rowError);
-        throw rowError;
-      }
-      return withError(row, output, node.label, error);
+      return this.steps.failed(node, row, index, total, error);
     } finally {
       meter.end();
     }
   }
 
-  private async call(node: PlanNode, row: Row, meter: NodeMeter): Promise<unknown> {
+  /** A call through the stores (row-steps.ts): a kept answer, else made and kept. */
+  private call(node: PlanNode, row: Row, meter: NodeMeter): Promise<unknown> {
+    const call = this.steps.call(node, row, (key) => this.makeCall(node, row, meter, key));
+    this.running.add(call);
+    void call.then(
+      () => this.running.delete(call),
+      () => this.running.delete(call),
+    );
+    return call;
+  }
+
+  /**
+   * After a row failed under onError "raise": no new call starts, and the calls already running
+   * (a gathered LLM batch is all of its rows at once) get up to KEEP_RUNNING_MS to finish, so
+   * what they computed is kept and a rerun does not pay for it again. The caller's abort ends
+   * the wait at once.
+   */
+  private async letRunningFinish(outer: AbortSignal | undefined): Promise<void> {
+    if (this.running.size === 0 || outer?.aborted) return;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.running]),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, KEEP_RUNNING_MS);
+        onAbort = resolve;
+        outer?.addEventListener("abort", onAbort, { once: true });
+      }),
+    ]);
+    clearTimeout(timer);
+    if (onAbort) outer?.removeEventListener("abort", onAbort);
+  }
+
+  private async makeCall(
+    node: PlanNode,
+    row: Row,
+    meter: NodeMeter,
+    key: string | undefined,
+  ): Promise<unknown> {
     const signal = this.abort.signal;
     const { services } = this.ctx;
     const cache = node.volatility !== "volatile";
@@ -465,17 +509,16 @@ class PipelineRun {
         // Equal requests share one answer only where the optimizer's dedupe-calls asked for it
         // (`physical.fanOut`, never on volatile calls), exactly as the row-by-row executor does:
         // sharing behind the plan's back would blur the optimizer's ablations.
-        const shared = this.fanOutOf(node);
-        const key = shared ? callKey(node, row)! : undefined;
-        const pending = key === undefined ? undefined : shared!.get(key);
-        if (pending) return (await pending).text;
+        const shared = key === undefined ? undefined : this.fanOutOf(node);
+        const pending = shared?.get(key!);
+        if (pending) return llmValue(node.args, (await pending).text);
         const run = this.submitLlm(node, row);
-        if (key !== undefined) shared!.set(key, run);
+        shared?.set(key!, run);
         const result = await run;
         // Counted once per call executed, after it succeeds (as row-by-row): rows served by a
         // shared answer are not calls.
         meter.addCall(result);
-        return result.text;
+        return llmValue(node.args, result.text);
       }
       case "SqlCall": {
         const request = sqlRequest(node.args, row);
@@ -497,7 +540,7 @@ class PipelineRun {
         const request = httpRequest(node.args, row);
         // The HTTP tool retries and times out by itself (per its node's settings): the pool adds
         // no retries of its own, and its deadline only guards a tool that never returns.
-        const budget = (request.retries + 1) * (request.timeoutMs + 2000);
+        const budget = httpWorstCaseMs(request);
         return this.runTool(
           meter,
           {
@@ -524,8 +567,9 @@ class PipelineRun {
             priority: this.placeOf(node),
             args: request,
             fn: (r, c) => services.fn(r, c),
-            // A function is identified by its key, not its closure (which JSON cannot see).
-            signature: `fn\u0000${node.args.fnKey}\u0000${stableStringify(request.args)}`,
+            // A function is identified by its key, not its closure (which JSON cannot see);
+            // its arguments by the call key (canonicalJson: any depth, as row-by-row takes).
+            signature: `fn\u0000${node.args.fnKey}\u0000${key ?? canonicalJson(request.args)}`,
             cache,
             nodeIds,
             retries: 0,
@@ -596,7 +640,7 @@ class PipelineRun {
       const replica = this.replicaIndex(modelKey, lane);
       const shared = this.shared;
       s = this.ctx.services.loadModel(modelKey).then(async (base) => {
-        const model = await modelReplica(base, replica);
+        const model = await modelReplica(base, replica, this.options.llm);
         if (!shared)
           return createSubmitter(model, {
             ...this.options.llm,
@@ -652,20 +696,20 @@ class PipelineRun {
   }
 
   /** The exchange of a model's workers: per run, or the executor's when workers are shared. */
-  private exchangeFor(modelKey: string, base: LlmModel): KvExchange<RuntimeKv> {
+  private exchangeFor(modelKey: string, base: LlmModel): KvExchange<LocalKv> {
     const cost = () => this.moveCost(modelKey);
     if (this.shared) {
       let exchange = this.shared.exchanges.get(base);
       if (!exchange) {
         // It serves several runs, so no run's trace gets its moves.
-        exchange = new KvExchange<RuntimeKv>(base.id, cost());
+        exchange = new KvExchange<LocalKv>(base.id, cost());
         this.shared.exchanges.set(base, exchange);
       }
       return exchange;
     }
     let exchange = this.exchanges.get(modelKey);
     if (!exchange) {
-      exchange = new KvExchange<RuntimeKv>(base.id, cost(), this.trace);
+      exchange = new KvExchange<LocalKv>(base.id, cost(), this.trace);
       this.exchanges.set(modelKey, exchange);
     }
     return exchange;

@@ -47,12 +47,14 @@ export function dtypesIn(paths: readonly string[]): Map<Dtype, string> {
 
 /**
  * External-data files that belong to `onnxPath` in a listing: `model.onnx_data`,
- * `model.onnx_data_1`, ... (weights past 2 GB are split into numbered chunks).
+ * `model.onnx_data_1`, ... (weights past 2 GB are split into numbered chunks), and
+ * `model.onnx.data` as onnxruntime-genai's model builder names it.
  */
 export function externalDataFiles(onnxPath: string, paths: readonly string[]): string[] {
-  const prefix = `${onnxPath}_data`;
   return paths
-    .filter((p) => p.startsWith(prefix) && /^(_\d+)?$/.test(p.slice(prefix.length)))
+    .filter(
+      (p) => p.startsWith(onnxPath) && /^(_data(_\d+)?|\.data)$/.test(p.slice(onnxPath.length)),
+    )
     .sort();
 }
 

@@ -6,6 +6,7 @@ export {
   shippedModelDir,
   type LoadOptions,
 } from "./load-model.ts";
+export { loadSourceModel } from "./load-source.ts";
 export { Model, type PrefillInput, type PrefillOutput, type DecodeInput } from "./model.ts";
 export {
   SequenceKv,

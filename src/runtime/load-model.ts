@@ -1,6 +1,6 @@
 // loadModel: a model folder (the Optimum / transformers.js layout, or an onnxruntime-genai build)
 // -> a ready Model, with errors that name the file at fault. The graph is picked by dtype
-// (select-graph-file.ts), read before it is fed (graph-signature.ts), made batch-invariant when it
+// (choose-decoder.ts, as the hub client downloads it), read before it is fed (graph-signature.ts), made batch-invariant when it
 // quantizes activations per tensor (per-token-quantization.ts), and given the batch layout the KV
 // self-test proves exact (self-test.ts). getModel caches one Model per folder and options.
 import { createHash } from "node:crypto";
@@ -8,6 +8,7 @@ import { realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BATCH_LAYOUTS, isBatchLayout, type BatchLayout } from "./batch-layout.ts";
+import { chooseFolderDecoder, folderFiles, type DecoderChoice } from "./choose-decoder.ts";
 import { DecoderSession } from "./decoder-session.ts";
 import { dtypesIn, type Dtype } from "./dtypes.ts";
 import { readSignature, type GraphSignature } from "./graph-signature.ts";
@@ -16,7 +17,6 @@ import { Model, type GraphInfo } from "./model.ts";
 import { FileSource, modelOperators } from "./onnx-proto.ts";
 import { quantizePerToken } from "./per-token-quantization.ts";
 import { checkProviderName, createSession } from "./providers.ts";
-import { listFiles, selectGraphFile, type GraphFile } from "./select-graph-file.ts";
 import { selfTest, selfTestTolerance } from "./self-test.ts";
 import { TextTokenizer } from "./tokenizer.ts";
 import type { ExecutionOptions } from "./types.ts";
@@ -47,11 +47,14 @@ export function shippedModelDir(): string {
   return fileURLToPath(new URL("../../models/halo-tiny", import.meta.url));
 }
 
+/** The chosen decoder and where it lies. */
+type GraphFile = DecoderChoice & { path: string };
+
 /** Stable per folder, graph file (version) and numerics: namespaces caches keyed on token ids. */
 function modelId(dir: string, file: GraphFile, rewritten: boolean): string {
   const st = statSync(file.path);
   const hash = createHash("sha256")
-    .update(`${realpathSync(dir)}\0${file.rel}\0${st.size}\0${st.mtimeMs}\0${rewritten}`)
+    .update(`${realpathSync(dir)}\0${file.onnxFile}\0${st.size}\0${st.mtimeMs}\0${rewritten}`)
     .digest("hex");
   const variant = file.dtype && file.dtype !== "fp32" ? `:${file.dtype}` : "";
   return `${basename(dir)}${variant}@${hash.slice(0, 10)}`;
@@ -102,7 +105,8 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const files = readModelFolder(folder);
   const config = files.config;
   const tokenizer = new TextTokenizer(folder);
-  const file = selectGraphFile(folder, files, options);
+  const choice = chooseFolderDecoder(folder, options);
+  const file: GraphFile = { ...choice, path: resolve(folder, choice.onnxFile) };
   const { ops } = readOperators(file.path);
 
   // Per-tensor dynamic quantization -> per token, unless the user accepts batch-dependent answers.
@@ -140,7 +144,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
     const op =
       /implementation for (\w+)/.exec(why)?.[1] ??
       /:(\w+)\(-?\d+\) is not a registered function\/op/.exec(why)?.[1];
-    const others = [...dtypesIn(listFiles(folder)).keys()].filter((d) => d !== file.dtype);
+    const others = [...dtypesIn(folderFiles(folder)).keys()].filter((d) => d !== file.dtype);
     throw new ModelFolderError(
       `onnxruntime could not load ${file.path}${file.dtype ? ` (dtype ${file.dtype})` : ""}: ${why}${
         op
@@ -181,7 +185,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
     file.dtype === "fp16" ||
     file.dtype === "q4f16";
   const graph: GraphInfo = {
-    file: file.rel,
+    file: file.onnxFile,
     dtype: file.dtype,
     reason: file.reason,
     kvType: signature.kvType,
@@ -235,9 +239,20 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   return model;
 }
 
+/**
+ * Keyed by the graph file the options pick, not the options as written: `{}` and
+ * `{ dtype: "fp32" }` share a model where both open onnx/model.onnx, and two dtypes of one folder
+ * never do. A folder the chooser rejects keys by its options; loading it then reports the error.
+ */
 function cacheKey(dir: string, options: LoadOptions | undefined): string {
   const o = options ?? {};
-  return JSON.stringify([resolve(dir), o.dtype, o.onnxFile, o.batchInvariant, o.layout]);
+  let graph: string | undefined;
+  try {
+    graph = chooseFolderDecoder(resolve(dir), o).onnxFile;
+  } catch {
+    graph = JSON.stringify([o.dtype, o.onnxFile]);
+  }
+  return JSON.stringify([resolve(dir), graph, o.batchInvariant, o.layout]);
 }
 
 const cache = new Map<string, Promise<Model>>();

@@ -130,18 +130,8 @@ export interface GenaiDecoder {
   names: Record<string, string>;
 }
 
-/** The `transformers.js_config` block of config.json (defaults transformers.js applies). */
-export interface TransformersJsConfig {
-  /** Default dtype: one for all files, or per file base name ("model", "decoder_model_merged"). */
-  dtype?: string | Record<string, string>;
-  /** KV element type per dtype, e.g. { fp16: "float16", q4f16: "float16" }. */
-  kv_cache_dtype?: string | Record<string, string>;
-  use_external_data_format?: boolean | number | Record<string, boolean | number>;
-}
-
 export interface ModelFolder {
   config: ModelConfig;
-  jsConfig: TransformersJsConfig;
   genai?: GenaiDecoder;
 }
 
@@ -196,6 +186,5 @@ export function readModelFolder(dir: string): ModelFolder {
         if (typeof v === "string") names[k] = v;
     genai = { filename: genaiDecoder.filename, names };
   }
-  const jsConfig = (object(raw?.["transformers.js_config"]) ?? {}) as TransformersJsConfig;
-  return { config, jsConfig, ...(genai ? { genai } : {}) };
+  return { config, ...(genai ? { genai } : {}) };
 }

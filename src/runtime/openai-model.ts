@@ -1,81 +1,94 @@
-// An LlmModel that runs on OpenAI-compatible servers (vLLM, SGLang, llama.cpp's server, another
-// `halo serve`) instead of in-process. The optimizer and Processor treat it like any model: they
-// still merge duplicate calls and order work by shared prefix; this backend sends the requests so
-// each engine's own prefix cache hits (replica-router.ts) and lets the engine batch them.
+// An LlmModel that runs on OpenAI-compatible servers instead of in-process: vLLM, SGLang, Ollama,
+// llama.cpp's server, LM Studio, TGI, hosted APIs, or another `halo serve`. The optimizer and
+// Processor treat it like any model: they still merge duplicate calls, push filters down and
+// order rows by shared prefix; this backend sends each request to the replica whose cache holds
+// its prefix (replica-router.ts), within each server's rate limits, and lets the server batch.
 //
-// Exactness: prompts are tokenized here, with the model folder's own tokenizer and chat template
-// (the runtime's loader), and sent as token ids with `return_token_ids`, so the engine sees exactly
-// the ids the local runtime would run and results carry real `tokens`; greedy answers then match
-// `Model.generate` on the same weights. Choices go out as vLLM's `guided_choice`.
+// Three modes (openai/options.ts): "tokens" tokenizes here with the served model's own tokenizer
+// and chat template and sends token ids with `return_token_ids`, so the engine runs exactly the
+// ids the local runtime would and greedy answers match `Model.generate` on the same weights;
+// "chat" sends messages and "completions" text, for servers that tokenize themselves, with no
+// tokenizer needed (prompts are then handles, openai/prompt-handle.ts, and token counts come from
+// the server's `usage`). Choices and schemas go out in the server's structured-output dialect and
+// every answer is checked on return (openai/structured-output.ts): one that breaks them is that
+// row's error.
 //
-//   halo.models.register("remote", halo.openai({ baseUrls: ["http://10.0.0.5:8000/v1"], tokenizer: "models/halo-tiny" }));
+//   halo.models.register("local-llama", halo.openai({ baseUrls: "http://127.0.0.1:11434/v1", model: "llama3.2" }));
 import { basename, resolve } from "node:path";
 import type { Profile } from "../cost/profile.ts";
 import type { LlmModel } from "../executor/types.ts";
+import { resolveOptions, type OpenAiModelOptions, type ResolvedOptions } from "./openai/options.ts";
+import { encodeHandle } from "./openai/prompt-handle.ts";
+import { retryWaitMs, statedLimits } from "./openai/rate-headers.ts";
+import { RateLimiter } from "./openai/rate-limiter.ts";
+import {
+  readAnswer,
+  wireRequest,
+  type WireAnswer,
+  type WireRequest,
+} from "./openai/request-shape.ts";
+import { checkedAnswer } from "./openai/structured-output.ts";
+import { postWait } from "./openai/wait-notices.ts";
 import { ReplicaRouter, type Replica } from "./replica-router.ts";
 import { TextTokenizer } from "./tokenizer.ts";
 import type { ChatMessage, GenerateRequest, GenerateResult } from "./types.ts";
 
-export interface OpenAiModelOptions {
-  /** One or more server base URLs ("http://host:8000" or "http://host:8000/v1"). */
-  baseUrls: string | string[];
-  /** Model folder whose tokenizer.json and chat template match the served model. */
-  tokenizer: string;
-  /** The served model's name, sent as `model` (vLLM wants the name it serves). */
-  model?: string;
-  /** Sent as `Authorization: Bearer ...`. */
-  apiKey?: string;
-  /** Requests in flight per replica. Default 32: enough for an engine to batch decode steps. */
-  concurrency?: number;
-  /** Retries after a connection error, a 429 or a 5xx. Default 3. */
-  retries?: number;
-  /** Limit for one request, retries and waits included, ms. Default 120000. */
-  timeoutMs?: number;
-  /**
-   * Prompt tokens hashed to pick a replica. Prompts sharing at least this many leading tokens go
-   * to the same replica; prompts sharing fewer spread over replicas, and each replica then
-   * computes their short common part once (fewer than K tokens, N times for N replicas) instead
-   * of one replica taking all the load. So K is the shared length from which co-locating pays:
-   * default 64 co-locates long shared contexts (a document asked many questions, a multi-turn
-   * chat, repeated prompts) while rows that share only a chat header and instruction (14 + 11-17
-   * tokens on the shipped model, about 30 + 15 on Qwen2.5) still balance. 64 is four vLLM KV
-   * blocks of 16, so the prefix that decides placement is also whole cached blocks.
-   */
-  affinityTokens?: number;
-}
+export type { OpenAiModelOptions } from "./openai/options.ts";
+export { retryAfterMs } from "./openai/rate-headers.ts";
 
 /** The profile key `halo calibrate --url` writes and the cost model reads for a served model. */
 export function remoteProfileId(servedModel: string): string {
   return `openai-${servedModel}`;
 }
 
-/** Retry waits: 250 ms doubling, capped, unless the server says Retry-After. */
+/** Retry waits: 250 ms doubling, capped, unless the server says how long. */
 const BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 8000;
+
+/** A failure the server's answer decided: retrying the same request cannot change it. */
+class FinalError extends Error {}
 
 export class OpenAiModel implements LlmModel {
   readonly id: string;
   /** The served model's name (also the profile key's stem). */
   readonly servedModel: string;
-  readonly tokenizer: TextTokenizer;
+  readonly mode: ResolvedOptions["mode"];
+  /** The served model's tokenizer, when a folder was given. */
+  readonly tokenizer: TextTokenizer | undefined;
   readonly router: ReplicaRouter;
+  private readonly options: ResolvedOptions;
   private readonly endpoints: Map<string, string>;
-  private readonly options: Required<Pick<OpenAiModelOptions, "retries" | "timeoutMs">> &
-    OpenAiModelOptions;
+  private readonly limiters = new Map<string, RateLimiter>();
+  /**
+   * Answers by request object while the generate() call holding them settles. The Processor's
+   * batcher, when one request of a batch fails, sends each again alone so the others are not
+   * lost; here that must not reach the server twice (a rate limit counts every request).
+   */
+  private readonly pending = new WeakMap<GenerateRequest, Promise<GenerateResult>>();
 
   constructor(options: OpenAiModelOptions) {
-    const o = checkOptions(options);
-    this.options = { retries: 3, timeoutMs: 120_000, ...o };
-    const dir = resolve(o.tokenizer);
-    this.tokenizer = new TextTokenizer(dir);
-    this.servedModel = o.model ?? basename(dir);
+    const o = resolveOptions(options);
+    this.options = o;
+    this.mode = o.mode;
+    const dir = o.tokenizer === undefined ? undefined : resolve(o.tokenizer);
+    this.tokenizer = dir === undefined ? undefined : new TextTokenizer(dir);
+    this.servedModel = o.model ?? basename(dir!);
     this.id = remoteProfileId(this.servedModel);
-    const urls = (Array.isArray(o.baseUrls) ? o.baseUrls : [o.baseUrls]).map(normalizeBaseUrl);
-    this.endpoints = new Map(urls.map((u) => [u, completionsUrl(u)]));
-    this.router = new ReplicaRouter(urls, {
-      concurrency: o.concurrency ?? 32,
-      affinityTokens: o.affinityTokens ?? 64,
+    this.endpoints = new Map(o.urls.map((u) => [u, /\/v1$/.test(u) ? u : `${u}/v1`]));
+    this.router = new ReplicaRouter(o.urls, {
+      concurrency: o.concurrency,
+      affinityTokens: o.affinityTokens,
     });
+    for (const url of o.urls) {
+      const key = `${this.servedModel}\u0000${url}`;
+      const host = hostOf(url);
+      this.limiters.set(
+        url,
+        new RateLimiter(o.limits, (wait) =>
+          postWait(key, wait && { label: `${wait.reason} at ${host}`, untilMs: wait.untilMs }),
+        ),
+      );
+    }
   }
 
   /**
@@ -88,187 +101,185 @@ export class OpenAiModel implements LlmModel {
     return readCachedProfile(profileCacheDir(), this.id, "http", hashModelFiles([]));
   }
 
+  /** Token ids ("tokens" mode), or a prompt handle the server's text is rebuilt from. */
   encodeChat(messages: ChatMessage[]): number[] {
-    return this.tokenizer.encodeChat(messages);
+    return this.mode === "tokens" ? this.tokenizer!.encodeChat(messages) : encodeHandle(messages);
   }
 
-  /** Every request goes out at once; the router's per-replica limits hold the rest back. */
+  /** Every request goes out at once; the router's and the limiters' queues hold the rest back. */
   generate(
     requests: GenerateRequest[],
     options: { signal?: AbortSignal } = {},
   ): Promise<GenerateResult[]> {
-    return Promise.all(requests.map((r) => this.complete(r, options.signal)));
+    const all = Promise.all(
+      requests.map((r) => {
+        let p = this.pending.get(r);
+        if (!p) {
+          p = this.complete(r, options.signal);
+          this.pending.set(r, p);
+        }
+        return p;
+      }),
+    );
+    // Forgotten after this turn: a later generate() of the same object asks the server again.
+    const forget = () => setImmediate(() => requests.forEach((r) => this.pending.delete(r)));
+    all.then(forget, forget);
+    return all;
   }
 
   private async complete(request: GenerateRequest, signal?: AbortSignal): Promise<GenerateResult> {
-    const deadline = AbortSignal.timeout(this.options.timeoutMs);
-    const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
-    const body = JSON.stringify(requestBody(request, this.servedModel));
+    const o = this.options;
+    const wire = wireRequest(request, o.mode, o.flavour, this.servedModel, this.tokenizer);
+    const body = JSON.stringify(wire.body);
+    const estimate = this.promptEstimate(request, wire) + request.sampling.maxTokens;
+    // The deadline starts when the request is first sent: time queued behind the concurrency
+    // and rate limits is not the server's slowness.
+    let deadline: AbortSignal | undefined;
     let lastError = "";
+    const stopped = (error: unknown): unknown => {
+      if (deadline?.aborted && !signal?.aborted)
+        return new Error(
+          `openai model: no answer within timeoutMs ${o.timeoutMs}${lastError ? ` (last: ${lastError})` : ""}: raise timeoutMs or add replicas`,
+        );
+      return signal?.aborted ? signal.reason : error;
+    };
     for (let attempt = 0; ; attempt++) {
-      let wait = Math.min(MAX_BACKOFF_MS, BACKOFF_MS * 2 ** attempt);
-      const { replica, release } = await this.router
-        .acquire(request.promptTokens, both)
-        .catch((e: unknown) => {
-          throw this.stopped(both, deadline, e, lastError);
-        });
+      const waitSignal = anyOf(signal, deadline);
+      const slot = await this.router
+        .acquire(request.promptTokens, waitSignal)
+        .catch((e: unknown) => Promise.reject(stopped(e)));
+      const limiter = this.limiters.get(slot.replica.url)!;
+      let backoff = Math.min(MAX_BACKOFF_MS, BACKOFF_MS * 2 ** attempt);
       try {
-        const res = await fetch(this.endpoints.get(replica.url)!, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}),
-          },
-          body,
-          signal: both,
+        const ticket = await limiter.acquire(estimate, waitSignal).catch((e: unknown) => {
+          throw signal?.aborted || deadline?.aborted
+            ? stopped(e)
+            : new FinalError(`openai model: ${(e as Error).message}`);
         });
-        this.router.markUp(replica);
-        const text = await res.text();
-        if (res.ok) return this.parseResult(request, text, replica);
-        const message = `${replica.url} answered ${res.status}: ${errorMessage(text)}`;
-        if (res.status !== 429 && res.status < 500) throw new Error(`openai model: ${message}`);
-        lastError = message;
-        wait = retryAfterMs(res.headers.get("retry-after")) ?? wait;
+        deadline ??= AbortSignal.timeout(o.timeoutMs);
+        try {
+          const res = await fetch(`${this.endpoints.get(slot.replica.url)}/${wire.path}`, {
+            method: "POST",
+            headers: {
+              "content-type": "application/json",
+              ...(o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}),
+            },
+            body,
+            signal: anyOf(signal, deadline),
+          });
+          this.router.markUp(slot.replica);
+          const text = await res.text();
+          if (res.ok) {
+            limiter.observe(statedLimits(res.headers), ticket);
+            return this.result(request, wire, text, slot.replica);
+          }
+          const message = `${slot.replica.url} answered ${res.status}: ${errorMessage(text)}`;
+          if (res.status !== 429 && res.status < 500)
+            throw new FinalError(`openai model: ${message}`);
+          lastError = message;
+          const told = retryWaitMs(res.headers);
+          // A 429 holds every request to that server, not just this one.
+          if (res.status === 429) limiter.pause(told ?? backoff);
+          backoff = res.status === 429 ? 0 : (told ?? backoff);
+        } finally {
+          ticket.release();
+        }
       } catch (error) {
-        if (both.aborted) throw this.stopped(both, deadline, error, lastError);
-        if (error instanceof Error && error.message.startsWith("openai model:")) throw error;
+        if (error instanceof FinalError) throw error;
+        if (signal?.aborted || deadline?.aborted) throw stopped(error);
         // fetch failed before an answer: connection refused, reset, DNS
-        this.router.markDown(replica);
-        lastError = `${replica.url} unreachable (${causeOf(error)})`;
-        wait = this.router.replicas.some((r) => r.downUntil === 0) ? 0 : wait;
+        this.router.markDown(slot.replica);
+        lastError = `${slot.replica.url} unreachable (${causeOf(error)})`;
+        backoff = this.router.replicas.some((r) => r.downUntil === 0) ? 0 : backoff;
       } finally {
-        release();
+        slot.release();
       }
-      if (attempt >= this.options.retries)
+      if (attempt >= o.retries)
         throw new Error(
           `openai model: gave up after ${attempt + 1} attempts; last: ${lastError} (raise retries, or check the servers)`,
         );
-      await sleep(wait, both).catch((e: unknown) => {
-        throw this.stopped(both, deadline, e, lastError);
+      await sleep(backoff, anyOf(signal, deadline)).catch((e: unknown) => {
+        throw stopped(e);
       });
     }
   }
 
-  private stopped(both: AbortSignal, deadline: AbortSignal, error: unknown, last: string): unknown {
-    if (deadline.aborted && both.reason === deadline.reason)
-      return new Error(
-        `openai model: no answer within timeoutMs ${this.options.timeoutMs}${last ? ` (last: ${last})` : ""}: raise timeoutMs or add replicas`,
-      );
-    return both.reason ?? error;
+  /** The prompt's tokens before the server counts them: exact in "tokens" mode or with a tokenizer. */
+  private promptEstimate(request: GenerateRequest, wire: WireRequest): number {
+    if (this.mode === "tokens" || !this.tokenizer || !wire.messages)
+      return request.promptTokens.length;
+    const prompt = wire.body.prompt;
+    if (typeof prompt === "string") return this.tokenizer.encode(prompt, false).length;
+    return this.tokenizer.hasChatTemplate
+      ? this.tokenizer.encodeChat(wire.messages).length
+      : this.tokenizer.encode(wire.messages.map((m) => m.content).join("\n\n"), false).length;
   }
 
-  private parseResult(request: GenerateRequest, text: string, replica: Replica): GenerateResult {
-    let json: CompletionResponse;
+  private result(
+    request: GenerateRequest,
+    wire: WireRequest,
+    body: string,
+    replica: Replica,
+  ): GenerateResult {
+    let answer: WireAnswer;
+    let text: string;
     try {
-      json = JSON.parse(text) as CompletionResponse;
-    } catch {
-      throw new Error(`openai model: ${replica.url} answered 200 with a body that is not JSON`);
+      answer = readAnswer(this.mode, JSON.parse(body));
+      text = checkedAnswer(this.options.flavour, request.sampling, answer.text);
+    } catch (error) {
+      const why =
+        error instanceof SyntaxError
+          ? "answered 200 with a body that is not JSON"
+          : (error as Error).message;
+      throw new FinalError(`openai model: ${replica.url}: ${why}`);
     }
-    const choice = json?.choices?.[0];
-    if (!choice || typeof choice.text !== "string")
-      throw new Error(
-        `openai model: ${replica.url} answered without choices[0].text: is it an OpenAI-compatible /v1/completions?`,
-      );
-    // Without token ids (an engine lacking return_token_ids) re-encoding the text is the best guess.
-    const tokens = Array.isArray(choice.token_ids)
-      ? choice.token_ids
-      : this.tokenizer.encode(choice.text, false);
-    const prompt = request.promptTokens.length;
-    const cached = Math.min(prompt, json.usage?.prompt_tokens_details?.cached_tokens ?? 0);
+    const usage = answer.usage;
+    const prompt =
+      this.mode === "tokens"
+        ? request.promptTokens.length
+        : (usage?.prompt_tokens ?? this.promptEstimate(request, wire));
+    const cached = Math.min(prompt, usage?.prompt_tokens_details?.cached_tokens ?? 0);
     return {
-      text: choice.text,
-      tokens,
-      finishReason: finishReason(request, choice),
+      text,
+      tokens: this.answerTokens(answer, text),
+      finishReason: finishReason(request, answer),
       prefillTokens: prompt - cached,
       cachedTokens: cached,
     };
   }
-}
 
-interface CompletionResponse {
-  choices?: {
-    text?: unknown;
-    token_ids?: number[];
-    finish_reason?: string;
-    stop_reason?: unknown;
-  }[];
-  usage?: { prompt_tokens_details?: { cached_tokens?: number } | null };
-}
-
-function requestBody(request: GenerateRequest, model: string): Record<string, unknown> {
-  const s = request.sampling;
-  const body: Record<string, unknown> = {
-    model,
-    prompt: request.promptTokens,
-    max_tokens: s.maxTokens,
-    // OpenAI's default temperature is 1; the runtime's is greedy.
-    temperature: s.temperature ?? 0,
-    return_token_ids: true,
-  };
-  if (s.topP !== undefined) body.top_p = s.topP;
-  if (s.seed !== undefined) body.seed = s.seed;
-  if (s.stop?.length) body.stop = s.stop;
-  if (s.choices?.length) body.guided_choice = s.choices;
-  return body;
+  /**
+   * The answer's token ids: the engine's own when it returns them; else re-encoded with the
+   * tokenizer (which can differ at BPE boundaries); else, from a text-only server without a
+   * tokenizer, ids are unknown (-1) and only their number, the server's `completion_tokens`, is real.
+   */
+  private answerTokens(answer: WireAnswer, text: string): number[] {
+    if (answer.tokenIds) return answer.tokenIds;
+    if (this.tokenizer) return this.tokenizer.encode(text, false);
+    const n =
+      answer.usage?.completion_tokens ??
+      encodeHandle([{ role: "assistant", content: text }]).length;
+    return new Array<number>(Math.max(0, n)).fill(-1);
+  }
 }
 
 /** vLLM's convention: stop_reason is null at end-of-sequence, the matched stop otherwise. */
 function finishReason(
   request: GenerateRequest,
-  choice: NonNullable<CompletionResponse["choices"]>[number],
+  answer: WireAnswer,
 ): GenerateResult["finishReason"] {
   if (request.sampling.choices?.length) return "choice";
-  if (choice.finish_reason === "length") return "length";
-  return choice.stop_reason === null || choice.stop_reason === undefined ? "eos" : "stop";
+  if (answer.finishReason === "length") return "length";
+  return answer.stopReason === null || answer.stopReason === undefined ? "eos" : "stop";
 }
 
-function checkOptions(options: OpenAiModelOptions): OpenAiModelOptions {
-  const o = options as unknown as Record<string, unknown>;
-  if (!o || typeof o !== "object")
-    throw new TypeError(
-      'halo.openai(options): pass { baseUrls: ["http://host:8000/v1"], tokenizer: "path/to/model-folder" }',
-    );
-  const urls = Array.isArray(o.baseUrls) ? o.baseUrls : [o.baseUrls];
-  if (urls.length === 0 || urls.some((u) => typeof u !== "string" || !isHttpUrl(u)))
-    throw new TypeError(
-      `halo.openai: baseUrls must be an http(s) URL or a non-empty array of them, e.g. "http://127.0.0.1:8000/v1" (got ${JSON.stringify(o.baseUrls)})`,
-    );
-  if (typeof o.tokenizer !== "string" || o.tokenizer === "")
-    throw new TypeError(
-      "halo.openai: tokenizer must be a model folder holding tokenizer.json and tokenizer_config.json (the served model's own, so token ids match)",
-    );
-  for (const name of ["model", "apiKey"] as const)
-    if (o[name] !== undefined && typeof o[name] !== "string")
-      throw new TypeError(`halo.openai: ${name} must be a string`);
-  for (const [name, min] of [
-    ["concurrency", 1],
-    ["retries", 0],
-    ["timeoutMs", 1],
-    ["affinityTokens", 1],
-  ] as const) {
-    const v = o[name];
-    if (v !== undefined && !(Number.isInteger(v) && (v as number) >= min))
-      throw new TypeError(`halo.openai: ${name} must be an integer >= ${min} (got ${String(v)})`);
-  }
-  return options;
+function anyOf(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length <= 1 ? present[0] : AbortSignal.any(present);
 }
 
-function isHttpUrl(u: string): boolean {
-  try {
-    const p = new URL(u).protocol;
-    return p === "http:" || p === "https:";
-  } catch {
-    return false;
-  }
-}
-
-function normalizeBaseUrl(u: string): string {
-  return u.replace(/\/+$/, "");
-}
-
-/** OpenAI clients' base URLs end in /v1; bare server roots are accepted too. */
-function completionsUrl(base: string): string {
-  return /\/v1$/.test(base) ? `${base}/completions` : `${base}/v1/completions`;
+function hostOf(url: string): string {
+  return new URL(url).host;
 }
 
 function errorMessage(body: string): string {
@@ -282,32 +293,24 @@ function errorMessage(body: string): string {
   return body.slice(0, 200);
 }
 
-/** Retry-After as seconds or an HTTP date, in ms; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
 function causeOf(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
   return cause?.code ?? cause?.message ?? String(error);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
+    if (signal?.aborted) return reject(signal.reason);
+    if (ms <= 0) return resolve();
     const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
+      signal?.removeEventListener("abort", onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
-      reject(signal.reason);
+      reject(signal!.reason);
     };
-    signal.addEventListener("abort", onAbort, { once: true });
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
 

@@ -1,7 +1,9 @@
 // Execution providers: cpu here; cuda and webgpu when asked for and available. onnxruntime-node
 // 1.30 bundles cpu and webgpu; cuda needs the provider library beside the addon (docs/gpu.md).
 // A missing provider falls back to cpu with a one-line notice, or throws when required.
+import { closeSync, openSync, readSync, statSync } from "node:fs";
 import ort from "onnxruntime-node";
+import { ModelFolderError } from "./model-files.ts";
 import type { ExecutionOptions } from "./types.ts";
 
 export type ProviderName = NonNullable<ExecutionOptions["provider"]>;
@@ -53,7 +55,7 @@ export async function createSession(
       ? ort.InferenceSession.create(source, opts)
       : ort.InferenceSession.create(source, opts);
   };
-  if (wanted === "cpu") return { session: await create("cpu"), provider: "cpu" };
+  if (wanted === "cpu") return { session: await openOnCpu(source, create), provider: "cpu" };
   try {
     return { session: await create(wanted), provider: wanted };
   } catch (error) {
@@ -63,6 +65,50 @@ export async function createSession(
         `execution provider "${wanted}" is required but could not start: ${why} (see docs/gpu.md)`,
       );
     notice(`halo: execution provider "${wanted}" is not available (${why}); using cpu`);
-    return { session: await create("cpu"), provider: "cpu" };
+    return { session: await openOnCpu(source, create), provider: "cpu" };
   }
+}
+
+/**
+ * The cpu session, where a file that is not an ONNX model ends up (another provider failing on
+ * it falls back here): onnxruntime's "Protobuf parsing failed" becomes what the file is and what
+ * to do about it.
+ */
+async function openOnCpu(
+  source: string | Uint8Array,
+  create: (provider: ProviderName) => Promise<ort.InferenceSession>,
+): Promise<ort.InferenceSession> {
+  try {
+    return await create("cpu");
+  } catch (error) {
+    const message = (error as Error).message ?? String(error);
+    // rewritten bytes (per-token-quantization.ts) came from a file that already parsed
+    if (typeof source !== "string" || !/protobuf parsing failed/i.test(message)) throw error;
+    const path = source;
+    throw new ModelFolderError(
+      `${path} is not a readable ONNX model (onnxruntime: Protobuf parsing failed): ${whatFileIs(path)}. Download or export the model again; the folder's other files can stay`,
+    );
+  }
+}
+
+/** A guess at why a model file does not parse, from its size and first bytes. */
+function whatFileIs(path: string): string {
+  const head = Buffer.alloc(200);
+  let size = 0;
+  let read = 0;
+  try {
+    size = statSync(path).size;
+    const fd = openSync(path, "r");
+    read = readSync(fd, head, 0, head.length, 0);
+    closeSync(fd);
+  } catch {
+    return "it cannot be read";
+  }
+  const start = head.subarray(0, read).toString("utf8");
+  if (start.startsWith("version https://git-lfs"))
+    return `it is a Git LFS pointer (${size} bytes of text), not the model: fetch it with \`git lfs pull\` or download the file itself`;
+  // Protobuf is binary: printable text from the first byte means some other file was saved.
+  if (read > 0 && /^[\t\n\r\x20-\x7e]+$/.test(start.slice(0, 64)))
+    return `it is a text file of ${size} bytes starting ${JSON.stringify(start.slice(0, 40))}, not an ONNX model (an error page or a pointer saved in its place?)`;
+  return `${size} bytes that do not parse: most likely a download cut short`;
 }

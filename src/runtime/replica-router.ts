@@ -1,7 +1,8 @@
 // Which engine replica serves a prompt. Engines (vLLM, SGLang, llama.cpp, `halo serve`) each keep
 // their own prefix cache, so a prompt should go where its prefix was computed before:
 // rendezvous (highest-random-weight) hashing over the prompt's first K tokens gives every prefix a
-// fixed order of replicas, the same in every Halo process, with no shared state; when a replica is
+// fixed order of replicas (for servers that take text, the prompt is a handle of the messages'
+// text, 4 bytes per number, so the hash is over the first 4K bytes of the rendered messages), the same in every Halo process, with no shared state; when a replica is
 // removed or down only its prefixes move. Two departures from the pure order, both on purpose:
 // - a replica marked down (connection refused) goes to the back for a cool-down, so its prefixes
 //   fall back to their second choice (which then caches them) instead of failing;

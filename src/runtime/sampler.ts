@@ -1,5 +1,5 @@
 // Choosing the next token from logits: greedy (argmax, first index on ties, as torch.argmax) or
-// temperature + top-p with a seeded generator, optionally restricted to an allowed set (choices).
+// temperature + top-p with a seeded generator, optionally restricted to an allowed set (choices, a schema's mask).
 
 /** mulberry32: tiny, fast, and the same sequence for the same seed on every platform. */
 export function seededRandom(seed: number): () => number {
@@ -13,11 +13,12 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export function argmax(logits: Float32Array, allowed?: readonly number[]): number {
+export function argmax(logits: Float32Array, allowed?: ArrayLike<number>): number {
   let best = -1;
   let bestValue = -Infinity;
   if (allowed) {
-    for (const id of allowed) {
+    for (let i = 0; i < allowed.length; i++) {
+      const id = allowed[i]!;
       const v = logits[id]!;
       if (v > bestValue || best < 0 || (v === bestValue && id < best)) {
         best = id;
@@ -41,9 +42,9 @@ export function sampleToken(
   temperature: number,
   topP: number,
   random: () => number,
-  allowed?: readonly number[],
+  allowed?: ArrayLike<number>,
 ): number {
-  const ids = allowed ? [...allowed] : Array.from({ length: logits.length }, (_, i) => i);
+  const ids = allowed ? Array.from(allowed) : Array.from({ length: logits.length }, (_, i) => i);
   let max = -Infinity;
   for (const id of ids) max = Math.max(max, logits[id]!);
   const weights = ids.map((id) => Math.exp((logits[id]! - max) / temperature));

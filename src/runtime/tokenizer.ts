@@ -6,6 +6,10 @@ import { Tokenizer } from "@huggingface/tokenizers";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ModelFolderError, readJsonFile } from "./model-files.ts";
+import {
+  vocabularyFromTokenizerJson,
+  type TokenVocabulary,
+} from "./json-schema/token-vocabulary.ts";
 import type { ChatMessage } from "./types.ts";
 
 /**
@@ -42,12 +46,15 @@ export class TextTokenizer {
   private readonly baseVocabSize: number;
   /** Added tokens (specials and the like): id -> text. */
   private readonly addedTokens: Map<number, string>;
+  private readonly json: Record<string, unknown>;
+  private tokenBytes: TokenVocabulary | undefined;
 
   constructor(dir: string) {
     this.dir = dir;
     const json = readJsonFile(dir, "tokenizer.json", true, "the tokenizer turns text into ids");
     const config =
       readJsonFile(dir, "tokenizer_config.json", false, "holds the chat template") ?? {};
+    this.json = json!;
     try {
       this.tokenizer = new Tokenizer(json!, config);
     } catch (error) {
@@ -127,6 +134,12 @@ export class TextTokenizer {
     // the library throws on an empty list
     if (ids.length === 0) return "";
     return this.tokenizer.decode(ids as number[], { skip_special_tokens: false });
+  }
+
+  /** Every token's bytes and their trie, for schema-constrained decoding (built on first use). */
+  vocabulary(): TokenVocabulary {
+    this.tokenBytes ??= vocabularyFromTokenizerJson(this.json, this.vocabSize);
+    return this.tokenBytes;
   }
 
   idOf(token: string): number | undefined {

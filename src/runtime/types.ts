@@ -16,6 +16,11 @@ export interface SamplingOptions {
   stop?: string[];
   /** Constrain the answer to exactly one of these labels (token-level prefix constraint). */
   choices?: string[];
+  /**
+   * A JSON Schema (the subset src/runtime/json-schema decodes) the answer must satisfy: tokens
+   * are constrained so the text is always a complete, valid value in compact JSON.
+   */
+  schema?: Record<string, unknown>;
   /** 0 or absent: greedy. Above 0: sampling, repeatable when `seed` is set. */
   temperature?: number;
   topP?: number;
@@ -26,6 +31,11 @@ export interface GenerateRequest {
   /** Prompt token ids, chat template already applied (see `Model.encodeChat`). */
   promptTokens: number[];
   sampling: SamplingOptions;
+  /**
+   * Called after each generated token with the answer's text so far (stop strings cut, a choice
+   * completed), for streaming it (`halo serve`'s `stream: true`). Local models only.
+   */
+  onText?: (text: string) => void;
 }
 
 export interface GenerateResult {

@@ -1,32 +1,51 @@
-// `/v1/completions` for a local model (the shipped one by default), in the OpenAI shape plus the
-// two vLLM extensions Halo's own OpenAI backend sends (`guided_choice`, `return_token_ids`), so one
-// Halo can use another as its engine. Every request goes to one long-lived continuous-batching
-// LlmWorker with the process's prefix cache for the model: concurrent requests share decode steps
-// and prompts sharing a prefix reuse its KV, exactly as rows of a collect() do.
+// The local model behind `halo serve`'s OpenAI routes (src/serve/openai/): the shipped model by
+// default, or `--model`. Every request goes to one long-lived continuous-batching LlmWorker with
+// the process's prefix cache for the model: concurrent requests share decode steps and prompts
+// sharing a prefix reuse its KV, exactly as rows of a collect() do (`workerFor` is the one place
+// that picks the worker).
 //
 // Greedy answers equal `Model.generate` on the same token ids (the worker's invariant), which is
 // what lets the remote backend (src/runtime/openai-model.ts) match the local runtime exactly.
-import { randomUUID } from "node:crypto";
+import { basename } from "node:path";
 import { createSubmitter } from "../processor/llm/llm-submitters.ts";
 import type { LlmSubmitter } from "../processor/llm/llm-submitter.ts";
 import type { TraceRecorder } from "../processor/trace/trace-recorder.ts";
-import { getModel, shippedModelDir, type Model } from "../runtime/index.ts";
-import type { GenerateResult } from "../runtime/types.ts";
-import { parseCompletionRequest, type CompletionRequest } from "./completion-request.ts";
+import { getModel, loadSourceModel, shippedModelDir, type Model } from "../runtime/index.ts";
+import type { ResolvedModelSource } from "../runtime/model-source.ts";
+import type { GenerateRequest, GenerateResult } from "../runtime/types.ts";
 import { HttpError } from "./http-error.ts";
+import { completionsAnswer } from "./openai/completions-endpoint.ts";
+import { parseCompletionRequest } from "./openai/completion-request.ts";
 
 export interface CompletionsService {
-  handle(body: unknown, signal: AbortSignal): Promise<unknown>; // the response JSON
+  /** The name `GET /v1/models` lists the served model under. */
+  readonly modelName: string;
+  /** The model (tokenizer, chat template, limits), loaded on first use. */
+  model(): Promise<Model>;
+  /**
+   * Takes room for `answers` more answers, or throws: 413 for more than the whole bound, 429
+   * (with Retry-After) while the bound is full. Call the returned function when they are done.
+   */
+  admit(answers: number): () => void;
+  /** Runs requests in the shared continuous batch (each `onText` streams its answer). */
+  generate(requests: GenerateRequest[], signal: AbortSignal): Promise<GenerateResult[]>;
+  /** `POST /v1/completions` without streaming: the answer's JSON (in-process servers, tests). */
+  handle(body: unknown, signal: AbortSignal): Promise<unknown>;
   close(): Promise<void>;
 }
 
 export interface CompletionsServiceOptions {
-  /** A model folder (the runtime's layout); default: the shipped model. */
-  model?: string;
+  /** A model folder, or a resolved source (a hub snapshot, a dtype); default: the shipped model. */
+  model?: string | ResolvedModelSource;
   /** Records the worker's prefill and decode tasks (tests, metrics); default: none kept. */
   trace?: TraceRecorder;
   /** KV memory for the worker and its prefix cache; default the Processor's (512 MiB). */
   kvBudgetBytes?: number;
+  /**
+   * Answers waiting or running at once (`n` answers per prompt count as n), the bound workflows
+   * have in `--max-queue`: one client cannot queue unbounded work. Default 1,024.
+   */
+  maxAnswers?: number;
 }
 
 interface Engine {
@@ -34,107 +53,93 @@ interface Engine {
   submitter: LlmSubmitter;
 }
 
+/** The served model's name: a hub id as written, else the folder's name ("halo-tiny"). */
+function nameOf(model: string | ResolvedModelSource | undefined): string {
+  if (model === undefined) return basename(shippedModelDir());
+  if (typeof model === "string") return basename(model);
+  return model.hub?.repo ?? basename(model.dir);
+}
+
 export function createCompletionsService(
   options: CompletionsServiceOptions = {},
 ): CompletionsService {
   const closing = new AbortController();
+  const maxAnswers = options.maxAnswers ?? 1024;
+  let answering = 0;
   let engine: Promise<Engine> | undefined;
   const start = (): Promise<Engine> => {
-    engine ??= getModel(options.model ?? shippedModelDir()).then((model) => ({
-      model,
-      submitter: createSubmitter(model, {
-        lane: "serve:completions",
-        signal: closing.signal,
-        ...(options.trace ? { trace: options.trace } : {}),
-        ...(options.kvBudgetBytes !== undefined ? { kvBudgetBytes: options.kvBudgetBytes } : {}),
-      }),
-    }));
+    if (closing.signal.aborted)
+      throw new HttpError(503, "the server is shutting down: retry on another replica");
+    const source = options.model ?? shippedModelDir();
+    engine ??= (typeof source === "string" ? getModel(source) : loadSourceModel(source)).then(
+      (model) => ({ model, submitter: workerFor(model, options, closing.signal) }),
+    );
     return engine;
   };
 
-  return {
-    async handle(body, signal) {
-      if (closing.signal.aborted)
-        throw new HttpError(503, "the server is shutting down: retry on another replica");
-      const request = parseCompletionRequest(body);
-      const { model, submitter } = await start();
-      const prompts = request.prompts.map((p, i) => toTokens(model, p, i, request));
+  const service: CompletionsService = {
+    modelName: nameOf(options.model),
+    async model() {
+      return (await start()).model;
+    },
+    admit(answers) {
+      if (answers > maxAnswers)
+        throw new HttpError(
+          413,
+          `${answers} answers in one request, more than this server runs at once (${maxAnswers}): ask for fewer (n, prompts)`,
+        );
+      if (answering + answers > maxAnswers)
+        throw new HttpError(
+          429,
+          `${answering} answers are running, the most this server takes is ${maxAnswers}: retry later`,
+          { "Retry-After": "1" },
+        );
+      answering += answers;
+      let done = false;
+      return () => {
+        if (!done) answering -= answers;
+        done = true;
+      };
+    },
+    async generate(requests, signal) {
+      const { submitter } = await start();
       const both = AbortSignal.any([signal, closing.signal]);
-      const results = await Promise.all(
-        prompts.map((promptTokens) =>
-          submitter.submit({ promptTokens, sampling: request.sampling }, { signal: both }),
-        ),
-      );
-      return buildResponse(request, model, prompts, results);
+      return Promise.all(requests.map((r) => submitter.submit(r, { signal: both })));
+    },
+    async handle(body, signal) {
+      const request = parseCompletionRequest(body);
+      if (request.stream)
+        throw new HttpError(
+          400,
+          `"stream": true needs halo serve's HTTP route`,
+          {},
+          {
+            param: "stream",
+          },
+        );
+      return completionsAnswer(service, request, signal);
     },
     async close() {
       closing.abort(new HttpError(503, "the server shut down before this request finished"));
     },
   };
+  return service;
 }
 
-/** Token ids of one prompt, checked against the model (400 when they cannot run). */
-function toTokens(model: Model, prompt: string | number[], i: number, r: CompletionRequest) {
-  const where = r.prompts.length > 1 ? `prompt[${i}]` : "prompt";
-  const tokens = typeof prompt === "string" ? model.encode(prompt) : prompt;
-  if (tokens.length === 0)
-    throw new HttpError(400, `"${where}" is empty: send at least one character or token id`);
-  const vocab = model.config.vocabSize;
-  for (const id of tokens)
-    if (!Number.isInteger(id) || id < 0 || id >= vocab)
-      throw new HttpError(
-        400,
-        `"${where}" holds token id ${id}, outside this model's vocabulary [0, ${vocab}): send ids from its tokenizer, or text`,
-      );
-  const limit = model.config.maxPositions;
-  if (tokens.length >= limit)
-    throw new HttpError(
-      400,
-      `"${where}" has ${tokens.length} tokens but this model has ${limit} positions: shorten it`,
-    );
-  return tokens;
-}
-
-function buildResponse(
-  request: CompletionRequest,
+/**
+ * The worker the served model's requests join: a continuous-batching LlmWorker whose prefix cache
+ * is the process's for this model (llm-submitters.ts), so workflow queries' prefixes are found
+ * here too. When the session's Processor owns the workers, this is where it is asked for them.
+ */
+function workerFor(
   model: Model,
-  prompts: number[][],
-  results: GenerateResult[],
-) {
-  let promptTokens = 0;
-  let completionTokens = 0;
-  let cachedTokens = 0;
-  const choices = results.map((r, index) => {
-    promptTokens += prompts[index]!.length;
-    completionTokens += r.tokens.length;
-    cachedTokens += r.cachedTokens;
-    return {
-      index,
-      text: r.text,
-      logprobs: null,
-      finish_reason: r.finishReason === "length" ? "length" : "stop",
-      // vLLM's field: null for end-of-sequence (and a finished choice), else what stopped it.
-      // The runtime does not say which of several stop strings matched: all are listed then.
-      stop_reason: r.finishReason === "stop" ? stopReason(request.sampling.stop) : null,
-      ...(request.returnTokenIds ? { prompt_token_ids: prompts[index], token_ids: r.tokens } : {}),
-    };
+  options: CompletionsServiceOptions,
+  signal: AbortSignal,
+): LlmSubmitter {
+  return createSubmitter(model, {
+    lane: "serve:completions",
+    signal,
+    ...(options.trace ? { trace: options.trace } : {}),
+    ...(options.kvBudgetBytes !== undefined ? { kvBudgetBytes: options.kvBudgetBytes } : {}),
   });
-  return {
-    id: `cmpl-${randomUUID().replaceAll("-", "")}`,
-    object: "text_completion",
-    created: Math.floor(Date.now() / 1000),
-    model: request.model ?? model.id,
-    choices,
-    usage: {
-      prompt_tokens: promptTokens,
-      completion_tokens: completionTokens,
-      total_tokens: promptTokens + completionTokens,
-      prompt_tokens_details: { cached_tokens: cachedTokens },
-    },
-  };
-}
-
-function stopReason(stop: string[] | undefined): string | string[] | null {
-  if (!stop) return null;
-  return stop.length === 1 ? stop[0]! : stop;
 }

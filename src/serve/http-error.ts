@@ -1,16 +1,27 @@
 // An error that knows its HTTP status: route handlers throw it for a request the server refuses
 // (400 malformed, 401 no token, 404, 413 too large, 429 queue full, 503 shutting down), and the
-// server turns it into a JSON body `{ "error": { "message", "type" } }`, the shape OpenAI-style
-// clients already parse. Any other error thrown by a handler is a 500 and is logged.
+// server turns it into OpenAI's error body `{ "error": { "message", "type", "param", "code" } }`,
+// which OpenAI clients parse. Any other error thrown by a handler is a 500 and is logged.
 export class HttpError extends Error {
   readonly status: number;
   /** Extra response headers, e.g. Retry-After on a 429. */
   readonly headers: Record<string, string>;
-  constructor(status: number, message: string, headers: Record<string, string> = {}) {
+  /** OpenAI's `param`: the request field at fault, when one is. */
+  readonly param: string | null;
+  /** OpenAI's `code`, e.g. "model_not_found", "context_length_exceeded". */
+  readonly code: string | null;
+  constructor(
+    status: number,
+    message: string,
+    headers: Record<string, string> = {},
+    detail: { param?: string; code?: string } = {},
+  ) {
     super(message);
     this.name = "HttpError";
     this.status = status;
     this.headers = headers;
+    this.param = detail.param ?? null;
+    this.code = detail.code ?? null;
   }
 }
 

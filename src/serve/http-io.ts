@@ -1,6 +1,6 @@
 // Reading and writing HTTP bodies for the server: JSON in with a size limit (413 before reading
 // when Content-Length already says too much, and while reading when it lied or was absent), JSON
-// and NDJSON out, errors as `{ "error": { "message", "type" } }`.
+// and NDJSON out, errors in OpenAI's shape `{ "error": { "message", "type", "param", "code" } }`.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HttpError, errorType } from "./http-error.ts";
 
@@ -69,12 +69,23 @@ export function sendText(res: ServerResponse, status: number, text: string, type
 }
 
 export function sendError(res: ServerResponse, error: HttpError): void {
-  sendJson(
-    res,
-    error.status,
-    { error: { message: error.message, type: errorType(error.status) } },
-    error.headers,
-  );
+  sendJson(res, error.status, { error: errorBody(error) }, error.headers);
+}
+
+/** OpenAI's error object: `message`, `type`, `param` and `code` (null when they do not apply). */
+export function errorBody(error: HttpError) {
+  return {
+    message: error.message,
+    type: errorType(error.status),
+    param: error.param,
+    code: error.code ?? defaultCode(error.status),
+  };
+}
+
+function defaultCode(status: number): string | null {
+  if (status === 401) return "invalid_api_key";
+  if (status === 429) return "rate_limit_exceeded";
+  return null;
 }
 
 /** True when a client asked for NDJSON (`?stream=true` or an Accept header naming it). */

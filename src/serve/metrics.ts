@@ -213,7 +213,7 @@ export class ServerMetrics {
         `halo_query_latency_seconds_count{${label(w)}} ${c.latencyCount}`,
       ]),
     );
-    metric("halo_completions_total", "counter", "/v1/completions requests answered.", [
+    metric("halo_completions_total", "counter", "OpenAI chat and text completions answered.", [
       `halo_completions_total ${this.completions}`,
     ]);
     metric(

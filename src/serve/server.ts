@@ -1,20 +1,29 @@
 // `halo serve`'s HTTP server: registered workflows answer streams of queries (workflow-session.ts),
-// `/v1/completions` answers for a local model, `/metrics` and `/healthz` say how it goes. One
+// the OpenAI API answers for a local model and the workflows (openai/), `/metrics` and `/healthz` say how it goes. One
 // Processor (one tool-result cache, and the process-wide prefix KV cache per model) serves every
 // workflow, so work shared between clients and between batches is done once.
 //
-// Routes (JSON unless said otherwise; errors are `{ "error": { "message", "type" } }`):
-//   GET    /healthz                       {status, workflows, queued, running} (no token needed)
-//   GET    /metrics                       Prometheus text format
-//   GET    /v1/workflows                  the registered workflows
-//   POST   /v1/workflows                  {name?, yaml, replace?} -> 201 {name, steps}
-//   DELETE /v1/workflows/NAME             unregister (409 while it has queries)
-//   POST   /v1/workflows/NAME/queries     {queries: [row, ...]} or {query: row}
+// Least privilege: two bearer tokens with separate scopes. The query token (`--token`) runs
+// registered workflows; the admin token (`--admin-token`) registers, lists and deletes them, and
+// without one those routes are off (workflows come from the operator's --workflow files). SQL of
+// served workflows runs on databases of the server's own (served-sql.ts). docs/serving.md has the
+// threat model.
+//
+// Routes (JSON unless said otherwise; errors are `{ "error": { "message", "type", "param", "code" } }`):
+//   GET    /healthz                       {status, workflows, queued, running}       no token
+//   GET    /metrics                       Prometheus text format                     either token
+//   GET    /v1/workflows                  the registered workflows                   admin
+//   POST   /v1/workflows                  {name?, yaml, replace?} -> 201 {name, steps}  admin
+//   DELETE /v1/workflows/NAME             unregister (409 while it has queries)      admin
+//   POST   /v1/workflows/NAME/queries     {queries: [row, ...]} or {query: row}      query
 //                                          -> {results: [...]}, or NDJSON as each query finishes
 //                                             with ?stream=true or Accept: application/x-ndjson
-//   POST   /v1/completions                OpenAI completions for the local model
+//   GET    /v1/models                     OpenAI API (openai/openai-routes.ts):      query
+//   POST   /v1/chat/completions             the local model, and workflows as models
+//   POST   /v1/completions                  `workflow/NAME`; streamed with stream: true
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { timingSafeEqual } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import type { AddressInfo } from "node:net";
 import type { Executor } from "../executor/types.ts";
 import { workflow as compileWorkflow, type WorkflowOptions } from "../frame/workflow.ts";
@@ -30,22 +39,28 @@ import {
   wantsStream,
 } from "./http-io.ts";
 import { ServerMetrics } from "./metrics.ts";
+import { OPENAI_ROUTES, OpenAiRoutes } from "./openai/openai-routes.ts";
+import {
+  checkPostgresRole,
+  openServedDatabases,
+  type ServedDatabases,
+  type ServedSqlOptions,
+} from "./served-sql.ts";
 import { BoundedToolCache } from "./tool-result-cache.ts";
 import { WorkflowSession, type QueryAnswer } from "./workflow-session.ts";
 
-/** What `/v1/completions` needs; created on its first request (it loads a model). */
-export interface CompletionsService {
-  handle(body: unknown, signal: AbortSignal): Promise<unknown>;
-  close(): Promise<void>;
-}
+import type { CompletionsService } from "./completions.ts";
+export type { CompletionsService };
 
-export interface ServeOptions extends WorkflowOptions {
+export interface ServeOptions extends WorkflowOptions, ServedSqlOptions {
   /** Default 127.0.0.1. Anything not loopback needs a token. */
   host?: string;
   /** Default 8808; 0 picks a free port. */
   port?: number;
-  /** Bearer token every request but GET /healthz must carry. */
+  /** Bearer token for queries, the OpenAI routes and /metrics (open on loopback without one). */
   token?: string;
+  /** Bearer token for registering, listing and deleting workflows; without it those are off. */
+  adminToken?: string;
   /** Default 1 MiB. */
   maxBodyBytes?: number;
   /** Per workflow: most queries waiting (default 1,024). */
@@ -56,13 +71,28 @@ export interface ServeOptions extends WorkflowOptions {
   batchTargetMs?: number;
   /** Most queries per mini-batch (default 256). */
   maxBatch?: number;
-  /** How `/v1/completions` is served; absent: 404. */
+  /** The model the OpenAI routes answer for (loaded on first use); absent: workflows only. */
   completions?: () => Promise<CompletionsService>;
   /** The executor every workflow runs on (default: one Processor with a shared tool cache). */
   executor?: Executor;
   /** Log lines (default: stderr). */
   log?: (line: string) => void;
 }
+
+/** Who may call a route: nobody needs a token, the query token, the admin token, or either. */
+type Scope = "open" | "query" | "admin" | "either";
+
+const SCOPES = new Map<string, Scope>([
+  ["GET /healthz", "open"],
+  ["GET /metrics", "either"],
+  ["GET /v1/workflows", "admin"],
+  ["POST /v1/workflows", "admin"],
+  ["DELETE /v1/workflows/NAME", "admin"],
+  ["POST /v1/workflows/NAME/queries", "query"],
+  ...OPENAI_ROUTES.flatMap(([, methods, name]) =>
+    methods.map((m): [string, Scope] => [`${m} ${name}`, "query"]),
+  ),
+]);
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
@@ -74,8 +104,12 @@ export class HaloServer {
   readonly metrics = new ServerMetrics();
   private readonly sessions = new Map<string, WorkflowSession>();
   private readonly executor: Executor;
+  private readonly databases: ServedDatabases;
+  /** What compiling a workflow may reach: the operator's functions and the served databases. */
+  private readonly workflowOptions: WorkflowOptions;
   private readonly http: Server;
   private completions: Promise<CompletionsService> | undefined;
+  private readonly openai: OpenAiRoutes;
   private draining = false;
   private readonly log: (line: string) => void;
 
@@ -87,7 +121,26 @@ export class HaloServer {
         tools: { cache: new BoundedToolCache() },
         shareLlmAcrossRuns: true,
       });
+    this.databases = openServedDatabases(options);
+    for (const name of Object.keys(this.databases.postgres))
+      if (Object.hasOwn(options.databases ?? {}, name))
+        throw new Error(`database '${name}' is given twice (postgres and databases)`);
+    this.workflowOptions = {
+      functions: options.functions,
+      databases: { ...options.databases, ...this.databases.postgres },
+      defaultDatabase: this.databases.duckdb,
+    };
     this.http = createServer((req, res) => void this.dispatch(req, res));
+    this.openai = new OpenAiRoutes({
+      completions: () => {
+        if (!this.options.completions) return undefined;
+        return (this.completions ??= this.options.completions());
+      },
+      workflow: (name) => this.sessions.get(name),
+      workflowNames: () => [...this.sessions.keys()],
+      metrics: this.metrics,
+      log: this.log,
+    });
   }
 
   /** The base URL once listening. */
@@ -101,8 +154,14 @@ export class HaloServer {
         throw new Error(
           `--host ${host} is reachable from other machines: set a token (--token T or HALO_TOKEN) so only clients that know it get in`,
         );
-      this.log(`warning: listening on ${host}, not loopback; every request needs the token`);
+      this.log(`warning: listening on ${host}, not loopback; every request needs a token`);
     }
+    if (this.options.adminToken !== undefined && this.options.adminToken === this.options.token)
+      throw new Error(
+        "the admin token must differ from the query token: a query client must not be able to register workflows",
+      );
+    for (const [name, db] of Object.entries(this.databases.postgres))
+      await checkPostgresRole(name, db);
     await new Promise<void>((resolve, reject) => {
       this.http.once("error", reject);
       this.http.listen(port, host, () => resolve());
@@ -117,7 +176,7 @@ export class HaloServer {
   register(yaml: string, name?: string, replace = false): WorkflowSession {
     let compiled;
     try {
-      compiled = compileWorkflow(yaml, this.options);
+      compiled = compileWorkflow(yaml, this.workflowOptions);
     } catch (err) {
       throw new HttpError(400, (err as Error).message);
     }
@@ -155,16 +214,27 @@ export class HaloServer {
     // Streams already answered end themselves; anything still open is a keep-alive socket.
     setTimeout(() => this.http.closeAllConnections(), 1_000).unref();
     await closed;
+    await this.closeDatabases();
+  }
+
+  private async closeDatabases(): Promise<void> {
+    const all = [this.databases.duckdb, ...Object.values(this.databases.postgres)];
+    await Promise.all(all.map((db) => db.close().catch(() => undefined)));
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://halo");
+    let url = new URL("http://halo/");
     let route = "unknown";
     try {
+      try {
+        url = new URL(req.url ?? "/", "http://halo");
+      } catch {
+        throw new HttpError(400, `malformed request target ${JSON.stringify(req.url)}`);
+      }
       route = this.routeName(req.method ?? "GET", url.pathname);
       if (this.draining && route !== "GET /healthz")
         throw new HttpError(503, "the server is shutting down", { Connection: "close" });
-      if (route !== "GET /healthz") this.authorize(req);
+      this.authorize(req, SCOPES.get(route)!);
       await this.handle(route, req, res, url);
     } catch (err) {
       const error =
@@ -186,7 +256,7 @@ export class HaloServer {
       [/^\/v1\/workflows$/, ["GET", "POST"], "/v1/workflows"],
       [/^\/v1\/workflows\/[^/]+$/, ["DELETE"], "/v1/workflows/NAME"],
       [/^\/v1\/workflows\/[^/]+\/queries$/, ["POST"], "/v1/workflows/NAME/queries"],
-      [/^\/v1\/completions$/, ["POST"], "/v1/completions"],
+      ...OPENAI_ROUTES,
     ];
     for (const [pattern, methods, name] of routes) {
       if (!pattern.test(path)) continue;
@@ -198,32 +268,58 @@ export class HaloServer {
     }
     throw new HttpError(
       404,
-      `no route ${method} ${path}; see GET /healthz, /metrics, /v1/workflows, /v1/completions`,
+      `no route ${method} ${path}; see GET /healthz, /metrics, /v1/workflows, /v1/models, POST /v1/chat/completions, /v1/completions`,
     );
   }
 
-  private authorize(req: IncomingMessage): void {
-    const token = this.options.token;
-    if (!token) return;
+  /** Throws 401 (no or an unknown token) or 403 (a token without this route's scope). */
+  private authorize(req: IncomingMessage, scope: Scope): void {
+    if (scope === "open") return;
+    const { token, adminToken } = this.options;
     const given = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ""))?.[1] ?? "";
-    const a = Buffer.from(given);
-    const b = Buffer.from(token);
-    // Constant-time compare: a wrong token must not leak how much of it was right.
-    if (a.length !== b.length || !timingSafeEqual(a, b))
-      throw new HttpError(
+    const isQuery = sameToken(given, token);
+    const isAdmin = sameToken(given, adminToken);
+    const unknown = () =>
+      new HttpError(
         401,
-        given ? "wrong bearer token" : "this server needs Authorization: Bearer <token>",
+        given
+          ? "wrong bearer token"
+          : `this route needs Authorization: Bearer <${scope === "admin" ? "admin " : ""}token>`,
         { "WWW-Authenticate": "Bearer" },
       );
+    if (scope === "admin") {
+      if (adminToken === undefined)
+        throw new HttpError(
+          403,
+          "managing workflows over HTTP is off: start halo serve with --admin-token T (or HALO_ADMIN_TOKEN) to register, list and delete them; workflows given with --workflow FILE are served either way",
+        );
+      if (isAdmin) return;
+      if (isQuery)
+        throw new HttpError(
+          403,
+          "the query token cannot register, list or delete workflows; that needs the admin token",
+        );
+      throw unknown();
+    }
+    // Queries are open on loopback when no query token is set (listen() refuses it elsewhere).
+    if (token === undefined || isQuery || (scope === "either" && isAdmin)) return;
+    if (isAdmin)
+      throw new HttpError(403, "the admin token does not run queries; send the query token");
+    throw unknown();
   }
 
   private session(path: string): WorkflowSession {
-    const name = decodeURIComponent(path.split("/")[3]!);
+    let name: string;
+    try {
+      name = decodeURIComponent(path.split("/")[3]!);
+    } catch {
+      throw new HttpError(400, `workflow name in ${path} is not valid %-encoding`);
+    }
     const session = this.sessions.get(name);
     if (!session)
       throw new HttpError(
         404,
-        `no workflow '${name}' (registered: ${[...this.sessions.keys()].join(", ") || "none"}); POST /v1/workflows first`,
+        `no workflow '${name}' is registered here (the operator registers workflows; check the name)`,
       );
     return session;
   }
@@ -235,14 +331,16 @@ export class HaloServer {
     url: URL,
   ): Promise<void> {
     const limit = this.options.maxBodyBytes ?? 2 ** 20;
+    if (this.openai.owns(route)) return this.openai.handle(route, req, res, limit);
     switch (route) {
       case "GET /healthz": {
         let queued = 0;
         let running = 0;
         for (const s of this.sessions.values()) ((queued += s.queued), (running += s.inFlight));
+        // Counts only: no token is needed here, and workflow names are the admin's to list.
         return sendJson(res, 200, {
           status: this.draining ? "draining" : "ok",
-          workflows: [...this.sessions.keys()],
+          workflows: this.sessions.size,
           queued,
           running,
         });
@@ -299,18 +397,6 @@ export class HaloServer {
       }
       case "POST /v1/workflows/NAME/queries":
         return this.queries(this.session(url.pathname), req, res, url, limit);
-      case "POST /v1/completions": {
-        if (!this.options.completions)
-          throw new HttpError(404, "this server was started without a model for /v1/completions");
-        const body = await readJson(req, limit);
-        this.completions ??= this.options.completions();
-        const service = await this.completions;
-        const abort = new AbortController();
-        res.on("close", () => abort.abort(new Error("client went away")));
-        const answer = await service.handle(body, abort.signal);
-        this.metrics.recordCompletion();
-        return sendJson(res, 200, answer);
-      }
     }
   }
 
@@ -332,32 +418,63 @@ export class HaloServer {
       );
     if (rows.length === 0) throw new HttpError(400, "`queries` is empty");
     const gone = new AbortController();
+    // Each of the request's queries listens for its client leaving: not a leak past 10.
+    setMaxListeners(rows.length + 1, gone.signal);
     // 'close' on the response also fires after a normal end; only an early one means gone.
     res.on("close", () => {
       if (!res.writableFinished) gone.abort(new Error("client went away"));
     });
     const answers = session.submit(rows, gone.signal);
-    const shape = (a: QueryAnswer, index: number) => ({
-      index,
-      outcome: a.outcome,
-      ...(a.row !== undefined && { row: a.row }),
-      ...(a.error !== undefined && { error: a.error }),
-      latencyMs: Math.round(a.latencyMs * 10) / 10,
-    });
     if (!wantsStream(req, url)) {
       const results = await Promise.all(answers);
-      return sendJson(res, 200, { results: results.map(shape) });
+      const text = `{"results":[${results.map(answerJson).join(",")}]}`;
+      return sendText(res, 200, text, "application/json; charset=utf-8");
     }
     res.writeHead(200, { "Content-Type": "application/x-ndjson; charset=utf-8" });
     await Promise.all(
-      answers.map((p, index) => p.then((a) => res.write(toJson(shape(a, index)) + "\n"))),
+      answers.map((p, index) => p.then((a) => res.write(answerJson(a, index) + "\n"))),
     );
     res.end();
   }
 }
 
+/**
+ * One query's answer as JSON text. Each is written on its own: an answer whose row JSON cannot
+ * write (a value nested deeper than JSON.stringify can follow) fails that query alone, saying
+ * so, instead of the whole response.
+ */
+function answerJson(a: QueryAnswer, index: number): string {
+  const latencyMs = Math.round(a.latencyMs * 10) / 10;
+  try {
+    return toJson({
+      index,
+      outcome: a.outcome,
+      ...(a.row !== undefined && { row: a.row }),
+      ...(a.error !== undefined && { error: a.error }),
+      latencyMs,
+    });
+  } catch (err) {
+    const why = `its answer cannot be written as JSON (${(err as Error).message}): send plain values nested less deeply`;
+    const error = a.error === undefined ? why : `${a.error}; ${why}`;
+    return toJson({ index, outcome: "failed", error, latencyMs });
+  }
+}
+
+/** Constant time: a wrong token must not leak how much of it was right. */
+function sameToken(given: string, token: string | undefined): boolean {
+  if (token === undefined || given === "") return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 export async function startServer(options: ServeOptions = {}): Promise<HaloServer> {
   const server = new HaloServer(options);
-  await server.listen();
+  try {
+    await server.listen();
+  } catch (err) {
+    await server.close(0);
+    throw err;
+  }
   return server;
 }

@@ -5,7 +5,9 @@
 // wide) and the tool-result cache work across clients and across batches.
 //
 // Every accepted query ends exactly once, answered or failed: a row error (onError "null") fails
-// that query only, a batch-wide failure fails the queries of that batch with its message, a
+// that query only (every render of its values happens in its row's boundary); a batch-wide
+// failure, which no query's value should be able to cause, runs the batch again in halves until
+// the failing queries are alone, so one poisoned query still fails only itself; a
 // per-query timeout answers "timeout" (the batch keeps running for the others), and shutdown
 // (drain) fails what is still queued when its deadline passes. Nothing is dropped silently.
 import { ERRORS_COLUMN, type Executor, type ExecutorServices } from "../executor/types.ts";
@@ -95,6 +97,12 @@ export class WorkflowSession {
    */
   submit(rows: readonly unknown[], signal?: AbortSignal): Promise<QueryAnswer>[] {
     if (this.closing) throw new HttpError(503, "the server is shutting down; retry elsewhere");
+    // More than the whole queue can never fit: not a "retry later" (429) but a request to split.
+    if (rows.length > this.maxQueue)
+      throw new HttpError(
+        413,
+        `workflow '${this.name}': ${rows.length} queries in one request, more than its queue holds (${this.maxQueue}); send at most ${this.maxQueue} per request`,
+      );
     rows.forEach((row, i) => this.check(row, i));
     if (this.queue.length + rows.length > this.maxQueue) {
       const waitMs = this.cadence.estimateMs(this.queue.length) ?? 1000;
@@ -201,6 +209,20 @@ export class WorkflowSession {
   }
 
   private async runBatch(batch: Pending[]): Promise<void> {
+    const failure = await this.runQueries(batch);
+    if (failure === undefined) return;
+    if (batch.length === 1 || this.abort.signal.aborted) {
+      for (const p of batch) this.finish(p, { outcome: "failed", error: failure });
+      return;
+    }
+    // Halves until the queries that fail are alone: a few runs for one poisoned query.
+    const half = Math.ceil(batch.length / 2);
+    await this.runBatch(batch.slice(0, half));
+    await this.runBatch(batch.slice(half));
+  }
+
+  /** Runs queries as one plan and answers each; returns the message when the plan failed whole. */
+  private async runQueries(batch: Pending[]): Promise<string | undefined> {
     const started = performance.now();
     let report: RunReport | undefined;
     try {
@@ -227,9 +249,9 @@ export class WorkflowSession {
           this.finish(p, { outcome: "failed", error: String(errors), row });
         else this.finish(p, { outcome: "ok", row });
       }
+      return undefined;
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      for (const p of batch) this.finish(p, { outcome: "failed", error: message });
+      return err instanceof Error ? err.message : String(err);
     } finally {
       this.learn(batch.length, performance.now() - started, report);
     }

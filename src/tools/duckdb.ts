@@ -1,9 +1,14 @@
 // The embedded database (`halo.db`): DuckDB in-process, opened on first use (about 50 ms) so
-// importing Halo stays cheap. Tables come from frames, arrow tables or rows.
+// importing Halo stays cheap. Tables come from frames, arrow tables or rows. A sandboxed instance
+// (`halo serve`'s) runs SQL that others wrote: no files, network, ATTACH or extensions beyond what
+// the operator allows, with the configuration locked so no statement can undo it.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { DuckDBInstance } from "@duckdb/node-api";
 import { toTableData } from "../frame/table-input.ts";
 import type { Row, TableData } from "../plan/types.ts";
-import { scanSql, isReadOnlySql } from "./sql-text.ts";
+import { scanSql, isReadOnlySql, quoteIdent, quoteLiteral } from "./sql-text.ts";
 import { abortError, type QueryResult, type SqlDatabase, type ToolContext } from "./types.ts";
 import { plainRows } from "../frame/table-input.ts";
 
@@ -28,10 +33,6 @@ function inferType(rows: Row[], column: string): ColumnType {
   return type ?? "VARCHAR";
 }
 
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
 /** Values DuckDB can bind: objects become JSON text. */
 function bindable(v: unknown): unknown {
   if (v === undefined) return null;
@@ -44,21 +45,74 @@ function bindable(v: unknown): unknown {
   return JSON.stringify(v);
 }
 
+/** What a sandboxed instance may still touch on disk (read and write). */
+export interface DuckDbSandbox {
+  /** Folders, with everything under them. */
+  allowedDirectories?: string[];
+  /** Single files. */
+  allowedFiles?: string[];
+}
+
 export class DuckDb implements SqlDatabase {
   readonly engine = "duckdb" as const;
   readonly key: string;
   private readonly path: string;
+  private readonly sandbox: DuckDbSandbox | undefined;
   private instance: Promise<DuckDBInstance> | undefined;
+  /** A sandboxed instance's private spill folder (removed on close). */
+  private spillDir: string | undefined;
   private version = 0;
 
-  constructor(key = "duckdb:default", path = ":memory:") {
+  constructor(
+    key = "duckdb:default",
+    path = ":memory:",
+    options: { sandbox?: DuckDbSandbox } = {},
+  ) {
     this.key = key;
     this.path = path;
+    this.sandbox = options.sandbox;
   }
 
   private open(): Promise<DuckDBInstance> {
-    this.instance ??= import("@duckdb/node-api").then((m) => m.DuckDBInstance.create(this.path));
+    this.instance ??= import("@duckdb/node-api").then(async (m) => {
+      const instance = await m.DuckDBInstance.create(this.path);
+      if (this.sandbox)
+        await this.lockDown(instance, this.sandbox).catch((err: unknown) => {
+          // Never hand out an instance that is not locked: every query fails instead.
+          instance.closeSync();
+          throw err;
+        });
+      return instance;
+    });
     return this.instance;
+  }
+
+  /**
+   * DuckDB's own guard ("Securing DuckDB"): with external access off, file functions
+   * (read_text, read_csv, COPY, glob), ATTACH of files, httpfs and loading extensions are refused
+   * outside the allowed paths; locking the configuration refuses the SET that would undo it.
+   * Spilling goes to a private folder of its own (by default it is `.tmp` in the working
+   * folder, which external-access-off would then leave writable).
+   */
+  private async lockDown(instance: DuckDBInstance, sandbox: DuckDbSandbox): Promise<void> {
+    this.spillDir = mkdtempSync(join(tmpdir(), "halo-duckdb-"));
+    const list = (paths: string[] = []) => `[${paths.map(quoteLiteral).join(", ")}]`;
+    const con = await instance.connect();
+    try {
+      for (const statement of [
+        `SET temp_directory = ${quoteLiteral(this.spillDir)}`,
+        `SET allowed_directories = ${list(sandbox.allowedDirectories)}`,
+        `SET allowed_paths = ${list(sandbox.allowedFiles)}`,
+        "SET autoinstall_known_extensions = false",
+        "SET autoload_known_extensions = false",
+        "SET allow_community_extensions = false",
+        "SET enable_external_access = false",
+        "SET lock_configuration = true",
+      ])
+        await con.run(statement);
+    } finally {
+      con.closeSync();
+    }
   }
 
   stateKey(): string {
@@ -161,5 +215,7 @@ export class DuckDb implements SqlDatabase {
     const inst = await this.instance;
     inst.closeSync();
     this.instance = undefined;
+    if (this.spillDir) rmSync(this.spillDir, { recursive: true, force: true });
+    this.spillDir = undefined;
   }
 }

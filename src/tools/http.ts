@@ -1,5 +1,7 @@
-// The HTTP tool: fetch with a timeout, retries with exponential backoff for transient failures
-// (network errors, 408, 429, 5xx), JSON parsed when the response says it is JSON.
+// The HTTP tool: fetch with a timeout per attempt (response and body), retries with exponential
+// backoff for transient failures (no response, a connection cut mid-body, a body too slow, 408,
+// 425, 429, 5xx) that wait as long as the server's Retry-After asks (within a bound), JSON parsed
+// when the response says it is JSON. Every error names the method and URL (and the status).
 import { abortError, type Tool } from "./types.ts";
 
 export interface HttpRequest {
@@ -8,21 +10,53 @@ export interface HttpRequest {
   headers: Record<string, string>;
   /** A string is sent as is; anything else as JSON. */
   body?: unknown;
+  /** Per attempt: until the whole body has arrived. */
   timeoutMs: number;
   retries: number;
 }
 
 export class HttpError extends Error {
+  /** The response's status; 0 when none came (network, timeout, connection cut mid-body). */
   readonly status: number;
-  constructor(status: number, message: string) {
+  /** How long the server asked to wait before retrying (Retry-After), when it said. */
+  readonly retryAfterMs: number | undefined;
+  constructor(status: number, message: string, retryAfterMs?: number) {
     super(message);
+    this.name = "HttpError";
     this.status = status;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
 const TRANSIENT = new Set([408, 425, 429, 500, 502, 503, 504]);
 /** First retry after 100 ms, doubling, capped at 2 s: transient API errors clear in that range. */
 const backoffMs = (attempt: number) => Math.min(2000, 100 * 2 ** attempt);
+/**
+ * The longest Retry-After honoured. A row waits on its retries, so a server asking for minutes
+ * (a quota reset) fails the row at once with what it asked, rather than stalling the collect.
+ */
+export const MAX_RETRY_AFTER_MS = 30_000;
+
+/**
+ * The longest one call can take, every attempt, backoff and honoured Retry-After included: a
+ * deadline that guards only a tool that never returns (the Processor's pool), never a slow but
+ * live retry sequence. 2 s of slack per attempt covers connecting and reading headers.
+ */
+export function httpWorstCaseMs(request: { retries: number; timeoutMs: number }): number {
+  const waits = request.retries * Math.max(MAX_RETRY_AFTER_MS, backoffMs(request.retries));
+  return (request.retries + 1) * (request.timeoutMs + 2000) + waits;
+}
+
+/** Retry-After in ms: delay-seconds or an HTTP-date (RFC 9110 10.2.3); undefined if unreadable. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // Every HTTP-date form starts with the day's name; Date.parse alone would take "-5" as a year.
+  if (!/^[A-Za-z]{3}/.test(text)) return undefined;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -39,7 +73,16 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** fetch's own errors say `fetch failed` or `terminated`; the cause says what happened. */
+function networkReason(err: unknown): string {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  const cause = e.cause;
+  const detail = cause?.message || e.message || String(err);
+  return cause?.code ? `${detail} (${cause.code})` : detail;
+}
+
 async function once(request: HttpRequest, signal: AbortSignal | undefined): Promise<unknown> {
+  const where = `${request.method} ${request.url}`;
   const timeout = AbortSignal.timeout(request.timeoutMs);
   const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
   const headers = { ...request.headers };
@@ -65,15 +108,31 @@ async function once(request: HttpRequest, signal: AbortSignal | undefined): Prom
     if (timeout.aborted)
       throw new HttpError(
         0,
-        `HTTP ${request.method} ${request.url}: no response within ${request.timeoutMs} ms (raise timeoutMs?)`,
+        `HTTP ${where}: no response within ${request.timeoutMs} ms (raise timeoutMs?)`,
       );
-    throw new HttpError(0, `HTTP ${request.method} ${request.url}: ${(err as Error).message}`);
+    throw new HttpError(0, `HTTP ${where}: ${networkReason(err)}`);
   }
-  const text = await response.text();
+  // The body can fail after the status arrived: a server that dies or stalls mid-body.
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (err) {
+    if (signal?.aborted) throw abortError(signal);
+    if (timeout.aborted)
+      throw new HttpError(
+        0,
+        `HTTP ${where}: status ${response.status} came but the body did not finish within ${request.timeoutMs} ms (raise timeoutMs?)`,
+      );
+    throw new HttpError(
+      0,
+      `HTTP ${where}: the connection was cut while reading the body of a ${response.status} response: ${networkReason(err)}`,
+    );
+  }
   if (!response.ok)
     throw new HttpError(
       response.status,
-      `HTTP ${response.status} from ${request.method} ${request.url}: ${text.slice(0, 200)}`,
+      `HTTP ${response.status} from ${where}: ${text.slice(0, 200)}`,
+      parseRetryAfter(response.headers.get("retry-after")),
     );
   const type = response.headers.get("content-type") ?? "";
   if (/[/+]json\b/.test(type)) {
@@ -82,7 +141,7 @@ async function once(request: HttpRequest, signal: AbortSignal | undefined): Prom
     } catch {
       throw new HttpError(
         response.status,
-        `HTTP ${request.method} ${request.url}: response says JSON but does not parse: ${text.slice(0, 100)}`,
+        `HTTP ${where}: response says JSON but does not parse: ${text.slice(0, 100)}`,
       );
     }
   }
@@ -96,10 +155,19 @@ export const httpTool: Tool<HttpRequest> = {
       try {
         return await once(request, signal);
       } catch (err) {
-        const status = err instanceof HttpError ? err.status : -1;
-        const transient = status === 0 || TRANSIENT.has(status);
-        if (!transient || attempt >= request.retries || signal?.aborted) throw err;
-        await sleep(backoffMs(attempt), signal);
+        // Anything else is an abort: it ends the call as it is.
+        if (!(err instanceof HttpError) || signal?.aborted) throw err;
+        if (err.status !== 0 && !TRANSIENT.has(err.status)) throw err;
+        if (attempt >= request.retries) {
+          if (attempt > 0) err.message += ` (after ${attempt + 1} attempts)`;
+          throw err;
+        }
+        const asked = err.retryAfterMs;
+        if (asked !== undefined && asked > MAX_RETRY_AFTER_MS) {
+          err.message += ` (the server asks to retry after ${Math.ceil(asked / 1000)} s, longer than the ${MAX_RETRY_AFTER_MS / 1000} s Halo waits)`;
+          throw err;
+        }
+        await sleep(Math.max(asked ?? 0, backoffMs(attempt)), signal);
       }
     }
   },

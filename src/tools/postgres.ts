@@ -1,7 +1,8 @@
 // PostgreSQL by URL (`halo.connect("postgres://...")`), client `pg`, loaded on first query.
-// `$name` parameters are rewritten to pg's `$1..$n` by the lexer and bound as values.
+// `$name` parameters are rewritten to pg's `$1..$n` by the lexer and bound as values. With a
+// `role`, every query runs after `SET ROLE role` on its connection (`halo serve --postgres-role`).
 import type pg from "pg";
-import { scanSql } from "./sql-text.ts";
+import { quoteIdent, scanSql } from "./sql-text.ts";
 import { abortError, type QueryResult, type SqlDatabase, type ToolContext } from "./types.ts";
 import { plainRows } from "../frame/table-input.ts";
 
@@ -11,14 +12,21 @@ export class PostgresDb implements SqlDatabase {
   readonly engine = "postgres" as const;
   readonly key: string;
   readonly url: string;
+  /** The role queries run as (SET ROLE before each), when not the login's own. */
+  readonly role: string | undefined;
   private pool: Promise<pg.Pool> | undefined;
 
-  constructor(url: string) {
+  constructor(url: string, options: { role?: string } = {}) {
     if (typeof url !== "string" || !/^postgres(ql)?:\/\//.test(url))
       throw new TypeError(
         `halo.connect: expected a URL like "postgres://user:pass@host:5432/db", got ${JSON.stringify(url)}`,
       );
+    if (options.role !== undefined && (typeof options.role !== "string" || options.role === ""))
+      throw new TypeError(
+        `PostgreSQL role must be a role name, got ${JSON.stringify(options.role)}`,
+      );
     this.url = url;
+    this.role = options.role;
     this.key = `postgres:${++counter}`;
   }
 
@@ -66,6 +74,13 @@ export class PostgresDb implements SqlDatabase {
     };
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
+      // Before every query, not once per connection: an earlier query on this pooled connection
+      // may have run RESET ROLE. (What RESET ROLE reaches is the login's own rights: see
+      // docs/serving.md for the login such a role needs.)
+      if (this.role !== undefined)
+        await client.query(`SET ROLE ${quoteIdent(this.role)}`).catch((err: Error) => {
+          throw new Error(`PostgreSQL: cannot SET ROLE ${this.role}: ${err.message}`);
+        });
       const result = await client.query({ text: scan.positional, values });
       const columns = (result.fields ?? []).map((f) => f.name);
       const rows = plainRows(columns, result.rows ?? []);

@@ -166,3 +166,13 @@ export function isReadOnlySql(scan: SqlScan): boolean {
 export function callsVolatileFunction(scan: SqlScan): boolean {
   return scan.words.some((w) => VOLATILE_FUNCTIONS.has(w));
 }
+
+/** An identifier quoted for DuckDB and PostgreSQL alike: `"name"`, inner quotes doubled. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A string literal for statements that take no parameters (SET): `'text'`, quotes doubled. */
+export function quoteLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}

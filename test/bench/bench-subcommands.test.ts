@@ -1,5 +1,6 @@
-// `halo bench planner` and `halo bench estimates`: the commands behind the planner-time and
-// estimate-accuracy figures in docs/benchmarks.md and docs/cost-model.md print what they claim.
+// `halo bench planner`, `halo bench estimates` and `halo bench resume`: the commands behind the
+// planner-time, estimate-accuracy and rerun figures in docs/benchmarks.md, docs/cost-model.md and
+// docs/api.md print what they claim.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
@@ -49,6 +50,27 @@ test("halo bench estimates: four runs and two pipelined ones, estimate beside me
         ),
       ),
     );
+});
+
+test("halo bench resume: kept calls and the rerun's LLM calls, per failure and interrupt", () => {
+  // 60 rows and an interrupt that never comes: everything finishes, so the rerun makes none.
+  const r = bench("resume", "--rows", "60", "--interrupt-ms", "600000");
+  assert.is(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  assert.is(lines.length, 4);
+  assert.match(
+    lines[0]!,
+    /^a tool fails at row 45 of 50, row-by-row: 50 LLM calls, .*44 of 50 rows had finished this node and were kept.*; the rerun made 0 LLM calls/,
+  );
+  assert.match(lines[1]!, /^a tool fails at row 45 of 50, processor: 50 LLM calls, /);
+  assert.match(
+    lines[2]!,
+    /^the agent fails at row 45 of 50, processor: \d+ LLM calls, .*the rerun made \d+ LLM calls/,
+  );
+  assert.match(
+    lines[3]!,
+    /^interrupt 600000 ms into 60 rows, processor: 60 calls kept; the rerun made 0 LLM calls in /,
+  );
 });
 
 test.run();

@@ -40,4 +40,20 @@ test("bad arguments say what is wrong", () => {
   assert.match(missing.stderr, /no model folder at .*nothing-here/);
 });
 
+test("--model takes a hub id, fetched offline-first from the Hugging Face cache", () => {
+  // An empty cache and HF_HUB_OFFLINE=1: the error says what is missing and how to fetch it.
+  const r = spawnSync(process.execPath, [halo, "calibrate", "--model", "acme/tiny"], {
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      HALO_CACHE_DIR: tmp,
+      HF_HUB_CACHE: join(tmp, "hub"),
+      HF_HUB_OFFLINE: "1",
+    },
+  });
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /acme\/tiny@main is not in the cache/);
+  assert.match(r.stderr, /halo pull acme\/tiny/);
+});
+
 test.run();

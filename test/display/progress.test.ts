@@ -164,4 +164,23 @@ test("bad totals are refused with the reason", () => {
   );
 });
 
+test("waits a server imposes show with their time left, longest first, and go when withdrawn", () => {
+  const clock = fakeClock();
+  const { host } = recordingHost();
+  const p = new ProgressReporter({ totalRows: 10, host, now: clock.now, label: "collect" });
+  p.setWaits([
+    { label: "rpm 60 at api.example.com", ms: 800 },
+    { label: "Retry-After at 10.0.0.5:8000", ms: 4200 },
+  ]);
+  clock.advance(200);
+  const s = p.snapshot();
+  assert.equal(s.waits, [
+    { label: "Retry-After at 10.0.0.5:8000", remainingMs: 4000 },
+    { label: "rpm 60 at api.example.com", remainingMs: 600 },
+  ]);
+  assert.match(progressLine(s), /waiting 4\.00 s: Retry-After at 10\.0\.0\.5:8000 \(\+1 more\)/);
+  p.setWaits([]);
+  assert.not.match(progressLine(p.snapshot()), /waiting/);
+});
+
 test.run();

@@ -26,6 +26,12 @@ function assertQuoted(message: string): void {
   }
 }
 
+/** With onError "null" a render error stays in its row: its `_errors` text, node name removed. */
+async function rowError(frame: ReturnType<typeof halo.lazy>): Promise<never> {
+  const { rows } = await frame.collectRows({ onError: "null" });
+  throw new Error(String(rows[0]!._errors).replace(/^\w+: /, ""));
+}
+
 const cases: Record<string, () => unknown> = {
   "unknown model": () =>
     halo.lazy(rows).agent({ prompt: "{{review}}", output: "x", model: "qwen" }),
@@ -34,6 +40,11 @@ const cases: Record<string, () => unknown> = {
   "unknown option": () =>
     halo.lazy(rows).agent({ prompt: "{{review}}", output: "x", choice: ["a"] } as never),
   "missing option": () => halo.lazy(rows).agent({ prompt: "{{review}}" } as never),
+  "a schema keyword Halo cannot decode": () =>
+    halo.lazy(rows).agent({
+      prompt: "{{review}}",
+      schema: { type: "object", properties: { email: { type: "string", format: "email" } } },
+    }),
   "register a non-folder": () => halo.models.register("mine", "/tmp/nowhere"),
   "filter predicate": () => halo.lazy(rows).filter("review == 1" as never),
   "unknown pass": () => halo.lazy(rows).collectRows({ optimizations: { dedupe: true } as never }),
@@ -47,6 +58,19 @@ const cases: Record<string, () => unknown> = {
         { inputs: "review", output: "t" },
       )
       .collectRows(),
+  "a value JSON cannot write (only its row fails)": () =>
+    rowError(
+      halo
+        .lazy(rows)
+        .map((r) => ({ ...r, meta: { n: 1n } }))
+        .agent({ prompt: "{{review}} {{meta}}", output: "x" }),
+    ),
+  "a header value HTTP cannot carry (only its row fails)": () =>
+    rowError(
+      halo
+        .lazy([{ tag: "a\nb" }])
+        .http({ url: "http://127.0.0.1:1/x", headers: { "x-tag": "{{tag}}" }, output: "h" }),
+    ),
   "two SQL statements": () => halo.lazy(rows).sql({ query: "SELECT 1; SELECT 2", output: "y" }),
   "SQL parameter without a value": () =>
     halo.lazy(rows).sql({ query: "SELECT $kw AS k", output: "y" }),

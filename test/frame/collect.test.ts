@@ -107,7 +107,10 @@ test('onError "null": failed rows get null outputs and the error; nothing else i
   await lf.collectRows().then(
     () => assert.unreachable(),
     (e: Error) =>
-      assert.match(e.message, /node #1 \(LlmCall label\) failed on row 1: fake model refuses/),
+      assert.match(
+        e.message,
+        /^row 1 \(id: 2\) failed at node 'label' \(LlmCall #1, output column 'label'\): fake model refuses.*; ([12] of 3 rows had finished this node and were kept: a rerun computes only the rest|no call had finished yet, so nothing was kept)\n\(pass collect/,
+      ),
   );
   const df = await lf.collect({ onError: "null" });
   assert.equal(df.columns, ["id", "review", "stars", "label", "shout", "_errors"]);
@@ -151,14 +154,17 @@ test("results are reused by later collects; changing the source data invalidates
     again.rows.map((r) => r.label),
     first.rows.map((r) => r.label),
   );
-  // Edit the source in place: every signature downstream changes.
+  // Edit the source in place: every signature downstream changes, so no table is reused; the
+  // two rows whose prompt is unchanged are answered by their kept calls, one call is made.
   df.addColumn("review", ["great kettle", "works now", "fine"], { inplace: true });
   await lf.collectRows();
-  assert.is(model.calls, 6);
+  assert.is(model.calls, 4);
   assert.equal(halo.lastRun!.reusedNodeIds, []);
+  assert.equal(halo.lastRun!.callsFromStore, { session: 2, disk: 0 });
+  assert.is(halo.lastRun!.callsKept, 1);
   // reuse: false forces a fresh run.
   await lf.collectRows({ reuse: false });
-  assert.is(model.calls, 9);
+  assert.is(model.calls, 7);
 });
 
 test("sampling without a seed is never reused; with a seed it is", async () => {

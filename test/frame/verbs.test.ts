@@ -24,9 +24,26 @@ test("halo.lazy accepts rows, danfo frames and LazyFrames; rejects others", () =
   assert.is(halo.lazy(src), src);
   assert.throws(
     () => halo.lazy("rows" as never),
-    /expected a danfo DataFrame, an apache-arrow Table or an array of row objects, got string/,
+    /expected a danfo DataFrame, an apache-arrow Table or an array of row objects, got "rows"/,
   );
-  assert.throws(() => halo.lazy([1, 2] as never), /row 0 is number/);
+  assert.throws(() => halo.lazy([1, 2] as never), /row 0 is 1;/);
+});
+
+test("an undefined cell keeps its key, as null", async () => {
+  const lf = halo.lazy([
+    { id: 1, note: undefined },
+    { id: 2, note: "x" },
+  ]);
+  assert.equal(lf.columns, ["id", "note"]);
+  const { rows } = await lf.collectRows();
+  assert.equal(rows, [
+    { id: 1, note: null },
+    { id: 2, note: "x" },
+  ]);
+  // JSON (what `halo serve` answers) keeps the key too.
+  assert.is(JSON.stringify(rows[0]), '{"id":1,"note":null}');
+  const mapped = await lf.map((r) => ({ ...r, extra: undefined })).collectRows();
+  assert.equal(mapped.rows[1], { id: 2, note: "x", extra: null });
 });
 
 test("df.agent() on a danfo DataFrame starts a plan", () => {
@@ -103,9 +120,22 @@ test(".agent rejects bad arguments", () => {
     () => src.agent({ prompt: "x", output: "o", maxTokens: 0 }),
     /maxTokens must be an integer from 1/,
   );
+  // The message shows the value given, not its type.
+  assert.throws(
+    () => src.agent({ prompt: "x", output: "o", maxTokens: 3.5 }),
+    /maxTokens must be an integer from 1 to 8192, got 3\.5$/,
+  );
   assert.throws(
     () => src.agent({ prompt: "x", output: "o", temperature: -1 }),
-    /temperature must be a number/,
+    /temperature must be a number from 0 to \d+, got -1$/,
+  );
+  assert.throws(
+    () => src.agent({ prompt: "x", output: "o", choices: { a: 1 } as never }),
+    /choices must be a non-empty array of non-empty strings, got \{"a":1\}$/,
+  );
+  assert.throws(
+    () => src.agent({ prompt: 7 as never, output: "o" }),
+    /prompt must be a string, got 7$/,
   );
   assert.throws(() => src.agent({ prompt: "x", output: "_errors" }), /reserved for row errors/);
   assert.throws(
@@ -165,7 +195,11 @@ test("relational verbs reject bad arguments", () => {
     () => src.join(rows, "id", { how: "outer" as never }),
     /how must be "inner" or "left"/,
   );
-  assert.throws(() => src.join(42, "id"), /expected a danfo DataFrame/);
+  assert.throws(() => src.join(42, "id"), /expected a danfo DataFrame.*, got 42$/);
+  assert.throws(
+    () => src.filter(halo.col("stars").gt(undefined as never)),
+    /a string, number, boolean or null, got undefined$/,
+  );
 });
 
 test("after an undeclared map, placeholders are checked when the plan runs", async () => {
@@ -174,7 +208,11 @@ test("after an undeclared map, placeholders are checked when the plan runs", asy
     .agent({ prompt: "{{review}}", output: "o", model: "fake" });
   await lf.collectRows().then(
     () => assert.unreachable(),
-    (err: Error) => assert.match(err.message, /has no column 'review'/),
+    (err: Error) =>
+      assert.match(
+        err.message,
+        /failed at node 'o' \(LlmCall #\d+, column 'review'\): template placeholder \{\{review\}\} names no column of this row \(columns: id\)/,
+      ),
   );
 });
 

@@ -8,7 +8,8 @@ import { RecordingOutbox } from "./fake-outbox.ts";
 import { captureOutput } from "../../kernel/executor/capture-output.ts";
 
 const outbox = new RecordingOutbox();
-const handler = new KernelHandler(outbox, { session: "s1", log: () => {} });
+const logs: string[] = [];
+const handler = new KernelHandler(outbox, { session: "s1", log: (t) => logs.push(t) });
 // Cell output is captured as in the kernel; uvu's own report (written outside any cell's async
 // context while no cell runs) goes to the original stdout, else the kernel would hold it as
 // late output for the next cell.
@@ -249,6 +250,29 @@ test("is_complete, history, comm_info, unknown types", async () => {
     u.iopub.map((s) => s.content.execution_state),
     ["busy", "idle"],
   );
+});
+
+test("msg_types named like Object.prototype members are unknown types, never handlers", async () => {
+  logs.length = 0;
+  for (const type of ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"]) {
+    const u = await send(type, {});
+    assert.is(u.reply, undefined, type);
+    assert.equal(
+      u.iopub.map((s) => s.content.execution_state),
+      ["busy", "idle"],
+      type,
+    );
+    assert.match(logs.at(-1)!, new RegExp(`unknown message type '${type}' on shell: ignored`));
+  }
+  assert.not.match(logs.join("\n"), /error handling/);
+  // A user expression named __proto__ is an ordinary name in the reply.
+  const r = await execute("1", {
+    user_expressions: JSON.parse('{"__proto__": "1 + 1", "ok": "2"}') as unknown,
+  });
+  const exprs = r.reply.content.user_expressions as Record<string, { status: string }>;
+  assert.equal(Object.keys(exprs).sort(), ["__proto__", "ok"]);
+  assert.is(JSON.parse(JSON.stringify(exprs)).__proto__.status, "ok");
+  assert.is((await send("kernel_info_request", {})).reply.type, "kernel_info_reply");
 });
 
 test("complete and inspect see earlier cells", async () => {

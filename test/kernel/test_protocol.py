@@ -310,6 +310,27 @@ class Shutdown(unittest.TestCase):
             if km.is_alive():
                 km.shutdown_kernel(now=True)
 
+    def test_shutdown_during_a_collect_exits_cleanly(self):
+        # The model runs in a worker thread: exiting while it is inside onnxruntime would abort
+        # the process (SIGABRT), so shutdown ends the model threads first and exits with 0.
+        km, kc = start_new_kernel(kernel_name="halo", startup_timeout=60)
+        proc = km.provisioner.process
+        try:
+            code = (
+                "const rows = Array.from({ length: 48 }, (_, i) => ({ id: i, text: 'a long review of a fine product '.repeat(12) + i }));\n"
+                "globalThis.pending = halo.lazy(rows).agent({ prompt: 'Summarize: {{text}}', output: 's', maxTokens: 32 }).collect().catch(() => null);\n"
+                "await new Promise((r) => setTimeout(r, 1500));\n"
+                "'started'"
+            )
+            reply = kc.execute_interactive(code, timeout=60)
+            self.assertEqual(reply["content"]["status"], "ok")
+            kc.shutdown()
+            self.assertEqual(proc.wait(timeout=60), 0)
+        finally:
+            kc.stop_channels()
+            if km.is_alive():
+                km.shutdown_kernel(now=True)
+
 
 if __name__ == "__main__":
     unittest.main()

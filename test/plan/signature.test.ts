@@ -26,6 +26,19 @@ test("canonical JSON sorts keys and keeps what JSON loses", () => {
   assert.is.not(hashOf({ a: 1 }), hashOf({ a: "1" }));
 });
 
+test("canonical JSON takes any depth, a value twice, and names a cycle", () => {
+  // 100,000 levels: a hostile JSON query in `halo serve` parses fine and must hash, not overflow.
+  let deep: unknown = 1;
+  for (let i = 0; i < 100_000; i++) deep = [deep];
+  assert.is(canonicalJson(deep).length, 200_001);
+  const shared = { x: 1 };
+  assert.is(canonicalJson([shared, { a: shared }]), '[{"x":1},{"a":{"x":1}}]');
+  assert.is(canonicalJson(new Date(Number.NaN)), '{"$d":null}');
+  const cycle: Record<string, unknown> = {};
+  cycle.self = cycle;
+  assert.throws(() => canonicalJson(cycle), /contains itself \(a cycle\)/);
+});
+
 test("signatures are stable across frames built separately (cells, sessions)", () => {
   const a = halo.lazy(rows()).agent(classify).plan();
   const b = halo

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { LazyFrame, collectAll } from "../../src/frame/lazy-frame.ts";
@@ -76,7 +78,10 @@ test("failed rows with onError null: identical outputs and _errors", async () =>
   assert.equal(got, want);
   assert.ok(got.rows.some((r) => String(r._errors).includes("fake model refuses")));
   // With "raise", the run stops with a RowError naming the node.
-  await rejects(frame.collectRows({ executor: "processor", reuse: false }), /failed on row/);
+  await rejects(
+    frame.collectRows({ executor: "processor", reuse: false }),
+    /^row \d+ \(id: \d+\) failed at node/,
+  );
 });
 
 test("collectAll with a join: identical to row-by-row", async () => {
@@ -143,6 +148,33 @@ test("cancellation stops a collect promptly and the next one runs", async () => 
     .agent({ prompt: "x {{id}}", output: "y", model: "fake-e" })
     .collectRows({ executor: "processor", reuse: false });
   assert.is(again.rows.length, 2);
+});
+
+test("an HTTP call waiting out a honoured Retry-After is not cut off by the pool's deadline", async () => {
+  // The server asks for 5 s once; with timeoutMs 200 and one retry, a deadline of the attempts
+  // alone (2 x (200 + 2000) ms) would end the row before the retry is sent.
+  let calls = 0;
+  const limited = createServer((_req, res) => {
+    calls++;
+    if (calls === 1) res.writeHead(429, { "Retry-After": "5" }).end("slow down");
+    else res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+  });
+  await new Promise<void>((done) => limited.listen(0, "127.0.0.1", done));
+  const { port } = limited.address() as AddressInfo;
+  try {
+    const got = await LazyFrame.from([{ id: 1 }])
+      .http({
+        url: `http://127.0.0.1:${port}/x?id={{id}}`,
+        output: "r",
+        timeoutMs: 200,
+        retries: 1,
+      })
+      .collectRows({ executor: "processor", reuse: false });
+    assert.is(calls, 2);
+    assert.equal(got.rows[0]!.r, { ok: true });
+  } finally {
+    limited.close();
+  }
 });
 
 test.run();

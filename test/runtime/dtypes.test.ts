@@ -48,6 +48,11 @@ test("externalDataFiles takes the graph's own data chunks only", () => {
     "onnx/model.onnx_data_1",
   ]);
   assert.equal(externalDataFiles("onnx/model_q4.onnx", paths), ["onnx/model_q4.onnx_data"]);
+  // onnxruntime-genai builds name the data file with a dot.
+  assert.equal(
+    externalDataFiles("model.onnx", ["model.onnx", "model.onnx.data", "model.onnx.datum"]),
+    ["model.onnx.data"],
+  );
 });
 
 test.run();

@@ -58,6 +58,27 @@ test("a missing onnx/model.onnx", async () => {
   await rejects(loadModel(dir), /missing onnx\/model\.onnx/);
 });
 
+test("a text or truncated model.onnx names the file and says to download it again", async () => {
+  const dir = copyModel("bad-onnx");
+  const onnx = join(dir, "onnx", "model.onnx");
+  const bytes = readFileSync(onnx);
+  writeFileSync(onnx, "version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 9\n");
+  await rejects(
+    loadModel(dir),
+    /bad-onnx\/onnx\/model\.onnx is not a readable ONNX model .*a Git LFS pointer .*Download or export the model again/,
+  );
+  writeFileSync(onnx, "<html><body>rate limited</body></html>");
+  await rejects(
+    loadModel(dir),
+    /model\.onnx is not a readable ONNX model .*a text file of 38 bytes/,
+  );
+  writeFileSync(onnx, bytes.subarray(0, Math.floor(bytes.length / 3)));
+  await rejects(
+    loadModel(dir),
+    /model\.onnx is not a readable ONNX model .*do not parse: most likely a download cut short\. Download/,
+  );
+});
+
 test("a model without KV inputs says to export it with its cache", async () => {
   const dir = copyModel("no-kv");
   copyFileSync(join(fixtures, "no-kv", "onnx", "model.onnx"), join(dir, "onnx", "model.onnx"));

@@ -67,11 +67,11 @@ test("a dtype the folder lacks, or several variants and no fp32, list what is th
   rmSync(join(dir, "onnx", "model.onnx"));
   await rejects(
     loadModel(dir),
-    /holds several graphs and none is fp32: pass a dtype \(fp16, q8, int8, uint8, q4, q4f16\)/,
+    /no fp32 decoder \(the default: none was asked for, and it holds several graphs\) .*it has fp16 \(onnx\/model_fp16\.onnx\), q8 .*: ask for one of those with the dtype option/,
   );
   await rejects(
     loadModel(dir, { dtype: "fp32" }),
-    /has no fp32 graph \(looked for onnx\/model\.onnx or onnx\/decoder_model_merged\.onnx\); it has fp16 \(onnx\/model_fp16\.onnx\)/,
+    /has no fp32 decoder \(looked for onnx\/model\.onnx, onnx\/decoder_model_merged\.onnx\); it has fp16 \(onnx\/model_fp16\.onnx\)/,
   );
   await rejects(loadModel(dir, { dtype: "fp8" as "fp32" }), /unknown dtype "fp8": use one of fp32/);
   await rejects(

@@ -251,7 +251,17 @@ test("bad options name the option and what to pass", () => {
     [{ tokenizer: dir }, /baseUrls must be an http\(s\) URL/],
     [{ baseUrls: [], tokenizer: dir }, /baseUrls/],
     [{ baseUrls: "ftp://x", tokenizer: dir }, /baseUrls/],
-    [{ baseUrls: "http://x" }, /tokenizer must be a model folder/],
+    [{ baseUrls: "http://x" }, /model must name the served model/],
+    [{ baseUrls: "http://x", mode: "tokens" }, /tokenizer must be a model folder/],
+    [{ baseUrls: "http://x", mode: "stream", model: "m" }, /mode must be one of/],
+    [{ baseUrls: "http://x", model: "m", structuredOutput: "xml" }, /structuredOutput must be/],
+    [
+      { baseUrls: "http://x", tokenizer: dir, structuredOutput: "none" },
+      /"none" writes choices into the prompt's text/,
+    ],
+    [{ baseUrls: "http://x", model: "m", limits: { rph: 5 } }, /limits\.rph is not a limit/],
+    [{ baseUrls: "http://x", model: "m", limits: { rpm: 0.5 } }, /limits\.rpm must be a whole/],
+    [{ baseUrls: "http://x", model: "m", stream: true }, /unknown option 'stream'/],
     [{ baseUrls: "http://x", tokenizer: "/nonexistent" }, /tokenizer\.json/],
     [
       { baseUrls: "http://x", tokenizer: dir, concurrency: 0 },
@@ -259,7 +269,7 @@ test("bad options name the option and what to pass", () => {
     ],
     [{ baseUrls: "http://x", tokenizer: dir, retries: -1 }, /retries/],
     [{ baseUrls: "http://x", tokenizer: dir, affinityTokens: 1.5 }, /affinityTokens/],
-    [{ baseUrls: "http://x", tokenizer: dir, apiKey: 5 }, /apiKey must be a string/],
+    [{ baseUrls: "http://x", tokenizer: dir, apiKey: 5 }, /apiKey must be a non-empty string/],
   ];
   for (const [options, message] of cases)
     assert.throws(() => new OpenAiModel(options as never), message, JSON.stringify(options));

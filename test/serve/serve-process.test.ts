@@ -3,13 +3,14 @@
 // before exiting 0.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { halo } from "../../src/index.ts";
 import { shippedModelDir } from "../../src/runtime/index.ts";
 import { SENTIMENT_CHOICES, SENTIMENT_PROMPT, SUMMARY_PROMPT } from "../helpers/trained-prompts.ts";
+import { startServe } from "./helpers/serve-process.ts";
 
 const YAML = `
 name: sentiment
@@ -21,31 +22,17 @@ nodes:
     output: sentiment
 `;
 
-function startServe(args: string[]): Promise<{ child: ChildProcess; url: string; log: string[] }> {
-  const child = spawn(process.execPath, ["bin/halo.js", "serve", "--port", "0", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, HALO_CALIBRATE: "0" },
-  });
-  const log: string[] = [];
-  child.stderr!.on("data", (d: Buffer) => log.push(d.toString()));
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /halo: serving on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]!, log });
-    });
-    child.once("exit", (code) => reject(new Error(`halo serve exited ${code}: ${log.join("")}`)));
-  });
-}
-
 test("serves a --workflow file; SIGTERM answers the query in flight, then exits 0", async () => {
   const dir = mkdtempSync(join(tmpdir(), "halo-serve-"));
   const file = join(dir, "sentiment.yaml");
   writeFileSync(file, YAML);
-  const { child, url, log } = await startServe(["--workflow", file]);
+  // The admin token from the environment, as a deployment would pass it.
+  const { child, url, log } = await startServe(["--workflow", file], { HALO_ADMIN_TOKEN: "adm" });
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  const listed = (await (await fetch(`${url}/v1/workflows`)).json()) as {
+  assert.is((await fetch(`${url}/v1/workflows`)).status, 401);
+  const listed = (await (
+    await fetch(`${url}/v1/workflows`, { headers: { Authorization: "Bearer adm" } })
+  ).json()) as {
     workflows: { name: string }[];
   };
   assert.equal(
@@ -131,6 +118,18 @@ test("bad options exit 2 or 1 with a message, not a stack trace", async () => {
   const missing = await run(["--port", "0", "--workflow", "/nonexistent/w.yaml"]);
   assert.is(missing.code, 1);
   assert.match(missing.err, /no such file/);
+  const path = await run(["--port", "0", "--allow-path", "/nonexistent/data"]);
+  assert.is(path.code, 1);
+  assert.match(path.err, /--allow-path \/nonexistent\/data: no such file or folder/);
+  const role = await run(["--port", "0", "--postgres-role", "main=reader"]);
+  assert.is(role.code, 1);
+  assert.match(role.err, /--postgres-role main: no --postgres main=URL/);
+  const pair = await run(["--port", "0", "--postgres", "postgres://x"]);
+  assert.is(pair.code, 1);
+  assert.match(pair.err, /--postgres expects NAME=VALUE/);
+  const same = await run(["--port", "0", "--token", "t", "--admin-token", "t"]);
+  assert.is(same.code, 1);
+  assert.match(same.err, /admin token must differ/);
 });
 
 test.run();

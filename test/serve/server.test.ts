@@ -1,7 +1,8 @@
 // `halo serve`'s server over real HTTP on 127.0.0.1: a workflow served to concurrent clients
 // answers exactly what a batch collect() gives; malformed, oversized and unauthorised requests get
-// 400/413/401; a full queue gives 429 with Retry-After; a failing row fails only its query; a
-// slow query times out without taking the others down; tool results stay cached across batches.
+// 400/413/401/403; a full queue gives 429 with Retry-After, a request larger than the whole queue
+// 413; a failing row fails only its query; a slow query times out without taking the others down;
+// tool results stay cached across batches; the query and admin tokens have separate scopes.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { halo } from "../../src/index.ts";
@@ -56,6 +57,9 @@ nodes:
   - { id: s, type: function, function: slow, inputs: [text], output: same }
 `;
 
+const ADMIN_TOKEN = "adm1n-t0ken";
+const ADMIN = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
 async function post(
   url: string,
   body: unknown,
@@ -72,7 +76,13 @@ async function withServer(
   options: Parameters<typeof startServer>[0],
   body: (server: HaloServer) => Promise<void>,
 ): Promise<void> {
-  const server = await startServer({ port: 0, functions: FUNCTIONS, log: () => {}, ...options });
+  const server = await startServer({
+    port: 0,
+    functions: FUNCTIONS,
+    adminToken: ADMIN_TOKEN,
+    log: () => {},
+    ...options,
+  });
   try {
     await body(server);
   } finally {
@@ -86,7 +96,7 @@ test("concurrent clients get exactly the batch result; streaming; metrics", asyn
   const byReview = new Map(want.rows.map((r) => [r.review, r]));
 
   await withServer({}, async (server) => {
-    const reg = await post(`${server.url}/v1/workflows`, { yaml: REVIEWS_YAML });
+    const reg = await post(`${server.url}/v1/workflows`, { yaml: REVIEWS_YAML }, ADMIN);
     assert.is(reg.status, 201);
     assert.equal(((await reg.json()) as { steps: string[] }).steps, ["in", "sentiment", "summary"]);
 
@@ -142,7 +152,7 @@ test("concurrent clients get exactly the batch result; streaming; metrics", asyn
 test("bad requests: 400 with a message, 413 oversized, 404, 405; the server keeps serving", async () => {
   await withServer({ maxBodyBytes: 2_000 }, async (server) => {
     const u = server.url;
-    assert.is((await post(`${u}/v1/workflows`, { yaml: SHOUT_YAML })).status, 201);
+    assert.is((await post(`${u}/v1/workflows`, { yaml: SHOUT_YAML }, ADMIN)).status, 201);
     const cases: [Promise<Response>, number, RegExp][] = [
       [post(`${u}/v1/workflows/shout/queries`, "{not json"), 400, /not valid JSON/],
       [post(`${u}/v1/workflows/shout/queries`, { rows: [] }), 400, /expected \{"queries"/],
@@ -150,9 +160,11 @@ test("bad requests: 400 with a message, 413 oversized, 404, 405; the server keep
       [post(`${u}/v1/workflows/shout/queries`, { queries: [[1, 2]] }), 400, /JSON object/],
       [post(`${u}/v1/workflows/shout/queries`, { queries: ["x".repeat(3_000)] }), 413, /limit/],
       [post(`${u}/v1/workflows/nope/queries`, { query: { text: "a" } }), 404, /no workflow 'nope'/],
-      [post(`${u}/v1/workflows`, { yaml: "nodes: [\n" }), 400, /not valid YAML/],
-      [post(`${u}/v1/workflows`, { yaml: "/etc/passwd.yaml" }), 400, /YAML text/],
-      [post(`${u}/v1/workflows`, { yaml: SHOUT_YAML }), 409, /exists/],
+      [post(`${u}/v1/workflows`, { yaml: "nodes: [\n" }, ADMIN), 400, /not valid YAML/],
+      [post(`${u}/v1/workflows`, { yaml: "/etc/passwd.yaml" }, ADMIN), 400, /YAML text/],
+      [post(`${u}/v1/workflows`, { yaml: SHOUT_YAML }, ADMIN), 409, /exists/],
+      [post(`${u}/v1/workflows/%E0%A4%A/queries`, { query: { text: "a" } }), 400, /%-encoding/],
+      [post(`${u}/v1/workflows/%ZZ/queries`, { query: { text: "a" } }), 400, /%-encoding/],
       [fetch(`${u}/v1/workflows/shout/queries`), 405, /accepts POST/],
       [fetch(`${u}/nowhere`), 404, /no route/],
     ];
@@ -172,7 +184,7 @@ test("bad requests: 400 with a message, 413 oversized, 404, 405; the server keep
 
 test("a failing row fails its query only; tool results stay cached across batches", async () => {
   await withServer({}, async (server) => {
-    await post(`${server.url}/v1/workflows`, { yaml: SHOUT_YAML });
+    server.register(SHOUT_YAML);
     const url = `${server.url}/v1/workflows/shout/queries`;
     calls = 0;
     const first = (await (
@@ -199,19 +211,40 @@ test("a failing row fails its query only; tool results stay cached across batche
   });
 });
 
-test("overload: 429 with Retry-After; a slow query times out, the rest still answer", async () => {
-  await withServer({ maxQueue: 2, timeoutMs: 300 }, async (server) => {
-    await post(`${server.url}/v1/workflows`, { yaml: SLOW_YAML });
+test("overload: 429 with Retry-After; more than the queue 413; a slow query times out", async () => {
+  await withServer({ maxQueue: 2, timeoutMs: 1_000 }, async (server) => {
+    server.register(SLOW_YAML);
     const url = `${server.url}/v1/workflows/slow/queries`;
-    const full = await post(url, { queries: [{ text: "a" }, { text: "b" }, { text: "c" }] });
+    // More than the whole queue can never fit: 413, whether the queue is empty or not.
+    const huge = await post(url, { queries: [{ text: "a" }, { text: "b" }, { text: "c" }] });
+    assert.is(huge.status, 413);
+    assert.match(
+      ((await huge.json()) as { error: { message: string } }).error.message,
+      /3 queries in one request, more than its queue holds \(2\); send at most 2 per request/,
+    );
+    // Two mini-batches run at once (1.5 s each); the third request waits in the queue and fills
+    // it; the fourth gets 429. (Queued queries time out after 1 s: the fourth comes well before.)
+    const pause = () => new Promise((r) => setTimeout(r, 20));
+    const earlier = [];
+    for (const pair of [
+      ["a", "b"],
+      ["c", "d"],
+      ["e", "f"],
+    ]) {
+      earlier.push(post(url, { queries: pair.map((text) => ({ text })) }));
+      await pause();
+    }
+    const full = await post(url, { queries: [{ text: "g" }] });
     assert.is(full.status, 429);
     assert.ok(Number(full.headers.get("retry-after")) >= 1);
-    const res = await post(url, { queries: [{ text: "a" }] });
+    await Promise.all(earlier);
+    // A text no batch has run yet (the tool-result cache would answer "a" at once).
+    const res = await post(url, { queries: [{ text: "z" }] });
     const body = (await res.json()) as { results: { outcome: string; error: string }[] };
     assert.is(body.results[0]!.outcome, "timeout");
-    assert.match(body.results[0]!.error, /within 300 ms/);
+    assert.match(body.results[0]!.error, /within 1000 ms/);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    assert.match(metrics, /halo_queries_total\{workflow="slow",outcome="timeout"\} 1/);
+    assert.match(metrics, /halo_queries_total\{workflow="slow",outcome="timeout"\} 7/);
     assert.match(
       metrics,
       /halo_http_requests_total\{route="POST \/v1\/workflows\/NAME\/queries",status="429"\} 1/,
@@ -219,20 +252,90 @@ test("overload: 429 with Retry-After; a slow query times out, the rest still ans
   });
 });
 
-test("a token is required when set; not on loopback without one, the server refuses to start", async () => {
+test("tokens: queries and registration have separate scopes; registration off by default", async () => {
+  const QUERY = { Authorization: "Bearer s3cret" };
   await withServer({ token: "s3cret" }, async (server) => {
-    const url = `${server.url}/v1/workflows`;
-    assert.is((await fetch(url)).status, 401);
-    assert.is((await fetch(url, { headers: { Authorization: "Bearer nope" } })).status, 401);
-    assert.is((await fetch(url, { headers: { Authorization: "Bearer s3cret" } })).status, 200);
-    assert.is((await fetch(`${server.url}/healthz`)).status, 200);
+    const u = server.url;
+    const cases: [string, string, Record<string, string>, number, RegExp | null][] = [
+      // [method, path, headers, status, message]
+      ["GET", "/healthz", {}, 200, null],
+      ["GET", "/v1/workflows", {}, 401, /needs Authorization: Bearer <admin token>/],
+      ["GET", "/v1/workflows", { Authorization: "Bearer nope" }, 401, /wrong bearer token/],
+      ["GET", "/v1/workflows", QUERY, 403, /query token cannot register, list or delete/],
+      ["POST", "/v1/workflows", QUERY, 403, /query token cannot/],
+      ["DELETE", "/v1/workflows/shout", QUERY, 403, /query token cannot/],
+      ["GET", "/v1/workflows", ADMIN, 200, null],
+      ["POST", "/v1/workflows/shout/queries", {}, 401, /needs Authorization: Bearer <token>/],
+      ["POST", "/v1/workflows/shout/queries", ADMIN, 403, /admin token does not run queries/],
+      ["POST", "/v1/workflows/shout/queries", QUERY, 200, null],
+      ["GET", "/metrics", {}, 401, null],
+      ["GET", "/metrics", QUERY, 200, null],
+      ["GET", "/metrics", ADMIN, 200, null],
+    ];
+    const reg = await post(`${u}/v1/workflows`, { yaml: SHOUT_YAML }, ADMIN);
+    assert.is(reg.status, 201);
+    for (const [method, path, headers, status, message] of cases) {
+      const res = await fetch(`${u}${path}`, {
+        method,
+        headers: { "Content-Type": "application/json", ...headers },
+        ...(method === "POST" && { body: JSON.stringify({ query: { text: "a" }, yaml: "x" }) }),
+      });
+      const text = await res.text();
+      assert.is(res.status, status, `${method} ${path} ${JSON.stringify(headers)}: ${text}`);
+      if (message) assert.match(text, message);
+    }
+    // Health says counts only: no names to a client without a token.
+    const health = (await (await fetch(`${u}/healthz`)).json()) as Record<string, unknown>;
+    assert.equal(health, { status: "ok", workflows: 1, queued: 0, running: 0 });
   });
-  try {
-    await startServer({ host: "0.0.0.0", port: 0, log: () => {} });
-    assert.unreachable("started without a token");
-  } catch (err) {
-    assert.match((err as Error).message, /set a token/);
+  // Without an admin token, nothing registers over HTTP; the operator's workflows still serve.
+  await withServer({ adminToken: undefined }, async (server) => {
+    server.register(SHOUT_YAML);
+    for (const [method, path] of [
+      ["POST", "/v1/workflows"],
+      ["GET", "/v1/workflows"],
+      ["DELETE", "/v1/workflows/shout"],
+    ]) {
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { "Content-Type": "application/json", ...ADMIN },
+        ...(method === "POST" && { body: JSON.stringify({ yaml: SLOW_YAML }) }),
+      });
+      assert.is(res.status, 403, `${method} ${path}`);
+      assert.match(await res.text(), /managing workflows over HTTP is off: .*--admin-token/);
+    }
+    const ok = await post(`${server.url}/v1/workflows/shout/queries`, { query: { text: "x" } });
+    assert.is(ok.status, 200);
+  });
+  for (const [options, message] of [
+    [{ host: "0.0.0.0" }, /set a token/],
+    [{ token: "same", adminToken: "same" }, /admin token must differ from the query token/],
+  ] as const) {
+    try {
+      await startServer({ port: 0, log: () => {}, ...options });
+      assert.unreachable("started");
+    } catch (err) {
+      assert.match((err as Error).message, message);
+    }
   }
+});
+
+test("a workflow's function and db names are its options' own, never Object's", async () => {
+  await withServer({}, async (server) => {
+    for (const [name, node] of [
+      ["f", "{ id: s, type: function, function: toString, inputs: [text], output: o }"],
+      ["d", "{ id: s, type: sql, db: constructor, query: 'select 1', output: o }"],
+    ]) {
+      const yaml = `name: ${name}\nnodes:\n  - ${node}\n`;
+      assert.is((await post(`${server.url}/v1/workflows`, { yaml }, ADMIN)).status, 201);
+      // Nodes compile against a query's row: the query is refused, naming what is missing.
+      const res = await post(`${server.url}/v1/workflows/${name}/queries`, {
+        query: { text: "a" },
+      });
+      assert.is(res.status, 400);
+      assert.match(await res.text(), /is not in options\.(functions|databases)/);
+    }
+  });
 });
 
 test.run();

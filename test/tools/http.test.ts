@@ -3,17 +3,22 @@ import * as assert from "uvu/assert";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { halo } from "../../src/index.ts";
-import { httpTool } from "../../src/tools/http.ts";
+import { httpTool, MAX_RETRY_AFTER_MS, parseRetryAfter } from "../../src/tools/http.ts";
 
 let server: Server;
 let base = "";
 const hits = new Map<string, number>();
+const WHOLE = "the whole body here";
+/** Arrival times (ms) per request key, to check waits the server asked for. */
+const arrivals = new Map<string, number[]>();
 
 test.before(async () => {
   server = createServer((req, res) => {
     const url = new URL(req.url!, "http://x");
     const key = `${req.method} ${url.pathname}${url.search}`;
     hits.set(key, (hits.get(key) ?? 0) + 1);
+    arrivals.set(key, [...(arrivals.get(key) ?? []), performance.now()]);
+    const first = hits.get(key) === 1;
     let body = "";
     req.on("data", (c) => (body += c));
     req.on("end", () => {
@@ -43,7 +48,32 @@ test.before(async () => {
           res.end("busy");
         } else res.end("ok");
       } else if (url.pathname === "/slow") setTimeout(() => res.end("late"), 2000);
-      else {
+      else if (url.pathname === "/cut") {
+        // First time: the status and part of the body, then the connection drops.
+        res.writeHead(200, { "content-length": String(WHOLE.length) });
+        if (first) {
+          res.write("half");
+          setTimeout(() => res.socket?.destroy(), 20);
+        } else res.end(WHOLE);
+      } else if (url.pathname === "/trickle") {
+        // First time: the status at once, the body never finishes.
+        res.writeHead(200, { "content-length": String(WHOLE.length) });
+        if (first || url.searchParams.has("always")) res.write("slow");
+        else res.end(WHOLE);
+      } else if (url.pathname === "/limited") {
+        // 429 with Retry-After (seconds, or an HTTP-date with ?date), then an answer.
+        if (first) {
+          const wait = Number(url.searchParams.get("wait") ?? 1);
+          res.statusCode = 429;
+          res.setHeader(
+            "retry-after",
+            url.searchParams.has("date")
+              ? new Date(Date.now() + wait * 1000 + 1000).toUTCString()
+              : String(wait),
+          );
+          res.end("slow down");
+        } else res.end("ok now");
+      } else {
         res.statusCode = 404;
         res.end("no such thing");
       }
@@ -147,6 +177,77 @@ test("a timeout is reported with the limit; an abort stops at once", async () =>
     () => assert.unreachable("should abort"),
     (err: Error) => assert.match(err.name + err.message, /Abort|abort/),
   );
+});
+
+const get = (path: string, timeoutMs = 2000, retries = 2) =>
+  httpTool.call({ url: `${base}${path}`, method: "GET", headers: {}, timeoutMs, retries }, {});
+
+async function failure(pending: Promise<unknown>): Promise<string> {
+  return pending.then(
+    () => assert.unreachable("should fail") as never,
+    (err: Error) => err.message,
+  );
+}
+
+test("a connection cut mid-body is retried", async () => {
+  assert.is(await get("/cut?n=1"), WHOLE);
+  assert.is(hits.get("GET /cut?n=1"), 2);
+  const message = await failure(get("/cut?n=2", 2000, 0));
+  assert.match(
+    message,
+    /^HTTP GET http:\/\/127\.0\.0\.1:\d+\/cut\?n=2: the connection was cut while reading the body of a 200 response: other side closed/,
+  );
+});
+
+test("a body slower than the timeout is retried, and then reported with the URL", async () => {
+  assert.is(await get("/trickle?n=1", 300), WHOLE);
+  assert.is(hits.get("GET /trickle?n=1"), 2);
+  const message = await failure(get("/trickle?always&n=2", 200, 1));
+  assert.match(
+    message,
+    /^HTTP GET http:\/\/\S+\/trickle\?always&n=2: status 200 came but the body did not finish within 200 ms \(raise timeoutMs\?\) \(after 2 attempts\)$/,
+  );
+  assert.is(hits.get("GET /trickle?always&n=2"), 2);
+});
+
+test("Retry-After is honoured, in seconds or as an HTTP-date, and bounded", async () => {
+  for (const query of ["wait=1&n=1", "wait=1&date&n=2"]) {
+    assert.is(await get(`/limited?${query}`, 2000, 1), "ok now");
+    const [first, second] = arrivals.get(`GET /limited?${query}`)!;
+    // The retry came no sooner than asked (a busy machine only makes the gap longer). An
+    // HTTP-date has whole seconds, so it asks for at least one.
+    assert.ok(second! - first! >= 950, `${query}: retried after ${second! - first!} ms`);
+  }
+  // Asking for more than the bound: no retry, the error says what the server asked.
+  const message = await failure(get("/limited?wait=3600&n=3", 2000, 3));
+  assert.match(
+    message,
+    /^HTTP 429 from GET \S+\/limited\?wait=3600&n=3: slow down \(the server asks to retry after 3600 s, longer than the 30 s Halo waits\)$/,
+  );
+  assert.is(hits.get("GET /limited?wait=3600&n=3"), 1);
+  assert.is(MAX_RETRY_AFTER_MS, 30_000);
+});
+
+test("parseRetryAfter reads delay-seconds and HTTP-dates", () => {
+  const now = Date.parse("Wed, 21 Oct 2015 07:28:00 GMT");
+  assert.is(parseRetryAfter("120", now), 120_000);
+  assert.is(parseRetryAfter(" 0 ", now), 0);
+  assert.is(parseRetryAfter("Wed, 21 Oct 2015 07:28:30 GMT", now), 30_000);
+  assert.is(parseRetryAfter("Wed, 21 Oct 2015 07:00:00 GMT", now), 0, "a past date: now");
+  assert.is(parseRetryAfter("soon", now), undefined);
+  assert.is(parseRetryAfter("-5", now), undefined);
+  assert.is(parseRetryAfter(null, now), undefined);
+});
+
+test("a refused connection names the method, the URL and the cause", async () => {
+  const gone = createServer();
+  await new Promise<void>((r) => gone.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(gone.address() as AddressInfo).port}/x`;
+  await new Promise((r) => gone.close(r));
+  const message = await failure(
+    httpTool.call({ url, method: "POST", headers: {}, body: "b", timeoutMs: 1000, retries: 1 }, {}),
+  );
+  assert.match(message, new RegExp(`^HTTP POST ${url}: .*ECONNREFUSED.*\\(after 2 attempts\\)$`));
 });
 
 test("bad HTTP arguments fail at once", () => {

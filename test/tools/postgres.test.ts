@@ -1,114 +1,31 @@
 // PostgreSQL through `halo.connect(url)`, against a real server started here on a free port with
 // its own data directory (Debian `postgresql`; skipped with a notice when absent, a failure under
-// CI). Postgres refuses to run as root, so as root the server runs as the `postgres` user.
+// CI): parameters bound, never spliced; reads never reused across collects; a role set on the
+// database is the one every query runs as, even after a query reset it.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { halo } from "../../src/index.ts";
-import { needSystem } from "../helpers/system.ts";
-import type { PostgresDb } from "../../src/tools/postgres.ts";
+import { PostgresDb } from "../../src/tools/postgres.ts";
+import {
+  postgresAvailable,
+  startPostgres,
+  type PostgresServer,
+} from "../helpers/postgres-server.ts";
 
-function postgresBin(): string | undefined {
-  const root = "/usr/lib/postgresql";
-  if (!existsSync(root)) return undefined;
-  const version = readdirSync(root).sort((a, b) => Number(b) - Number(a))[0];
-  const bin = version && join(root, version, "bin");
-  return bin && existsSync(join(bin, "initdb")) ? bin : undefined;
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-const bin = postgresBin();
-const available = needSystem(
-  "PostgreSQL server",
-  () => bin !== undefined,
-  "apt-get install postgresql",
-);
-let server: ChildProcess | undefined;
-let dir = "";
+const available = postgresAvailable();
+let server: PostgresServer | undefined;
 let db: PostgresDb;
-let stopServer = () => {};
 
 test.before(async () => {
   if (!available) return;
-  dir = mkdtempSync(join(tmpdir(), "halo-pg-"));
-  const data = join(dir, "data");
-  const asRoot = process.getuid?.() === 0;
-  const wrap = (cmd: string, args: string[]): [string, string[]] =>
-    asRoot ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args];
-  if (asRoot) {
-    const pw = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" });
-    const gid = spawnSync("id", ["-g", "postgres"], { encoding: "utf8" });
-    chownSync(dir, Number(pw.stdout), Number(gid.stdout));
-    chmodSync(dir, 0o700);
-  }
-  const [initCmd, initArgs] = wrap(join(bin!, "initdb"), [
-    "-D",
-    data,
-    "-U",
-    "halo",
-    "--auth=trust",
-    "-E",
-    "UTF8",
-    "--no-sync",
-  ]);
-  const init = spawnSync(initCmd, initArgs, { encoding: "utf8" });
-  if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
-  const port = await freePort();
-  const [cmd, args] = wrap(join(bin!, "postgres"), [
-    "-D",
-    data,
-    "-p",
-    String(port),
-    "-k",
-    dir,
-    "-h",
-    "127.0.0.1",
-    "-F",
-  ]);
-  server = spawn(cmd, args, { stdio: "ignore" });
-  // runuser does not forward signals: stop the server itself through pg_ctl.
-  stopServer = () => {
-    const [stopCmd, stopArgs] = wrap(join(bin!, "pg_ctl"), [
-      "stop",
-      "-D",
-      data,
-      "-m",
-      "fast",
-      "-w",
-    ]);
-    spawnSync(stopCmd, stopArgs, { stdio: "ignore" });
-  };
-  db = halo.connect(`postgres://halo@127.0.0.1:${port}/postgres`);
-  for (let i = 0; ; i++) {
-    try {
-      await db.query("select 1", {});
-      break;
-    } catch (err) {
-      if (i > 100) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  server = await startPostgres();
+  db = halo.connect(server.url());
   await db.query("create table notes (id int, text text)", {});
 });
 
 test.after(async () => {
-  if (!available) return;
   await db?.close();
-  const exited = new Promise((r) => server?.once("exit", r));
-  stopServer();
-  await exited;
-  rmSync(dir, { recursive: true, force: true });
+  await server?.stop();
 });
 
 test("named parameters are bound positionally; hostile values stay data", async () => {
@@ -149,6 +66,43 @@ test("pg reads are shared within a run but never reused across collects", async 
   await db.query("insert into notes values (9, 'new')", {});
   const second = await lf.collectRows();
   assert.is(second.rows[0]!.n, (first.rows[0]!.n as number) + 1, "the new row is seen");
+});
+
+test("with a role, every query runs as that role, even after one reset it", async () => {
+  if (!available) return;
+  await server!.admin(`
+    create role halo_login login noinherit;
+    create role reader nologin;
+    grant reader to halo_login;
+    grant select on notes to reader;`);
+  const reader = new PostgresDb(server!.url("halo_login"), { role: "reader" });
+  try {
+    const who = await reader.query(
+      "select session_user::text as login, current_user::text as r",
+      {},
+    );
+    assert.equal(who.rows, [{ login: "halo_login", r: "reader" }]);
+    const count = await reader.query("select count(*)::int as n from notes", {});
+    assert.ok((count.rows[0]!.n as number) >= 4);
+    // The role may read notes, not write them.
+    await reader.query("insert into notes values (99, 'x')", {}).then(
+      () => assert.unreachable("a write went through"),
+      (err: Error) => assert.match(err.message, /permission denied for table notes/),
+    );
+    // A query that resets the role does not leave its connection with the login's rights.
+    await reader.query("reset role", {});
+    const again = await reader.query("select current_user::text as r", {});
+    assert.equal(again.rows, [{ r: "reader" }]);
+  } finally {
+    await reader.close();
+  }
+  const missing = new PostgresDb(server!.url(), { role: "no_such_role" });
+  await missing.query("select 1", {}).then(
+    () => assert.unreachable(),
+    (err: Error) =>
+      assert.match(err.message, /cannot SET ROLE no_such_role: role "no_such_role" does not exist/),
+  );
+  await missing.close();
 });
 
 test("a bad URL fails at once", () => {

@@ -154,7 +154,10 @@ test("a failing query names the node and row; onError null keeps going", async (
     await bad.collectRows();
     assert.unreachable("should fail");
   } catch (err) {
-    assert.match((err as Error).message, /node #1 \(SqlCall r\) failed on row 0: .*no_such_table/);
+    assert.match(
+      (err as Error).message,
+      /^row 0 .* failed at node 'r' \(SqlCall #1, output column 'r'\): .*no_such_table/,
+    );
     assert.match((err as Error).message, /onError: "null"/);
   }
   const kept = await bad.collectRows({ onError: "null" });

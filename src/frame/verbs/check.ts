@@ -1,13 +1,10 @@
 // Argument checks shared by the verbs: bad input fails at the call, naming the verb, the
 // argument, what was given and what would work.
 import { ERRORS_COLUMN } from "../../executor/types.ts";
+import { showValue as describe } from "../../plan/show-value.ts";
 
-export function describe(x: unknown): string {
-  if (x === null) return "null";
-  if (Array.isArray(x)) return "an array";
-  if (typeof x === "string") return JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}…` : x);
-  return typeof x;
-}
+/** The value as messages show it: the value itself, shortened (src/plan/show-value.ts). */
+export { describe };
 
 export function checkSpec(
   where: string,

@@ -32,7 +32,26 @@ export function mapVerb(
   const columns = s.columns === undefined ? null : checkStringList(where, "columns", s.columns);
   const fnKey = s.key === undefined ? functionKey(fn) : `key:${checkString(where, "key", s.key)}`;
   const label = s.name === undefined ? fn.name || "map" : checkString(where, "name", s.name);
-  return makeLogical("Map", [input], { op: { type: "fn", fn, fnKey }, columns }, columns, label);
+  const op = { type: "fn" as const, fn: keepUndefinedCells(fn), fnKey };
+  return makeLogical("Map", [input], { op, columns }, columns, label);
+}
+
+/** A returned `{ x: undefined }` keeps its column, as null: JSON (a served answer) would drop it. */
+function keepUndefinedCells(
+  fn: (row: Row) => Row | Promise<Row>,
+): (row: Row) => Row | Promise<Row> {
+  const fill = (out: Row): Row => {
+    if (!out || typeof out !== "object" || Array.isArray(out)) return out; // the executor says why
+    if (!Object.values(out).includes(undefined)) return out;
+    // A copy: the function's own object (it may hold on to it) is left as it was.
+    const filled: Row = {};
+    for (const [k, v] of Object.entries(out)) filled[k] = v === undefined ? null : v;
+    return filled;
+  };
+  return (row) => {
+    const out = fn(row);
+    return out instanceof Promise ? out.then(fill) : fill(out);
+  };
 }
 
 export function filterVerb(

@@ -3,6 +3,9 @@
 // its first call's KV on worker A), the worker about to prefill it pulls that prefix across with
 // `migratePrefix`, which moves it only when the cost model says copying beats recomputing.
 //
+// With model threads each member's cache holds handles into its own thread; a member joins with
+// an `adopt` that turns another member's handle into its own (the KV moves thread to thread).
+//
 // Invariant: a pull runs synchronously right before the target worker matches and locks its own
 // prefix (LlmWorker's `importPrefix` hook), so no eviction can run between the move and the lock;
 // the source locks what it copies for the copy's duration (migratePrefix).
@@ -21,6 +24,7 @@ export class KvExchange<K extends KvPayload<K>> {
   readonly stats: KvMigrationStats = emptyMigrationStats();
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   private readonly caches = new Map<string, PrefixCache<K, any>>();
+  private readonly adopters = new Map<string, (payload: K) => K>();
 
   constructor(
     /** The cache namespace of the model (its id): every member holds KV of this model only. */
@@ -29,10 +33,15 @@ export class KvExchange<K extends KvPayload<K>> {
     private readonly trace?: TraceRecorder,
   ) {}
 
-  /** Adds a worker's cache under its lane; a lane joins once (a later call replaces it). */
+  /**
+   * Adds a worker's cache under its lane; a lane joins once (a later call replaces it). `adopt`
+   * makes another member's payload usable by this lane's engine (default: as it is).
+   */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  join(lane: string, cache: PrefixCache<K, any>): void {
+  join(lane: string, cache: PrefixCache<K, any>, adopt?: (payload: K) => K): void {
     this.caches.set(lane, cache);
+    if (adopt) this.adopters.set(lane, adopt);
+    else this.adopters.delete(lane);
   }
 
   /**
@@ -57,6 +66,7 @@ export class KvExchange<K extends KvPayload<K>> {
       cost: this.cost,
       trace: this.trace,
       lane: `kv:${best.lane}>${lane}`,
+      adopt: this.adopters.get(lane),
     });
     if (result.reason === "moved") {
       this.stats.moves++;

@@ -3,7 +3,14 @@
 // `TokenCountPayload`, which holds no memory, when the optimizer simulates the cache to predict
 // hits. The interface is the whole boundary: the tree never looks inside a payload.
 
-/** KV for a contiguous span of tokens. Implementations are immutable values. */
+/**
+ * KV for a contiguous span of tokens. Implementations are immutable values.
+ *
+ * Ownership: a payload returned by `slice`, `concat` or an engine's forward belongs to the
+ * caller, who calls `release` once done with it (the prefix cache releases what it drops, the
+ * LLM worker its sequences' KV and the pasts it loaded). Payloads whose memory is plain JS memory
+ * need not implement it; handles on KV held elsewhere (a model thread's) free it there.
+ */
 export interface KvPayload<P extends KvPayload<P>> {
   /** Tokens covered (the span's length). */
   readonly numTokens: number;
@@ -11,8 +18,13 @@ export interface KvPayload<P extends KvPayload<P>> {
   readonly bytes: number;
   /** Tokens [start, end) of this span, as a new payload (may copy). */
   slice(start: number, end: number): P;
-  /** This span followed by `rest`, in order, as one payload. */
+  /**
+   * This span followed by `rest`, in order, as one payload the caller owns (with `rest` empty it
+   * may be `this` only for payloads without `release`).
+   */
   concat(rest: readonly P[]): P;
+  /** The holder is done with this payload (see Ownership above); idempotent. */
+  release?(): void;
 }
 
 /**

@@ -12,6 +12,8 @@
 //   followed by a run of host nodes.
 // - Locked nodes (and their ancestors, which `lock` also counts) are never evicted or moved out.
 //   With everything locked the cache stays over budget rather than fail: callers degrade.
+// - The cache owns the payloads its nodes hold: it releases each one it drops or replaces
+//   (KvPayload's ownership rule), so KV held elsewhere (a model thread) is freed on eviction.
 import { LruPolicy, type EvictionPolicy } from "./eviction-policy.ts";
 import type { KvPayload } from "./kv-payload.ts";
 import type { KvTiers } from "./kv-tiers.ts";
@@ -237,6 +239,7 @@ export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
       if (child.host) {
         // We hold this span's KV already: promote it rather than keep the host copy.
         this.hostBytesUsed -= child.host.bytes;
+        child.host.release?.();
         child.host = undefined;
         child.fast = payload.slice(pos, pos + k);
         this.fastBytesUsed += child.fast.bytes;
@@ -393,6 +396,7 @@ export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
       this.makeHostRoom(bytes)
     ) {
       node.host = tiers.moveOut(payload);
+      if ((node.host as unknown) !== payload) payload.release?.();
       node.fast = undefined;
       this.fastBytesUsed -= bytes;
       this.hostBytesUsed += node.host.bytes;
@@ -429,6 +433,8 @@ export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
       const n = stack.pop()!;
       if (n.fast) this.fastBytesUsed -= n.fast.bytes;
       if (n.host) this.hostBytesUsed -= n.host.bytes;
+      n.fast?.release?.();
+      n.host?.release?.();
       this.stats.evictions++;
       this.stats.evictedTokens += n.numTokens;
       n.fast = undefined;
@@ -445,6 +451,7 @@ export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
       // Make room first; the caller locked the path, so this never evicts what it loads.
       this.evict(this.fastBytesUsed + stored.bytes - this.budgetBytes);
       n.fast = this.tiers!.moveIn(stored);
+      if ((n.fast as unknown) !== stored) stored.release?.();
       n.host = undefined;
       this.hostBytesUsed -= stored.bytes;
       this.fastBytesUsed += n.fast.bytes;
@@ -501,14 +508,18 @@ export class PrefixCache<P extends KvPayload<P>, H extends KvPayload<H> = P> {
     const parent = node.parent!;
     const upper = new RadixNode<P, H>(this.nextId++, node.tokens.slice(0, k), node.startPos);
     if (node.fast) {
-      this.fastBytesUsed -= node.fast.bytes;
-      upper.fast = node.fast.slice(0, k);
-      node.fast = node.fast.slice(k, node.numTokens);
+      const whole = node.fast;
+      this.fastBytesUsed -= whole.bytes;
+      upper.fast = whole.slice(0, k);
+      node.fast = whole.slice(k, node.numTokens);
+      whole.release?.();
       this.fastBytesUsed += upper.fast.bytes + node.fast.bytes;
     } else if (node.host) {
-      this.hostBytesUsed -= node.host.bytes;
-      upper.host = node.host.slice(0, k);
-      node.host = node.host.slice(k, node.numTokens);
+      const whole = node.host;
+      this.hostBytesUsed -= whole.bytes;
+      upper.host = whole.slice(0, k);
+      node.host = whole.slice(k, node.numTokens);
+      whole.release?.();
       this.hostBytesUsed += upper.host.bytes + node.host.bytes;
     }
     upper.lockRef = node.lockRef;

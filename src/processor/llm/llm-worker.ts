@@ -262,6 +262,7 @@ export class LlmWorker<K extends KvPayload<K>> {
       seq.reserved = false;
       this.resizeCache();
     }
+    seq.kv?.release?.();
     seq.kv = undefined;
   }
 
@@ -305,6 +306,9 @@ export class LlmWorker<K extends KvPayload<K>> {
       task?.end({ batchSize: batch.length, error: String(error) });
       for (const seq of batch) this.fail(seq, error);
       return;
+    } finally {
+      // The pasts were loaded from the cache for this call only (loadPrefix gives a new payload).
+      for (const input of inputs) input.past?.release?.();
     }
     const prefillTokens = batch.reduce((n, s) => n + s.prefillTokens, 0);
     const cachedTokens = batch.reduce((n, s) => n + s.cachedTokens, 0);
@@ -318,7 +322,10 @@ export class LlmWorker<K extends KvPayload<K>> {
     this.stats.cachedTokens += cachedTokens;
     batch.forEach((seq, i) => {
       const out = outputs[i]!;
-      if (seq.settled) return this.release(seq);
+      if (seq.settled) {
+        out.kv.release?.();
+        return this.release(seq);
+      }
       seq.kv = out.kv;
       seq.fed = [...seq.promptTokens];
       // The prompt's KV goes to the cache now, so siblings admitted next round reuse it.
@@ -357,8 +364,12 @@ export class LlmWorker<K extends KvPayload<K>> {
     this.sizer.observeStep(batch.length, performance.now() - t0);
     this.stats.decodeTokens += batch.length;
     batch.forEach((seq, i) => {
-      if (seq.settled) return this.release(seq);
       const out = outputs[i]!;
+      if (seq.settled) {
+        out.kv.release?.();
+        return this.release(seq);
+      }
+      seq.kv?.release?.(); // the step's past: out.kv holds all of it and one more token
       seq.kv = out.kv;
       seq.fed.push(seq.nextToken!);
       this.advance(seq, out.logits);
@@ -368,10 +379,11 @@ export class LlmWorker<K extends KvPayload<K>> {
 
   /**
    * Starts a forward call, then prefetches the next admissions' cold KV. With an engine that
-   * computes off the JS thread (a remote server) the prefetch runs beside the forward. With
-   * onnxruntime-node it does not: `session.run` is deferred to setImmediate and then runs
-   * synchronously on the JS thread (docs/benchmarks.md, "Profile"), so the prefetch runs just
-   * before it. It still leaves admission's critical path, which is what the lock rules below keep.
+   * computes off the JS thread (a model thread, a remote server) the prefetch runs beside the
+   * forward. With the in-process engine it does not: `session.run` is deferred to setImmediate and
+   * then runs synchronously on the JS thread (docs/benchmarks.md, "Profile"), so the prefetch runs
+   * just before it. It still leaves admission's critical path, which is what the lock rules below
+   * keep.
    */
   private async forwardAndPrefetch(inputs: ForwardInput<K>[], busy: number) {
     const pending = this.engine.forward(inputs);

@@ -61,6 +61,8 @@ export interface NodeStats {
   cachedTokens: number;
   decodeTokens: number;
   predictedCacheHits?: number;
+  /** Rows answered from the result stores (kept by an earlier run; no call made). */
+  storedCalls?: number;
 }
 
 export interface RunTrace {

@@ -25,4 +25,21 @@ test("aims met say so; no figures, no lines", () => {
   assert.equal(checkAims([], []), []);
 });
 
+test("issue 19's floor aim: halo's worst seconds / floor against the multiple asked for", () => {
+  const withFloor = (name: string, halo: number, floor: number) =>
+    ({
+      name,
+      speedupVsBest: null,
+      floor: { seconds: floor },
+      systems: [{ name: "halo", role: "halo", seconds: halo }],
+    }) as unknown as WorkloadResult;
+  const runs = [withFloor("a", 3, 2), withFloor("b", 8, 2)];
+  assert.equal(checkAims(runs, [], { floorMultiple: 2 }), [
+    "aim halo within 2x of the floor on every workload: worst 4.00x (b), geometric mean 2.45x (not met)",
+  ]);
+  assert.match(checkAims(runs, [], { floorMultiple: 5 })[0]!, /worst 4\.00x \(b\).*\(met\)$/);
+  // No multiple asked for: no line.
+  assert.equal(checkAims(runs, []), []);
+});
+
 test.run();

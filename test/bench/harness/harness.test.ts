@@ -138,10 +138,10 @@ test("measures each system, checks identical outputs, and computes halo's speedu
   );
   assert.match(
     table,
-    /^system\s+seconds\s+halo speedup\s+prefill tok\s+decode tok\s+hit rate\s+tools exec\/req\s+planner ms\s+cpu busy\s+gpu busy\s+peak RSS MB\s+output$/m,
+    /^system\s+seconds\s+x floor\s+halo speedup\s+prefill tok\s+decode tok\s+hit rate\s+tools exec\/req\s+planner ms\s+cpu busy\s+gpu busy\s+peak RSS MB\s+output$/m,
   );
-  assert.match(table, /^per-request\s+\d+\.\d\d\s+\d+\.\d\dx\s+\d+\s+432\s+-\s+36\/36\s/m);
-  assert.match(table, /^halo\s+\d+\.\d\d\s+-\s/m);
+  assert.match(table, /^per-request\s+\d+\.\d\d\s+-\s+\d+\.\d\dx\s+\d+\s+432\s+-\s+36\/36\s/m);
+  assert.match(table, /^halo\s+\d+\.\d\d\s+-\s+-\s/m);
   assert.match(
     table,
     /speedup of halo over the best baseline \((per-request|opwise)\): \d+\.\d\dx/,
@@ -151,7 +151,18 @@ test("measures each system, checks identical outputs, and computes halo's speedu
   const json = JSON.parse(JSON.stringify(toBenchJson([r]))) as Record<string, unknown>;
   assert.equal(Object.keys(json), ["machine", "workloads", "online", "notes"]);
   const w = (json.workloads as Record<string, unknown>[])[0]!;
-  assert.equal(Object.keys(w), ["name", "queries", "identicalOutputs", "systems", "speedupVsBest"]);
+  assert.equal(Object.keys(w), [
+    "name",
+    "queries",
+    "identicalOutputs",
+    "systems",
+    "speedupVsBest",
+    "floorSeconds",
+    "floor",
+  ]);
+  // No floor asked for (fake systems, no model): null, and no ratio to it.
+  assert.is(w.floorSeconds, null);
+  assert.is(w.floor, null);
   assert.is(w.name, "lexicon-bridge");
   assert.is(w.queries, 12);
   assert.is(w.identicalOutputs, true);
@@ -164,6 +175,8 @@ test("measures each system, checks identical outputs, and computes halo's speedu
     "decodeTokens",
     "toolCalls",
     "peakRssMb",
+    "vsFloor",
+    "gap",
   ]);
   assert.is(systems["per-request"]!.toolCalls, 36);
   assert.is(systems["per-request"]!.decodeTokens, 432);
@@ -244,13 +257,23 @@ test("`halo bench` runs the systems, prints the table and writes issue 9's JSON"
     assert.is(r.status, 0, r.stderr);
     assert.match(r.stdout, /lexicon-bridge: 2 queries/);
     assert.match(r.stdout, /outputs identical: yes, all 2 systems/);
+    // The floor: each row's seconds / floor, the floor's line, and its throughput online.
+    assert.match(r.stdout, /^opwise\s+\d+\.\d\d\s+\d+\.\d\dx\s/m);
+    assert.match(r.stdout, /^floor: \d+\.\d{3} s, set by /m);
+    assert.match(r.stdout, /^ {2}floor: at most [\d.]+ q\/s \(queries \/ the batch floor\)/m);
     // --online: the same queries as a Poisson stream, halo's streaming session vs per-request.
     assert.match(
       r.stdout,
       /lexicon-bridge online: 2 queries, Poisson arrivals at [\d.]+, [\d.]+, [\d.]+ q\/s/,
     );
     const json = JSON.parse(readFileSync(file, "utf8")) as {
-      workloads: { name: string; identicalOutputs: boolean; systems: Record<string, unknown> }[];
+      workloads: {
+        name: string;
+        identicalOutputs: boolean;
+        systems: Record<string, { seconds: number; vsFloor: number }>;
+        floorSeconds: number;
+        floor: { llmSeconds: number; toolSeconds: number };
+      }[];
       online: {
         name: string;
         identicalOutputs: boolean;
@@ -260,12 +283,17 @@ test("`halo bench` runs the systems, prints the table and writes issue 9's JSON"
           { saturationQps: number; p99Ms: number; byRate: { offeredQps: number }[] }
         >;
         throughputVsBest: number;
+        floorQps: number;
       }[];
       notes: string[];
     };
     assert.is(json.workloads[0]!.name, "lexicon-bridge");
     assert.is(json.workloads[0]!.identicalOutputs, true);
     assert.equal(Object.keys(json.workloads[0]!.systems), ["per-request", "opwise"]);
+    const w = json.workloads[0]!;
+    assert.ok(w.floorSeconds > 0);
+    assert.is(w.floorSeconds, Math.max(w.floor.llmSeconds, w.floor.toolSeconds));
+    for (const s of Object.values(w.systems)) assert.is(s.vsFloor, s.seconds / w.floorSeconds);
     const online = json.online[0]!;
     assert.is(online.name, "lexicon-bridge");
     assert.is(online.identicalOutputs, true);
@@ -279,6 +307,7 @@ test("`halo bench` runs the systems, prints the table and writes issue 9's JSON"
     );
     assert.is(online.systems.halo!.byRate.length, 3);
     assert.ok(online.throughputVsBest > 0);
+    assert.is(online.floorQps, 2 / w.floorSeconds);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

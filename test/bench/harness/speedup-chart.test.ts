@@ -12,6 +12,8 @@ const sys = (seconds: number) => ({
   decodeTokens: null,
   toolCalls: 0,
   peakRssMb: 1,
+  vsFloor: null,
+  gap: null,
 });
 const json: BenchJson = {
   machine: {},
@@ -22,6 +24,8 @@ const json: BenchJson = {
       identicalOutputs: true,
       systems: { halo: sys(2), opwise: sys(5), "per-request": sys(1), "halo-no-x": sys(3) },
       speedupVsBest: 0.5,
+      floorSeconds: null,
+      floor: null,
     },
   ],
   online: [
@@ -32,6 +36,7 @@ const json: BenchJson = {
       identicalOutputs: true,
       systems: {},
       throughputVsBest: 1.8,
+      floorQps: null,
     },
   ],
   notes: [],

@@ -1,7 +1,8 @@
 // KV moving between two LLM workers of one model, each on its own onnxruntime session of the
 // shipped model with its own prefix cache: a conversation's turns alternate between the workers,
 // so its KV moves out to the second worker and back to the first. Answers must equal
-// `Model.generate` one request at a time, moved or recomputed.
+// `Model.generate` one request at a time, moved or recomputed, in-process or between two model
+// threads (the KV then moves thread to thread).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
@@ -16,6 +17,8 @@ import type { KvMoveCost } from "../../../src/processor/kv/kv-tiers.ts";
 import { LlmWorker } from "../../../src/processor/llm/llm-worker.ts";
 import { PrefixCache } from "../../../src/processor/kv/prefix-cache.ts";
 import { RuntimeEngine, type RuntimeKv } from "../../../src/processor/llm/runtime-engine.ts";
+import type { ThreadKv } from "../../../src/processor/llm/thread/thread-kv.ts";
+import { ThreadedEngine } from "../../../src/processor/llm/thread/threaded-engine.ts";
 import { TraceRecorder } from "../../../src/processor/trace/trace-recorder.ts";
 
 const modelDir = process.env.HALO_MODEL_DIR ?? shippedModelDir();
@@ -53,7 +56,7 @@ const facts = "My name is Tom. I live in Oslo.";
 const questions = ["What is my name?", "Where do I live?"];
 
 /** Runs the turns alternately on worker 0, 1, 0, each turn's prompt holding the ones before. */
-async function converse(workers: LlmWorker<RuntimeKv>[]) {
+async function converse(workers: LlmWorker<RuntimeKv>[] | LlmWorker<ThreadKv>[]) {
   const messages: ChatMessage[] = [{ role: "user", content: facts }];
   const turns: { request: GenerateRequest; text: string; cachedTokens: number }[] = [];
   for (let t = 0; t <= questions.length; t++) {
@@ -61,7 +64,7 @@ async function converse(workers: LlmWorker<RuntimeKv>[]) {
       promptTokens: first.encodeChat(messages),
       sampling: { maxTokens: 12 },
     };
-    const result = await workers[t % 2]!.submit(request);
+    const result = await (workers[t % 2] as LlmWorker<RuntimeKv>).submit(request);
     turns.push({ request, text: result.text, cachedTokens: result.cachedTokens });
     messages.push({ role: "assistant", content: result.text });
     if (t < questions.length) messages.push({ role: "user", content: questions[t]! });
@@ -116,6 +119,45 @@ test("a KV budget smaller than the conversation still gives the same answers", a
   const { workers } = twoWorkers(moveIsCheap, budget);
   const turns = await converse(workers);
   for (const turn of turns) assert.is(turn.text, await alone(turn.request));
+});
+
+test("KV moved between two model threads gives the answers of one worker", async () => {
+  const engines = [new ThreadedEngine(first), new ThreadedEngine(first)];
+  try {
+    const trace = new TraceRecorder();
+    const exchange = new KvExchange<ThreadKv>(first.id, moveIsCheap, trace);
+    const workers = engines.map((engine, i) => {
+      const lane = `llm:${i}`;
+      const cache = new PrefixCache<ThreadKv>({ budgetBytes: 64 << 20 });
+      exchange.join(lane, cache, (kv) => engine.adopt(kv));
+      return new LlmWorker(engine, {
+        cache,
+        lane,
+        trace,
+        importPrefix: (tokens) => exchange.pull(lane, tokens),
+      });
+    });
+    const moved = await converse(workers);
+    // One worker, in-process, no moves: the reference.
+    const one = new LlmWorker(new RuntimeEngine(first));
+    const single = await converse([one, one]);
+    assert.equal(
+      moved.map((t) => t.text),
+      single.map((t) => t.text),
+    );
+    for (const turn of moved) assert.is(turn.text, await alone(turn.request));
+    assert.is(exchange.stats.moves, 2);
+    assert.ok(moved[1]!.cachedTokens > moved[0]!.request.promptTokens.length, "moved over");
+    assert.ok(moved[2]!.cachedTokens > moved[1]!.request.promptTokens.length, "moved back");
+    // Each thread holds exactly what its cache holds: the moved copies and nothing in transit.
+    for (const [i, engine] of engines.entries()) {
+      const stats = await engine.kvStats();
+      assert.is(stats.arriving, 0);
+      assert.is(stats.bytes, workers[i]!.cache!.fastBytes, `thread ${i}`);
+    }
+  } finally {
+    await Promise.all(engines.map((e) => e.dispose()));
+  }
 });
 
 test.run();

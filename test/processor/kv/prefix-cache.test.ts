@@ -2,6 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { PrefixCache, radixKey } from "../../../src/processor/kv/prefix-cache.ts";
 import { TokenCountPayload } from "../../../src/processor/kv/kv-payload.ts";
+import { KvTiers } from "../../../src/processor/kv/kv-tiers.ts";
 import { ArrayPayload, fakeKv } from "../helpers/array-payload.ts";
 
 const key = (...tokens: number[]) => radixKey("m", tokens);
@@ -187,6 +188,55 @@ test("with room for everything, prefilled tokens equal the trie's unique tokens"
   console.log(
     `measure: ${prompts.length} prompts, ${prompts.flat().length} tokens, ${prefilled} prefilled`,
   );
+});
+
+/** A payload that counts itself alive until released (as a model thread's KV entries are). */
+class CountedPayload extends ArrayPayload {
+  static live = new Set<CountedPayload>();
+  constructor(values: readonly number[], bytesPerToken: number) {
+    super(values, bytesPerToken);
+    CountedPayload.live.add(this);
+  }
+  override slice(start: number, end: number): CountedPayload {
+    return new CountedPayload(super.slice(start, end).values, this.bytesPerToken);
+  }
+  override concat(rest: readonly CountedPayload[]): CountedPayload {
+    return new CountedPayload(super.concat(rest).values, this.bytesPerToken);
+  }
+  release(): void {
+    if (!CountedPayload.live.delete(this)) throw new Error("released twice or never alive");
+  }
+}
+
+test("the cache releases every payload it drops or replaces, and only those", () => {
+  // A host tier with a converting codec (a new payload each way), 1 byte a token, room for a few
+  // prompts: inserts split nodes, evictions move out or drop, loads move back in.
+  const copy = (p: CountedPayload) => new CountedPayload(p.values, p.bytesPerToken);
+  const tiers = new KvTiers<CountedPayload>({
+    hostBudgetBytes: 40,
+    codec: { toHost: copy, toFast: copy },
+    cost: { moveMs: () => 0.001, recomputeMs: (n) => n },
+  });
+  const c = new PrefixCache<CountedPayload>({ budgetBytes: 60, tiers });
+  const nodes = () =>
+    c
+      .describe()
+      .split("\n")
+      .filter((l) => / (fast|host) /.test(l)).length;
+  for (const p of workload(60)) {
+    const k = key(...p);
+    const m = c.matchPrefix(k, { maxTokens: c.usablePrefix(k, { maxTokens: p.length - 1 }) });
+    c.lock(m.node);
+    c.loadPrefix(m)?.release(); // the caller owns what loadPrefix returns
+    c.unlock(m.node);
+    const kv = new CountedPayload(fakeKv(p).values, 1);
+    c.insert(k, kv); // the cache keeps slices of it: the caller still owns kv itself
+    kv.release();
+    assert.is(CountedPayload.live.size, nodes(), c.describe());
+  }
+  assert.ok(c.stats.offloads > 0 && c.stats.loads > 0 && c.stats.evictions > 0, "all paths ran");
+  c.evict(Infinity);
+  assert.is(CountedPayload.live.size, nodes());
 });
 
 test.run();

@@ -1,0 +1,78 @@
+// Where a local model's worker runs: in a model thread by default, in-process on request; each
+// replica in a thread of its own without a second session on the main thread; a stopped thread
+// replaced on the next use. Answers are the same everywhere.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { getModel, shippedModelDir, type Model } from "../../../src/runtime/index.ts";
+import type { GenerateRequest } from "../../../src/runtime/types.ts";
+import { createSubmitter, modelReplica } from "../../../src/processor/llm/llm-submitters.ts";
+import {
+  closeModelThreads,
+  listModelThreads,
+} from "../../../src/processor/llm/thread/model-threads.ts";
+import { SAMPLE_REVIEWS, SENTIMENT_PROMPT } from "../../helpers/trained-prompts.ts";
+
+let model: Model;
+let requests: GenerateRequest[];
+let want: string[];
+
+test.before(async () => {
+  model = await getModel(shippedModelDir());
+  requests = SAMPLE_REVIEWS.slice(0, 6).map((review) => ({
+    promptTokens: model.encodeChat([{ role: "user", content: `${SENTIMENT_PROMPT}\n${review}` }]),
+    sampling: { maxTokens: 8 },
+  }));
+  want = [];
+  for (const r of requests) want.push((await model.generate([r]))[0]!.text);
+});
+
+test.after(() => closeModelThreads());
+
+async function answers(submitter: ReturnType<typeof createSubmitter>): Promise<string[]> {
+  return (await Promise.all(requests.map((r) => submitter.submit(r)))).map((r) => r.text);
+}
+
+test("the default worker runs its model in a thread; modelThreads: false runs it in-process", async () => {
+  const before = listModelThreads().length;
+  assert.equal(await answers(createSubmitter(model, { lane: "llm:0" })), want);
+  const threads = listModelThreads();
+  assert.is(threads.length, before + 1);
+  const thread = threads.at(-1)!;
+  assert.ok(thread.timing.forwards > 0, "the forwards ran in the thread");
+  const forwards = thread.timing.forwards;
+  assert.equal(await answers(createSubmitter(model, { lane: "llm:0", modelThreads: false })), want);
+  assert.is(listModelThreads().length, before + 1, "no thread for the in-process worker");
+  assert.is(thread.timing.forwards, forwards, "nor any forward in the thread");
+  // A second worker of the same model session reuses its thread (and prefix cache).
+  assert.equal(await answers(createSubmitter(model, { lane: "llm:0" })), want);
+  assert.is(listModelThreads().length, before + 1);
+});
+
+test("a replica gets a thread of its own, and no session on the main thread", async () => {
+  const replica = (await modelReplica(model, 1)) as Model;
+  assert.ok(replica !== model);
+  assert.is(replica.id, model.id);
+  assert.ok(replica.session === model.session, "the main thread loads no second session");
+  assert.is(await modelReplica(model, 1), replica, "one per index");
+  const before = listModelThreads().length;
+  assert.equal(await answers(createSubmitter(replica, { lane: "llm:1" })), want);
+  assert.is(listModelThreads().length, before + 1);
+  // In-process replicas still load their own session.
+  const own = (await modelReplica(model, 1, { modelThreads: false })) as Model;
+  assert.ok(own.session !== model.session);
+});
+
+test("a stopped thread is replaced on next use", async () => {
+  await closeModelThreads();
+  assert.is(listModelThreads().length, 0);
+  const results = await Promise.all(
+    requests.map((r) => createSubmitter(model, { lane: "llm:0" }).submit(r)),
+  );
+  assert.equal(
+    results.map((r) => r.text),
+    want,
+  );
+  assert.is(listModelThreads().length, 1);
+});
+
+test.run();
