@@ -93,6 +93,11 @@ export function chooseDecoder(
       return pick(file!, `the only variant (${dtype})`, dtype);
     }
   }
+  if (have.length === 0 && !genaiFile)
+    throw new DtypeMissingError(
+      `${label} has no decoder graph: missing onnx/model.onnx (transformers.js exports name it onnx/model{_dtype}.onnx; an onnxruntime-genai build names its file in genai_config.json)`,
+      [],
+    );
   const dtype = requested ?? "fp32";
   const why = requested
     ? ""
@@ -104,9 +109,7 @@ export function chooseDecoder(
       ? `it has ${have.join(", ")}: ask for one of those with the dtype option (--dtype on the command line)`
       : genaiFile && paths.includes(genaiFile)
         ? `it is an onnxruntime-genai build (genai_config.json names ${genaiFile}, in the one dtype it was built in): leave the dtype out`
-        : genaiFile
-          ? `its genai_config.json names ${genaiFile}, which is missing`
-          : `it has no decoder graph at all (expected onnx/model{_dtype}.onnx as transformers.js exports name them)`;
+        : `its genai_config.json names ${genaiFile}, which is missing`;
   throw new DtypeMissingError(
     `${label} has no ${dtype} decoder${why} (looked for ${onnxCandidates(dtype).join(", ")}); ${what}`,
     [...available.keys()],

@@ -16,7 +16,7 @@ import { checkModelFolder, ModelFolderError, readModelFolder } from "./model-fil
 import { Model, type GraphInfo } from "./model.ts";
 import { FileSource, modelOperators } from "./onnx-proto.ts";
 import { quantizePerToken } from "./per-token-quantization.ts";
-import { checkProviderName, createSession } from "./providers.ts";
+import { checkProviderName, createSession, unreadableModelError } from "./providers.ts";
 import { selfTest, selfTestTolerance } from "./self-test.ts";
 import { TextTokenizer } from "./tokenizer.ts";
 import type { ExecutionOptions } from "./types.ts";
@@ -86,9 +86,7 @@ function readOperators(path: string): { ops: Set<string>; opset: number } {
   try {
     return modelOperators(src);
   } catch (error) {
-    throw new ModelFolderError(
-      `malformed ${path}: not a readable ONNX model (${(error as Error).message}); download it again or check the file`,
-    );
+    throw unreadableModelError(path, (error as Error).message);
   } finally {
     src.close();
   }

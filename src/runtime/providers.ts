@@ -84,11 +84,18 @@ async function openOnCpu(
     const message = (error as Error).message ?? String(error);
     // rewritten bytes (per-token-quantization.ts) came from a file that already parsed
     if (typeof source !== "string" || !/protobuf parsing failed/i.test(message)) throw error;
-    const path = source;
-    throw new ModelFolderError(
-      `${path} is not a readable ONNX model (onnxruntime: Protobuf parsing failed): ${whatFileIs(path)}. Download or export the model again; the folder's other files can stay`,
-    );
+    throw unreadableModelError(source, "onnxruntime: Protobuf parsing failed");
   }
+}
+
+/**
+ * A model file that does not parse, said as what it is and what to do (the loader's own
+ * protobuf reader meets it first, load-model.ts; onnxruntime here, for any other caller).
+ */
+export function unreadableModelError(path: string, cause: string): ModelFolderError {
+  return new ModelFolderError(
+    `${path} is not a readable ONNX model (${cause}): ${whatFileIs(path)}. Download or export the model again; the folder's other files can stay`,
+  );
 }
 
 /** A guess at why a model file does not parse, from its size and first bytes. */

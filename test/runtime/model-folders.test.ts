@@ -85,7 +85,7 @@ test("a dtype the folder lacks, or several variants and no fp32, list what is th
 test("a text file named model.onnx fails with the file named", async () => {
   const dir = copy("qwen2", "corrupt");
   writeFileSync(join(dir, "onnx", "model.onnx"), "version https://git-lfs.github.com/spec/v1\n");
-  await rejects(loadModel(dir), /malformed .*model\.onnx: not a readable ONNX model/);
+  await rejects(loadModel(dir), /model\.onnx is not a readable ONNX model .*a Git LFS pointer/);
 });
 
 test("an operator this onnxruntime cannot run is named, with the dtypes to pick instead", async () => {
