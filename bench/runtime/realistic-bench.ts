@@ -1,5 +1,5 @@
 // `halo bench runtime --realistic`: Halo's runtime on realistically shaped random-weight models
-// (realistic-models.ts) in fp32, int8 and q4, beside transformers.js 4.x on the same files where it
+// (../systems/realistic-models.ts) in fp32, int8 and q4, beside transformers.js 4.x on the same files where it
 // loads them. Every variant runs in a child process of its own (measure-halo.ts,
 // measure-transformers.ts), so load time and peak RSS are that variant's alone, and the two
 // systems never share a machine moment. These machines vary by 30-50% run to run: compare within
@@ -11,14 +11,14 @@ import { fileURLToPath } from "node:url";
 import type { Dtype } from "../../src/runtime/dtypes.ts";
 import type { HaloGenerate, HaloThroughput, InvarianceRow } from "./measure-halo.ts";
 import type { TransformersMeasure } from "./measure-transformers.ts";
-import { ensureRealisticModel, type RealisticModel } from "./realistic-models.ts";
+import { buildRealisticModel, type RealisticShape } from "../systems/realistic-models.ts";
 import { transformersFolder } from "./transformers-js.ts";
 import { RESULT_PREFIX } from "./workload.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 export interface RealisticBenchOptions {
-  models: RealisticModel[];
+  models: RealisticShape[];
   dtypes: Dtype[];
   quick?: boolean;
   /** A folder holding node_modules/@huggingface/transformers; false skips the comparison. */
@@ -28,7 +28,7 @@ export interface RealisticBenchOptions {
 }
 
 export interface VariantResult {
-  model: RealisticModel;
+  model: RealisticShape;
   dtype: Dtype;
   throughput: HaloThroughput | { error: string };
   /** Greedy generation as Halo runs it by default, and (8-bit dynamic graphs) as exported. */
@@ -93,7 +93,8 @@ export async function runRealisticBench(
     variants: [],
   };
   for (const name of options.models) {
-    const dir = ensureRealisticModel(name, options.dtypes);
+    let dir = "";
+    for (const dtype of options.dtypes) dir = buildRealisticModel(name, dtype);
     for (const dtype of options.dtypes) {
       const halo = (mode: string) =>
         child<HaloGenerate>("measure-halo.ts", [dir, dtype, mode, ...quick]).catch(errorOf);

@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DTYPES, isDtype, type Dtype } from "../../src/runtime/dtypes.ts";
 import { formatRealisticBench, runRealisticBench } from "./realistic-bench.ts";
-import { REALISTIC_MODELS, type RealisticModel } from "./realistic-models.ts";
+import { REALISTIC_SHAPES, type RealisticShape } from "../systems/realistic-models.ts";
 import { formatRuntimeBench, runRuntimeBench } from "./runtime-bench.ts";
 import { installTransformers } from "./transformers-js.ts";
 
@@ -46,10 +46,10 @@ export async function runtimeCommand(args: string[], out = console.log): Promise
     out(values.json ? JSON.stringify(result, null, 2) : formatRuntimeBench(result));
     return 0;
   }
-  const models = (positionals[0]?.split(",") ?? [...REALISTIC_MODELS]) as RealisticModel[];
+  const models = (positionals[0]?.split(",") ?? [...REALISTIC_SHAPES]) as RealisticShape[];
   for (const m of models)
-    if (!(REALISTIC_MODELS as readonly string[]).includes(m))
-      throw new Error(`unknown realistic model ${m}: choose from ${REALISTIC_MODELS.join(", ")}`);
+    if (!(REALISTIC_SHAPES as readonly string[]).includes(m))
+      throw new Error(`unknown realistic model ${m}: choose from ${REALISTIC_SHAPES.join(", ")}`);
   const dtypes = (values.dtypes?.split(",") ?? ["fp32", "int8", "q4"]) as Dtype[];
   for (const d of dtypes)
     if (!isDtype(d)) throw new Error(`--dtypes: ${d} is not one of ${DTYPES.join(", ")}`);
