@@ -4,6 +4,7 @@
 // With no system registered yet (bench/systems/index.ts) it runs the model-free tool check
 // instead and says plainly that there is nothing to compare: it never prints made-up figures.
 import { writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { generateDataset } from "./data/index.ts";
 import { openLoadedDb } from "./data/load.ts";
@@ -55,6 +56,8 @@ export interface BenchOptions {
   modelDir?: string;
   /** The realistic sets' dtype (default: int8 for realistic, q4 for large). */
   dtype?: RealisticDtype;
+  /** Runs of every system per workload, interleaved (all systems, then again); medians printed. */
+  repeats: number;
 }
 
 const USAGE =
@@ -69,7 +72,8 @@ const USAGE =
   "       halo bench [--workloads a,b] [--queries N] [--quick] [--online [--rate Q/S]] [--json FILE] [--plot SVG]\n" +
   "                  [--systems a,b] [--ablations] [--models tiny|variants|realistic|large] [--dtype fp32|int8|q4]\n" +
   "                  [--model-dir DIR|ORG/NAME]\n" +
-  "                  [--seed N] [--repeat-rate 0..1] [--fast-ms 30] [--slow-ms 60] [--tpch-scale 0.01]";
+  "                  [--seed N] [--repeat-rate 0..1] [--fast-ms 30] [--slow-ms 60] [--tpch-scale 0.01]\n" +
+  "                  [--repeats N]";
 
 function num(
   name: string,
@@ -105,6 +109,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
       models: { type: "string", default: "tiny" },
       "model-dir": { type: "string" },
       dtype: { type: "string" },
+      repeats: { type: "string", default: "1" },
     },
   });
   const workloads = values.workloads
@@ -151,6 +156,12 @@ export function parseBenchArgs(args: string[]): BenchOptions {
     models: checkModelSet(values.models ?? "tiny"),
     modelDir: values["model-dir"],
     dtype: checkDtype(values.dtype),
+    repeats: num(
+      "repeats",
+      values.repeats,
+      (n) => Number.isInteger(n) && n >= 1,
+      "a positive integer",
+    ),
   };
 }
 
@@ -173,6 +184,17 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 /** Issue 19's aim for halo's seconds / floor, by model set: 2x on the shipped model, 1.5x at
  * realistic sizes. */
 const FLOOR_AIMS: Record<ModelSet, number> = { tiny: 2, variants: 2, realistic: 1.5, large: 1.5 };
+
+/** Median seconds per system over repeats, and the load average (1 min) now. */
+function formatMedians(repeats: WorkloadResult[]): string {
+  const names = repeats[0]!.systems.map((m) => m.name);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const parts = names.map((name) => {
+    const seconds = repeats.map((r) => r.systems.find((m) => m.name === name)!.seconds);
+    return `${name} ${median(seconds).toFixed(2)} s (${seconds.map((s) => s.toFixed(2)).join(" / ")})`;
+  });
+  return `${repeats[0]!.name}: medians of ${repeats.length}: ${parts.join(", ")}; load ${loadavg()[0]!.toFixed(1)}`;
+}
 
 export async function runBench(
   options: BenchOptions,
@@ -264,25 +286,35 @@ export async function runBench(
         out(`  tool server saw ${stats.requests} requests (${stats.distinctUrls} distinct URLs)\n`);
         continue;
       }
-      const result = await runWorkload({
-        shape,
-        inputs,
-        systems,
-        db: db.connection,
-        instance: db.instance,
-        toolServer: server,
-        seed: options.seed,
-        floor: {
-          profile: profileOfDir,
-          httpLatencyMs: (url, requests) =>
-            leastDelayMs(url, requests, options.seed, {
-              fastMeanMs: options.fastMs,
-              slowMeanMs: options.slowMs,
-            }),
-        },
-      });
+      // Repeats interleave the systems (each repeat runs every system once), so a change of load
+      // on this shared machine hits them alike, and each repeat starts with the next system (the
+      // first run after a workload's setup pays for warm-up); medians follow the last table.
+      const repeats: WorkloadResult[] = [];
+      for (let r = 0; r < options.repeats; r++) {
+        const k = r % systems.length;
+        const result = await runWorkload({
+          shape,
+          inputs,
+          systems: [...systems.slice(k), ...systems.slice(0, k)],
+          db: db.connection,
+          instance: db.instance,
+          toolServer: server,
+          seed: options.seed,
+          floor: {
+            profile: profileOfDir,
+            httpLatencyMs: (url, requests) =>
+              leastDelayMs(url, requests, options.seed, {
+                fastMeanMs: options.fastMs,
+                slowMeanMs: options.slowMs,
+              }),
+          },
+        });
+        repeats.push(result);
+        out(`\n${options.repeats > 1 ? `repeat ${r + 1}: ` : ""}${formatWorkloadTable(result)}`);
+      }
+      const result = repeats.at(-1)!;
       results.push(result);
-      out(`\n${formatWorkloadTable(result)}`);
+      if (options.repeats > 1) out(formatMedians(repeats));
       if (options.online) {
         // Offered load at rising rates: half, once and twice what the fastest baseline sustained
         // with every query at once, so the top rate saturates it (or --rate as the middle one).

@@ -2,9 +2,9 @@
 // kernel loads it lazily): DuckDB opens on the first query, models load on the first LLM call.
 // danfo is imported because its DataFrame gains the plan verbs (df.agent(...)).
 import { installDataFrameVerbs } from "./frame/danfo-verbs.ts";
-// The Processor (executor "processor") is collect()'s default; "row-by-row" stays available as
-// the reference (`collect({ executor: "row-by-row" })`).
-import { registerProcessor } from "./processor/register.ts";
+// collect() runs on the session's Processor (src/frame/session.ts); "row-by-row" stays available
+// as the reference (`collect({ executor: "row-by-row" })`).
+import { processorApi } from "./frame/processor-api.ts";
 import { collectAll, LazyFrame } from "./frame/lazy-frame.ts";
 import { models } from "./frame/models.ts";
 import { session } from "./frame/session.ts";
@@ -16,8 +16,6 @@ import { optimizations } from "./plan/optimize.ts";
 import { connectDatabase, defaultDatabase } from "./tools/databases.ts";
 import type { DuckDb } from "./tools/duckdb.ts";
 import type { RunReport } from "./frame/run-report.ts";
-
-registerProcessor({ makeDefault: true });
 
 installDataFrameVerbs();
 
@@ -43,6 +41,8 @@ export const halo = {
   lit,
   /** Presets for `collect({ optimizations })`. */
   optimizations,
+  /** The Processor's settings: `halo.processor.configure({ kv: { budgetBytes } })`, `.config`. */
+  processor: processorApi,
   /** What the last collect did: plan, per-node timings, tokens, calls. */
   get lastRun(): RunReport | undefined {
     return session.lastRun;
@@ -63,13 +63,12 @@ export { planGraph } from "./plan/graph.ts";
 export { explain } from "./plan/explain.ts";
 export { lower } from "./plan/lower.ts";
 export { validateDag } from "./plan/validate.ts";
-export { setPlanOptimizer } from "./plan/optimize.ts";
-export { registerExecutor, selectExecutor } from "./executor/select.ts";
 export { RowByRowExecutor } from "./executor/row-by-row.ts";
 export { Expr } from "./plan/expr.ts";
 export type { PlanGraph, PlanGraphNode } from "./plan/graph.ts";
 export type { PlanDag, PlanNode, NodeKind, Row, Volatility } from "./plan/types.ts";
-export type { OptimizationFlags, PlanOptimizer } from "./plan/optimize.ts";
+export type { OptimizationFlags } from "./plan/optimize.ts";
+export type { ProcessorConfig, ProcessorSettings } from "./processor/config.ts";
 export type { CollectOptions } from "./frame/collect.ts";
 export type { AgentSpec } from "./frame/verbs/agent.ts";
 export type { SqlSpec } from "./frame/verbs/sql.ts";

@@ -12,7 +12,6 @@
 //   per-request  each query's workflow run node by node as it arrives, all LLM calls meeting in
 //                one continuous-batching LlmWorker with a prefix cache (a vLLM-style server)
 // Every run starts with a cold prefix cache; outputs must be identical to the batch run's.
-import { resetSharedPrefixCaches } from "../../src/processor/llm/llm-submitters.ts";
 import type { Row } from "../../src/plan/types.ts";
 import { startServer } from "../../src/serve/server.ts";
 import { Rng } from "../data/prng.ts";
@@ -123,7 +122,7 @@ export async function runOnline(
 ): Promise<OnlineResult> {
   const systems: OnlineMeasurement[] = [];
   const attempt = async (name: string, rate: number, run: () => Promise<OnlineMeasurement>) => {
-    resetSharedPrefixCaches();
+    // Each system starts cold: every `halo serve` has a Processor (and prefix caches) of its own.
     try {
       systems.push(await run());
     } catch (err) {

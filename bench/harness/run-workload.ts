@@ -1,7 +1,7 @@
 // Runs each named system over one workload's queries in turn, in this process, on the same
 // database, tool server and inputs, and measures it: wall seconds, peak RSS, CPU busy, the
 // counters it reports, HTTP calls the tool server saw, and a hash of its result frame.
-import { resetSharedPrefixCaches } from "../../src/processor/llm/llm-submitters.ts";
+import { session } from "../../src/frame/session.ts";
 import type { Profile } from "../../src/cost/profile.ts";
 import { countNodes } from "../workloads/graph.ts";
 import { computeFloor } from "./floor.ts";
@@ -112,7 +112,7 @@ export async function runWorkload(options: RunWorkloadOptions): Promise<Workload
     await options.toolServer.resetStats();
     // Every system starts with a cold prefix cache: without this, a system run after halo would
     // find halo's KV in the process-wide cache and look faster than it is.
-    resetSharedPrefixCaches();
+    session.processor.dropWorkers();
     (globalThis as { gc?: () => void }).gc?.();
     const monitor = startResourceMonitor();
     const started = performance.now();

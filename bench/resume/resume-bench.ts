@@ -41,7 +41,7 @@ const options = { calibrate: false, progress: false, resultCache: "off" } as con
 /** Runs `fail`, then `fixed`: the first run's kept note and timing, the rerun's LLM calls. */
 async function failThenRerun(
   label: string,
-  executor: string,
+  executor: "row-by-row" | "processor",
   fail: () => Promise<unknown>,
   fixed: () => Promise<unknown>,
 ): Promise<string> {
@@ -60,7 +60,7 @@ async function failThenRerun(
 
 export async function runResumeBench(rows: number, interruptMs: number): Promise<string[]> {
   const lines: string[] = [];
-  for (const executor of ["row-by-row", "processor"])
+  for (const executor of ["row-by-row", "processor"] as const)
     lines.push(
       await failThenRerun(
         "a tool fails at row 45 of 50",

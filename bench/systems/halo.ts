@@ -1,13 +1,12 @@
 // `halo`: the workload's plan collected with every optimizer pass on, run by the Processor
 // (continuous batching, prefix KV cache, tools overlapped with the model), and
 // the ablations `halo-no-<pass>`, one per optimizer pass flag (src/plan/optimize.ts PASS_NAMES),
-// and `halo-no-<feature>` for the Processor's prefix cache, continuous batching and tool cache.
-// Session reuse is off: each run starts cold, or a later system would read an earlier one's
-// results.
-import "../../src/processor/register.ts";
-import { registerExecutor } from "../../src/executor/select.ts";
-import { PipelineExecutor, type PipelineOptions } from "../../src/processor/pipeline-executor.ts";
+// and `halo-no-<feature>` for the Processor's feature switches (processor/config.ts): the prefix
+// cache, continuous batching and the tool cache, each a per-run override of the session's
+// Processor settings. Session reuse is off: each run starts cold, or a later system would read an
+// earlier one's results.
 import { session } from "../../src/frame/session.ts";
+import type { ProcessorSettings } from "../../src/processor/config.ts";
 import { optimizations, PASS_NAMES, type OptimizationFlags } from "../../src/plan/optimize.ts";
 import type { System, SystemCounters } from "../harness/types.ts";
 import { buildFrame } from "./plan.ts";
@@ -18,22 +17,18 @@ export function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-/** Processor features an ablation can switch off: executors registered under these names. */
-const PROCESSOR_ABLATIONS: Record<string, PipelineOptions> = {
-  "halo-no-prefix-cache": { llm: { prefixCache: false } },
+/** Processor features an ablation can switch off, as run settings. */
+const PROCESSOR_ABLATIONS: Record<string, ProcessorSettings> = {
+  "halo-no-prefix-cache": { kv: { prefixCache: false } },
   "halo-no-continuous-batching": { llm: { continuousBatching: false } },
-  "halo-no-tool-cache": {
-    tools: { cache: { get: () => undefined, set() {}, delete() {}, clear() {} } },
-  },
+  "halo-no-tool-cache": { tools: { cache: false } },
 };
-for (const [name, options] of Object.entries(PROCESSOR_ABLATIONS))
-  registerExecutor(name, () => new PipelineExecutor(options));
 
 function haloSystem(
   name: string,
   role: "halo" | "ablation",
   flags: OptimizationFlags,
-  executor = "processor",
+  processor?: ProcessorSettings,
 ): System {
   return {
     name,
@@ -43,7 +38,7 @@ function haloSystem(
       db.takeCount();
       const result = await frame.collectRows({
         optimizations: flags,
-        executor,
+        ...(processor && { processor }),
         reuse: false,
         signal: ctx.signal,
       });
@@ -82,7 +77,7 @@ export const haloAblations: System[] = [
   ),
   // And each Processor feature off in turn (issue 9: "each optimizer pass and each Processor
   // feature switched off").
-  ...Object.keys(PROCESSOR_ABLATIONS).map((name) =>
-    haloSystem(name, "ablation", optimizations.defaults(), name),
+  ...Object.entries(PROCESSOR_ABLATIONS).map(([name, settings]) =>
+    haloSystem(name, "ablation", optimizations.defaults(), settings),
   ),
 ];

@@ -39,7 +39,7 @@ export interface Step {
 export interface StepOptions {
   /** Reuse KV of shared prompt prefixes in the LlmWorker (default true). */
   prefixCache?: boolean;
-  /** KV memory per model worker (default 512 MiB, the worker's default). */
+  /** KV memory per model worker (default: the worker's, the Processor config's default). */
   kvBudgetBytes?: number;
   /** Run each distinct request once per StepSet: equal calls share the first one's answer. */
   mergeEqualCalls?: boolean;

@@ -13,13 +13,10 @@
 import { PerformanceObserver, monitorEventLoopDelay } from "node:perf_hooks";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { registerExecutor } from "../../src/executor/select.ts";
 import { collectPlans } from "../../src/frame/collect.ts";
 import { session } from "../../src/frame/session.ts";
 import { halo } from "../../src/index.ts";
-import { resetSharedPrefixCaches } from "../../src/processor/llm/llm-submitters.ts";
 import { listModelThreads } from "../../src/processor/llm/thread/model-threads.ts";
-import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
 import { RuntimeEngine } from "../../src/processor/llm/runtime-engine.ts";
 import type { LazyFrame } from "../../src/frame/lazy-frame.ts";
 import { spawnToolServer, type ToolServerHandle } from "../http-tools/spawn.ts";
@@ -41,8 +38,6 @@ const SYSTEMS: System[] = [
   { name: "in-process, 2 workers", modelThreads: false, llmWorkers: 2 },
   { name: "threads, 2 workers", modelThreads: true, llmWorkers: 2 },
 ];
-
-const executorName = (s: System) => `bench-threads-${s.modelThreads ? "thread" : "in-process"}`;
 
 function workflows(rows: number, model: string, serverUrl: string): Record<string, LazyFrame[]> {
   const data = Array.from({ length: rows }, (_, id) => ({
@@ -146,7 +141,8 @@ async function measureRun(
   server: ToolServerHandle,
 ): Promise<{ measure: Measure; table: string }> {
   await server.resetStats();
-  resetSharedPrefixCaches();
+  // Every system starts cold: no system inherits another's warm prefix KV.
+  session.processor.dropWorkers();
   const before = threadTotals();
   const chose = chooseMs;
   const collected = gcMs;
@@ -161,8 +157,9 @@ async function measureRun(
       reuse: false,
       calibrate: false,
       progress: false,
-      llmWorkers: system.llmWorkers,
-      executor: executorName(system),
+      processor: {
+        llm: { workersPerModel: system.llmWorkers, modelThreads: system.modelThreads },
+      },
     },
   );
   const wallMs = performance.now() - t0;
@@ -228,11 +225,6 @@ export async function runThreadsBench(options: {
     );
   if (!existsSync(`${modelDir}/config.json`))
     throw new Error(`bench threads: no model in ${modelDir} (a folder with config.json)`);
-  for (const modelThreads of [false, true])
-    registerExecutor(
-      executorName({ name: "", modelThreads, llmWorkers: 1 }),
-      () => new PipelineExecutor({ llm: { modelThreads } }),
-    );
   timeTokenChoosers();
   const gc = observeGc();
   const server = await spawnToolServer({ seed: 42, datasets: ["imdb"] });

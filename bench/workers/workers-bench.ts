@@ -1,5 +1,5 @@
 // `halo bench workers [--rows 48] [--repeats 5]`: one LLM worker per model against two
-// (collect's `llmWorkers`), on the shipped model. Two workflows:
+// (`collect({ processor: { llm: { workersPerModel } } })`), on the shipped model. Two workflows:
 // - chain: a second agent whose prompt starts with the first one's; place-work puts it on the
 //   other worker, so the first call's KV moves over (or is recomputed when the cost model says
 //   that is cheaper, forced here by a cost model with a slow move);
@@ -11,8 +11,6 @@ import { priorProfile } from "../../src/cost/profile.ts";
 import { collectPlans } from "../../src/frame/collect.ts";
 import { session } from "../../src/frame/session.ts";
 import { halo } from "../../src/index.ts";
-import { optimizerSession } from "../../src/optimizer/index.ts";
-import { resetSharedPrefixCaches } from "../../src/processor/llm/llm-submitters.ts";
 import type { LazyFrame } from "../../src/frame/lazy-frame.ts";
 import {
   SAMPLE_REVIEWS as REVIEWS,
@@ -22,15 +20,15 @@ import {
 
 interface System {
   name: string;
-  llmWorkers: number;
+  workersPerModel: number;
   /** Plan and run with a cost model where moving KV costs more than recomputing it. */
   slowMoves?: boolean;
 }
 
 const SYSTEMS: System[] = [
-  { name: "1 worker", llmWorkers: 1 },
-  { name: "2 workers", llmWorkers: 2 },
-  { name: "2 workers, recompute", llmWorkers: 2, slowMoves: true },
+  { name: "1 worker", workersPerModel: 1 },
+  { name: "2 workers", workersPerModel: 2 },
+  { name: "2 workers, recompute", workersPerModel: 2, slowMoves: true },
 ];
 
 function workflows(rows: number): Record<string, LazyFrame[]> {
@@ -63,7 +61,7 @@ function median(xs: number[]): number {
 
 export async function runWorkersBench(rows: number, repeats: number): Promise<string[]> {
   const lines: string[] = [];
-  const prior = optimizerSession.cost;
+  const prior = session.processor.cost;
   const slow = new CostModel({
     ...priorProfile("shipped"),
     kvMove: { fixedMs: 1000, bytesPerMs: 1 },
@@ -75,17 +73,22 @@ export async function runWorkersBench(rows: number, repeats: number): Promise<st
     // One run first, untimed: loads both sessions and warms the JIT for every system alike.
     for (let r = -1; r < repeats; r++) {
       for (const system of SYSTEMS) {
-        resetSharedPrefixCaches();
-        optimizerSession.cost = system.slowMoves ? slow : prior;
+        session.processor.dropWorkers();
+        session.processor.cost = system.slowMoves ? slow : prior;
         const t0 = performance.now();
         let tables;
         try {
           tables = await collectPlans(
             frames.map((f) => f.node),
-            { reuse: false, calibrate: false, progress: false, llmWorkers: system.llmWorkers },
+            {
+              reuse: false,
+              calibrate: false,
+              progress: false,
+              processor: { llm: { workersPerModel: system.workersPerModel } },
+            },
           );
         } finally {
-          optimizerSession.cost = prior;
+          session.processor.cost = prior;
         }
         const ms = performance.now() - t0;
         const text = JSON.stringify(tables.map((t) => t.rows));

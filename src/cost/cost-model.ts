@@ -51,7 +51,10 @@ const argsOf = (node: CostNode): CostArgs => (node.args ?? {}) as CostArgs;
 export interface EstimateState {
   /** Distinct calls (rows after deduplication); default 1. */
   calls?: number;
-  /** Sequences per batch; default: all calls in one batch, up to what the KV budget holds. */
+  /**
+   * Sequences per batch, within the caller's KV bound; default: all calls in one batch, up to
+   * what the profile's KV budget holds.
+   */
   batchSize?: number;
   /** Prompt tokens per call (tokenized by the caller); default: prompt characters / charsPerToken. */
   promptTokens?: number;
@@ -300,9 +303,11 @@ export class CostModel {
         Math.ceil(((a.prompt?.length ?? 0) + (a.system?.length ?? 0)) / this.charsPerToken);
       const cached = Math.min(state.cachedTokens ?? 0, prompt);
       const output = state.outputTokens ?? this.expectedOutputTokens(node);
+      // A batch size the caller gives is within its own KV bound (the optimizer's: the Processor
+      // config's budget); without one, the profile's budget bounds the whole-node batch.
       const batch = Math.max(
         1,
-        Math.min(state.batchSize ?? calls, calls, this.maxBatch(prompt + output, model)),
+        Math.min(state.batchSize ?? this.maxBatch(prompt + output, model), calls),
       );
       const full = Math.floor(calls / batch);
       const rest = calls - full * batch;

@@ -3,7 +3,7 @@
 // one table per Sink, filling in the RunTrace as it goes.
 import type { ChatMessage, GenerateRequest, GenerateResult } from "../runtime/types.ts";
 import type { RunTrace } from "../processor/trace/trace.ts";
-import type { CostModel } from "../cost/cost-model.ts";
+import type { ProcessorConfig } from "../processor/config.ts";
 import type { PlanDag, PlanNode, Row } from "../plan/types.ts";
 import { RenderError, wellFormed } from "../plan/template.ts";
 import type { ToolContext } from "../tools/types.ts";
@@ -74,10 +74,10 @@ export interface ExecuteContext {
   /** Out: ids of nodes whose results came from `store`. */
   reused?: number[];
   /**
-   * The cost model the plan was made with. The Processor asks it whether moving KV between
-   * workers beats recomputing it (`kvMoveCost`); without it, the measured default copy rate.
+   * The Processor settings the plan was made for (the session's, with the run's overrides): the
+   * Processor runs with exactly these. Default: the Processor's own.
    */
-  cost?: CostModel;
+  config?: ProcessorConfig;
 }
 
 /** One table per Sink, in `dag.sinks` order. */

@@ -1,6 +1,7 @@
-// collect() and collectAll(): lower the frames into one PlanDag, validate, optimize (a seam until
-// issue 6), pick the executor (a seam for issue 7), run, and keep the report.
-import { selectExecutor } from "../executor/select.ts";
+// collect() and collectAll(): lower the frames into one PlanDag, validate, optimize in the
+// session Processor's context (its cost model and settings, with the run's overrides), run on
+// that Processor (or the row-by-row reference executor) through the session's and the disk's
+// kept call results, and keep the report.
 import { RunCalls } from "../executor/call-store.ts";
 import { weightsIdentity } from "../executor/model-identity.ts";
 import {
@@ -9,6 +10,7 @@ import {
   type ResultCacheMode,
 } from "../executor/disk-result-store.ts";
 import { INTERRUPTED_MESSAGE } from "../executor/row-ops.ts";
+import { RowByRowExecutor } from "../executor/row-by-row.ts";
 import {
   ERRORS_COLUMN,
   RowError,
@@ -22,15 +24,17 @@ import { columnTypes } from "../plan/column-types.ts";
 import { explain } from "../plan/explain.ts";
 import type { LogicalNode } from "../plan/logical.ts";
 import { lower, type LowerOptions } from "../plan/lower.ts";
+import { PASS_NAMES, resolveFlags, type OptimizationFlags } from "../plan/optimize.ts";
 import {
-  optimizePlan,
-  PASS_NAMES,
-  resolveFlags,
-  type OptimizationFlags,
-} from "../plan/optimize.ts";
-// Importing the optimizer registers it with the seam above (and its report with explain()).
-import { optimizerSession, prepareOptimizer } from "../optimizer/index.ts";
+  analyze,
+  optimize,
+  optimizerContext,
+  prepareOptimizer,
+  type OptimizerContext,
+} from "../optimizer/index.ts";
 import type { PlanDag } from "../plan/types.ts";
+import type { ProcessorConfig, ProcessorSettings } from "../processor/config.ts";
+import type { Processor } from "../processor/processor.ts";
 import { validateDag } from "../plan/validate.ts";
 import type { RunTrace } from "../processor/trace/trace.ts";
 import { currentSignal } from "../cancel.ts";
@@ -60,8 +64,8 @@ export interface CollectOptions {
   /** A boolean per optimizer pass; `halo.optimizations.none()` turns all off. */
   optimizations?: Partial<OptimizationFlags>;
   onProgress?: (event: ProgressEvent) => void;
-  /** Executor by name (default: the registered default; "row-by-row" always exists). */
-  executor?: string;
+  /** "processor" (default): the session's Processor. "row-by-row": the reference executor. */
+  executor?: "processor" | "row-by-row";
   /**
    * Reuse results of earlier collects (default true): whole node tables and single calls kept
    * in this session, and calls kept on disk (`resultCache`). false: compute everything and keep
@@ -82,15 +86,12 @@ export interface CollectOptions {
    */
   calibrate?: boolean;
   /**
-   * LLM workers per model (default 1). Each is a model session with its own prefix KV cache;
-   * place-work puts every LLM node on one of them, and KV a node's prompt shares with a parent
-   * on another worker moves across when the cost model says that beats recomputing it.
+   * Processor settings for this run only, over the session's (`halo.processor.configure`): the
+   * KV budget, batch limits, workers per model, tool limits, feature switches
+   * (docs/processor.md). The optimizer plans with the same settings the Processor runs with.
    */
-  llmWorkers?: number;
+  processor?: ProcessorSettings;
 }
-
-/** Most workers per model: each is a model session (memory) sharing this machine's cores. */
-export const MAX_LLM_WORKERS = 8;
 
 const OPTIONS = [
   "signal",
@@ -101,7 +102,7 @@ const OPTIONS = [
   "reuse",
   "progress",
   "calibrate",
-  "llmWorkers",
+  "processor",
   "resultCache",
 ] as const;
 const RESULT_CACHE_MODES: readonly ResultCacheMode[] = ["on", "off", "read", "write"];
@@ -118,7 +119,10 @@ const lowerOptions: LowerOptions = {
   modelStateKey: modelIdentity,
 };
 
-/** Lowers and validates; with `optimized`, also runs the optimizer. */
+/**
+ * Lowers and validates; with `optimized`, also runs the optimizer for the session's Processor,
+ * and its analyses (batch sizes, the schedule): what `explain()` shows.
+ */
 export function planFor(
   nodes: LogicalNode[],
   optimizations?: Partial<OptimizationFlags>,
@@ -127,9 +131,20 @@ export function planFor(
   const dag = lower(nodes, lowerOptions);
   validateDag(dag);
   if (!optimized) return { dag, plannerMs: 0 };
-  const result = optimizePlan(dag, resolveFlags(optimizations));
+  const { cost, config } = session.processor;
+  const ctx = optimizerContext(cost, config, dag);
+  const result = optimizeChecked(dag, resolveFlags(optimizations), ctx);
+  return { ...result, dag: analyze(result.dag, ctx) };
+}
+
+function optimizeChecked(
+  dag: PlanDag,
+  flags: OptimizationFlags,
+  ctx: OptimizerContext,
+): { dag: PlanDag; plannerMs: number } {
+  const result = optimize(dag, flags, ctx);
   validateDag(result.dag);
-  return { dag: result.dag, plannerMs: result.plannerMs };
+  return result;
 }
 
 /** planFor for a run: models the plan names are loaded first, so the optimizer tokenizes exactly. */
@@ -138,7 +153,8 @@ async function planForRun(
   optimizations: Partial<OptimizationFlags> | undefined,
   services: ExecutorServices,
   calibrate: boolean,
-  llmWorkers: number,
+  processor: Processor,
+  config: ProcessorConfig,
   signal: AbortSignal | undefined,
 ): Promise<{ dag: PlanDag; plannerMs: number }> {
   // Models first: a hub id is downloaded (or found in the cache) once, and its commit and dtype
@@ -149,12 +165,10 @@ async function planForRun(
   const flags = resolveFlags(optimizations);
   if (PASS_NAMES.some((name) => flags[name])) {
     // Calibrate before loading: a calibration measured beside a model load would be slow.
-    if (calibrate) await prepareCostModel(dag, optimizerSession.cost);
+    if (calibrate) await prepareCostModel(dag, processor.cost);
     await prepareOptimizer(dag, services.loadModel);
   }
-  const result = optimizePlan(dag, flags, { llmWorkers });
-  validateDag(result.dag);
-  return { dag: result.dag, plannerMs: result.plannerMs };
+  return optimizeChecked(dag, flags, optimizerContext(processor.cost, config, dag));
 }
 
 export async function collectPlans(
@@ -171,8 +185,8 @@ export async function collectPlans(
 /** What a caller other than collect() (the server) may change about a run. */
 export interface RunHooks {
   services?: ExecutorServices;
-  /** An executor instance instead of one chosen by name (the server's shared Processor). */
-  executor?: Executor;
+  /** The Processor to plan for and run on (the server's); default the session's. */
+  processor?: Processor;
   /** Gets the run's report, also when the run failed (collect() keeps it as `halo.lastRun`). */
   onReport?: (report: RunReport) => void;
 }
@@ -191,25 +205,27 @@ export async function runPlans(
   const signal = options.signal ?? currentSignal();
   if (s.calibrate !== undefined && typeof s.calibrate !== "boolean")
     throw new TypeError(`collect: calibrate must be true or false, got ${describe(s.calibrate)}`);
-  const llmWorkers = (s.llmWorkers ?? 1) as number;
-  if (!(Number.isInteger(llmWorkers) && llmWorkers >= 1 && llmWorkers <= MAX_LLM_WORKERS))
+  if (s.executor !== undefined && s.executor !== "processor" && s.executor !== "row-by-row")
     throw new TypeError(
-      `collect: llmWorkers must be an integer from 1 to ${MAX_LLM_WORKERS}, got ${describe(s.llmWorkers)}`,
+      `collect: executor must be "processor" or "row-by-row", got ${describe(s.executor)}`,
     );
   if (s.resultCache !== undefined && !RESULT_CACHE_MODES.includes(s.resultCache as ResultCacheMode))
     throw new TypeError(
       `collect: resultCache must be "on", "off", "read" or "write", got ${describe(s.resultCache)}`,
     );
   const calls = options.reuse === false ? undefined : runCalls(services, options.resultCache);
+  const processor = hooks.processor ?? session.processor;
+  const config = processor.runConfig(options.processor);
   const { dag, plannerMs } = await planForRun(
     nodes,
     options.optimizations,
     services,
     calibrationEnabled(options.calibrate),
-    llmWorkers,
+    processor,
+    config,
     signal,
   );
-  const executor = hooks.executor ?? selectExecutor({ executor: options.executor });
+  const executor: Executor = s.executor === "row-by-row" ? new RowByRowExecutor() : processor;
   const trace: RunTrace = {
     startedAt: new Date().toISOString(),
     wallMs: 0,
@@ -238,7 +254,7 @@ export async function runPlans(
       store: options.reuse === false ? undefined : session.store,
       calls,
       reused,
-      cost: optimizerSession.cost,
+      config,
     });
     cancelled = signal?.aborted === true;
     for (const [i, r] of results.entries()) r.dtypes = columnTypes(dag, dag.sinks[i]!);
@@ -257,7 +273,7 @@ export async function runPlans(
       tokens.decode += n.decodeTokens;
     }
     progress.finish(cancelled ? "cancelled" : results ? "done" : "failed", tokens);
-    const cost = optimizerSession.cost;
+    const cost = processor.cost;
     // Bookkeeping must never hide the run's own outcome (its rows or its real error).
     let estimateError: number | undefined;
     try {

@@ -5,14 +5,19 @@
 // model key. `HALO_CALIBRATE=0` (or `collect({ calibrate: false })`) keeps the prior profile.
 import type { CostModel } from "../cost/cost-model.ts";
 import { getProfile } from "../cost/profile-cache.ts";
-import type { Profile } from "../cost/profile.ts";
+import { priorProfile, type Profile } from "../cost/profile.ts";
 import type { PlanDag } from "../plan/types.ts";
 import { loadModel, modelSourceOf } from "./models.ts";
 
-/** Profiles by model key + folder, once per process (a failed calibration is not retried). */
+/** Profiles by model folder and graph, once per process (a failed calibration is not retried). */
 const profiles = new Map<string, Promise<Profile | undefined>>();
-/** Which model keys each CostModel already has (tests may swap `optimizerSession.cost`). */
-const applied = new WeakMap<CostModel, Set<string>>();
+/** Profiles of registered model objects without a folder, by the object. */
+const remoteProfiles = new WeakMap<object, Promise<Profile | undefined>>();
+/**
+ * The profile each CostModel holds per model key. A key registered again for another model loads
+ * another profile, which replaces the old one (the Processor's cost model may be swapped too).
+ */
+const applied = new WeakMap<CostModel, Map<string, Profile | undefined>>();
 
 /** Calibration is on unless the option says false or HALO_CALIBRATE is 0/false/off/no. */
 export function calibrationEnabled(
@@ -32,7 +37,7 @@ export function profileFor(modelKey: string): Promise<Profile | undefined> {
     const { dir, dtype } = source;
     // the graph the key loads: a q4 and an fp32 of one folder are profiled (and filed) apart,
     // under the `folder:dtype` name `halo calibrate --dtype` files them by
-    const key = `${modelKey}\0${dir}\0${source.onnxFile}`;
+    const key = `${dir}\0${source.onnxFile}`;
     let p = profiles.get(key);
     if (!p) {
       p = getProfile(dir, dtype ? { onnx: { dtype } } : {}).catch((error: unknown) => {
@@ -53,14 +58,21 @@ export function profileFor(modelKey: string): Promise<Profile | undefined> {
  * (`loadProfile()`, measured by `halo calibrate --url`); others plan with the prior.
  */
 async function remoteProfile(modelKey: string): Promise<Profile | undefined> {
+  let model: { loadProfile?: () => Promise<Profile | undefined> };
   try {
-    const model = (await loadModel(modelKey)) as {
-      loadProfile?: () => Promise<Profile | undefined>;
-    };
-    return typeof model.loadProfile === "function" ? await model.loadProfile() : undefined;
+    model = (await loadModel(modelKey)) as typeof model;
   } catch {
     return undefined;
   }
+  let p = remoteProfiles.get(model);
+  if (!p) {
+    p = (async () =>
+      typeof model.loadProfile === "function" ? await model.loadProfile() : undefined)().catch(
+      () => undefined,
+    );
+    remoteProfiles.set(model, p);
+  }
+  return p;
 }
 
 /**
@@ -72,17 +84,14 @@ export async function prepareCostModel(dag: PlanDag, cost: CostModel): Promise<v
   const keys = new Set<string>();
   for (const n of dag.nodes) if (n.kind === "LlmCall") keys.add(n.args.modelKey);
   let done = applied.get(cost);
-  if (!done) applied.set(cost, (done = new Set()));
+  if (!done) applied.set(cost, (done = new Map()));
   for (const key of keys) {
-    if (done.has(key)) continue;
     const profile = await profileFor(key);
-    // A copy: online updates of one CostModel must not leak into another through the cache.
+    if (done.has(key) && done.get(key) === profile) continue;
+    // A copy: online updates of one CostModel must not leak into another through the cache. A
+    // key that had a profile and now has none (another model, not calibrated) plans with the prior.
     if (profile) cost.addProfile(structuredClone(profile), [key]);
-    done.add(key);
+    else if (done.get(key)) cost.addProfile(priorProfile(key), [key]);
+    done.set(key, profile);
   }
-}
-
-/** Forgets cached profiles (tests; a model folder changed on disk). */
-export function forgetProfiles(): void {
-  profiles.clear();
 }

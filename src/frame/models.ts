@@ -10,6 +10,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { LlmModel } from "../executor/types.ts";
+import { forgetTokenizer } from "../optimizer/context.ts";
 import type { LogicalNode } from "../plan/logical.ts";
 import { showValue } from "../plan/show-value.ts";
 import { isDtype, DTYPES, type Dtype } from "../runtime/dtypes.ts";
@@ -59,11 +60,18 @@ async function runtime(): Promise<RuntimeModule> {
   return (await import(new URL("../runtime/index.ts", import.meta.url).href)) as RuntimeModule;
 }
 
+/**
+ * Forgets what was known about the model a key meant: its source, its load, and the optimizer's
+ * tokenizer for it (explain() plans synchronously with whatever is loaded). Its cost profile is
+ * found again by what the key now loads (cost-profiles.ts), and the Processor's workers belong to
+ * the loaded model object, so neither can serve the old model under the key.
+ */
 function forget(key: string): void {
   implicit.delete(key);
   resolving.delete(key);
   resolved.delete(key);
   loaded.delete(key);
+  forgetTokenizer(key);
 }
 
 /** The source of a key (a registered spec, or the key itself as a folder or a hub id). */

@@ -1,14 +1,17 @@
 // What the passes know beyond the plan: the cost model they ask for every decision, how to turn
-// a prompt into the model's token ids, and which LLM workers exist. The optimizer seam is
+// a prompt into the model's token ids, the LLM workers, and the Processor's settings (KV budget,
+// batch limits, admission rule, tool limits) the plan will run under. The context is derived from
+// the session's Processor (`optimizerContext`): the same config object its workers and tool pool
+// read, so a simulated cache holds what the real one holds, by construction. The optimizer is
 // synchronous (explain() plans without awaiting), so tokenizers come from models loaded ahead by
 // `prepareOptimizer`; a model not loaded yet is tokenized approximately (words, see below).
-import { CostModel } from "../cost/cost-model.ts";
-import { priorProfile } from "../cost/profile.ts";
+import type { CostModel } from "../cost/cost-model.ts";
 import type { LlmModel } from "../executor/types.ts";
 import type { PlanDag } from "../plan/types.ts";
+import type { ProcessorConfig } from "../processor/config.ts";
 import type { ChatMessage } from "../runtime/types.ts";
-import type { BatchSizerOptions } from "../processor/llm/batch-sizer.ts";
 import type { WorkerSpec } from "./physical.ts";
+import { workersPerModel } from "./place-work.ts";
 
 export type ToolLane = "sql" | "http" | "function";
 
@@ -16,37 +19,44 @@ export interface OptimizerContext {
   cost: CostModel;
   /** The model's token ids for a chat (template applied), or undefined when not loaded. */
   encode(modelKey: string, messages: ChatMessage[]): number[] | undefined;
-  /** LLM workers; default: one per model the plan uses (the Processor's one submitter per model). */
+  /** LLM workers: `processor.llm.workersPerModel` per model the plan uses, by default. */
   workers?: WorkerSpec[];
-  /** Calls each tool pool runs at once (the Processor's ToolPool limits). */
-  toolConcurrency: Record<ToolLane, number>;
-  /**
-   * The Processor's LLM batch sizing, when a caller set it (PipelineOptions.llm.batch): the
-   * cache simulator admits with the same limits. Default: the BatchSizer's defaults.
-   */
-  llmBatch?: BatchSizerOptions;
+  /** The Processor's settings for this run: what its workers and tool pool will enforce. */
+  processor: ProcessorConfig;
   /** The schedule's DP gives up for the greedy rule after visiting this many states. */
   dpStateBudget: number;
 }
 
+/**
+ * A bound on planner time, not a cost: the two-frame test plans in tens of states; a wide graph
+ * that would need more gets the greedy rule (docs/optimizer.md).
+ */
+export const DP_STATE_BUDGET = 30_000;
+
 /** Models loaded for tokenizing, by model key (filled by prepareOptimizer). */
 const loaded = new Map<string, LlmModel>();
 
-/** The session's optimizer context; tests and the Processor may replace its fields. */
-export const optimizerSession: OptimizerContext = {
-  // Before calibration the prior profile (measured ranges from the runtime notes) plans; whoever
-  // calibrates replaces it with `optimizerSession.cost = new CostModel(profile)`.
-  cost: new CostModel(priorProfile("shipped")),
-  encode(modelKey, messages) {
-    return loaded.get(modelKey)?.encodeChat(messages);
-  },
-  // The Processor's ToolPool defaults (tool-pool.ts): HTTP waits on the network, so many at once;
-  // SQL and functions use this machine's 2 cores.
-  toolConcurrency: { sql: 2, http: 16, function: 2 },
-  // A bound on planner time, not a cost: the two-frame test plans in tens of states; a wide graph
-  // that would need more gets the greedy rule (docs/optimizer.md).
-  dpStateBudget: 30_000,
-};
+function encode(modelKey: string, messages: ChatMessage[]): number[] | undefined {
+  return loaded.get(modelKey)?.encodeChat(messages);
+}
+
+/**
+ * The context a plan is made in: the Processor's cost model and its settings for the run (the
+ * session's, with the run's overrides), and one worker per lane it will run.
+ */
+export function optimizerContext(
+  cost: CostModel,
+  config: ProcessorConfig,
+  dag: PlanDag,
+): OptimizerContext {
+  return {
+    cost,
+    encode,
+    processor: config,
+    workers: workersPerModel(dag, config.llm.workersPerModel),
+    dpStateBudget: DP_STATE_BUDGET,
+  };
+}
 
 /**
  * Loads the models an LLM node names so the passes can tokenize exactly (collect() calls this
@@ -71,9 +81,9 @@ export async function prepareOptimizer(
   );
 }
 
-/** Forgets loaded tokenizers (a model re-registered under the same name). */
-export function forgetModels(): void {
-  loaded.clear();
+/** Forgets the tokenizer of a model key (the name was registered again, or unregistered). */
+export function forgetTokenizer(modelKey: string): void {
+  loaded.delete(modelKey);
 }
 
 /**

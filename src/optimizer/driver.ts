@@ -1,8 +1,7 @@
 // The optimizer driver: runs the passes in order, each only when its flag is on and its guard
 // holds, times each one, and validates the plan after each rewrite (a pass that breaks an
-// invariant fails here, naming itself). Importing the optimizer (./index.ts) registers this
-// driver with the plan's seam, so collect() and explain() use it.
-import type { OptimizationFlags, OptimizeResult } from "../plan/optimize.ts";
+// invariant fails here, naming itself). collect() and explain() call it directly.
+import type { OptimizationFlags } from "../plan/optimize.ts";
 import { PlanValidationError, validateDag } from "../plan/validate.ts";
 import type { PlanDag } from "../plan/types.ts";
 import { copyDag } from "../plan/dag.ts";
@@ -16,7 +15,6 @@ import type { PassReport, PlanReport } from "./physical.ts";
 import { placeWork, defaultWorkers } from "./place-work.ts";
 import { planBatches } from "./plan-batches.ts";
 import { pushdownFilters } from "./pushdown-filters.ts";
-import { schedule } from "./schedule.ts";
 import { startCallsEarly } from "./start-calls-early.ts";
 
 export const PASSES: readonly Pass[] = [
@@ -33,13 +31,19 @@ export const PASSES: readonly Pass[] = [
   // Prefixes before batches: a batch must fit the KV budget beside the prefix its group keeps
   // cached, and cached tokens change what each batch costs.
   groupSharedPrefixes,
-  // Batches before placement: a node's cost on a worker depends on its batch size.
+  // Gathering before placement: a gathered node starts only once its inputs have finished,
+  // which decides where it can run soonest.
   planBatches,
-  // Placement before the schedule: epochs are planned per worker.
+  // Placement last: it weighs everything the passes before it shaped (fan-out, early starts,
+  // cached prefixes, gathering). The schedule and batch sizes are analyses (analysis.ts).
   placeWork,
-  // The schedule last: it orders the work every earlier pass has shaped.
-  schedule,
 ];
+
+export interface OptimizeResult {
+  dag: PlanDag;
+  /** Planner time in ms (RunTrace.plannerMs). */
+  plannerMs: number;
+}
 
 export function optimize(
   input: PlanDag,
@@ -96,9 +100,5 @@ export function optimize(
     plannerMs,
   };
   annotate(root, "report", report);
-  return {
-    dag,
-    plannerMs,
-    notes: reports.filter((r) => r.applied).map((r) => `${r.name}: ${r.effect}`),
-  };
+  return { dag, plannerMs };
 }

@@ -18,7 +18,7 @@ function estimateNode(
   if (node.kind === "LlmCall") {
     const bare: PlanNode = { ...node, physical: undefined };
     const subject = after ? node : bare;
-    return ctx.cost.estimate(costNode(subject), llmState(subject, llmShape(subject, rows)));
+    return ctx.cost.estimate(costNode(subject), llmState(subject, llmShape(subject, rows), ctx));
   }
   const calls = after ? (node.physical?.fanOut?.distinct ?? rows) : rows;
   return ctx.cost.estimate(costNode(node), { calls });

@@ -1,7 +1,7 @@
 // The optimizer's part of explain({ optimized: true }): a few header lines (planner time, total
-// estimate before and after, each pass's effect, the epochs) and a note per node (its estimate,
-// fan-out, prefix sharing and predicted cache hits, batch, worker, epoch).
-import type { ExplainReport } from "../plan/explain.ts";
+// estimate before and after, each pass's effect, then each analysis's and the epochs) and a note
+// per node (its estimate, fan-out, prefix sharing and predicted cache hits, gathering, worker,
+// and from the analyses its batch size and epoch).
 import type { PlanDag, PlanNode } from "../plan/types.ts";
 
 const ms = (v: number) => `${v < 10 ? v.toFixed(1) : v.toFixed(0)}ms`;
@@ -15,6 +15,8 @@ function header(dag: PlanDag): string[] {
   ];
   for (const p of report.passes)
     lines.push(`  ${p.name}: ${p.applied ? p.effect : "off or nothing to do"}`);
+  for (const a of report.analyses ?? [])
+    lines.push(`  analysis ${a.name}: ${a.applied ? a.effect : "nothing to read"}`);
   s?.epochs.forEach((e, i) => {
     const parts = e.llm.map((l) => `${l.lane} ${l.nodeIds.map((id) => `#${id}`).join(" ")}`);
     if (e.tools.length) parts.push(`tools ${e.tools.map((id) => `#${id}`).join(" ")}`);
@@ -25,9 +27,10 @@ function header(dag: PlanDag): string[] {
   return lines;
 }
 
-function node(n: PlanNode): string | undefined {
+function node(n: PlanNode, dag: PlanDag): string | undefined {
   const p = n.physical;
   if (!p) return undefined;
+  const report = dag.nodes[dag.root]?.physical?.report;
   const parts: string[] = [];
   if (p.estimate) parts.push(`est ${ms(p.estimate.beforeMs)} -> ${ms(p.estimate.afterMs)}`);
   if (p.fanOut?.instances != null && p.fanOut.distinct != null)
@@ -39,16 +42,19 @@ function node(n: PlanNode): string | undefined {
       `prefix ${x.promptTokens - x.uniqueTokens}/${x.promptTokens} tok shared${x.exact ? "" : " (known part)"}, cache hits ${x.predictedCachedTokens} (row order ${x.rowOrderCachedTokens}), ${x.groups.length} group${x.groups.length === 1 ? "" : "s"}`,
     );
   }
-  if (p.batch)
-    parts.push(
-      `batch ${p.batch.size}x${p.batch.batches} (${p.batch.reason}${p.batch.gather ? ", gathered" : ""})`,
-    );
+  const batch = report?.batchSizes?.find((b) => b.nodeId === n.id);
+  if (batch) parts.push(`batch ${batch.size}x${batch.batches} (${batch.reason})`);
+  if (p.gather) parts.push("gathered");
   if (p.placement)
     parts.push(
       `${p.placement.lane}${p.placement.switchMs > 0 ? ` +load ${ms(p.placement.switchMs)}` : ""}`,
     );
-  if (p.epoch !== undefined) parts.push(`epoch ${p.epoch}`);
+  const epoch = report?.schedule?.epochs.findIndex(
+    (e) => e.tools.includes(n.id) || e.llm.some((l) => l.nodeIds.includes(n.id)),
+  );
+  if (epoch !== undefined && epoch >= 0) parts.push(`epoch ${epoch}`);
   return parts.length ? parts.join(", ") : undefined;
 }
 
-export const explainReport: ExplainReport = { header, node };
+/** What explain({ report: true }) adds: header lines, and a note per node. */
+export const explainReport = { header, node };

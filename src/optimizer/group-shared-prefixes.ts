@@ -186,8 +186,8 @@ function simulateWave(
 function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
   const out = copyDag(dag);
   const views = instanceViews(out);
-  const planned = new PrefixSimulator(ctx.cost, ctx.llmBatch);
-  const rowOrder = new PrefixSimulator(ctx.cost, ctx.llmBatch);
+  const planned = new PrefixSimulator(ctx.cost, ctx.processor);
+  const rowOrder = new PrefixSimulator(ctx.cost, ctx.processor);
   const waits = llmWaits(out);
   // Waves: a node runs after every LLM node it waits for. Nodes of one wave reach the worker
   // together (a chain's nodes one wave each; nodes that start early beside each other share one).

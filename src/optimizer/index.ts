@@ -1,21 +1,12 @@
-// The optimizer module. Importing it registers the driver with the plan's seam (collect() and
-// explain() then optimize) and the optimizer's report with explain().
-import { setExplainReport } from "../plan/explain.ts";
-import { setPlanOptimizer } from "../plan/optimize.ts";
-import { optimizerSession } from "./context.ts";
-import { optimize } from "./driver.ts";
-import { explainReport } from "./explain-report.ts";
-import { workersPerModel } from "./place-work.ts";
-
-setPlanOptimizer((dag, flags, target) => {
-  const n = target?.llmWorkers ?? 1;
-  // Several workers per model: place-work spreads LLM nodes over them; one keeps the session's.
-  const ctx = n > 1 ? { ...optimizerSession, workers: workersPerModel(dag, n) } : optimizerSession;
-  return optimize(dag, flags, ctx);
-});
-setExplainReport(explainReport);
-
+// The optimizer module: the driver and its passes, the context a plan is made in (derived from
+// the session's Processor), and the annotations the passes leave for the Processor.
 export { optimize, PASSES } from "./driver.ts";
-export { optimizerSession, prepareOptimizer, approximateTokens } from "./context.ts";
+export { analyze, ANALYSES } from "./analysis.ts";
+export {
+  optimizerContext,
+  prepareOptimizer,
+  forgetTokenizer,
+  approximateTokens,
+} from "./context.ts";
 export type { OptimizerContext } from "./context.ts";
 export type * from "./physical.ts";

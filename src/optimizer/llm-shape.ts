@@ -3,7 +3,8 @@
 import type { EstimateState } from "../cost/cost-model.ts";
 import type { LlmArgs, PlanNode } from "../plan/types.ts";
 import type { ChatMessage } from "../runtime/types.ts";
-import { approximateTokens } from "./context.ts";
+import { approximateTokens, type OptimizerContext } from "./context.ts";
+import { costNode } from "./pass.ts";
 import type { InstanceView } from "./instances.ts";
 
 export interface LlmShape {
@@ -50,13 +51,31 @@ export function llmShape(node: PlanNode, rows: number): LlmShape {
   };
 }
 
-/** The estimate state of an LLM node after the passes that ran. */
-export function llmState(node: PlanNode, shape: LlmShape): EstimateState {
-  const state: EstimateState = {
+/**
+ * The most calls of the node whose KV (prompt and answer each) fits one worker's budget: the
+ * Processor config's, the budget the worker enforces.
+ */
+export function kvBoundBatch(node: PlanNode, shape: LlmShape, ctx: OptimizerContext): number {
+  const model = (node.args as LlmArgs).modelKey;
+  const output = ctx.cost.expectedOutputTokens(costNode(node));
+  const perCall = ctx.cost.kvBytes(Math.max(1, shape.promptTokens + output), model);
+  return Math.max(1, Math.floor(ctx.processor.kv.budgetBytes / perCall));
+}
+
+/**
+ * The estimate state of an LLM node after the passes that ran: its calls in batches of
+ * `batchSize`, by default as many as the KV budget holds (what the worker's admission allows).
+ */
+export function llmState(
+  node: PlanNode,
+  shape: LlmShape,
+  ctx: OptimizerContext,
+  batchSize = kvBoundBatch(node, shape, ctx),
+): EstimateState {
+  return {
     calls: shape.calls,
     promptTokens: shape.promptTokens,
     cachedTokens: shape.cachedTokens,
+    batchSize,
   };
-  if (node.physical?.batch) state.batchSize = node.physical.batch.size;
-  return state;
 }

@@ -1,9 +1,12 @@
-// Annotations the optimizer leaves on a PlanDag for the executors: what to fan out, in which
-// order to run an LLM node's instances, batch sizes, worker placements and epochs. They live on
-// the nodes themselves (`node.physical`), because `copyDag` spreads every node (extra fields
-// survive) and the validator never looks at them; plan-wide results (the schedule, each pass's
-// report) hang off the root node. Every field is optional: a plan without them runs as is, and an
-// executor that ignores them still gives the same rows (they change cost, never results).
+// Annotations the optimizer leaves on a PlanDag. Decisions, each executed by the Processor: what
+// to fan out, where a call starts, in which order an LLM node's rows reach the worker, whether
+// they gather first, which worker runs the node. Predictions, shown by explain() and
+// halo.lastRun: estimates and cache hits. They live on the nodes themselves (`node.physical`),
+// because `copyDag` spreads every node (extra fields survive) and the validator never looks at
+// them; plan-wide results (each pass's report, the analyses' batch sizes and schedule) hang off
+// the root node. Every field is optional: a plan without them runs as is, with the same rows
+// (they change cost, never results). test/processor/plan-decisions.test.ts fails when a field is
+// neither a decision the Processor acts on nor listed there as a prediction.
 
 /** Per-node decisions and predictions. */
 export interface NodePhysical {
@@ -11,8 +14,11 @@ export interface NodePhysical {
   fanOut?: FanOut;
   /** group-shared-prefixes: instance order and prefix groups of an LLM node. */
   prefix?: PrefixPlan;
-  /** plan-batches: sequences per batch under the KV budget. */
-  batch?: BatchPlan;
+  /**
+   * plan-batches: gather the node's input rows before submitting any (true), or submit each row
+   * as it arrives (absent, the pipeline's default). See plan-batches.ts for when gathering pays.
+   */
+  gather?: boolean;
   /** place-work: which LLM worker runs the node. */
   placement?: Placement;
   /**
@@ -20,8 +26,6 @@ export interface NodePhysical {
    * when its own input row does (the call nodes in between add nothing it reads).
    */
   early?: { base: number; deps: number[] };
-  /** schedule: the epoch the node runs in (index into `PlanReport.schedule.epochs`). */
-  epoch?: number;
   /**
    * The cost model's estimate before and after the passes, ms; for LLM nodes, the KV footprint
    * its warm-up was charged up to (the run tells the CostModel it is warm: `noteRan`).
@@ -68,18 +72,15 @@ export interface PrefixPlan {
   modelTokens: boolean;
 }
 
-export interface BatchPlan {
+/** The batch-sizes analysis: the batch the cost model finds cheapest for an LLM node. */
+export interface BatchSizing {
+  nodeId: number;
   /** Most sequences per batch. */
   size: number;
   /** Batches the node's distinct calls make. */
   batches: number;
   /** Why this size (the limit that bound it). */
   reason: "all calls" | "kv budget" | "cheapest";
-  /**
-   * Gather the node's input rows before submitting any (true), or submit each row as it arrives
-   * (false, the pipeline's default). See plan-batches.ts for when gathering pays.
-   */
-  gather?: boolean;
 }
 
 export interface Placement {
@@ -134,6 +135,9 @@ export interface PassReport {
 export interface PlanReport {
   passes: PassReport[];
   workers: WorkerSpec[];
+  /** Analyses that ran (explain() runs them; a collect does not), with their findings below. */
+  analyses?: PassReport[];
+  batchSizes?: BatchSizing[];
   schedule?: SchedulePlan;
   /** Sum over nodes of the estimates, before and after the passes, ms. */
   beforeMs: number;

@@ -32,8 +32,8 @@ export function defaultWorkers(dag: PlanDag): WorkerSpec[] {
 
 /**
  * `perModel` workers for each model the plan uses, each with its model resident, in order of
- * first use: lanes llm:0 .. llm:(perModel-1) for the first model, and so on (collect's
- * `llmWorkers`; the Processor runs one model session and prefix cache per lane).
+ * first use: lanes llm:0 .. llm:(perModel-1) for the first model, and so on (the config's
+ * `llm.workersPerModel`; the Processor runs one model session and prefix cache per lane).
  */
 export function workersPerModel(dag: PlanDag, perModel: number): WorkerSpec[] {
   const models: string[] = [];
@@ -85,7 +85,7 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
       finishMs.set(id, inputsDone);
       continue;
     }
-    const ready = node.physical?.batch?.gather ? inputsDone : latest(node, startMs);
+    const ready = node.physical?.gather ? inputsDone : latest(node, startMs);
     const model = node.args.modelKey;
     const view = views.get(node.inputs[0]!);
     const shape = llmShape(node, rowsAt(view));
@@ -107,7 +107,7 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
       const perRow = shared / Math.max(1, prompts.length);
       affinity[prev.worker] = Math.max(affinity[prev.worker]!, perRow);
     }
-    const base = cost.estimate(costNode(node), llmState(node, shape));
+    const base = cost.estimate(costNode(node), llmState(node, shape, ctx));
     let best: { w: number; start: number; finish: number; switchMs: number } | undefined;
     workers.forEach((w, i) => {
       if (!configured && w.resident !== model) return;

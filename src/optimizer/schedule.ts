@@ -1,4 +1,5 @@
-// schedule: an epoch plan. An epoch is a set of call nodes that run together: on each LLM worker
+// schedule (an analysis, explain only): an epoch plan. An epoch is a set of call nodes that run
+// together: on each LLM worker
 // some of its ready LLM nodes (one batch stream), and on the CPU tool pools every ready tool
 // call. An epoch lasts as long as its slowest lane, so a good plan puts LLM work beside tool work
 // it does not depend on: a tool whose result a later LLM node needs is prepared while the model
@@ -11,12 +12,17 @@
 // greedy rule: each epoch runs every ready tool, and on each worker the ready LLM nodes of the
 // resident model (else of the model with the most ready work), only those that feed tools when
 // any do (so their tools overlap the rest next epoch). Durations all come from the cost model.
-import { copyDag, topologicalOrder } from "../plan/dag.ts";
+// The Processor does not run epochs: it is a dataflow, each call starting once its inputs exist,
+// which already puts a tool beside LLM work it does not depend on; admitting LLM requests and
+// queueing tool calls in epoch order measured no better on the six bench workloads
+// (docs/optimizer.md). So the plan is shown, as the makespan the cost model predicts.
+import { topologicalOrder } from "../plan/dag.ts";
 import { CALL_KINDS, type PlanDag } from "../plan/types.ts";
+import type { Analysis } from "./analysis.ts";
 import type { OptimizerContext, ToolLane } from "./context.ts";
 import { instanceViews } from "./instances.ts";
 import { llmShape, llmState, rowsAt } from "./llm-shape.ts";
-import { annotate, costNode, type Pass, type PassResult } from "./pass.ts";
+import { costNode } from "./pass.ts";
 import type { Epoch, SchedulePlan, WorkerSpec } from "./physical.ts";
 import { defaultWorkers } from "./place-work.ts";
 
@@ -48,6 +54,8 @@ const MAX_DP_TASKS = 30;
 
 export function buildTasks(dag: PlanDag, ctx: OptimizerContext, workers: WorkerSpec[]): Task[] {
   const views = instanceViews(dag);
+  const report = dag.nodes[dag.root]!.physical?.report;
+  const batchSizes = new Map(report?.batchSizes?.map((b) => [b.nodeId, b.size]));
   const order = topologicalOrder(dag);
   const ids = order.filter((id) => CALL_KINDS.has(dag.nodes[id]!.kind));
   const index = new Map(ids.map((id, i) => [id, i]));
@@ -68,6 +76,8 @@ export function buildTasks(dag: PlanDag, ctx: OptimizerContext, workers: WorkerS
     const rows = rowsAt(views.get(node.inputs[0]!));
     if (node.kind === "LlmCall") {
       const shape = llmShape(node, rows);
+      // The batch-sizes analysis's size when it ran, else as many as the KV budget holds.
+      const size = batchSizes.get(id);
       const worker =
         node.physical?.placement?.worker ??
         Math.max(
@@ -78,7 +88,7 @@ export function buildTasks(dag: PlanDag, ctx: OptimizerContext, workers: WorkerS
         id,
         lane: worker,
         model: node.args.modelKey,
-        ms: ctx.cost.estimate(costNode(node), llmState(node, shape)).ms,
+        ms: ctx.cost.estimate(costNode(node), llmState(node, shape, ctx, size)).ms,
         deps: maskOf(upstream.get(id)!),
         depList: upstream.get(id)!,
         feedsLlm: false,
@@ -89,7 +99,7 @@ export function buildTasks(dag: PlanDag, ctx: OptimizerContext, workers: WorkerS
     const calls = node.physical?.fanOut?.distinct ?? rows;
     const one = ctx.cost.estimate(costNode(node), { calls: 1 }).ms;
     // A pool runs `concurrency` calls at once: the node takes its calls in that many waves.
-    const ms = one * Math.ceil(calls / Math.max(1, ctx.toolConcurrency[lane]));
+    const ms = one * Math.ceil(calls / Math.max(1, ctx.processor.tools.limits[lane]));
     const depList = upstream.get(id)!;
     return { id, lane, ms, deps: maskOf(depList), depList, feedsLlm: false, feedsTool: false };
   });
@@ -255,10 +265,9 @@ function planGreedy(tasks: Task[], workers: number, start: (string | undefined)[
   return choices;
 }
 
-function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
-  const out = copyDag(dag);
-  const workers = ctx.workers?.length ? ctx.workers : defaultWorkers(out);
-  const tasks = buildTasks(out, ctx, workers);
+function run(dag: PlanDag, ctx: OptimizerContext) {
+  const workers = ctx.workers?.length ? ctx.workers : defaultWorkers(dag);
+  const tasks = buildTasks(dag, ctx, workers);
   const start = workers.map((w) => w.resident);
   let method: SchedulePlan["method"] = "greedy";
   let states = 0;
@@ -280,12 +289,7 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
   for (const c of choices) {
     const e = epochCost(tasks, c, resident, ctx);
     resident = e.resident;
-    const index = epochs.length;
-    const ran = [...c.tools, ...c.llm.flat()];
-    for (const i of ran) {
-      annotate(out.nodes[tasks[i]!.id]!, "epoch", index);
-      scheduled.add(i);
-    }
+    for (const i of [...c.tools, ...c.llm.flat()]) scheduled.add(i);
     epochs.push({
       llm: c.llm
         .map((l, w) => ({ lane: workers[w]!.lane, nodeIds: l.map((i) => tasks[i]!.id) }))
@@ -316,27 +320,15 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
     serialMs,
     states,
   };
-  const root = out.nodes[out.root]!;
-  annotate(root, "report", {
-    ...emptyReport(workers),
-    ...root.physical?.report,
-    workers,
-    schedule: plan,
-  });
   const prepared = epochs.reduce((a, e) => a + e.prepared.length, 0);
   return {
-    dag: out,
+    report: { workers, schedule: plan },
     effect: `${epochs.length} epoch(s) by ${method}${method === "dp" ? ` (${states} states)` : ""}; ${prepared} tool node(s) prepared ahead; predicted ${plan.makespanMs.toFixed(1)} ms vs ${serialMs.toFixed(1)} ms one node at a time${scheduled.size < tasks.length ? `; ${tasks.length - scheduled.size} unscheduled` : ""}`,
   };
 }
 
-function emptyReport(workers: WorkerSpec[]) {
-  return { passes: [], workers, beforeMs: 0, afterMs: 0, plannerMs: 0 };
-}
-
-export const schedule: Pass = {
-  flag: "schedule",
+export const schedule: Analysis = {
   name: "schedule",
   guard: (dag) => dag.nodes.some((n) => CALL_KINDS.has(n.kind)),
-  rewrite,
+  run,
 };

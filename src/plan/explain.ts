@@ -5,6 +5,7 @@ import type { NodeStats } from "../processor/trace/trace.ts";
 import { topologicalOrder } from "./dag.ts";
 import { describeNode, nodeFlags } from "./describe.ts";
 import type { PlanDag, PlanNode } from "./types.ts";
+import { explainReport } from "../optimizer/explain-report.ts";
 
 export interface ExplainOptions {
   format?: "text" | "tree";
@@ -18,22 +19,7 @@ export interface ExplainOptions {
   report?: boolean;
 }
 
-/** How the optimizer adds its report to explain() without this file knowing its annotations. */
-export interface ExplainReport {
-  /** Lines after the first line (pass effects, schedule). */
-  header(dag: PlanDag): string[];
-  /** Text per node. */
-  node(node: PlanNode): string | undefined;
-}
-
-let reportHook: ExplainReport | undefined;
-
-/** The optimizer registers its report here (src/optimizer/index.ts). */
-export function setExplainReport(hook: ExplainReport | undefined): void {
-  reportHook = hook;
-}
-
-function suffix(node: PlanNode, options: ExplainOptions): string {
+function suffix(node: PlanNode, dag: PlanDag, options: ExplainOptions): string {
   const extra: string[] = nodeFlags(node);
   const stat = options.stats?.find((s) => s.nodeId === node.id);
   if (stat) {
@@ -45,7 +31,7 @@ function suffix(node: PlanNode, options: ExplainOptions): string {
   }
   const note = options.annotate?.(node);
   if (note) extra.push(note);
-  const report = options.report ? reportHook?.node(node) : undefined;
+  const report = options.report ? explainReport.node(node, dag) : undefined;
   if (report) extra.push(report);
   if (options.signatures) extra.push(`sig=${node.signature}`);
   return extra.length ? `  [${extra.join("; ")}]` : "";
@@ -63,14 +49,14 @@ export function explain(dag: PlanDag, options: ExplainOptions = {}): string {
   const order = topologicalOrder(dag);
   const frames = dag.sinks.length;
   const lines = [`plan: ${order.length} nodes, ${frames} frame${frames === 1 ? "" : "s"}`];
-  if (options.report && reportHook) lines.push(...reportHook.header(dag));
+  if (options.report) lines.push(...explainReport.header(dag));
   if ((options.format ?? "text") === "text") {
     const width = Math.max(...order.map((id) => `#${id} ${head(dag.nodes[id]!)}`.length));
     for (const id of order) {
       const node = dag.nodes[id]!;
       const from = node.inputs.length ? `  <- ${node.inputs.map((i) => `#${i}`).join(", ")}` : "";
       lines.push(
-        `${`#${id} ${head(node)}`.padEnd(width)}  ${describeNode(node)}${from}${suffix(node, options)}`,
+        `${`#${id} ${head(node)}`.padEnd(width)}  ${describeNode(node)}${from}${suffix(node, dag, options)}`,
       );
     }
     return lines.join("\n");
@@ -84,7 +70,7 @@ export function explain(dag: PlanDag, options: ExplainOptions = {}): string {
       return;
     }
     printed.add(id);
-    lines.push(`${lead}#${id} ${head(node)}: ${describeNode(node)}${suffix(node, options)}`);
+    lines.push(`${lead}#${id} ${head(node)}: ${describeNode(node)}${suffix(node, dag, options)}`);
     const childPrefix = prefix + (branch === "" ? "" : last ? "   " : "│  ");
     node.inputs.forEach((input, i) =>
       walk(

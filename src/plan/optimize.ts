@@ -1,7 +1,5 @@
-// The seam between collect() and the optimizer (issue 6). Flags are one object, a boolean per
-// pass (not a keyword argument each). Until the optimizer registers itself the plan runs as
-// lowered; every pass must keep results identical, so "none" is always a correct choice.
-import type { PlanDag } from "./types.ts";
+// Which optimizer passes run: one object, a boolean per pass (not a keyword argument each). Every
+// pass must keep results identical, so "none" is always a correct choice.
 
 export interface OptimizationFlags {
   dedupeCalls: boolean;
@@ -10,7 +8,6 @@ export interface OptimizationFlags {
   planBatches: boolean;
   placeWork: boolean;
   startCallsEarly: boolean;
-  schedule: boolean;
 }
 
 export const PASS_NAMES: readonly (keyof OptimizationFlags)[] = [
@@ -20,7 +17,6 @@ export const PASS_NAMES: readonly (keyof OptimizationFlags)[] = [
   "planBatches",
   "placeWork",
   "startCallsEarly",
-  "schedule",
 ];
 
 function flagsWith(value: boolean): OptimizationFlags {
@@ -49,40 +45,4 @@ export function resolveFlags(flags: Partial<OptimizationFlags> | undefined): Opt
     out[k as keyof OptimizationFlags] = v;
   }
   return out;
-}
-
-export interface OptimizeResult {
-  dag: PlanDag;
-  /** Planner time in ms (RunTrace.plannerMs). */
-  plannerMs: number;
-  /** Notes per pass for explain (empty until the optimizer exists). */
-  notes: string[];
-}
-
-/** What the plan will run on, beyond the session's defaults. */
-export interface PlanTarget {
-  /** LLM workers per model the executor runs (collect's `llmWorkers`; default 1). */
-  llmWorkers?: number;
-}
-
-export type PlanOptimizer = (
-  dag: PlanDag,
-  flags: OptimizationFlags,
-  target?: PlanTarget,
-) => OptimizeResult;
-
-const identity: PlanOptimizer = (dag) => ({ dag, plannerMs: 0, notes: [] });
-let current: PlanOptimizer = identity;
-
-/** The optimizer module registers its driver here; undefined restores the identity. */
-export function setPlanOptimizer(optimizer: PlanOptimizer | undefined): void {
-  current = optimizer ?? identity;
-}
-
-export function optimizePlan(
-  dag: PlanDag,
-  flags: OptimizationFlags,
-  target?: PlanTarget,
-): OptimizeResult {
-  return current(dag, flags, target);
 }

@@ -1,12 +1,14 @@
-// The Processor's executor: runs a PlanDag as a dataflow of rows instead of node by node. Each row
+// One run of a PlanDag on the Processor (processor.ts): a dataflow of rows instead of node by node. Each row
 // moves through the per-row nodes (LLM, SQL, HTTP, function, map, filter) as soon as its own
 // inputs exist, so while one row waits on an HTTP call others fill the model's batch, and tool
 // calls for upcoming LLM work run while the model computes. Only nodes that need a whole table
-// (Join, Sink) wait for all their input rows. LLM calls of all rows meet in one LlmSubmitter per
-// worker lane (continuous batching): one per model, or the lanes place-work chose among
-// `llmWorkers` per model, each with its own model session and prefix cache, KV moving between a
-// model's workers when that beats recomputing. Tool calls meet in one ToolPool (limits per kind,
-// caching, traces).
+// (Join, Sink) wait for all their input rows. LLM calls of all rows meet in the Processor's worker
+// of their lane (continuous batching): one per model, or the lanes place-work chose among
+// `llm.workersPerModel` per model, each with its own model session and prefix cache, KV moving
+// between a model's workers when that beats recomputing. Tool calls meet in the Processor's
+// ToolPool (limits per kind, traces), with this run's result cache. The workers and the pool serve
+// every run of the session; each request carries this run's sink, so this run's trace gets every
+// forward call and tool call it took part in.
 //
 // Semantics are the row-by-row executor's: row-ops.ts (what a node does to a row) and
 // row-steps.ts (reuse, stores, errors and interrupts per row) are shared, so the two differ only
@@ -52,25 +54,19 @@ import {
   ERRORS_COLUMN,
   type RowError,
   type ExecuteContext,
-  type Executor,
   type SinkResult,
 } from "../executor/types.ts";
 import { canonicalJson } from "../plan/canonical.ts";
 import { NodeMeter } from "./trace/node-meter.ts";
 import { llmMsByNode } from "./trace/node-shares.ts";
-import { ToolPool, type ToolCall, type ToolPoolOptions } from "./tools/tool-pool.ts";
+import type { ToolCall, ToolPool, ToolResultCache } from "./tools/tool-pool.ts";
 import { TraceRecorder } from "./trace/trace-recorder.ts";
 import type { GenerateResult } from "../runtime/types.ts";
 import type { LlmSubmitter } from "./llm/llm-submitter.ts";
-import {
-  createSubmitter,
-  modelReplica,
-  type LlmSubmitterOptions,
-  type LocalKv,
-} from "./llm/llm-submitters.ts";
-import { KvExchange, emptyMigrationStats } from "./kv/kv-exchange.ts";
+import { emptyMigrationStats } from "./kv/kv-exchange.ts";
 import type { KvMigrationStats } from "./trace/trace.ts";
-import { defaultMoveCost, type KvMoveCost } from "./kv/kv-tiers.ts";
+import type { RunSink } from "./trace/run-sink.ts";
+import type { ProcessorConfig } from "./config.ts";
 import type { LlmModel } from "../executor/types.ts";
 
 /** A row that a filter dropped. */
@@ -88,48 +84,40 @@ type Slot = Promise<Row | typeof DROP>;
 /** What a call that starts early renders its request from (start-calls-early). */
 type EarlySlot = Promise<Row | typeof NO_CALL>;
 
-export interface PipelineOptions {
-  tools?: Omit<ToolPoolOptions, "trace">;
-  llm?: LlmSubmitterOptions;
-  /**
-   * One LLM worker per model for every run of this executor instead of one per run (default
-   * false). The server runs overlapping mini-batches: with a shared worker their requests join
-   * one continuous batch instead of two workers taking turns on the same cores. LLM batches
-   * then appear in no run's timeline (a batch may serve several runs); token counts still do.
-   */
-  shareLlmAcrossRuns?: boolean;
+/** What a run asks of the Processor that runs it: its long-lived workers and tool pool. */
+export interface RunHost {
+  /** The worker of replica `replica` of the model loaded as `model` (key `modelKey`), under `config`. */
+  llmWorker(
+    model: LlmModel,
+    modelKey: string,
+    replica: number,
+    config: ProcessorConfig,
+  ): Promise<LlmSubmitter>;
+  toolPool(config: ProcessorConfig): ToolPool;
+  /** Tool results shared across runs (the server's), or undefined: each run keeps its own. */
+  readonly toolResults: ToolResultCache | undefined;
 }
 
-/** Workers kept across runs (`shareLlmAcrossRuns`), keyed weakly: an unloaded model frees them. */
-interface SharedWorkers {
-  /** Per model session (replica). */
-  submitters: WeakMap<object, LlmSubmitter>;
-  /** Per model (its first session). */
-  exchanges: WeakMap<object, KvExchange<LocalKv>>;
-}
+/** A tool-result cache that keeps nothing (the `tools.cache: false` ablation). */
+const NO_TOOL_CACHE: ToolResultCache = {
+  get: () => undefined,
+  set() {},
+  delete() {},
+  clear() {},
+};
 
-export class PipelineExecutor implements Executor {
-  readonly name = "processor";
-  private readonly shared: SharedWorkers = { submitters: new WeakMap(), exchanges: new WeakMap() };
-
-  constructor(private readonly options: PipelineOptions = {}) {}
-
-  async execute(dag: PlanDag, ctx: ExecuteContext): Promise<SinkResult[]> {
-    const shared = this.options.shareLlmAcrossRuns ? this.shared : undefined;
-    return new PipelineRun(dag, ctx, this.options, shared).run();
-  }
-}
-
-class PipelineRun {
+export class PipelineRun {
   private readonly trace = new TraceRecorder();
   private readonly pool: ToolPool;
+  /** Equal tool calls of this run share one result (or the server's cache, across runs). */
+  private readonly toolResults: ToolResultCache;
   private readonly abort = new AbortController();
   private readonly streams = new Map<number, Promise<Slot[]>>();
   private readonly meters = new Map<number, NodeMeter>();
-  /** Per lane and model. */
-  private readonly submitters = new Map<string, Promise<LlmSubmitter>>();
-  /** Per model: its workers' caches, between which KV moves (this run's). */
-  private readonly exchanges = new Map<string, KvExchange<LocalKv>>();
+  /** Per lane and model: the worker and this run's sink on it. */
+  private readonly submitters = new Map<string, Promise<{ worker: LlmSubmitter; sink: RunSink }>>();
+  /** Per model: KV moved between its workers for this run. */
+  private readonly migrations = new Map<string, KvMigrationStats>();
   /** Lanes of each model's workers, in replica order; lanes of models without placements. */
   private readonly modelLanes = new Map<string, string[]>();
   private readonly defaultLanes = new Map<string, string>();
@@ -151,10 +139,11 @@ class PipelineRun {
   constructor(
     private readonly dag: PlanDag,
     private readonly ctx: ExecuteContext,
-    private readonly options: PipelineOptions,
-    private readonly shared?: SharedWorkers,
+    private readonly host: RunHost,
+    private readonly config: ProcessorConfig,
   ) {
-    this.pool = new ToolPool({ ...options.tools, trace: this.trace });
+    this.pool = host.toolPool(config);
+    this.toolResults = !config.tools.cache ? NO_TOOL_CACHE : (host.toolResults ?? new Map());
     this.steps = new RowSteps(dag, ctx, {
       // A row failed (onError "raise"), or aborted but not interrupted: the caller aborted.
       stopping: () =>
@@ -206,8 +195,7 @@ class PipelineRun {
       if (!this.abort.signal.aborted) this.abort.abort(new Error("run finished"));
       const finished = this.trace.finish();
       ctx.trace.tasks.push(...finished.tasks);
-      if (this.exchanges.size > 0) ctx.trace.kvMigration = this.migrationStats();
-      // A shared worker's batches are in no run's trace: those nodes keep only their span.
+      if (this.migrations.size > 0) ctx.trace.kvMigration = this.migrationStats();
       const llmMs = llmMsByNode(finished.tasks);
       for (const id of topologicalOrder(dag)) {
         const meter = this.meters.get(id);
@@ -224,7 +212,7 @@ class PipelineRun {
   /** Moves between workers in this run, all models together. */
   private migrationStats(): KvMigrationStats {
     const total = emptyMigrationStats();
-    for (const { stats } of this.exchanges.values()) {
+    for (const stats of this.migrations.values()) {
       total.moves += stats.moves;
       total.movedTokens += stats.movedTokens;
       total.declined += stats.declined;
@@ -373,7 +361,7 @@ class PipelineRun {
     // plan-batches may ask an LLM node to gather its rows first (a CPU provider: nothing to
     // overlap, and one uniform batch per node beats a trickle of small mixed ones). A call that
     // starts early gathers the rows it starts from.
-    const gather = node.kind === "LlmCall" && node.physical?.batch?.gather === true;
+    const gather = node.kind === "LlmCall" && node.physical?.gather === true;
     const gates = gather ? this.gatherGates(node, early ?? input) : undefined;
     const ready = <T>(rows: Promise<T>[], index: number): Promise<T> =>
       gates ? gates[index]!.then(() => rows[index]!) : rows[index]!;
@@ -600,13 +588,13 @@ class PipelineRun {
 
   private async submitLlm(node: PlanNodeOf<"LlmCall">, row: Row): Promise<GenerateResult> {
     const args = node.args;
-    const submitter = await this.submitterFor(node);
+    const { worker, sink } = await this.submitterFor(node);
     const model = await this.ctx.services.loadModel(args.modelKey);
     const request = {
       promptTokens: model.encodeChat(llmMessages(args, row)),
       sampling: llmSampling(args),
     };
-    return submitter.submit(request, { signal: this.abort.signal, nodeIds: [node.id] });
+    return worker.submit(request, { signal: this.abort.signal, nodeIds: [node.id], sink });
   }
 
   /**
@@ -619,46 +607,45 @@ class PipelineRun {
     call: ToolCall<A, R>,
     options: { signal: AbortSignal },
   ): Promise<R> {
-    const handle = await this.pool.submit(call, options);
+    const handle = await this.pool.submit(call, {
+      ...options,
+      trace: this.trace,
+      cache: this.toolResults,
+    });
     const value = await handle.result;
     if (!handle.cacheHit) meter.addCall();
     return value;
   }
 
   /**
-   * The submitter of the worker place-work put this node on (`physical.placement.lane`), or,
-   * in a plan without placements, the model's one worker. Each lane of a model gets its own
-   * model session (replica) and prefix cache; the model's lanes share one KvExchange, so a
-   * prefix cached on one moves to another when the cost model says that beats recomputing.
+   * The worker place-work put this node on (`physical.placement.lane`), or, in a plan without
+   * placements, the model's one worker, with this run's sink on it. Each lane of a model is one
+   * of the Processor's workers for that model (a model session and prefix cache of its own); a
+   * model's workers share one KvExchange, so a prefix cached on one moves to another when the
+   * cost model says that beats recomputing it.
    */
-  private submitterFor(node: PlanNodeOf<"LlmCall">): Promise<LlmSubmitter> {
+  private submitterFor(
+    node: PlanNodeOf<"LlmCall">,
+  ): Promise<{ worker: LlmSubmitter; sink: RunSink }> {
     const modelKey = node.args.modelKey;
     const lane = node.physical?.placement?.lane ?? this.defaultLane(modelKey);
     const key = `${lane}\u0000${modelKey}`;
     let s = this.submitters.get(key);
     if (!s) {
       const replica = this.replicaIndex(modelKey, lane);
-      const shared = this.shared;
-      s = this.ctx.services.loadModel(modelKey).then(async (base) => {
-        const model = await modelReplica(base, replica, this.options.llm);
-        if (!shared)
-          return createSubmitter(model, {
-            ...this.options.llm,
-            trace: this.trace,
-            lane,
-            signal: this.abort.signal,
-            exchange: this.exchangeFor(modelKey, base),
-            moveCost: this.moveCost(modelKey),
-          });
-        let submitter = shared.submitters.get(model);
-        if (!submitter) {
-          const exchange = this.exchangeFor(modelKey, base);
-          const moveCost = this.moveCost(modelKey);
-          submitter = createSubmitter(model, { ...this.options.llm, lane, exchange, moveCost });
-          shared.submitters.set(model, submitter);
-        }
-        return submitter;
-      });
+      const lanes = this.modelLanes.get(modelKey)!;
+      let migration = this.migrations.get(modelKey);
+      if (!migration) this.migrations.set(modelKey, (migration = emptyMigrationStats()));
+      const sink: RunSink = {
+        trace: this.trace,
+        lane,
+        laneOf: (r) => lanes[r] ?? `${modelKey}#${r}`,
+        migration,
+      };
+      s = this.ctx.services.loadModel(modelKey).then(async (model) => ({
+        worker: await this.host.llmWorker(model, modelKey, replica, this.config),
+        sink,
+      }));
       this.submitters.set(key, s);
     }
     return s;
@@ -688,30 +675,5 @@ class PipelineRun {
     }
     if (!lanes.includes(lane)) lanes.push(lane);
     return lanes.indexOf(lane);
-  }
-
-  /** What moving a model's KV costs: the plan's cost model, else the measured copy rate. */
-  private moveCost(modelKey: string): KvMoveCost {
-    return this.ctx.cost?.kvMoveCost(modelKey) ?? defaultMoveCost();
-  }
-
-  /** The exchange of a model's workers: per run, or the executor's when workers are shared. */
-  private exchangeFor(modelKey: string, base: LlmModel): KvExchange<LocalKv> {
-    const cost = () => this.moveCost(modelKey);
-    if (this.shared) {
-      let exchange = this.shared.exchanges.get(base);
-      if (!exchange) {
-        // It serves several runs, so no run's trace gets its moves.
-        exchange = new KvExchange<LocalKv>(base.id, cost());
-        this.shared.exchanges.set(base, exchange);
-      }
-      return exchange;
-    }
-    let exchange = this.exchanges.get(modelKey);
-    if (!exchange) {
-      exchange = new KvExchange<LocalKv>(base.id, cost(), this.trace);
-      this.exchanges.set(modelKey, exchange);
-    }
-    return exchange;
   }
 }

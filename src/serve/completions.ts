@@ -1,14 +1,15 @@
 // The local model behind `halo serve`'s OpenAI routes (src/serve/openai/): the shipped model by
-// default, or `--model`. Every request goes to one long-lived continuous-batching LlmWorker with
-// the process's prefix cache for the model: concurrent requests share decode steps and prompts
-// sharing a prefix reuse its KV, exactly as rows of a collect() do (`workerFor` is the one place
-// that picks the worker).
+// default, or `--model`. Every request goes to the Processor's worker for the model (the server's
+// Processor, which its workflows run on too): concurrent requests share decode steps and prompts
+// sharing a prefix reuse its KV, exactly as rows of a collect() do, and the cost model learns from
+// these forward calls as from a collect's (`workerFor` is the one place that picks the worker).
 //
 // Greedy answers equal `Model.generate` on the same token ids (the worker's invariant), which is
 // what lets the remote backend (src/runtime/openai-model.ts) match the local runtime exactly.
 import { basename } from "node:path";
-import { createSubmitter } from "../processor/llm/llm-submitters.ts";
 import type { LlmSubmitter } from "../processor/llm/llm-submitter.ts";
+import { Processor } from "../processor/processor.ts";
+import type { RunSink } from "../processor/trace/run-sink.ts";
 import type { TraceRecorder } from "../processor/trace/trace-recorder.ts";
 import { getModel, loadSourceModel, shippedModelDir, type Model } from "../runtime/index.ts";
 import type { ResolvedModelSource } from "../runtime/model-source.ts";
@@ -37,15 +38,15 @@ export interface CompletionsService {
 export interface CompletionsServiceOptions {
   /** A model folder, or a resolved source (a hub snapshot, a dtype); default: the shipped model. */
   model?: string | ResolvedModelSource;
-  /** Records the worker's prefill and decode tasks (tests, metrics); default: none kept. */
+  /** Records the forward calls these requests are part of (tests, metrics); default: none kept. */
   trace?: TraceRecorder;
-  /** KV memory for the worker and its prefix cache; default the Processor's (512 MiB). */
-  kvBudgetBytes?: number;
   /**
    * Answers waiting or running at once (`n` answers per prompt count as n), the bound workflows
    * have in `--max-queue`: one client cannot queue unbounded work. Default 1,024.
    */
   maxAnswers?: number;
+  /** Whose workers serve it (the server's); default: a Processor of its own. */
+  processor?: Processor;
 }
 
 interface Engine {
@@ -66,14 +67,20 @@ export function createCompletionsService(
   const closing = new AbortController();
   const maxAnswers = options.maxAnswers ?? 1024;
   let answering = 0;
+  const processor = options.processor ?? new Processor();
+  const sink: RunSink | undefined = options.trace && {
+    trace: options.trace,
+    lane: "serve:completions",
+  };
   let engine: Promise<Engine> | undefined;
   const start = (): Promise<Engine> => {
     if (closing.signal.aborted)
       throw new HttpError(503, "the server is shutting down: retry on another replica");
     const source = options.model ?? shippedModelDir();
     engine ??= (typeof source === "string" ? getModel(source) : loadSourceModel(source)).then(
-      (model) => ({ model, submitter: workerFor(model, options, closing.signal) }),
+      async (model) => ({ model, submitter: await workerFor(processor, model, options.model) }),
     );
+    engine.catch(() => (engine = undefined));
     return engine;
   };
 
@@ -104,7 +111,7 @@ export function createCompletionsService(
     async generate(requests, signal) {
       const { submitter } = await start();
       const both = AbortSignal.any([signal, closing.signal]);
-      return Promise.all(requests.map((r) => submitter.submit(r, { signal: both })));
+      return Promise.all(requests.map((r) => submitter.submit(r, { signal: both, sink })));
     },
     async handle(body, signal) {
       const request = parseCompletionRequest(body);
@@ -127,19 +134,17 @@ export function createCompletionsService(
 }
 
 /**
- * The worker the served model's requests join: a continuous-batching LlmWorker whose prefix cache
- * is the process's for this model (llm-submitters.ts), so workflow queries' prefixes are found
- * here too. When the session's Processor owns the workers, this is where it is asked for them.
+ * The worker the served model's requests join: the Processor's worker for the model (replica 0,
+ * under the Processor's settings), the one its workflow runs submit to as well. Named by the key
+ * collect() names the model by, so both share its cost profile: "shipped" for the shipped model,
+ * a folder's path, a hub source's identity.
  */
 function workerFor(
+  processor: Processor,
   model: Model,
-  options: CompletionsServiceOptions,
-  signal: AbortSignal,
-): LlmSubmitter {
-  return createSubmitter(model, {
-    lane: "serve:completions",
-    signal,
-    ...(options.trace ? { trace: options.trace } : {}),
-    ...(options.kvBudgetBytes !== undefined ? { kvBudgetBytes: options.kvBudgetBytes } : {}),
-  });
+  source: string | ResolvedModelSource | undefined,
+): Promise<LlmSubmitter> {
+  const modelKey =
+    source === undefined ? "shipped" : typeof source === "string" ? source : source.identity;
+  return processor.llmWorker(model, modelKey, 0, processor.config);
 }

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { closeModelThreads } from "../processor/llm/thread/model-threads.ts";
+import type { Processor } from "../processor/processor.ts";
 import {
   modelSpec,
   resolveModelSourceShown,
@@ -98,7 +99,8 @@ export async function run(args: string[]): Promise<number> {
       batchTargetMs: positiveInt("batch-ms", values["batch-ms"]),
       maxBatch: positiveInt("max-batch", values["max-batch"]),
       maxBodyBytes: positiveInt("max-body", values["max-body"]),
-      completions: () => loadCompletions(model, positiveInt("max-queue", values["max-queue"])),
+      completions: (processor) =>
+        loadCompletions(model, processor, positiveInt("max-queue", values["max-queue"])),
     });
     for (const file of values.workflow ?? []) {
       const session = server.register(readFileSync(file, "utf8"));
@@ -163,11 +165,13 @@ function postgresOptions(
 
 async function loadCompletions(
   model: ResolvedModelSource | undefined,
+  processor: Processor,
   maxAnswers: number | undefined,
 ): Promise<CompletionsService> {
   // Loaded on the first OpenAI request: a server used only for workflows never loads it.
   const { createCompletionsService } = await import("./completions.ts");
   return createCompletionsService({
+    processor,
     ...(model ? { model } : {}),
     ...(maxAnswers !== undefined ? { maxAnswers } : {}),
   });

@@ -1,7 +1,8 @@
 // `halo serve`'s HTTP server: registered workflows answer streams of queries (workflow-session.ts),
-// the OpenAI API answers for a local model and the workflows (openai/), `/metrics` and `/healthz` say how it goes. One
-// Processor (one tool-result cache, and the process-wide prefix KV cache per model) serves every
-// workflow, so work shared between clients and between batches is done once.
+// the OpenAI API answers for a local model and the workflows (openai/), `/metrics` and
+// `/healthz` say how it goes. One Processor (its LLM workers and prefix KV caches per model, one
+// tool-result cache, the cost model it learns into) serves every workflow and the OpenAI routes,
+// so work shared between clients and between batches is done once.
 //
 // Least privilege: two bearer tokens with separate scopes. The query token (`--token`) runs
 // registered workflows; the admin token (`--admin-token`) registers, lists and deletes them, and
@@ -25,9 +26,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { timingSafeEqual } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import type { AddressInfo } from "node:net";
-import type { Executor } from "../executor/types.ts";
 import { workflow as compileWorkflow, type WorkflowOptions } from "../frame/workflow.ts";
-import { PipelineExecutor } from "../processor/pipeline-executor.ts";
+import { Processor } from "../processor/processor.ts";
 import { HttpError } from "./http-error.ts";
 import {
   readBody,
@@ -71,10 +71,10 @@ export interface ServeOptions extends WorkflowOptions, ServedSqlOptions {
   batchTargetMs?: number;
   /** Most queries per mini-batch (default 256). */
   maxBatch?: number;
-  /** The model the OpenAI routes answer for (loaded on first use); absent: workflows only. */
-  completions?: () => Promise<CompletionsService>;
-  /** The executor every workflow runs on (default: one Processor with a shared tool cache). */
-  executor?: Executor;
+  /** The model the OpenAI routes answer for, on the server's Processor; absent: workflows only. */
+  completions?: (processor: Processor) => Promise<CompletionsService>;
+  /** The Processor everything runs on (default: one of its own, tool results kept across batches). */
+  processor?: Processor;
   /** Log lines (default: stderr). */
   log?: (line: string) => void;
 }
@@ -103,7 +103,7 @@ export function isLoopback(host: string): boolean {
 export class HaloServer {
   readonly metrics = new ServerMetrics();
   private readonly sessions = new Map<string, WorkflowSession>();
-  private readonly executor: Executor;
+  readonly processor: Processor;
   private readonly databases: ServedDatabases;
   /** What compiling a workflow may reach: the operator's functions and the served databases. */
   private readonly workflowOptions: WorkflowOptions;
@@ -115,12 +115,7 @@ export class HaloServer {
 
   constructor(private readonly options: ServeOptions = {}) {
     this.log = options.log ?? ((line) => process.stderr.write(`halo serve: ${line}\n`));
-    this.executor =
-      options.executor ??
-      new PipelineExecutor({
-        tools: { cache: new BoundedToolCache() },
-        shareLlmAcrossRuns: true,
-      });
+    this.processor = options.processor ?? new Processor({ toolResults: new BoundedToolCache() });
     this.databases = openServedDatabases(options);
     for (const name of Object.keys(this.databases.postgres))
       if (Object.hasOwn(options.databases ?? {}, name))
@@ -134,7 +129,7 @@ export class HaloServer {
     this.openai = new OpenAiRoutes({
       completions: () => {
         if (!this.options.completions) return undefined;
-        return (this.completions ??= this.options.completions());
+        return (this.completions ??= this.options.completions(this.processor));
       },
       workflow: (name) => this.sessions.get(name),
       workflowNames: () => [...this.sessions.keys()],
@@ -189,7 +184,7 @@ export class HaloServer {
     if (existing && (existing.queued > 0 || existing.inFlight > 0))
       throw new HttpError(409, `workflow '${key}' has queries in flight; replace it when idle`);
     const session = new WorkflowSession(key, compiled, {
-      executor: this.executor,
+      processor: this.processor,
       metrics: this.metrics,
       maxQueue: this.options.maxQueue,
       timeoutMs: this.options.timeoutMs,

@@ -1,8 +1,10 @@
 // One registered workflow being served: arriving queries wait in a queue, are cut into
 // mini-batches (batch-cadence.ts: at once when idle, the whole backlog up to a latency target when
 // busy), and each mini-batch runs as one plan through the same passes as collect() on the
-// server's shared Processor, so dedupe, prefix grouping, the prefix KV cache (per model, process
-// wide) and the tool-result cache work across clients and across batches.
+// server's Processor, so dedupe, prefix grouping, the prefix KV cache (the Processor's, per model)
+// and the tool-result cache work across clients and across batches. Two mini-batches in flight
+// share the Processor's LLM workers: their sequences meet in one continuous batch, and each
+// batch's run report shows the forward calls it took part in.
 //
 // Every accepted query ends exactly once, answered or failed: a row error (onError "null") fails
 // that query only (every render of its values happens in its row's boundary); a batch-wide
@@ -10,11 +12,12 @@
 // the failing queries are alone, so one poisoned query still fails only itself; a
 // per-query timeout answers "timeout" (the batch keeps running for the others), and shutdown
 // (drain) fails what is still queued when its deadline passes. Nothing is dropped silently.
-import { ERRORS_COLUMN, type Executor, type ExecutorServices } from "../executor/types.ts";
+import { ERRORS_COLUMN, type ExecutorServices } from "../executor/types.ts";
 import { runPlans } from "../frame/collect.ts";
 import type { RunReport } from "../frame/run-report.ts";
 import type { Workflow } from "../frame/workflow.ts";
 import type { Row } from "../plan/types.ts";
+import type { Processor } from "../processor/processor.ts";
 import { BatchCadence, type CadenceOptions } from "./batch-cadence.ts";
 import { HttpError } from "./http-error.ts";
 import type { QueryOutcome, ServerMetrics } from "./metrics.ts";
@@ -31,7 +34,7 @@ export interface QueryAnswer {
 }
 
 export interface SessionOptions extends CadenceOptions {
-  executor: Executor;
+  processor: Processor;
   metrics: ServerMetrics;
   services?: ExecutorServices;
   /** Most queries waiting (default 1,024); more get 429. */
@@ -39,11 +42,13 @@ export interface SessionOptions extends CadenceOptions {
   /** Per query, from arrival (default 120 s). */
   timeoutMs?: number;
   /**
-   * Mini-batches running at once (default 2). With the executor's LLM worker shared across runs
-   * a second batch's requests join the first's continuous batch, so arrivals need not wait for
-   * the slowest row of the batch before them; more than 2 only splits the stream thinner.
+   * Mini-batches running at once (default 2). The Processor's LLM workers serve both: a second
+   * batch's requests join the first's continuous batch, so arrivals need not wait for the
+   * slowest row of the batch before them; more than 2 only splits the stream thinner.
    */
   maxInFlight?: number;
+  /** Gets each mini-batch's run report (its trace, tokens, timings) once it has run. */
+  onReport?: (report: RunReport) => void;
 }
 
 interface Pending {
@@ -231,9 +236,12 @@ export class WorkflowSession {
         [frame.node],
         { onError: "null", progress: false, reuse: false, signal: this.abort.signal },
         {
-          executor: this.options.executor,
+          processor: this.options.processor,
           services: this.options.services,
-          onReport: (r) => (report = r),
+          onReport: (r) => {
+            report = r;
+            this.options.onReport?.(r);
+          },
         },
       );
       const byId = new Map<number, Row>();

@@ -4,13 +4,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { halo } from "../../src/index.ts";
-import { registerExecutor } from "../../src/executor/select.ts";
-import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
 import type { LlmModel } from "../../src/executor/types.ts";
 import { fakeModel } from "../frame/fixtures/fake-model.ts";
 
-registerExecutor("processor", () => new PipelineExecutor());
-const EXECUTORS = ["row-by-row", "processor"];
+const EXECUTORS = ["row-by-row", "processor"] as const;
 
 const model = fakeModel("kept");
 halo.models.register("kept", model);

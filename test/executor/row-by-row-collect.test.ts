@@ -1,10 +1,5 @@
-// collect()'s semantics tests (test/frame/collect.test.ts) once more with the row-by-row
-// reference executor as the default, now that the Processor is collect()'s default: the
-// reference the Processor is compared against must itself stay tested.
-import { registerExecutor } from "../../src/executor/select.ts";
-import { RowByRowExecutor } from "../../src/executor/row-by-row.ts";
-import "../frame/collect.test.ts";
-
-// Runs after the import above has made the Processor the default and before uvu starts the
-// imported file's tests (it starts them on a timer).
-registerExecutor("row-by-row", () => new RowByRowExecutor(), true);
+// collect()'s semantics tests (test/frame/collect.test.ts) once more on the row-by-row reference
+// executor, which every collect of that file then names: the reference the Processor is compared
+// against must itself stay tested.
+process.env.HALO_TEST_EXECUTOR = "row-by-row";
+await import("../frame/collect.test.ts");

@@ -10,12 +10,9 @@ import * as assert from "uvu/assert";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { halo, type LazyFrame } from "../../src/index.ts";
-import { registerExecutor } from "../../src/executor/select.ts";
-import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
 import type { Row } from "../../src/plan/types.ts";
 import { fakeModel } from "../frame/fixtures/fake-model.ts";
 
-registerExecutor("processor", () => new PipelineExecutor());
 halo.models.register("fuzz", fakeModel("fuzz"));
 
 /** mulberry32: a seeded generator, so a failure replays. */
@@ -178,7 +175,7 @@ for (const verb of VERBS) {
     assert.match(all.explain({ optimized: true }), /dedupe-calls/);
     const good = verb.plan(halo.lazy(rows.filter((r) => !verb.bad(r))));
     const tables: Row[][] = [];
-    for (const executor of ["row-by-row", "processor"]) {
+    for (const executor of ["row-by-row", "processor"] as const) {
       const got = await all.collectRows({ executor, onError: "null", reuse: false });
       const alone = await good.collectRows({ executor, onError: "null", reuse: false });
       const aloneById = new Map(alone.rows.map((r) => [r.id, r]));
@@ -224,7 +221,7 @@ test("the values that are not errors arrive as sent (lone surrogates as U+FFFD)"
 });
 
 test('onError "raise": the first bad row stops the run, named with its node and column', async () => {
-  for (const executor of ["row-by-row", "processor"]) {
+  for (const executor of ["row-by-row", "processor"] as const) {
     const error = await VERBS[3]!
       .plan(halo.lazy(rows))
       .collectRows({ executor, reuse: false })

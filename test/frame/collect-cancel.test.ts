@@ -6,16 +6,13 @@ import * as assert from "uvu/assert";
 import { LazyFrame } from "../../src/frame/lazy-frame.ts";
 import { models } from "../../src/frame/models.ts";
 import { session } from "../../src/frame/session.ts";
-import { registerExecutor } from "../../src/executor/select.ts";
 import { INTERRUPTED_MESSAGE } from "../../src/executor/row-ops.ts";
 import { setSignalProvider } from "../../src/cancel.ts";
 import { shippedModelDir } from "../../src/runtime/index.ts";
-import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
 import type { ProgressEvent, SinkResult } from "../../src/executor/types.ts";
 import type { Row } from "../../src/plan/types.ts";
 import { SENTIMENT_CHOICES, SENTIMENT_PROMPT, SUMMARY_PROMPT } from "../helpers/trained-prompts.ts";
 
-registerExecutor("processor", () => new PipelineExecutor());
 models.register("tiny", process.env.HALO_MODEL_DIR ?? shippedModelDir());
 
 const reviews = [
@@ -80,7 +77,7 @@ function checkPartial(got: SinkResult, label: string): { finished: number; unfin
   return { finished, unfinished };
 }
 
-for (const executor of ["row-by-row", "processor"]) {
+for (const executor of ["row-by-row", "processor"] as const) {
   test(`${executor}: an interrupt with onError "null" keeps the finished rows`, async () => {
     const controller = new AbortController();
     const t0 = performance.now();

@@ -7,7 +7,7 @@ import { CostModel } from "../../src/cost/cost-model.ts";
 import { priorProfile } from "../../src/cost/profile.ts";
 import { calibrationEnabled } from "../../src/frame/cost-profiles.ts";
 import { halo } from "../../src/index.ts";
-import { optimizerSession } from "../../src/optimizer/index.ts";
+import { session } from "../../src/frame/session.ts";
 import { shippedModelPresent } from "./fixtures/shipped-model.ts";
 
 const present = shippedModelPresent();
@@ -28,21 +28,21 @@ test("HALO_CALIBRATE and the option decide whether collect calibrates", () => {
 
 test("collect({ calibrate: false }) plans with the prior profile", async () => {
   if (!present) return;
-  const saved = optimizerSession.cost;
-  optimizerSession.cost = new CostModel(priorProfile("shipped"));
+  const saved = session.processor.cost;
+  session.processor.cost = new CostModel(priorProfile("shipped"));
   try {
     await halo
       .lazy(rows.slice(0, 2))
       .agent({ prompt: PROMPT, output: "summary", maxTokens: 4 })
       .collectRows({ reuse: false, calibrate: false });
-    assert.is(optimizerSession.cost.profile("shipped").source, "prior");
+    assert.is(session.processor.cost.profile("shipped").source, "prior");
     const bad = await halo
       .lazy(rows)
       .collectRows({ calibrate: "yes" as unknown as boolean })
       .catch((e: unknown) => e);
     assert.match(String(bad), /calibrate must be true or false/);
   } finally {
-    optimizerSession.cost = saved;
+    session.processor.cost = saved;
   }
 });
 
@@ -51,7 +51,7 @@ test("a collect calibrates lazily, fills estimatedMs for LLM nodes and learns on
   const lf = halo.lazy(rows).agent({ prompt: PROMPT, output: "summary", maxTokens: 24 });
   // The Processor runs the plan's batches, the shape the estimate is made for.
   await lf.collectRows({ reuse: false, calibrate: true, executor: "processor" });
-  const profile = optimizerSession.cost.profile("shipped");
+  const profile = session.processor.cost.profile("shipped");
   assert.is(profile.source, "calibrated", "the shipped model's calibrated profile planned");
   const run = halo.lastRun!;
   const llm = run.nodes.filter((n) => n.kind === "LlmCall");
@@ -111,7 +111,7 @@ test("two chained LLM nodes: each is measured by its own share of the worker, no
       `#${n.nodeId}: share within its span`,
     );
   }
-  const records = optimizerSession.cost.estimatedVsMeasured().records;
+  const records = session.processor.cost.estimatedVsMeasured().records;
   for (const n of llm) {
     const r = records.find((x) => x.nodeId === n.nodeId)!;
     assert.is(r.measuredMs, n.llmMs, `#${n.nodeId}'s estimate is compared with its own share`);

@@ -1,12 +1,20 @@
 // collect() semantics on the default executor (the Processor), with a counting stand-in model (the shipped
 // model's end-to-end test is agent-e2e.test.ts): results per verb, errors, sharing, reuse.
+// test/executor/row-by-row-collect.test.ts runs this file again on the row-by-row executor
+// (HALO_TEST_EXECUTOR), which every collect here then names.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as dfd from "danfojs-node";
-import { halo } from "../../src/index.ts";
+import { halo, type CollectOptions } from "../../src/index.ts";
 import { setSignalProvider } from "../../src/cancel.ts";
-import { selectExecutor } from "../../src/executor/select.ts";
 import { fakeModel } from "./fixtures/fake-model.ts";
+
+/** The executor every collect below names (the default when the variable is unset). */
+const executor = process.env.HALO_TEST_EXECUTOR as "row-by-row" | undefined;
+const on = (options: CollectOptions = {}): CollectOptions => ({
+  ...options,
+  ...(executor && { executor }),
+});
 
 const model = fakeModel("counting");
 halo.models.register("m", model);
@@ -33,7 +41,7 @@ test("agent: one call per row, prompt rendered in the chat messages, a danfo fra
   const df = await halo
     .lazy(reviews())
     .agent({ ...label, system: "Stars: {{stars}}" })
-    .collect();
+    .collect(on());
   assert.instance(df, dfd.DataFrame);
   assert.equal(df.columns, ["id", "review", "stars", "label"]);
   assert.is(model.calls, 3);
@@ -64,7 +72,7 @@ test("tool (sync and async), map, filter (expression and closure), select", asyn
     .filter(halo.col("stars").ge(3))
     .filter((r) => (r.chars as number) > 4)
     .select(["id", "loud", "code"])
-    .collectRows();
+    .collectRows(on());
   assert.equal(columns, ["id", "loud", "code"]);
   assert.equal(rows, [{ id: 1, loud: "GREAT KETTLE", code: 15 }]);
 });
@@ -75,7 +83,7 @@ test("join: inner and left, clashing names suffixed, null keys never match", asy
     { id: 2, review: "(product text)", name: "Toaster" },
     { id: null, review: "", name: "Ghost" },
   ];
-  const inner = await halo.lazy(reviews()).join(products, "id").collectRows();
+  const inner = await halo.lazy(reviews()).join(products, "id").collectRows(on());
   assert.equal(inner.columns, ["id", "review", "stars", "review_right", "name"]);
   assert.equal(
     inner.rows.map((r) => [r.id, r.name]),
@@ -87,7 +95,7 @@ test("join: inner and left, clashing names suffixed, null keys never match", asy
   const left = await halo
     .lazy(reviews())
     .join(halo.lazy(products), ["id"], { how: "left", suffix: "_p" })
-    .collectRows();
+    .collectRows(on());
   assert.equal(
     left.rows.map((r) => [r.id, r.name, r.review_p]),
     [
@@ -104,7 +112,7 @@ test('onError "null": failed rows get null outputs and the error; nothing else i
     .lazy(reviews())
     .agent(label)
     .tool((l: string) => `${l}!`, { inputs: "label", output: "shout" });
-  await lf.collectRows().then(
+  await lf.collectRows(on()).then(
     () => assert.unreachable(),
     (e: Error) =>
       assert.match(
@@ -112,9 +120,9 @@ test('onError "null": failed rows get null outputs and the error; nothing else i
         /^row 1 \(id: 2\) failed at node 'label' \(LlmCall #1, output column 'label'\): fake model refuses.*; ([12] of 3 rows had finished this node and were kept: a rerun computes only the rest|no call had finished yet, so nothing was kept)\n\(pass collect/,
       ),
   );
-  const df = await lf.collect({ onError: "null" });
+  const df = await lf.collect(on({ onError: "null" }));
   assert.equal(df.columns, ["id", "review", "stars", "label", "shout", "_errors"]);
-  const rows = (await lf.collectRows({ onError: "null" })).rows;
+  const rows = (await lf.collectRows(on({ onError: "null" }))).rows;
   assert.is(rows.length, 3);
   assert.is(rows[1]!.label, null);
   assert.is(rows[1]!.shout, null, "downstream of a failed row: null, not called");
@@ -130,7 +138,7 @@ test("collectAll: one plan, shared work runs once, frames resolve in order", asy
     .lazy(reviews())
     .agent(label)
     .agent({ prompt: "Reply to: {{review}}", output: "reply", model: "m", maxTokens: 40 });
-  const [a, b] = await halo.collectAll([negatives, replies]);
+  const [a, b] = await halo.collectAll([negatives, replies], on());
   assert.is(model.calls, 3 + 3, "the shared classification ran once for both frames");
   assert.ok(a!.shape[0]! <= 3);
   assert.equal(b!.columns, ["id", "review", "stars", "label", "reply"]);
@@ -141,13 +149,13 @@ test("collectAll: one plan, shared work runs once, frames resolve in order", asy
 test("results are reused by later collects; changing the source data invalidates them", async () => {
   const df = new dfd.DataFrame(reviews());
   const lf = df.agent(label);
-  const first = await lf.collectRows();
+  const first = await lf.collectRows(on());
   assert.is(model.calls, 3);
   // A later "cell" builds the same plan again and extends it: the agent is not re-run.
   const again = await df
     .agent({ ...label })
     .select(["id", "label"])
-    .collectRows();
+    .collectRows(on());
   assert.is(model.calls, 3);
   assert.equal(halo.lastRun!.reusedNodeIds, [1]);
   assert.equal(
@@ -157,13 +165,13 @@ test("results are reused by later collects; changing the source data invalidates
   // Edit the source in place: every signature downstream changes, so no table is reused; the
   // two rows whose prompt is unchanged are answered by their kept calls, one call is made.
   df.addColumn("review", ["great kettle", "works now", "fine"], { inplace: true });
-  await lf.collectRows();
+  await lf.collectRows(on());
   assert.is(model.calls, 4);
   assert.equal(halo.lastRun!.reusedNodeIds, []);
   assert.equal(halo.lastRun!.callsFromStore, { session: 2, disk: 0 });
   assert.is(halo.lastRun!.callsKept, 1);
   // reuse: false forces a fresh run.
-  await lf.collectRows({ reuse: false });
+  await lf.collectRows(on({ reuse: false }));
   assert.is(model.calls, 7);
 });
 
@@ -171,14 +179,14 @@ test("sampling without a seed is never reused; with a seed it is", async () => {
   const hot = halo
     .lazy(reviews())
     .agent({ prompt: "{{review}}", output: "o", temperature: 0.9, model: "m" });
-  await hot.collectRows();
-  await hot.collectRows();
+  await hot.collectRows(on());
+  await hot.collectRows(on());
   assert.is(model.calls, 6);
   const seeded = halo
     .lazy(reviews())
     .agent({ prompt: "{{review}}", output: "o", temperature: 0.9, seed: 3, model: "m" });
-  await seeded.collectRows();
-  await seeded.collectRows();
+  await seeded.collectRows(on());
+  await seeded.collectRows(on());
   assert.is(model.calls, 9);
 });
 
@@ -191,7 +199,7 @@ test("an abort stops the run; the kernel's signal is used when none is given", a
     },
     { inputs: "id", output: "x" },
   );
-  await slow.collectRows({ signal: controller.signal }).then(
+  await slow.collectRows(on({ signal: controller.signal })).then(
     () => assert.unreachable(),
     (e: Error) => assert.is(e.name, "AbortError"),
   );
@@ -202,7 +210,7 @@ test("an abort stops the run; the kernel's signal is used when none is given", a
     await halo
       .lazy(reviews())
       .agent(label)
-      .collectRows()
+      .collectRows(on())
       .then(
         () => assert.unreachable(),
         (e: Error) => assert.is(e.name, "AbortError"),
@@ -213,8 +221,7 @@ test("an abort stops the run; the kernel's signal is used when none is given", a
   }
 });
 
-// The default executor (the Processor, as src/index.ts registers it; row-by-row when
-// test/executor/row-by-row-collect.test.ts runs this file) and row-by-row report the same counts.
+// The default executor (the Processor) and row-by-row report the same counts.
 for (const executor of [undefined, "row-by-row"] as const) {
   test(`lastRun records per-node stats, tasks and progress (${executor ?? "default"})`, async () => {
     const events: string[] = [];
@@ -227,7 +234,7 @@ for (const executor of [undefined, "row-by-row"] as const) {
         onProgress: (e) => events.push(`${e.nodeId}:${e.done}/${e.total}`),
       });
     const run = halo.lastRun!;
-    assert.is(run.executor, executor ?? selectExecutor().name);
+    assert.is(run.executor, executor ?? "processor");
     assert.is(run.llmCalls, 3);
     assert.is(run.toolCalls, 3);
     assert.equal(

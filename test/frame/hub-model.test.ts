@@ -111,11 +111,11 @@ test("registered q4 and fp16 variants of a hub repo download their graph only an
       .requests("hub", (r) => r.method === "GET" && r.path.includes("/resolve/"))
       .map((r) => r.path.split(`/resolve/${graphsCommit}/`)[1])
       .filter((p) => p?.startsWith("onnx/"));
-  const answers = (model: string, llmWorkers = 1) =>
+  const answers = (model: string, workersPerModel = 1) =>
     halo
       .lazy(reviews)
       .agent({ prompt: PROMPT, output: "label", maxTokens: 6, model })
-      .collectRows({ ...run, llmWorkers });
+      .collectRows({ ...run, processor: { llm: { workersPerModel } } });
   const { loadModel, modelIdentity } = await import("../../src/frame/models.ts");
 
   halo.models.register("graphs-q4", "acme/qwen2-graphs", { dtype: "q4" });

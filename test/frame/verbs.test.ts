@@ -225,9 +225,22 @@ test("collect options are checked", async () => {
     () => assert.unreachable(),
     (e: Error) => assert.match(e.message, /unknown pass 'dedupe'; passes are dedupeCalls/),
   );
-  await src.collectRows({ executor: "warp" }).then(
+  await src.collectRows({ executor: "warp" as never }).then(
     () => assert.unreachable(),
-    (e: Error) => assert.match(e.message, /no executor 'warp'; available: row-by-row/),
+    (e: Error) =>
+      assert.match(e.message, /executor must be "processor" or "row-by-row", got "warp"/),
+  );
+  await src.collectRows({ processor: { kv: { budgetBytes: -1 } } }).then(
+    () => assert.unreachable(),
+    (e: Error) =>
+      assert.match(
+        e.message,
+        /collect\(\{ processor \}\)\.kv\.budgetBytes: expected a number of bytes >= 0, got -1/,
+      ),
+  );
+  await src.collectRows({ processor: { kv: { budget: 1 } } as never }).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /unknown setting 'budget'; the settings are budgetBytes/),
   );
 });
 

@@ -1,11 +1,12 @@
-// plan-batches (sizes under the KV budget) and place-work (workers by resident model and cost).
+// plan-batches (gathering rows on a CPU), the batch-sizes analysis (sizes under the KV budget,
+// explain only) and place-work (workers by resident model and cost).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { explain, halo, lower } from "../../src/index.ts";
-import { optimize } from "../../src/optimizer/index.ts";
+import { analyze, optimize } from "../../src/optimizer/index.ts";
 import { optimizations, type OptimizationFlags } from "../../src/plan/optimize.ts";
 import { fakeModel } from "../frame/fixtures/fake-model.ts";
-import { testContext } from "./helpers/context.ts";
+import { testContext, type TestContextOptions } from "./helpers/context.ts";
 
 halo.models.register("fake", fakeModel());
 halo.models.register("fake2", fakeModel("fake2"));
@@ -17,40 +18,49 @@ const only = (...flags: (keyof OptimizationFlags)[]) => {
 const rows = Array.from({ length: 100 }, (_, i) => ({ id: i, text: `row ${i} says hello` }));
 const agent = { name: "a", prompt: "Echo: {{text}}", output: "o", model: "fake", maxTokens: 8 };
 
-test("a roomy budget batches every call; a tight one caps the batch", () => {
+test("batch sizes (an analysis): a roomy budget batches every call; a tight one caps the batch", () => {
   const dag = lower([halo.lazy(rows).agent(agent).node]);
-  const roomy = optimize(dag, only("groupSharedPrefixes", "planBatches"), testContext()).dag;
-  const b1 = roomy.nodes.find((n) => n.kind === "LlmCall")!.physical!.batch!;
-  // On a CPU provider the node's rows gather first: nothing idle to overlap with.
-  assert.equal(b1, { size: 100, batches: 1, reason: "all calls", gather: true });
+  const sizes = (ctx: ReturnType<typeof testContext>) => {
+    const planned = analyze(optimize(dag, only("groupSharedPrefixes"), ctx).dag, ctx);
+    return { dag: planned, sizes: planned.nodes[planned.root]!.physical!.report!.batchSizes! };
+  };
+  const roomy = sizes(testContext()).sizes;
+  assert.equal(roomy, [{ nodeId: 1, size: 100, batches: 1, reason: "all calls" }]);
   // About 30 tokens per sequence at 16 bytes each: 8 KiB holds some 15 sequences.
-  const tight = optimize(
-    dag,
-    only("groupSharedPrefixes", "planBatches"),
-    testContext({ kvBudgetBytes: 8192 }),
-  ).dag;
-  const b2 = tight.nodes.find((n) => n.kind === "LlmCall")!.physical!.batch!;
+  const tight = sizes(testContext({ kvBudgetBytes: 8192 }));
+  const b2 = tight.sizes[0]!;
   assert.is(b2.reason, "kv budget");
   assert.ok(b2.size > 1 && b2.size < 100, `size ${b2.size}`);
   assert.is(b2.batches, Math.ceil(100 / b2.size));
-  assert.match(explain(tight, { report: true }), /plan-batches: batch size x batches: #1 \d+x\d+/);
+  const text = explain(tight.dag, { report: true });
+  assert.match(text, /analysis batch-sizes: batch size x batches: #1 \d+x\d+/);
+  assert.match(text, /#1 LlmCall a .*batch \d+x\d+ \(kv budget\)/);
+  // Nothing the Processor reads: the LLM node carries no batch size, only the report has it.
+  const node = tight.dag.nodes.find((n) => n.kind === "LlmCall")!;
+  assert.not.ok(JSON.stringify(node.physical).includes('"size"'));
 });
 
-test("gather: only on a CPU provider, and not when an HTTP call feeds the node", () => {
-  const batchOf = (frame: ReturnType<typeof halo.lazy>, provider?: string) =>
-    optimize(
-      lower([frame.node]),
-      only("planBatches"),
-      testContext(provider ? { provider } : {}),
-    ).dag.nodes.find((n) => n.kind === "LlmCall")!.physical!.batch!;
+test("gather: only on a CPU provider, with room for more than one sequence, not after HTTP", () => {
+  const batchOf = (frame: ReturnType<typeof halo.lazy>, options: TestContextOptions = {}) => ({
+    gather: optimize(lower([frame.node]), only("planBatches"), testContext(options)).dag.nodes.find(
+      (n) => n.kind === "LlmCall",
+    )!.physical?.gather,
+  });
   const plain = halo.lazy(rows).agent(agent);
   assert.is(batchOf(plain).gather, true);
-  assert.is(batchOf(plain, "cuda").gather, false, "an accelerator overlaps CPU tools");
+  assert.is(
+    batchOf(plain, { provider: "cuda" }).gather,
+    undefined,
+    "an accelerator overlaps CPU tools",
+  );
+  // 16 bytes per token, about 14 tokens per sequence (the template's words and 8 answer tokens,
+  // without group-shared-prefixes' tokenizing): 200 bytes hold one at a time.
+  assert.is(batchOf(plain, { kvBudgetBytes: 200 }).gather, undefined, "one at a time anyway");
   const afterHttp = halo
     .lazy(rows)
     .http({ url: "http://127.0.0.1:9/x?id={{id}}", output: "extra" })
     .agent({ ...agent, prompt: "Echo: {{text}} {{extra}}" });
-  assert.is(batchOf(afterHttp).gather, false, "waiting on HTTP costs no CPU: stream");
+  assert.is(batchOf(afterHttp).gather, undefined, "waiting on HTTP costs no CPU: stream");
 });
 
 test("default workers: one per model, no switches", () => {
@@ -118,7 +128,7 @@ test("a gathered child waits for its parent: a chain stays on one worker, a fork
   const lanes = (nodes: ReturnType<typeof halo.lazy>[]) =>
     optimize(lower(nodes.map((f) => f.node)), only("planBatches", "placeWork"), ctx)
       .dag.nodes.filter((n) => n.kind === "LlmCall")
-      .map((n) => [n.physical!.batch!.gather, n.physical!.placement!.lane]);
+      .map((n) => [n.physical!.gather, n.physical!.placement!.lane]);
   const parent = halo.lazy(rows).agent(agent);
   const child = { ...agent, name: "b", prompt: "Again: {{text}} {{o}}", output: "p" };
   // The child cannot start before its parent ends, when llm:0 is free again and holds its KV.

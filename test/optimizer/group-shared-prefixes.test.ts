@@ -89,10 +89,13 @@ test("predicted cache hits match the LLM worker's, within 10%, under a tight KV 
   // Room for a batch of 16 running sequences (the worker reserves prompt + maxTokens each) and
   // about two contexts' prompts beside them: row order thrashes, trie order does not.
   const budget = (16 * (promptLen + agent.maxTokens) + 2.5 * promptLen) * bytesPerToken;
-  const ctx = {
-    ...testContext({ kvBytesPerToken: bytesPerToken, kvBudgetBytes: budget }),
-    llmBatch: batch,
-  };
+  // The simulator reads the worker's settings: its batch limit, and no host tier (the worker
+  // below has none).
+  const ctx = testContext({
+    kvBytesPerToken: bytesPerToken,
+    kvBudgetBytes: budget,
+    processor: { batch, kv: { hostBudgetBytes: 0 } },
+  });
   const plan = () =>
     llmNode(
       optimize(lower([halo.lazy(rows).agent(agent).node]), only("groupSharedPrefixes"), ctx).dag

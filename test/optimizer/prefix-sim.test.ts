@@ -1,22 +1,18 @@
 // The optimizer's cache-hit prediction (group-shared-prefixes through prefix-sim.ts) against the
 // prompt tokens the Processor's LLM worker actually found cached, on the shipped model, with the
-// real tokenizer, prefix cache and onnxruntime (issue 6: within 10%). The worker's batch limit
-// is pinned, and the simulator told so, because the default BatchSizer moves its limit with
-// measured step times (its probes), which no plan can know.
+// real tokenizer, prefix cache and onnxruntime (issue 6: within 10%). The batch limit is pinned
+// in the Processor's settings, which the simulator reads too, because the default BatchSizer
+// moves its limit with measured step times (its probes), which no plan can know.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { halo } from "../../src/index.ts";
-import { optimizerSession } from "../../src/optimizer/index.ts";
-import { resetSharedPrefixCaches } from "../../src/processor/llm/llm-submitters.ts";
-import { registerProcessor } from "../../src/processor/register.ts";
+import { halo, type ProcessorSettings } from "../../src/index.ts";
 import { shippedModelPresent } from "../frame/fixtures/shipped-model.ts";
 
 const present = shippedModelPresent();
 const batch = { initial: 16, min: 16, max: 16 };
-registerProcessor({ llm: { batch } });
-optimizerSession.llmBatch = batch;
+halo.processor.configure({ batch });
 
 const CSV = fileURLToPath(new URL("../../notebooks/data/reviews.csv", import.meta.url));
 // The review is the last column and holds no commas in the generated data.
@@ -41,9 +37,13 @@ const summary = {
 };
 
 /** Collects with a cold prefix cache; predicted vs actual cached tokens per LLM node. */
-async function predictedVsActual(shape: string, lf: ReturnType<typeof halo.lazy>) {
-  resetSharedPrefixCaches();
-  await lf.collectRows({ reuse: false, progress: false, executor: "processor" });
+async function predictedVsActual(
+  shape: string,
+  lf: ReturnType<typeof halo.lazy>,
+  processor?: ProcessorSettings,
+) {
+  halo.processor.dropCaches();
+  await lf.collectRows({ reuse: false, progress: false, processor });
   const nodes = halo.lastRun!.nodes.filter((n) => n.kind === "LlmCall");
   console.log(); // uvu's progress dot ends no line; the runner reads lines starting "measure:"
   for (const n of nodes) {
@@ -86,6 +86,52 @@ test("a chain, the second agent extending the first one's prompt and answer: wit
   };
   const nodes = await predictedVsActual("chained", halo.lazy(rows).agent(sentiment).agent(check));
   assert.is(nodes.length, 2);
+});
+
+/**
+ * The widest decode step the sentiment node had sequences in: each reserves its prompt and 64
+ * answer tokens at 2,048 bytes per token (about 264,000 bytes), so a small budget binds it below
+ * the pinned batch limit of 16.
+ */
+function widestSentimentStep(): number {
+  const id = halo.lastRun!.nodes.find((n) => n.label === "sentiment")!.nodeId;
+  const steps = halo.lastRun!.tasks.filter((t) => t.kind === "decode" && t.nodeIds.includes(id));
+  return Math.max(...steps.map((t) => t.batchSize));
+}
+
+const chain = () =>
+  halo
+    .lazy(rows)
+    .agent(sentiment)
+    .agent({
+      name: "check",
+      prompt: `${sentiment.prompt}\nLabel: {{sentiment}}`,
+      output: "check",
+      maxTokens: 8,
+    });
+
+test("a KV budget the user set, for one sequence: the host tier's hits predicted within 10%", async () => {
+  if (!present) return;
+  // 400,000 bytes: one running sequence and about 66 tokens of cache beside it. Most hits come
+  // from prefixes moved out to the host tier and back in (40 tokens hit with the tier off); the
+  // simulator reads the same config, host tier included.
+  halo.processor.configure({ kv: { budgetBytes: 400_000 } });
+  try {
+    await predictedVsActual("budget 400,000 B (configured)", chain());
+    assert.is(widestSentimentStep(), 1, "one sequence at a time");
+  } finally {
+    halo.processor.reset();
+    halo.processor.configure({ batch });
+  }
+});
+
+test("a KV budget for a few sequences, set for one run: predicted hits within 10%", async () => {
+  if (!present) return;
+  await predictedVsActual("budget 2,500,000 B (this run)", chain(), {
+    kv: { budgetBytes: 2_500_000 },
+  });
+  const widest = widestSentimentStep();
+  assert.ok(widest > 1 && widest < batch.max, `decode steps of up to ${widest} sequences`);
 });
 
 test.run();

@@ -1,10 +1,11 @@
-// schedule: epochs that put a tool beside LLM work it does not depend on (prepared ahead), by DP
-// for small graphs and by the greedy rule past the state budget; and the planner on a
-// 2,048-query, 20-node workflow graph (its time is a benchmark figure, printed, not asserted).
+// schedule (an analysis, explain only): epochs that put a tool beside LLM work it does not depend
+// on (prepared ahead), by DP for small graphs and by the greedy rule past the state budget; and
+// the planner on a 2,048-query, 20-node workflow graph (its time is a benchmark figure, printed,
+// not asserted).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { explain, halo, lower } from "../../src/index.ts";
-import { optimize } from "../../src/optimizer/index.ts";
+import { analyze, optimize } from "../../src/optimizer/index.ts";
 import { optimizations } from "../../src/plan/optimize.ts";
 import type { PlanDag } from "../../src/plan/types.ts";
 import { fakeModel } from "../frame/fixtures/fake-model.ts";
@@ -33,8 +34,13 @@ function twoFrames(): PlanDag {
 
 const id = (dag: PlanDag, label: string) => dag.nodes.find((n) => n.label === label)!.id;
 
+/** The plan optimized, then read by the analyses (what explain() shows). */
+function analyzed(ctx: ReturnType<typeof testContext>): PlanDag {
+  return analyze(optimize(twoFrames(), optimizations.all(), ctx).dag, ctx);
+}
+
 test("DP: the tool that feeds C runs beside B, prepared ahead", () => {
-  const { dag } = optimize(twoFrames(), optimizations.all(), testContext());
+  const dag = analyzed(testContext());
   const plan = dag.nodes[dag.root]!.physical!.report!.schedule!;
   assert.is(plan.method, "dp");
   assert.equal(
@@ -48,12 +54,17 @@ test("DP: the tool that feeds C runs beside B, prepared ahead", () => {
   assert.ok(plan.makespanMs < plan.serialMs);
   assert.match(
     explain(dag, { report: true }),
-    /schedule: 3 epoch\(s\) by dp \(\d+ states\); 1 tool node\(s\) prepared ahead/,
+    /analysis schedule: 3 epoch\(s\) by dp \(\d+ states\); 1 tool node\(s\) prepared ahead/,
   );
+  assert.match(explain(dag, { report: true }), /#\d+ LlmCall B .*llm:0, epoch 1/);
+  // An analysis decides nothing: no node carries an epoch, and collect() does not run it.
+  assert.not.ok(dag.nodes.some((n) => "epoch" in (n.physical ?? {})));
+  const planned = optimize(twoFrames(), optimizations.all(), testContext()).dag;
+  assert.is(planned.nodes[planned.root]!.physical!.report!.schedule, undefined);
 });
 
 test("past the state budget the greedy rule gives the same epochs here", () => {
-  const { dag } = optimize(twoFrames(), optimizations.all(), testContext({ dpStateBudget: 1 }));
+  const dag = analyzed(testContext({ dpStateBudget: 1 }));
   const plan = dag.nodes[dag.root]!.physical!.report!.schedule!;
   assert.is(plan.method, "greedy");
   assert.equal(
@@ -66,7 +77,7 @@ test("flags off: no annotations, the lowered plan as is", () => {
   const lowered = twoFrames();
   const { dag } = optimize(lowered, optimizations.none(), testContext());
   assert.equal(
-    dag.nodes.map((n) => [n.kind, n.inputs, n.physical?.epoch, n.physical?.prefix]),
+    dag.nodes.map((n) => [n.kind, n.inputs, n.physical?.gather, n.physical?.prefix]),
     lowered.nodes.map((n) => [n.kind, n.inputs, undefined, undefined]),
   );
 });
@@ -115,11 +126,11 @@ test("planner time on a 2,048-query, 20-node workflow graph", () => {
   const dag = bigWorkflow();
   assert.is(dag.nodes.length, 20);
   const ctx = testContext();
-  optimize(dag, optimizations.all(), ctx); // warm-up (JIT)
+  analyze(optimize(dag, optimizations.all(), ctx).dag, ctx); // warm-up (JIT)
   const result = optimize(dag, optimizations.all(), ctx);
-  const report = result.dag.nodes[result.dag.root]!.physical!.report!;
+  const report = analyze(result.dag, ctx).nodes[result.dag.root]!.physical!.report!;
   console.log(
-    `measure: planner ${result.plannerMs.toFixed(0)} ms for 2048 queries x ${dag.nodes.length} nodes (${report.passes.map((p) => `${p.name} ${p.ms.toFixed(0)}`).join(", ")} ms; schedule by ${report.schedule!.method})`,
+    `measure: planner ${result.plannerMs.toFixed(0)} ms for 2048 queries x ${dag.nodes.length} nodes (${report.passes.map((p) => `${p.name} ${p.ms.toFixed(0)}`).join(", ")} ms); analyses for explain ${report.analyses!.map((a) => `${a.name} ${a.ms.toFixed(0)}`).join(", ")} ms (schedule by ${report.schedule!.method})`,
   );
   assert.ok(report.schedule!.epochs.length > 0);
 });

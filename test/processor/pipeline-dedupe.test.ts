@@ -3,12 +3,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { halo } from "../../src/index.ts";
-import { registerExecutor } from "../../src/executor/select.ts";
-import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
 import { optimizations, type OptimizationFlags } from "../../src/plan/optimize.ts";
 import { fakeModel } from "../frame/fixtures/fake-model.ts";
 
-registerExecutor("processor", () => new PipelineExecutor());
 const model = fakeModel("fake-dedupe");
 halo.models.register("fake-dedupe", model);
 // 40 rows, 4 distinct topics: 36 of the 40 per-row prompts repeat another row's.

@@ -8,13 +8,10 @@ import { halo, lower } from "../../src/index.ts";
 import { optimize } from "../../src/optimizer/index.ts";
 import { optimizations } from "../../src/plan/optimize.ts";
 import type { PlanDag } from "../../src/plan/types.ts";
-import { registerExecutor } from "../../src/executor/select.ts";
-import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
 import { fakeModel } from "../frame/fixtures/fake-model.ts";
 import { testContext } from "../optimizer/helpers/context.ts";
 import { startHttpFixture, type HttpFixture } from "./helpers/http-fixture.ts";
 
-registerExecutor("processor", () => new PipelineExecutor());
 models.register("fake", fakeModel());
 
 let server: HttpFixture;

@@ -6,17 +6,13 @@ import { LazyFrame, collectAll } from "../../src/frame/lazy-frame.ts";
 import { models } from "../../src/frame/models.ts";
 import { session } from "../../src/frame/session.ts";
 import { col } from "../../src/plan/expr.ts";
-import { registerExecutor } from "../../src/executor/select.ts";
-import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
 import { busyMsByLane } from "../../src/processor/trace/trace-recorder.ts";
 import { fakeModel } from "../frame/fixtures/fake-model.ts";
 import { startHttpFixture, type HttpFixture } from "./helpers/http-fixture.ts";
 import { slowModel } from "./helpers/slow-model.ts";
 import { rejects } from "./helpers/rejects.ts";
 
-registerExecutor("processor", () => new PipelineExecutor());
 // HTTP in waves of 4: each wave's rows reach the model while the next wave is on the network.
-registerExecutor("processor-http4", () => new PipelineExecutor({ tools: { limits: { http: 4 } } }));
 
 let server: HttpFixture;
 test.before(async () => {
@@ -111,7 +107,10 @@ test("HTTP and LLM work overlap: wall time clearly below the sum of the two", as
     .http({ url: `${server.base}/slow?ms=50&id={{id}}`, output: "stock" })
     .agent({ prompt: "Stock {{stock}} for {{review}}", output: "answer", model: "fake-d" });
   const t0 = performance.now();
-  const got = await frame.collectRows({ executor: "processor-http4", reuse: false });
+  const got = await frame.collectRows({
+    processor: { tools: { limits: { http: 4 } } },
+    reuse: false,
+  });
   const wall = performance.now() - t0;
   assert.is(got.rows.length, 16);
   const busy = busyMsByLane(session.lastRun!.tasks ?? []);

@@ -4,16 +4,12 @@
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { registerExecutor } from "../../src/executor/select.ts";
 import { LazyFrame } from "../../src/frame/lazy-frame.ts";
 import { models } from "../../src/frame/models.ts";
 import { session } from "../../src/frame/session.ts";
-import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
 import { RuntimeEngine } from "../../src/processor/llm/runtime-engine.ts";
 import { loadModel } from "../../src/runtime/index.ts";
 import { FAMILIES, GRAPHS } from "../helpers/graph-fixtures.ts";
-
-registerExecutor("processor", () => new PipelineExecutor());
 
 const WORDS = ["kettle", "lamp", "red", "quick", "river", "paper", "seven", "blue", "stone", "owl"];
 // Rows share the instruction (a cached prefix) and differ in length after it.

@@ -5,10 +5,7 @@
 // without the tier.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { registerExecutor } from "../../src/executor/select.ts";
-import { halo } from "../../src/index.ts";
-import { resetSharedPrefixCaches } from "../../src/processor/llm/llm-submitters.ts";
-import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
+import { halo, type ProcessorSettings } from "../../src/index.ts";
 import {
   SAMPLE_REVIEWS,
   SENTIMENT_CHOICES,
@@ -18,11 +15,8 @@ import {
 
 // The shipped model keeps 2,048 bytes of KV per token; a request here reserves 80-140 tokens.
 const kvBudgetBytes = 3 * 140 * 2048;
-registerExecutor("small-kv", () => new PipelineExecutor({ llm: { kvBudgetBytes } }));
-registerExecutor(
-  "small-kv-no-host",
-  () => new PipelineExecutor({ llm: { kvBudgetBytes, hostKvBudgetBytes: 0 } }),
-);
+const SMALL_KV = { kv: { budgetBytes: kvBudgetBytes } };
+const SMALL_KV_NO_HOST = { kv: { budgetBytes: kvBudgetBytes, hostBudgetBytes: 0 } };
 
 const rows = Array.from({ length: 24 }, (_, id) => ({
   id,
@@ -39,9 +33,9 @@ function workflow() {
 
 const options = { reuse: false, calibrate: false, progress: false } as const;
 
-async function run(executor: string) {
-  resetSharedPrefixCaches();
-  const { rows } = await workflow().collectRows({ ...options, executor });
+async function run(processor: ProcessorSettings) {
+  halo.processor.dropCaches();
+  const { rows } = await workflow().collectRows({ ...options, processor });
   const trace = halo.lastRun!;
   const moves = trace.tasks.filter((t) => t.kind === "kv-move");
   const out = moves.filter((t) => t.detail === "out").length;
@@ -57,8 +51,8 @@ async function run(executor: string) {
 
 test("over the KV budget, evicted prefixes go to the host tier and come back", async () => {
   const want = (await workflow().collectRows({ ...options, executor: "row-by-row" })).rows;
-  const tiered = await run("small-kv");
-  const dropped = await run("small-kv-no-host");
+  const tiered = await run(SMALL_KV);
+  const dropped = await run(SMALL_KV_NO_HOST);
   assert.equal(tiered.rows, want, "with a host tier");
   assert.equal(dropped.rows, want, "without");
   assert.ok(tiered.out > 0 && tiered.in > 0, `moves out ${tiered.out}, in ${tiered.in}`);

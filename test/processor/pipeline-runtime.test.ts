@@ -5,17 +5,9 @@ import * as assert from "uvu/assert";
 import { LazyFrame } from "../../src/frame/lazy-frame.ts";
 import { models } from "../../src/frame/models.ts";
 import { session } from "../../src/frame/session.ts";
-import { registerExecutor } from "../../src/executor/select.ts";
 import { shippedModelDir } from "../../src/runtime/index.ts";
-import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
 import { SENTIMENT_CHOICES, SENTIMENT_PROMPT, SUMMARY_PROMPT } from "../helpers/trained-prompts.ts";
 
-registerExecutor("processor", () => new PipelineExecutor());
-registerExecutor("processor-no-cache", () => new PipelineExecutor({ llm: { prefixCache: false } }));
-registerExecutor(
-  "processor-generate",
-  () => new PipelineExecutor({ llm: { continuousBatching: false } }),
-);
 models.register("tiny", process.env.HALO_MODEL_DIR ?? shippedModelDir());
 
 const reviews = [
@@ -56,9 +48,14 @@ test("identical tables: row-by-row, processor, processor without cache, without 
   console.log(
     `measure: row-by-row: ${rows.length} rows x 2 agents in ${(performance.now() - t0).toFixed(0)} ms`,
   );
-  for (const executor of ["processor", "processor-no-cache", "processor-generate"]) {
+  const variants = {
+    processor: {},
+    "processor-no-cache": { kv: { prefixCache: false } },
+    "processor-generate": { llm: { continuousBatching: false } },
+  };
+  for (const [executor, processor] of Object.entries(variants)) {
     const t0 = performance.now();
-    const got = await frame.collectRows({ executor, reuse: false });
+    const got = await frame.collectRows({ processor, reuse: false });
     const ms = performance.now() - t0;
     assert.equal(got, want, executor);
     const tasks = session.lastRun!.tasks;

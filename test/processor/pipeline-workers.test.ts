@@ -1,4 +1,5 @@
-// collect({ llmWorkers: 2 }) on the shipped model: two model sessions with a prefix cache each.
+// Two LLM workers per model on the shipped model (`processor: { llm: { workersPerModel: 2 } }`):
+// two model sessions with a prefix cache each.
 // A gathered chain stays on one worker (its child cannot start before its parent ends, when the
 // parent's worker is free again); a fork puts one child on the other worker, and the parent's KV
 // moves over when the cost model says that beats recomputing it. Tables must equal the one-worker
@@ -7,19 +8,18 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { CostModel } from "../../src/cost/cost-model.ts";
 import { priorProfile } from "../../src/cost/profile.ts";
-import { registerExecutor } from "../../src/executor/select.ts";
 import { collectAll, halo } from "../../src/index.ts";
-import { optimizerSession } from "../../src/optimizer/index.ts";
-import { resetSharedPrefixCaches } from "../../src/processor/llm/llm-submitters.ts";
-import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
+import { session } from "../../src/frame/session.ts";
 import { SAMPLE_REVIEWS, SENTIMENT_CHOICES, SENTIMENT_PROMPT } from "../helpers/trained-prompts.ts";
 
 // Room for about three running sequences per worker, far under the working set: the shipped
 // model keeps 2,048 bytes of KV per token and a request here reserves 130-140 tokens.
-registerExecutor(
-  "processor-small-kv",
-  () => new PipelineExecutor({ llm: { kvBudgetBytes: 3 * 140 * 2048 } }),
-);
+const SMALL_KV = { budgetBytes: 3 * 140 * 2048 };
+
+/** Run options with `n` workers per model (and more Processor settings). */
+const workers = (n: number, kv?: typeof SMALL_KV) => ({
+  processor: { llm: { workersPerModel: n }, ...(kv && { kv }) },
+});
 
 const rows = Array.from({ length: 12 }, (_, id) => ({
   id,
@@ -51,14 +51,14 @@ const options = { reuse: false, calibrate: false, progress: false } as const;
 
 async function collectCold(extra: Record<string, unknown>) {
   // Each run starts with cold caches: a warm second worker would have nothing to pull.
-  resetSharedPrefixCaches();
+  halo.processor.dropCaches();
   const { rows } = await chained().collectRows({ ...options, ...extra });
   return { rows, run: halo.lastRun! };
 }
 
 /** Both frames of the fork, collected together, as rows. */
 async function collectFork(extra: Record<string, unknown>) {
-  resetSharedPrefixCaches();
+  halo.processor.dropCaches();
   const frames = await collectAll(forked(), { ...options, ...extra });
   const rows = frames.map((df) =>
     (df.values as unknown[][]).map((r) => Object.fromEntries(df.columns.map((c, i) => [c, r[i]]))),
@@ -84,11 +84,11 @@ test.before(async () => {
 });
 
 test("two workers: a gathered chain stays on one worker, nothing moves", async () => {
-  const one = await collectCold({ llmWorkers: 1 });
+  const one = await collectCold(workers(1));
   assert.equal(one.rows, want, "one worker");
   assert.equal(Object.values(lanesByNode(one.run)), [["llm:0"], ["llm:0"]]);
 
-  const two = await collectCold({ llmWorkers: 2 });
+  const two = await collectCold(workers(2));
   assert.equal(two.rows, want, "two workers");
   // The child waits for all its parent's rows; by then the parent's worker is free again, and it
   // holds the parent's KV.
@@ -111,10 +111,10 @@ function childLanes(run: NonNullable<typeof halo.lastRun>): string[] {
 }
 
 test("two workers: a fork's second child runs on the other worker with the parent's KV moved", async () => {
-  const one = await collectFork({ llmWorkers: 1 });
+  const one = await collectFork(workers(1));
   assert.equal(one.rows, wantFork, "one worker");
 
-  const two = await collectFork({ llmWorkers: 2 });
+  const two = await collectFork(workers(2));
   assert.equal(two.rows, wantFork, "two workers");
   const lanes = forkLanes(two.run);
   assert.equal(lanes.parent, ["llm:0"]);
@@ -134,13 +134,13 @@ test("two workers: a fork's second child runs on the other worker with the paren
 });
 
 test("a cost model where recomputing is cheaper: nothing moves, same table", async () => {
-  const saved = optimizerSession.cost;
-  optimizerSession.cost = new CostModel({
+  const saved = session.processor.cost;
+  session.processor.cost = new CostModel({
     ...priorProfile("shipped"),
     kvMove: { fixedMs: 1000, bytesPerMs: 1 },
   });
   try {
-    const two = await collectFork({ llmWorkers: 2 });
+    const two = await collectFork(workers(2));
     assert.equal(two.rows, wantFork);
     assert.equal(childLanes(two.run), ["llm:0", "llm:1"]);
     const moved = two.run.kvMigration!;
@@ -149,12 +149,12 @@ test("a cost model where recomputing is cheaper: nothing moves, same table", asy
     assert.ok(moved.declined > 0 && moved.declinedTokens > 0, JSON.stringify(moved));
     assert.not.ok(two.run.tasks.some((t) => t.kind === "kv-move"));
   } finally {
-    optimizerSession.cost = saved;
+    session.processor.cost = saved;
   }
 });
 
 test("a KV budget smaller than the working set, two workers: same table", async () => {
-  const two = await collectFork({ llmWorkers: 2, executor: "processor-small-kv" });
+  const two = await collectFork(workers(2, SMALL_KV));
   assert.equal(two.rows, wantFork);
   assert.equal(childLanes(two.run), ["llm:0", "llm:1"]);
   // The budget bound the batches (12 rows would otherwise run as one batch per node).
@@ -165,12 +165,12 @@ test("a KV budget smaller than the working set, two workers: same table", async 
   console.log(`measure: small KV budget, 2 workers: ${JSON.stringify(two.run.kvMigration)}`);
 });
 
-test("llmWorkers must be a whole number from 1 to 8", async () => {
+test("workersPerModel must be a whole number from 1 to 8", async () => {
   for (const bad of [0, 1.5, 9, "2"]) {
     const error = await chained()
-      .collectRows({ ...options, llmWorkers: bad as number })
+      .collectRows({ ...options, ...workers(bad as number) })
       .catch((e: unknown) => e);
-    assert.match(String(error), /llmWorkers must be an integer from 1 to 8/);
+    assert.match(String(error), /llm\.workersPerModel: expected an integer from 1 to 8/);
   }
 });
 

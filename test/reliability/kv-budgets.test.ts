@@ -1,13 +1,11 @@
 // The KV memory budget changes how much is batched and cached, never the answers: the same
 // two-agent workflow over 16 rows on the shipped model gives exactly the row-by-row executor's
 // rows with a budget of 0, one token, one sequence, three sequences, 16 MiB and the default
-// (512 MiB), each from a cold prefix cache (greedy decoding).
+// (a quarter of free memory), each set for its run (`collect({ processor })`) and from a cold
+// prefix cache (greedy decoding).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { registerExecutor } from "../../src/executor/select.ts";
 import { halo } from "../../src/index.ts";
-import { resetSharedPrefixCaches } from "../../src/processor/llm/llm-submitters.ts";
-import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
 import {
   SAMPLE_REVIEWS,
   SENTIMENT_CHOICES,
@@ -25,11 +23,6 @@ const BUDGETS: [string, number | undefined][] = [
   ["16 MiB", 16 * 2 ** 20],
   ["default", undefined],
 ];
-for (const [name, kvBudgetBytes] of BUDGETS)
-  registerExecutor(
-    `kv-${name}`,
-    () => new PipelineExecutor(kvBudgetBytes === undefined ? {} : { llm: { kvBudgetBytes } }),
-  );
 
 const rows = Array.from({ length: 16 }, (_, id) => ({
   id,
@@ -48,9 +41,10 @@ test("every KV budget from 0 to the default gives the row-by-row rows", async ()
   const started = performance.now();
   const want = (await workflow().collectRows({ ...options, executor: "row-by-row" })).rows;
   const prefilled: string[] = [];
-  for (const [name] of BUDGETS) {
-    resetSharedPrefixCaches();
-    const { rows: got } = await workflow().collectRows({ ...options, executor: `kv-${name}` });
+  for (const [name, budgetBytes] of BUDGETS) {
+    halo.processor.dropCaches();
+    const processor = budgetBytes === undefined ? undefined : { kv: { budgetBytes } };
+    const { rows: got } = await workflow().collectRows({ ...options, processor });
     assert.equal(got, want, `KV budget ${name}`);
     const run = halo.lastRun!;
     prefilled.push(`${name}: ${run.nodes.reduce((n, x) => n + x.prefillTokens, 0)}`);

@@ -13,11 +13,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { halo } from "../../src/index.ts";
-import { PipelineExecutor } from "../../src/processor/pipeline-executor.ts";
+import { Processor } from "../../src/processor/processor.ts";
 import { ServerMetrics } from "../../src/serve/metrics.ts";
 import { WorkflowSession, type QueryAnswer } from "../../src/serve/workflow-session.ts";
-import type { Executor } from "../../src/executor/types.ts";
-import type { Row } from "../../src/plan/types.ts";
+import type { ExecuteContext, SinkResult } from "../../src/executor/types.ts";
+import type { PlanDag, Row } from "../../src/plan/types.ts";
 import { SENTIMENT_CHOICES, SENTIMENT_PROMPT } from "../helpers/trained-prompts.ts";
 
 const PIECES = [
@@ -167,22 +167,20 @@ nodes:
 `,
     { functions: { words: (t: string) => t.split(" ").length } },
   );
-  const inner = new PipelineExecutor();
   let runs = 0;
   // Stands for any failure of a whole plan that one query's value brings about.
-  const touchy: Executor = {
-    name: "touchy",
-    execute(dag, ctx) {
+  class Touchy extends Processor {
+    override execute(dag: PlanDag, ctx: ExecuteContext): Promise<SinkResult[]> {
       runs++;
       const poisoned = dag.nodes.some(
         (n) => n.kind === "Source" && n.args.data.rows.some((r) => r.text === "POISON"),
       );
       if (poisoned) return Promise.reject(new Error("the plan failed as a whole"));
-      return inner.execute(dag, ctx);
-    },
-  };
+      return super.execute(dag, ctx);
+    }
+  }
   const session = new WorkflowSession("words", workflow, {
-    executor: touchy,
+    processor: new Touchy(),
     metrics: new ServerMetrics(),
   });
   const texts = ["a b", "c", "POISON", "d e f", "g", "h i", "j", "k l m n"];

@@ -23,12 +23,3 @@ export class LruPolicy implements EvictionPolicy {
     return node.lastAccess;
   }
 }
-
-/** Least frequently used, recency breaking ties: keeps a few hot shared prefixes under churn. */
-export class LfuPolicy implements EvictionPolicy {
-  readonly name = "lfu";
-  priority(node: EvictionCandidate): number {
-    // hitCount dominates; lastAccess (< 2^40 in any run) orders nodes with equal counts.
-    return node.hitCount * 2 ** 40 + node.lastAccess;
-  }
-}

@@ -9,12 +9,14 @@
 // Invariant: a pull runs synchronously right before the target worker matches and locks its own
 // prefix (LlmWorker's `importPrefix` hook), so no eviction can run between the move and the lock;
 // the source locks what it copies for the copy's duration (migratePrefix).
+// The exchange lives as long as the Processor's workers (every run of the session): each pull
+// records its move in the trace of the run whose request asked for it (its RunSink).
 import type { KvPayload } from "./kv-payload.ts";
 import { migratePrefix } from "./kv-migration.ts";
 import type { KvMoveCost } from "./kv-tiers.ts";
 import { radixKey, type PrefixCache } from "./prefix-cache.ts";
 import type { KvMigrationStats } from "../trace/trace.ts";
-import type { TraceRecorder } from "../trace/trace-recorder.ts";
+import type { RunSink } from "../trace/run-sink.ts";
 
 export function emptyMigrationStats(): KvMigrationStats {
   return { moves: 0, movedTokens: 0, declined: 0, declinedTokens: 0 };
@@ -23,57 +25,60 @@ export function emptyMigrationStats(): KvMigrationStats {
 export class KvExchange<K extends KvPayload<K>> {
   readonly stats: KvMigrationStats = emptyMigrationStats();
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private readonly caches = new Map<string, PrefixCache<K, any>>();
-  private readonly adopters = new Map<string, (payload: K) => K>();
+  private readonly caches = new Map<number, PrefixCache<K, any>>();
+  private readonly adopters = new Map<number, (payload: K) => K>();
 
   constructor(
     /** The cache namespace of the model (its id): every member holds KV of this model only. */
     private readonly namespace: string,
     private readonly cost: KvMoveCost,
-    private readonly trace?: TraceRecorder,
   ) {}
 
   /**
-   * Adds a worker's cache under its lane; a lane joins once (a later call replaces it). `adopt`
-   * makes another member's payload usable by this lane's engine (default: as it is).
+   * Adds worker `member`'s cache (its replica number); a later call replaces it. `adopt` makes
+   * another member's payload usable by this member's engine (default: as it is).
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  join(lane: string, cache: PrefixCache<K, any>, adopt?: (payload: K) => K): void {
-    this.caches.set(lane, cache);
-    if (adopt) this.adopters.set(lane, adopt);
-    else this.adopters.delete(lane);
+  join(member: number, cache: PrefixCache<K, any>, adopt?: (payload: K) => K): void {
+    this.caches.set(member, cache);
+    if (adopt) this.adopters.set(member, adopt);
+    else this.adopters.delete(member);
   }
 
   /**
-   * Copies into `lane`'s cache the longest prefix of `tokens` another member holds beyond what
-   * `lane` already has, when moving it is cheaper than recomputing it. Returns tokens moved.
+   * Copies into `member`'s cache the longest prefix of `tokens` another member holds beyond what
+   * `member` already has, when moving it is cheaper than recomputing it. Returns tokens moved.
+   * The move is a task in `sink`'s trace, on lane `kv:<from>><to>` by the run's lane names.
    */
-  pull(lane: string, tokens: readonly number[]): number {
-    const target = this.caches.get(lane);
+  pull(member: number, tokens: readonly number[], sink?: RunSink): number {
+    const target = this.caches.get(member);
     if (!target || this.caches.size < 2) return 0;
     const key = radixKey(this.namespace, tokens);
     // The last token is recomputed anyway (its logits are needed), as in the worker.
     const limit = { maxTokens: tokens.length - 1 };
     const have = target.peekPrefix(key, limit);
-    let best: { lane: string; tokens: number } | undefined;
+    let best: { member: number; tokens: number } | undefined;
     for (const [other, cache] of this.caches) {
-      if (other === lane) continue;
+      if (other === member) continue;
       const n = cache.peekPrefix(key, limit);
-      if (n > have && (!best || n > best.tokens)) best = { lane: other, tokens: n };
+      if (n > have && (!best || n > best.tokens)) best = { member: other, tokens: n };
     }
     if (!best) return 0;
-    const result = migratePrefix(this.caches.get(best.lane)!, target, this.namespace, tokens, {
+    const from = sink?.laneOf?.(best.member) ?? `llm:${best.member}`;
+    const result = migratePrefix(this.caches.get(best.member)!, target, this.namespace, tokens, {
       cost: this.cost,
-      trace: this.trace,
-      lane: `kv:${best.lane}>${lane}`,
-      adopt: this.adopters.get(lane),
+      trace: sink?.trace,
+      lane: `kv:${from}>${sink?.lane ?? `llm:${member}`}`,
+      adopt: this.adopters.get(member),
     });
-    if (result.reason === "moved") {
-      this.stats.moves++;
-      this.stats.movedTokens += result.movedTokens;
-    } else if (result.reason === "recompute is cheaper") {
-      this.stats.declined++;
-      this.stats.declinedTokens += best.tokens - have;
+    for (const stats of sink?.migration ? [this.stats, sink.migration] : [this.stats]) {
+      if (result.reason === "moved") {
+        stats.moves++;
+        stats.movedTokens += result.movedTokens;
+      } else if (result.reason === "recompute is cheaper") {
+        stats.declined++;
+        stats.declinedTokens += best.tokens - have;
+      }
     }
     return result.movedTokens;
   }

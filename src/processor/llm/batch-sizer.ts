@@ -12,19 +12,26 @@
 // than `maxStepMs` halves the limit at once. Memory limits are the worker's, apart.
 
 export interface BatchSizerOptions {
-  /** Default 16: the middle of the 8-32 range where the shipped model's decode peaks. */
   initial?: number;
-  /** Default 1. */
   min?: number;
-  /** Default 256. */
   max?: number;
-  /** A step slower than this halves the batch (new prompts wait about a step). Default 1000 ms. */
+  /** A step slower than this halves the batch (new prompts wait about a step). */
   maxStepMs?: number;
-  /** Doubling is kept when the step time grows less than this factor. Default 1.8. */
+  /** Doubling is kept when the step time grows less than this factor. */
   maxCostRatio?: number;
-  /** Steps to wait before probing upwards again after a failed probe. Default 64. */
+  /** Steps to wait before probing upwards again after a failed probe. */
   cooldownSteps?: number;
 }
+
+export const BATCH_SIZER_DEFAULTS: Readonly<Required<BatchSizerOptions>> = {
+  // The middle of the 8-32 range where the shipped model's decode peaks.
+  initial: 16,
+  min: 1,
+  max: 256,
+  maxStepMs: 1000,
+  maxCostRatio: 1.8,
+  cooldownSteps: 64,
+};
 
 export class BatchSizer {
   private current: number;
@@ -41,17 +48,18 @@ export class BatchSizer {
   private noProbeUntil = 0;
 
   constructor(options: BatchSizerOptions = {}) {
-    this.min = options.min ?? 1;
-    this.max = options.max ?? 256;
+    const d = BATCH_SIZER_DEFAULTS;
+    this.min = options.min ?? d.min;
+    this.max = options.max ?? d.max;
     if (!(Number.isInteger(this.min) && this.min >= 1 && this.max >= this.min)) {
       throw new RangeError(
         `batch sizes need integers 1 <= min <= max (got min ${this.min}, max ${this.max})`,
       );
     }
-    this.maxStepMs = options.maxStepMs ?? 1000;
-    this.maxCostRatio = options.maxCostRatio ?? 1.8;
-    this.cooldownSteps = options.cooldownSteps ?? 64;
-    this.current = clamp(options.initial ?? 16, this.min, this.max);
+    this.maxStepMs = options.maxStepMs ?? d.maxStepMs;
+    this.maxCostRatio = options.maxCostRatio ?? d.maxCostRatio;
+    this.cooldownSteps = options.cooldownSteps ?? d.cooldownSteps;
+    this.current = clamp(options.initial ?? d.initial, this.min, this.max);
   }
 
   /** Most sequences the next decode step may hold. */

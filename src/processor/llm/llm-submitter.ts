@@ -5,18 +5,26 @@
 import type { LlmModel } from "../../executor/types.ts";
 import type { GenerateRequest, GenerateResult } from "../../runtime/types.ts";
 import type { TraceRecorder } from "../trace/trace-recorder.ts";
+import { BatchTasks, type RunSink } from "../trace/run-sink.ts";
+
+export interface SubmitOptions {
+  signal?: AbortSignal;
+  /** Plan nodes the request serves (trace). */
+  nodeIds?: number[];
+  /** The run it belongs to: the calls it is part of go into that run's trace. */
+  sink?: RunSink;
+}
 
 export interface LlmSubmitter {
-  submit(
-    request: GenerateRequest,
-    options?: { signal?: AbortSignal; nodeIds?: number[] },
-  ): Promise<GenerateResult>;
+  submit(request: GenerateRequest, options?: SubmitOptions): Promise<GenerateResult>;
 }
 
 interface Pending {
   request: GenerateRequest;
   nodeIds: number[];
-  signal?: AbortSignal;
+  sink: RunSink | undefined;
+  signal: AbortSignal | undefined;
+  result?: GenerateResult;
   resolve: (r: GenerateResult) => void;
   reject: (e: unknown) => void;
 }
@@ -28,6 +36,7 @@ export class GenerateBatcher implements LlmSubmitter {
   constructor(
     private readonly model: LlmModel,
     private readonly options: {
+      /** Where requests without a sink of their own are recorded, on `lane` (default "llm:0"). */
       trace?: TraceRecorder;
       lane?: string;
       signal?: AbortSignal;
@@ -36,15 +45,14 @@ export class GenerateBatcher implements LlmSubmitter {
     } = {},
   ) {}
 
-  submit(
-    request: GenerateRequest,
-    options: { signal?: AbortSignal; nodeIds?: number[] } = {},
-  ): Promise<GenerateResult> {
+  submit(request: GenerateRequest, options: SubmitOptions = {}): Promise<GenerateResult> {
+    const { trace, lane = "llm:0" } = this.options;
     return new Promise((resolve, reject) => {
       this.pending.push({
         request,
         nodeIds: options.nodeIds ?? [],
-        signal: options.signal,
+        sink: options.sink ?? (trace && { trace, lane }),
+        signal: options.signal ?? this.options.signal,
         resolve,
         reject,
       });
@@ -62,23 +70,31 @@ export class GenerateBatcher implements LlmSubmitter {
   }
 
   private async run(batch: Pending[]): Promise<void> {
-    const ids = new Set<number>();
-    for (const p of batch) for (const id of p.nodeIds) ids.add(id);
-    const task = this.options.trace?.begin(this.options.lane ?? "llm:0", "decode", [...ids]);
+    // A whole generate() call is one task: prefill and every step, not to be told apart.
+    const tasks = new BatchTasks(batch, "decode");
+    const everyOneCancellable = batch.every((p) => p.signal !== undefined);
+    const signals = [...new Set(batch.map((p) => p.signal!))];
     try {
       const results = await this.model.generate(
         batch.map((p) => p.request),
-        { signal: this.options.signal },
+        // The call serves every request in it: it stops only when all of them are cancelled
+        // (requests of one run share its signal, so most batches have one).
+        { signal: everyOneCancellable ? whenAllAbort(signals) : undefined },
       );
-      task?.end({
-        batchSize: batch.length,
-        prefillTokens: results.reduce((n, r) => n + r.prefillTokens, 0),
-        cachedTokens: results.reduce((n, r) => n + r.cachedTokens, 0),
-        decodeTokens: results.reduce((n, r) => n + r.tokens.length, 0),
-      });
-      batch.forEach((p, i) => p.resolve(results[i]!));
+      batch.forEach((p, i) => (p.result = results[i]!));
+      const sum = (own: readonly Pending[], pick: (r: GenerateResult) => number) =>
+        own.reduce((n, p) => n + pick(p.result!), 0);
+      tasks.end(
+        (p) => p.result!.prefillTokens + p.result!.tokens.length,
+        (own) => ({
+          prefillTokens: sum(own, (r) => r.prefillTokens),
+          cachedTokens: sum(own, (r) => r.cachedTokens),
+          decodeTokens: sum(own, (r) => r.tokens.length),
+        }),
+      );
+      batch.forEach((p) => p.resolve(p.result!));
     } catch (error) {
-      task?.end({ batchSize: batch.length, error: String(error) });
+      tasks.fail(error);
       // One bad request must not fail its batch mates: retry them one by one. Not those whose
       // run was cancelled: thousands of requests retried alone after an interrupt kept a
       // collect({ onError: "null" }) waiting 260 s instead of resolving at once.
@@ -91,4 +107,16 @@ export class GenerateBatcher implements LlmSubmitter {
       live[0]?.reject(error);
     }
   }
+}
+
+/** A signal that aborts once every one of `signals` has (the last one's reason). */
+function whenAllAbort(signals: AbortSignal[]): AbortSignal | undefined {
+  if (signals.length === 1) return signals[0];
+  const controller = new AbortController();
+  const check = () => {
+    if (signals.every((s) => s.aborted)) controller.abort(signals.at(-1)!.reason);
+  };
+  for (const s of signals) s.addEventListener("abort", check, { once: true });
+  check();
+  return controller.signal;
 }

@@ -12,18 +12,29 @@
 // - KV memory (running sequences' reservations + the cache's fast tier) stays within
 //   `kvBudgetBytes`, except that one sequence always runs: a budget too small for any batch
 //   degrades to batch 1 and an emptied cache, never to a failure.
+// - The worker serves every run of the session: each request carries its run's sink, and a
+//   forward call is a task in the trace of each run with a sequence in it (run-sink.ts).
 import type { GenerateRequest, GenerateResult } from "../../runtime/types.ts";
 import { ADMISSION_DEFAULTS, admitRound, type AdmissionPolicy } from "./admission.ts";
 import { BatchSizer, type BatchSizerOptions } from "./batch-sizer.ts";
 import type { KvPayload } from "../kv/kv-payload.ts";
 import type { ForwardInput, LlmEngine } from "./llm-engine.ts";
-import { tokensByNode } from "../trace/node-shares.ts";
 import { PrefixCache, radixKey, type MatchResult } from "../kv/prefix-cache.ts";
 import { Sequence, abortError } from "./sequence.ts";
 import type { TraceRecorder } from "../trace/trace-recorder.ts";
+import { BatchTasks, type RunSink } from "../trace/run-sink.ts";
+import { defaultConfig } from "../config.ts";
+
+/**
+ * The shape of one forward call, as the cost model's formulas read it: a prefill's rows (new and
+ * cached prompt tokens each), or a decode step's batch and mean context.
+ */
+export type StepShape =
+  | { kind: "prefill"; rows: { newTokens: number; cachedTokens: number }[] }
+  | { kind: "decode"; batch: number; context: number };
 
 export interface LlmWorkerOptions<K extends KvPayload<K>> {
-  /** KV memory for running sequences plus the cache's fast tier. Default 512 MiB. */
+  /** KV memory for running sequences plus the cache's fast tier. Default: the Processor config's. */
   kvBudgetBytes?: number;
   /**
    * The prefix cache (share one between workers of one model to share prefixes). Default: a new
@@ -45,21 +56,26 @@ export interface LlmWorkerOptions<K extends KvPayload<K>> {
    */
   prefetch?: boolean;
   batch?: BatchSizerOptions;
+  /** Where requests submitted without a sink of their own are recorded (a worker used alone). */
   trace?: TraceRecorder;
-  /** Trace lane. Default "llm:0". */
+  /** Their trace lane. Default "llm:0". */
   lane?: string;
   /**
    * Called with a prompt right before its prefill looks it up in this worker's cache, so KV that
    * another worker holds can move in first (KvExchange.pull). Synchronous on purpose: the match
    * and lock follow at once, so nothing evicts the moved prefix before this request uses it.
    */
-  importPrefix?: (promptTokens: readonly number[]) => void;
+  importPrefix?: (promptTokens: readonly number[], sink: RunSink | undefined) => void;
+  /** Told every forward call's shape and measured time (the Processor feeds its CostModel). */
+  onStep?: (step: StepShape, ms: number) => void;
 }
 
 export interface SubmitOptions {
   signal?: AbortSignal;
   /** Plan nodes this request serves (trace). */
   nodeIds?: number[];
+  /** The run the request belongs to: its trace gets the forward calls it is part of. */
+  sink?: RunSink;
 }
 
 export interface LlmWorkerStats {
@@ -102,9 +118,9 @@ export class LlmWorker<K extends KvPayload<K>> {
   private readonly budget: number;
   private readonly policy: AdmissionPolicy;
   private readonly prefetch: boolean;
-  private readonly trace?: TraceRecorder;
-  private readonly lane: string;
-  private readonly importPrefix?: (promptTokens: readonly number[]) => void;
+  private readonly defaultSink: RunSink | undefined;
+  private readonly importPrefix?: LlmWorkerOptions<K>["importPrefix"];
+  private readonly onStep?: LlmWorkerOptions<K>["onStep"];
   private readonly waiting: Sequence<K>[] = [];
   private readonly running: Sequence<K>[] = [];
   private reservedBytes = 0;
@@ -117,7 +133,7 @@ export class LlmWorker<K extends KvPayload<K>> {
     readonly engine: LlmEngine<K>,
     options: LlmWorkerOptions<K> = {},
   ) {
-    this.budget = options.kvBudgetBytes ?? 512 * 2 ** 20;
+    this.budget = options.kvBudgetBytes ?? defaultConfig().kv.budgetBytes;
     if (!(this.budget >= 0)) {
       throw new RangeError(`kvBudgetBytes must be a number >= 0 (got ${this.budget})`);
     }
@@ -134,9 +150,9 @@ export class LlmWorker<K extends KvPayload<K>> {
     };
     this.prefetch = options.prefetch ?? true;
     this.sizer = new BatchSizer(options.batch);
-    this.trace = options.trace;
-    this.lane = options.lane ?? "llm:0";
+    this.defaultSink = options.trace && { trace: options.trace, lane: options.lane ?? "llm:0" };
     this.importPrefix = options.importPrefix;
+    this.onStep = options.onStep;
     this.resizeCache();
   }
 
@@ -168,6 +184,7 @@ export class LlmWorker<K extends KvPayload<K>> {
         resolve,
         reject,
         nodeIds: options.nodeIds ?? [],
+        sink: options.sink ?? this.defaultSink,
         reserveBytes:
           Math.min(prompt.length + maxTokens, this.engine.maxPositions) *
           this.engine.kvBytesPerToken,
@@ -232,6 +249,7 @@ export class LlmWorker<K extends KvPayload<K>> {
 
   /** Reserves the sequence's worst-case KV, evicting cached KV if needed; `force` for the only one. */
   private reserve(seq: Sequence<K>, force: boolean): boolean {
+    this.recordTiersFor(seq);
     const need = seq.reserveBytes;
     const cacheBytes = this.cache?.fastBytes ?? 0;
     const over = this.reservedBytes + need + cacheBytes - this.budget;
@@ -252,6 +270,7 @@ export class LlmWorker<K extends KvPayload<K>> {
   }
 
   private release(seq: Sequence<K>): void {
+    this.recordTiersFor(seq);
     this.releasePrefetch(seq);
     if (seq.match) {
       this.cache?.unlock(seq.match.node);
@@ -266,6 +285,11 @@ export class LlmWorker<K extends KvPayload<K>> {
     seq.kv = undefined;
   }
 
+  /** KV tier moves from here on are made for `seq`: its run's trace records them. */
+  private recordTiersFor(seq: Sequence<K>): void {
+    if (this.cache?.tiers) this.cache.tiers.trace = seq.sink?.trace;
+  }
+
   /** The cache gets whatever running sequences do not hold. */
   private resizeCache(): void {
     if (!this.cache) return;
@@ -278,8 +302,9 @@ export class LlmWorker<K extends KvPayload<K>> {
     for (const seq of batch) {
       const prompt = seq.promptTokens;
       let past: K | undefined;
+      this.recordTiersFor(seq);
       if (this.cache) {
-        this.importPrefix?.(prompt);
+        this.importPrefix?.(prompt, seq.sink);
         const key = radixKey(this.engine.modelId, prompt);
         // A cold (host-tier) part moves in only when that still beats recomputing it.
         const usable = this.cache.usablePrefix(key, { maxTokens: prompt.length - 1 });
@@ -296,36 +321,41 @@ export class LlmWorker<K extends KvPayload<K>> {
       seq.prefillTokens = prompt.length - seq.cachedTokens;
       inputs.push({ past, tokens: prompt.slice(seq.cachedTokens) });
     }
-    const task = this.trace?.begin(this.lane, "prefill", unionNodeIds(batch));
+    const tasks = new BatchTasks(batch, "prefill");
     this.stats.prefillCalls++;
     this.stats.maxBatchSize = Math.max(this.stats.maxBatchSize, batch.length);
+    const t0 = performance.now();
     let outputs;
     try {
       outputs = await this.forwardAndPrefetch(inputs, this.running.length + batch.length);
     } catch (error) {
-      task?.end({ batchSize: batch.length, error: String(error) });
+      tasks.fail(error);
       for (const seq of batch) this.fail(seq, error);
       return;
     } finally {
       // The pasts were loaded from the cache for this call only (loadPrefix gives a new payload).
       for (const input of inputs) input.past?.release?.();
     }
-    const prefillTokens = batch.reduce((n, s) => n + s.prefillTokens, 0);
-    const cachedTokens = batch.reduce((n, s) => n + s.cachedTokens, 0);
-    task?.end({
-      batchSize: batch.length,
-      prefillTokens,
-      cachedTokens,
-      ...tokensByNode(batch, (seq) => seq.prefillTokens),
-    });
-    this.stats.prefillTokens += prefillTokens;
-    this.stats.cachedTokens += cachedTokens;
+    const rows = batch.map((s) => ({ newTokens: s.prefillTokens, cachedTokens: s.cachedTokens }));
+    this.onStep?.({ kind: "prefill", rows }, performance.now() - t0);
+    tasks.end(
+      (seq) => seq.prefillTokens,
+      (own) => ({
+        prefillTokens: own.reduce((n, s) => n + s.prefillTokens, 0),
+        cachedTokens: own.reduce((n, s) => n + s.cachedTokens, 0),
+      }),
+    );
+    for (const seq of batch) {
+      this.stats.prefillTokens += seq.prefillTokens;
+      this.stats.cachedTokens += seq.cachedTokens;
+    }
     batch.forEach((seq, i) => {
       const out = outputs[i]!;
       if (seq.settled) {
         out.kv.release?.();
         return this.release(seq);
       }
+      this.recordTiersFor(seq);
       seq.kv = out.kv;
       seq.fed = [...seq.promptTokens];
       // The prompt's KV goes to the cache now, so siblings admitted next round reuse it.
@@ -342,7 +372,7 @@ export class LlmWorker<K extends KvPayload<K>> {
   private async decodeStep(): Promise<void> {
     const batch = this.running.splice(0, this.running.length);
     const t0 = performance.now();
-    const task = this.trace?.begin(this.lane, "decode", unionNodeIds(batch));
+    const tasks = new BatchTasks(batch, "decode");
     this.stats.decodeSteps++;
     this.stats.maxBatchSize = Math.max(this.stats.maxBatchSize, batch.length);
     let outputs;
@@ -352,16 +382,19 @@ export class LlmWorker<K extends KvPayload<K>> {
         batch.length,
       );
     } catch (error) {
-      task?.end({ batchSize: batch.length, error: String(error) });
+      tasks.fail(error);
       for (const seq of batch) this.fail(seq, error);
       return;
     }
-    task?.end({
-      batchSize: batch.length,
-      decodeTokens: batch.length,
-      ...tokensByNode(batch, () => 1),
-    });
-    this.sizer.observeStep(batch.length, performance.now() - t0);
+    const ms = performance.now() - t0;
+    tasks.end(
+      () => 1,
+      (own) => ({ decodeTokens: own.length }),
+    );
+    // Context at this step: every token fed so far (the step's input is the next one).
+    const context = batch.reduce((n, s) => n + s.fed.length, 0) / batch.length;
+    this.onStep?.({ kind: "decode", batch: batch.length, context }, ms);
+    this.sizer.observeStep(batch.length, ms);
     this.stats.decodeTokens += batch.length;
     batch.forEach((seq, i) => {
       const out = outputs[i]!;
@@ -409,6 +442,7 @@ export class LlmWorker<K extends KvPayload<K>> {
       room -= seq.reserveBytes;
       if (room <= 0) break;
       if (seq.prefetched) continue;
+      this.recordTiersFor(seq);
       const prompt = seq.promptTokens;
       const moved = cache.prefetch(radixKey(this.engine.modelId, prompt), {
         maxTokens: prompt.length - 1,
@@ -436,6 +470,7 @@ export class LlmWorker<K extends KvPayload<K>> {
     // Prompt + answer go to the cache: a row's next agent call usually starts with both. (The
     // prompt alone went in after prefill.)
     const answered = seq.fed.length > seq.promptTokens.length;
+    this.recordTiersFor(seq);
     if (this.cache && answered && seq.kv && seq.kv.numTokens === seq.fed.length) {
       this.cache.insert(radixKey(this.engine.modelId, seq.fed), seq.kv);
     }
@@ -471,10 +506,4 @@ export class LlmWorker<K extends KvPayload<K>> {
       this.fail(seq, error);
     }
   }
-}
-
-function unionNodeIds<K extends KvPayload<K>>(batch: readonly Sequence<K>[]): number[] {
-  const ids = new Set<number>();
-  for (const seq of batch) for (const id of seq.nodeIds) ids.add(id);
-  return [...ids].sort((a, b) => a - b);
 }

@@ -3,10 +3,13 @@ import type { GenerateRequest, GenerateResult } from "../../runtime/types.ts";
 import type { KvPayload } from "../kv/kv-payload.ts";
 import type { SequenceDecoder } from "./llm-engine.ts";
 import type { MatchResult } from "../kv/prefix-cache.ts";
+import type { RunSink } from "../trace/run-sink.ts";
 
 export class Sequence<K extends KvPayload<K>> {
   readonly promptTokens: readonly number[];
   readonly nodeIds: readonly number[];
+  /** The run it belongs to (its trace records the forward calls it is in); none when untraced. */
+  readonly sink: RunSink | undefined;
   /** Worst-case KV this sequence may hold: (prompt + maxTokens) x bytes per token. */
   readonly reserveBytes: number;
   reserved = false;
@@ -35,6 +38,7 @@ export class Sequence<K extends KvPayload<K>> {
       resolve: (result: GenerateResult) => void;
       reject: (error: unknown) => void;
       nodeIds: readonly number[];
+      sink: RunSink | undefined;
       reserveBytes: number;
     },
   ) {
@@ -42,6 +46,7 @@ export class Sequence<K extends KvPayload<K>> {
     this.resolve = init.resolve;
     this.reject = init.reject;
     this.nodeIds = init.nodeIds;
+    this.sink = init.sink;
     this.reserveBytes = init.reserveBytes;
   }
 

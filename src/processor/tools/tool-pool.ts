@@ -1,13 +1,15 @@
 // Runs SQL, HTTP and function calls on CPU beside the model: a concurrency limit per kind (HTTP in
 // its own lane, so a slow API never holds up SQL), a bounded queue per kind (submitters wait when
 // it is full: backpressure), a timeout per attempt, retries with backoff for transient errors, and
-// results cached by signature for the pool's life (one run; or longer, in a cache the caller
-// passes: the server keeps one across mini-batches). Every attempt and every cache hit is
-// a trace task on lane "tool:<kind>". Tools themselves live in src/tools/: any
+// results cached by signature (in the pool's cache, or in one a call's submitter passes: the
+// Processor's pool serves every run of the session, each run with its own result cache, or the
+// server's bounded one across mini-batches). Every attempt and every cache hit is a trace task on
+// lane "tool:<kind>", in the submitter's trace. Tools themselves live in src/tools/: any
 // `(args, { signal }) => Promise<result>` plugs in.
 import { stableStringify } from "./call-signature.ts";
 import { ToolAbortedError, ToolTimeoutError, isTransientError } from "./tool-errors.ts";
 import type { TraceRecorder } from "../trace/trace-recorder.ts";
+import { defaultConfig } from "../config.ts";
 
 export type ToolKind = "sql" | "http" | "function";
 
@@ -47,16 +49,13 @@ export interface ToolResultCache {
 export interface ToolPoolOptions {
   /** Results by signature, shared with whoever passed it (default: a Map for this pool). */
   cache?: ToolResultCache;
-  /**
-   * Concurrent calls per kind. Defaults: sql 2 and function 2 (CPU-bound on this 2-core machine
-   * kind; more only adds contention), http 16 (waiting on the network costs no CPU).
-   */
+  /** Concurrent calls per kind. Default: the Processor config's (config.ts says why). */
   limits?: Partial<Record<ToolKind, number>>;
-  /** Calls waiting per kind before `submit` itself waits. Default 1024. */
+  /** Calls waiting per kind before `submit` itself waits. Default: the config's. */
   queueLimit?: number;
-  /** Per attempt. Default 30 s. */
+  /** Per attempt. Default: the config's. */
   timeoutMs?: number;
-  /** Default 2. */
+  /** Default: the config's. */
   retries?: number;
   /** First backoff; doubles per retry, with up to 50% jitter. Default 50 ms. */
   backoffMs?: number;
@@ -73,6 +72,15 @@ export interface ToolKindStats {
   failures: number;
   maxRunning: number;
   maxQueued: number;
+}
+
+/** Per submission: what cancels the call, where it is recorded, where results are shared. */
+export interface SubmitOptions {
+  signal?: AbortSignal;
+  /** Default: the pool's trace. */
+  trace?: TraceRecorder;
+  /** Default: the pool's cache. */
+  cache?: ToolResultCache;
 }
 
 /** A queued call: `result` settles when it has run (or failed, or been cancelled). */
@@ -107,8 +115,6 @@ interface Lane {
   waiters: (() => void)[];
 }
 
-const DEFAULT_LIMITS: Record<ToolKind, number> = { sql: 2, http: 16, function: 2 };
-
 export class ToolPool {
   private readonly lanes = new Map<ToolKind, Lane>();
   private readonly cache: ToolResultCache;
@@ -118,8 +124,9 @@ export class ToolPool {
 
   constructor(options: ToolPoolOptions = {}) {
     this.cache = options.cache ?? new Map<string, Promise<unknown>>();
-    for (const kind of Object.keys(DEFAULT_LIMITS) as ToolKind[]) {
-      const limit = options.limits?.[kind] ?? DEFAULT_LIMITS[kind];
+    const defaults = defaultConfig().tools;
+    for (const kind of Object.keys(defaults.limits) as ToolKind[]) {
+      const limit = options.limits?.[kind] ?? defaults.limits[kind];
       if (!(Number.isInteger(limit) && limit >= 1)) {
         throw new RangeError(`limits.${kind} must be an integer >= 1 (got ${String(limit)})`);
       }
@@ -136,9 +143,9 @@ export class ToolPool {
       };
     }
     this.options = {
-      queueLimit: options.queueLimit ?? 1024,
-      timeoutMs: options.timeoutMs ?? 30_000,
-      retries: options.retries ?? 2,
+      queueLimit: options.queueLimit ?? defaults.queueLimit,
+      timeoutMs: options.timeoutMs ?? defaults.timeoutMs,
+      retries: options.retries ?? defaults.retries,
       backoffMs: options.backoffMs ?? 50,
       isTransient: options.isTransient ?? isTransientError,
     };
@@ -149,7 +156,7 @@ export class ToolPool {
   }
 
   /** Runs a call and returns its result. */
-  async run<A, R>(call: ToolCall<A, R>, options: { signal?: AbortSignal } = {}): Promise<R> {
+  async run<A, R>(call: ToolCall<A, R>, options: SubmitOptions = {}): Promise<R> {
     return (await this.submit(call, options)).result;
   }
 
@@ -157,10 +164,7 @@ export class ToolPool {
    * Queues a call; resolves once it is accepted (at once, unless the kind's queue is full: then
    * it waits, which is how a producer feeding thousands of rows is slowed to the pool's pace).
    */
-  async submit<A, R>(
-    call: ToolCall<A, R>,
-    options: { signal?: AbortSignal } = {},
-  ): Promise<ToolHandle<R>> {
+  async submit<A, R>(call: ToolCall<A, R>, options: SubmitOptions = {}): Promise<ToolHandle<R>> {
     const lane = this.lanes.get(call.kind);
     if (!lane) {
       throw new TypeError(
@@ -168,15 +172,17 @@ export class ToolPool {
       );
     }
     const signal = options.signal;
+    const trace = options.trace ?? this.trace;
+    const cache = options.cache ?? this.cache;
     signal?.throwIfAborted();
     const stats = this.stats[call.kind];
     stats.calls++;
     const cacheable = call.cache !== false;
     const signature = call.signature ?? `${call.kind}:${call.name}:${stableStringify(call.args)}`;
-    const cached = cacheable ? this.cache.get(signature) : undefined;
+    const cached = cacheable ? cache.get(signature) : undefined;
     if (cached) {
       stats.cacheHits++;
-      this.trace?.begin(`tool:${call.kind}`, call.kind, call.nodeIds).end({
+      trace?.begin(`tool:${call.kind}`, call.kind, call.nodeIds).end({
         cacheHit: true,
         detail: call.name,
       });
@@ -194,30 +200,35 @@ export class ToolPool {
       if (lane.queue.length >= this.options.queueLimit) {
         await this.waitForSpace(lane, call.name, signal);
       }
-      const done = this.enqueue(lane, call, signal);
+      const done = this.enqueue(lane, call, signal, trace);
       markAccepted();
       this.pump(call.kind, lane);
       return done;
     })();
     if (cacheable) {
       // Cached before it runs, so equal calls submitted meanwhile share this one.
-      this.cache.set(signature, result);
+      cache.set(signature, result);
       // Failures are not cached: a later call with the same signature tries again.
       result.catch(() => {
-        if (this.cache.get(signature) === result) this.cache.delete(signature);
+        if (cache.get(signature) === result) cache.delete(signature);
       });
     }
     await Promise.race([accepted, result]);
     return { result, cacheHit: false };
   }
 
-  private enqueue<A, R>(lane: Lane, call: ToolCall<A, R>, signal?: AbortSignal): Promise<R> {
+  private enqueue<A, R>(
+    lane: Lane,
+    call: ToolCall<A, R>,
+    signal: AbortSignal | undefined,
+    trace: TraceRecorder | undefined,
+  ): Promise<R> {
     const stats = this.stats[call.kind];
     return new Promise<R>((resolve, reject) => {
       const job: Job = {
         start: () => {
           signal?.removeEventListener("abort", onAbort);
-          return this.attempt(call, signal).then(resolve, reject);
+          return this.attempt(call, signal, trace).then(resolve, reject);
         },
         priority: call.priority ?? 0,
       };
@@ -288,14 +299,18 @@ export class ToolPool {
   }
 
   /** Attempts until success, a non-transient error, cancellation, or retries run out. */
-  private async attempt<A, R>(call: ToolCall<A, R>, signal?: AbortSignal): Promise<R> {
+  private async attempt<A, R>(
+    call: ToolCall<A, R>,
+    signal: AbortSignal | undefined,
+    trace: TraceRecorder | undefined,
+  ): Promise<R> {
     const stats = this.stats[call.kind];
     const retries = call.retries ?? this.options.retries;
     const timeoutMs = call.timeoutMs ?? this.options.timeoutMs;
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw new ToolAbortedError(call.name, signal.reason);
       stats.attempts++;
-      const task = this.trace?.begin(`tool:${call.kind}`, call.kind, call.nodeIds);
+      const task = trace?.begin(`tool:${call.kind}`, call.kind, call.nodeIds);
       try {
         const value = await runWithTimeout(call, timeoutMs, signal);
         task?.end({ attempt, detail: call.name });

@@ -32,15 +32,20 @@ export function tokensByNode<T extends NodeTagged>(
 }
 
 /**
- * Milliseconds of LLM lane time per plan node: each task's duration split by `nodeTokens`, or
- * evenly over its `nodeIds` when it has none (a whole `generate()` call of the GenerateBatcher,
- * which cannot say which request computed what). Tool lanes are not counted.
+ * Milliseconds of LLM lane time per plan node: each task's duration (the run's part of it, when
+ * the call also served other runs) split by `nodeTokens`, or evenly over its `nodeIds` when it
+ * has none (a whole `generate()` call of the GenerateBatcher, which cannot say which request
+ * computed what). Tool lanes are not counted.
  */
 export function llmMsByNode(tasks: readonly TaskRecord[]): Map<number, number> {
   const out = new Map<number, number>();
   for (const task of tasks) {
     if (!task.lane.startsWith("llm") || task.nodeIds.length === 0) continue;
-    const ms = task.endMs - task.startMs;
+    // In a call shared with other runs, this run's nodes own their tokens' part of it.
+    const own = task.nodeTokens?.reduce((a, b) => a + b, 0) ?? 0;
+    const others = task.sharedWith?.tokens ?? 0;
+    const part = own > 0 ? own / (own + others) : 1;
+    const ms = (task.endMs - task.startMs) * part;
     const weights = task.nodeTokens ?? task.nodeIds.map(() => 1);
     const total = weights.reduce((a, b) => a + b, 0);
     task.nodeIds.forEach((id, i) => {

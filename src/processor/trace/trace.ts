@@ -24,8 +24,14 @@ export interface TaskRecord {
    * task's time among nodes (node-shares.ts).
    */
   nodeTokens?: number[];
-  /** Sequences in the batch (LLM tasks) or 1. */
+  /** Sequences in the batch (LLM tasks: the whole forward call's, every run's) or 1. */
   batchSize: number;
+  /**
+   * LLM tasks of a forward call that also held other runs' sequences (the Processor's workers
+   * serve every run of the session): how many, and the tokens they computed in it. The task's
+   * own token counts and `nodeTokens` are this run's.
+   */
+  sharedWith?: { sequences: number; tokens: number };
   prefillTokens?: number;
   cachedTokens?: number;
   decodeTokens?: number;

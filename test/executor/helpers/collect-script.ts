@@ -9,7 +9,7 @@ import {
   SENTIMENT_PROMPT,
 } from "../../helpers/trained-prompts.ts";
 
-const [n, executor] = process.argv.slice(2);
+const [n, executor] = process.argv.slice(2) as [string, "processor" | "row-by-row"];
 const rows = Array.from({ length: Number(n) }, (_, i) => ({
   id: i,
   review: `${SAMPLE_REVIEWS[i % SAMPLE_REVIEWS.length]} (${i})`,

@@ -35,17 +35,17 @@ test.before(async () => {
 
 function twoWorkers(cost: KvMoveCost, budgetBytes = 64 << 20) {
   const trace = new TraceRecorder();
-  const exchange = new KvExchange<RuntimeKv>(first.id, cost, trace);
+  const exchange = new KvExchange<RuntimeKv>(first.id, cost);
   const workers = [first, second].map((model, i) => {
     const lane = `llm:${i}`;
     const cache = new PrefixCache<RuntimeKv>({ budgetBytes });
-    exchange.join(lane, cache);
+    exchange.join(i, cache);
     return new LlmWorker(new RuntimeEngine(model), {
       cache,
       kvBudgetBytes: budgetBytes,
       lane,
       trace,
-      importPrefix: (tokens) => exchange.pull(lane, tokens),
+      importPrefix: (tokens, sink) => exchange.pull(i, tokens, sink),
     });
   });
   return { exchange, workers, trace };
@@ -125,16 +125,15 @@ test("KV moved between two model threads gives the answers of one worker", async
   const engines = [new ThreadedEngine(first), new ThreadedEngine(first)];
   try {
     const trace = new TraceRecorder();
-    const exchange = new KvExchange<ThreadKv>(first.id, moveIsCheap, trace);
+    const exchange = new KvExchange<ThreadKv>(first.id, moveIsCheap);
     const workers = engines.map((engine, i) => {
-      const lane = `llm:${i}`;
       const cache = new PrefixCache<ThreadKv>({ budgetBytes: 64 << 20 });
-      exchange.join(lane, cache, (kv) => engine.adopt(kv));
+      exchange.join(i, cache, (kv) => engine.adopt(kv));
       return new LlmWorker(engine, {
         cache,
-        lane,
+        lane: `llm:${i}`,
         trace,
-        importPrefix: (tokens) => exchange.pull(lane, tokens),
+        importPrefix: (tokens, sink) => exchange.pull(i, tokens, sink),
       });
     });
     const moved = await converse(workers);

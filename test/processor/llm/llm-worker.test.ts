@@ -4,7 +4,6 @@ import { LlmWorker } from "../../../src/processor/llm/llm-worker.ts";
 import { PrefixCache } from "../../../src/processor/kv/prefix-cache.ts";
 import { KvTiers } from "../../../src/processor/kv/kv-tiers.ts";
 import { TraceRecorder } from "../../../src/processor/trace/trace-recorder.ts";
-import { CacheSimulator } from "../../../src/processor/kv/cache-simulator.ts";
 import type { GenerateRequest } from "../../../src/runtime/types.ts";
 import type { ArrayPayload } from "../helpers/array-payload.ts";
 import { ToyEngine, generateAlone } from "../helpers/toy-engine.ts";
@@ -74,15 +73,6 @@ test("with room for everything, tokens prefilled equal the prompt trie's unique 
   assert.ok(worker.stats.deferredForSharing > 0);
   const total = requests.reduce((n, r) => n + r.promptTokens.length, 0);
   console.log(`measure: ${total} prompt tokens, ${prefilled} prefilled (${unique.size} unique)`);
-});
-
-test("the cache simulator predicts the worker's cached tokens in total", async () => {
-  const requests = rowRequests(30);
-  const worker = new LlmWorker(new ToyEngine(), { deferSharedTokens: 1 });
-  await Promise.all(requests.map((r) => worker.submit(r)));
-  const sim = new CacheSimulator({ modelId: "toy", bytesPerToken: 10 });
-  const predicted = sim.predict(requests.map((r) => r.promptTokens)).reduce((a, b) => a + b, 0);
-  assert.is(predicted, worker.stats.cachedTokens);
 });
 
 test("a multi-step agent's second call reuses its first prompt and answer", async () => {

@@ -1,0 +1,29 @@
+// `halo.processor`: the session Processor's settings, as a user sees them. One object describes
+// the machine for both the optimizer and the Processor (src/processor/config.ts): what is set
+// here holds for every later collect, which may still override parts of it for itself
+// (`collect({ processor: {...} })`).
+import type { ProcessorConfig, ProcessorSettings } from "../processor/config.ts";
+import { session } from "./session.ts";
+
+export const processorApi = {
+  /** The settings every collect plans for and runs with (defaults follow this machine). */
+  get config(): ProcessorConfig {
+    return session.processor.config;
+  },
+  /**
+   * Changes some settings for every later collect; the others keep their value. Checked at once:
+   * an unknown name or a wrong value throws, naming it.
+   * @example halo.processor.configure({ kv: { budgetBytes: 256 * 2 ** 20 }, llm: { workersPerModel: 2 } })
+   */
+  configure(settings: ProcessorSettings): ProcessorConfig {
+    return session.processor.configure(settings);
+  },
+  /** Back to this machine's defaults. */
+  reset(): ProcessorConfig {
+    return session.processor.resetConfig();
+  },
+  /** Drops the LLM workers and their prefix KV caches: the next collect starts cold. */
+  dropCaches(): void {
+    session.processor.dropWorkers();
+  },
+};
