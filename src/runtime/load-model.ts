@@ -111,11 +111,16 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const dynamic = ops.has("DynamicQuantizeLinear") || ops.has("DynamicQuantizeMatMul");
   let source: string | Uint8Array = file.path;
   let rewrite: GraphInfo["perTokenQuantization"];
+  // The rewritten graph's weights are read from the graph file as external data, and onnxruntime
+  // refuses external data whose resolved path leaves the folder it is given: a graph that is a
+  // symlink (huggingface_hub's snapshots link into blobs/) must be named by where it really is.
+  let dataPath = file.path;
   if (ops.has("DynamicQuantizeLinear") && options.batchInvariant !== false) {
+    dataPath = realpathSync(file.path);
     // only nodes and headers are read; the weights stay in the file and load from there
     const src = new FileSource(file.path);
     try {
-      const result = quantizePerToken(src, { dataFile: basename(file.path) });
+      const result = quantizePerToken(src, { dataFile: basename(dataPath) });
       rewrite = { rewritten: result.rewritten, kept: result.kept };
       if (result.bytes) source = result.bytes;
     } finally {
@@ -133,7 +138,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   let created;
   try {
     created = await createSession(source, options, {
-      externalDataFolder: typeof source === "string" ? undefined : dirname(file.path),
+      externalDataFolder: typeof source === "string" ? undefined : dirname(dataPath),
     });
   } catch (error) {
     const why = (error as Error).message.split("\n")[0]!;

@@ -2,8 +2,9 @@
 // is in the batch (one activation scale per tensor); rewritten to quantize per token, only float
 // noise tipping a value across a rounding boundary remains. The figures printed here are the ones
 // docs/models.md quotes for the tiny fixtures.
-import { readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { loadModel, type Model } from "../../src/runtime/index.ts";
@@ -99,6 +100,35 @@ test("as exported, batch-mates move every row; per token without padding (the de
     );
     for (const m of [asExported, padded, perToken]) await m.dispose();
   }
+});
+
+test("a rewritten graph loads through symlinks, as huggingface_hub's snapshots link into blobs/", async () => {
+  // snapshots/<commit>/onnx/model_int8.onnx -> ../../../blobs/<name>: onnxruntime resolves the
+  // rewritten graph's external data (the weights in that file) and refuses a path that leaves
+  // the folder it was given, so the loader must name the blob's folder.
+  const repo = mkdtempSync(join(tmpdir(), "halo-snapshot-"));
+  const source = resolve(GRAPHS, "qwen2");
+  const blobs = join(repo, "blobs");
+  const snapshot = join(repo, "snapshots", "abc123");
+  mkdirSync(blobs);
+  mkdirSync(join(snapshot, "onnx"), { recursive: true });
+  const link = (from: string, name: string) => {
+    const blob = join(blobs, `blob-${name.replaceAll("/", "-")}`);
+    symlinkSync(from, blob);
+    const at = join(snapshot, name);
+    symlinkSync(relative(dirname(at), blob), at);
+  };
+  for (const f of readdirSync(source)) if (f !== "onnx") link(join(source, f), f);
+  link(join(source, "onnx", "model_int8.onnx"), "onnx/model_int8.onnx");
+  const linked = await loadModel(snapshot, { dtype: "int8" });
+  const direct = await loadModel(source, { dtype: "int8" });
+  assert.is(linked.graph.dynamicQuantization, "per token (rewritten)");
+  const request = { promptTokens: prompts[0]!, sampling: { maxTokens: 6 } };
+  const [a] = await linked.generate([request]);
+  const [b] = await direct.generate([request]);
+  assert.equal(a!.tokens, b!.tokens);
+  await linked.dispose();
+  await direct.dispose();
 });
 
 test.run();
