@@ -61,7 +61,8 @@ export interface BenchOptions {
 }
 
 const USAGE =
-  "usage: halo bench runtime [MODEL_DIR] [--json]\n" +
+  "usage: halo bench runtime [MODEL_DIR] [--dtype D] [--json]\n" +
+  "       halo bench runtime --realistic [NAME,...] [--dtypes fp32,int8,q4] [--quick] [--json FILE]\n" +
   "       halo bench planner [--queries 2048] [--workloads tpch-trident]\n" +
   "       halo bench estimates\n" +
   "       halo bench estimate [--queries 16] [--workloads a,b] [--seed 42]\n" +
@@ -347,15 +348,11 @@ export async function runBench(
 }
 
 export async function run(args: string[]): Promise<number> {
-  // `halo bench runtime [MODEL_DIR] [--json]`: the model runtime's own figures (prefill and
-  // decode throughput by batch size, KV copy costs) instead of the workloads.
+  // `halo bench runtime ...`: the model runtime's own figures (bench/runtime/run.ts): one folder,
+  // or the realistic shapes in several dtypes beside transformers.js.
   if (args[0] === "runtime") {
-    const { formatRuntimeBench, runRuntimeBench } = await import("./runtime/runtime-bench.ts");
-    const rest = args.slice(1);
-    const dir = rest.find((a) => !a.startsWith("--"));
-    const result = await runRuntimeBench(dir ? { modelDir: dir } : {});
-    out(rest.includes("--json") ? JSON.stringify(result, null, 2) : formatRuntimeBench(result));
-    return 0;
+    const { runtimeCommand } = await import("./runtime/run.ts");
+    return runtimeCommand(args.slice(1), out);
   }
   // `halo bench estimates`: the cost model's LLM-node estimates against measured runs.
   if (args[0] === "estimates") {

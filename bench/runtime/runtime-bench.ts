@@ -1,19 +1,19 @@
-// The runtime benchmark (issue 4): prefill tokens/s by prompt length and batch, decode tokens/s by
-// batch, and what a cached 256-token prefix saves; beside @huggingface/transformers' pipeline on
-// the same folder when that package is installed (in the project, or in HALO_TRANSFORMERS_DIR:
-// a folder where `npm install --ignore-scripts @huggingface/transformers@4.3.1` was run). Medians of a few repetitions: these machines
-// vary by 30-50% run to run (notes), so compare ratios within one run.
+// The runtime benchmark on one folder (issue 4): prefill tokens/s by prompt length and batch,
+// decode tokens/s by batch, and what a cached 256-token prefix saves; beside
+// @huggingface/transformers' pipeline on the same folder when it is installed (transformers-js.ts).
+// Medians of a few repetitions: these machines vary by 30-50% run to run (notes), so compare
+// ratios within one run. The realistic shapes in several dtypes: realistic-bench.ts.
 //
-//   node --import tsx bench/runtime/run.ts [modelDir]
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+//   node --import tsx bench/runtime/run.ts [modelDir] [--dtype D]
 import { performance } from "node:perf_hooks";
-import { pathToFileURL } from "node:url";
 import { loadModel, seededRandom, shippedModelDir } from "../../src/runtime/index.ts";
-import type { Model, PaddedKv } from "../../src/runtime/index.ts";
+import type { Dtype, Model, PaddedKv } from "../../src/runtime/index.ts";
+import { importTransformers, transformersFolder } from "./transformers-js.ts";
 
 export interface RuntimeBenchOptions {
   modelDir?: string;
+  /** Which variant of the folder (default: what loadModel picks). */
+  dtype?: Dtype;
   lengths?: number[];
   batches?: number[];
   reps?: number;
@@ -84,7 +84,10 @@ export async function runRuntimeBench(
   const batches = options.batches ?? [1, 8, 32];
   const reps = options.reps ?? 3;
   const t0 = performance.now();
-  const model = await loadModel(dir, { selfTest: false });
+  const model = await loadModel(dir, {
+    selfTest: false,
+    ...(options.dtype ? { dtype: options.dtype } : {}),
+  });
   const loadMs = performance.now() - t0;
   const session = model.session;
 
@@ -147,20 +150,9 @@ export async function runRuntimeBench(
     },
   };
   if (options.compareTransformers !== false)
-    result.transformers = await benchTransformers(model, dir, reps);
+    result.transformers = await benchTransformers(model, dir, reps, options.dtype ?? "fp32");
   await model.dispose();
   return result;
-}
-
-/** Where @huggingface/transformers is found: HALO_TRANSFORMERS_DIR (a folder with node_modules) or the project. */
-async function importTransformers(): Promise<any> {
-  const dir = process.env.HALO_TRANSFORMERS_DIR;
-  if (dir) {
-    const require = createRequire(join(dir, "package.json"));
-    const cjs = require.resolve("@huggingface/transformers");
-    return import(pathToFileURL(join(dirname(cjs), "transformers.node.mjs")).href);
-  }
-  return import("@huggingface/transformers" as string);
 }
 
 /** transformers.js text-generation on the same folder, greedy: one prompt and a batch of 8. */
@@ -168,18 +160,18 @@ async function benchTransformers(
   model: Model,
   dir: string,
   reps: number,
+  dtype: Dtype,
 ): Promise<RuntimeBenchResult["transformers"]> {
-  let tf: any;
-  try {
-    tf = await importTransformers();
-  } catch (error) {
+  const folder = transformersFolder();
+  if (!folder)
     return {
-      skipped: `@huggingface/transformers is not installed (${(error as Error).message.split("\n")[0]})`,
+      skipped:
+        "@huggingface/transformers is not installed: halo bench runtime --realistic --install-transformers installs it",
     };
-  }
+  const tf = await importTransformers(folder);
   tf.env.allowRemoteModels = false;
   tf.env.localModelPath = "";
-  const generator = await tf.pipeline("text-generation", dir, { dtype: "fp32", device: "cpu" });
+  const generator = await tf.pipeline("text-generation", dir, { dtype, device: "cpu" });
   generator.tokenizer.padding_side = "left";
   const reviews = [
     "I love this kettle. The design stands out.",

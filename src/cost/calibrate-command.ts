@@ -1,10 +1,11 @@
-// `halo calibrate [--model SRC] [--out FILE] [--provider P] [--threads N]`: measures the model on
+// `halo calibrate [--model SRC] [--dtype D] [--out FILE] [--provider P] [--threads N]`: measures the model on
 // this machine (or, with `--url URL [--served-model NAME]`, on an OpenAI-compatible engine:
 // http-bench-target.ts, filed under the name `halo.openai` reads), stores the profile in the cache (profile-cache.ts) and optionally in FILE, and
 // prints the fitted constants with the fit error so a user can judge how far to trust them.
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Dtype } from "../runtime/dtypes.ts";
 import { classifySource, modelSpec, resolveModelSourceShown } from "../runtime/model-source.ts";
 import { openHttpTarget } from "./http-bench-target.ts";
 import { getProfile, profileCacheDir, profilePath } from "./profile-cache.ts";
@@ -14,12 +15,14 @@ import type { Profile } from "./profile.ts";
 export const SHIPPED_MODEL_DIR = fileURLToPath(new URL("../../models/halo-tiny", import.meta.url));
 
 const USAGE =
-  "usage: halo calibrate [--model DIR|ORG/NAME [--revision R]] [--out FILE] [--provider cpu|cuda|webgpu] [--threads N]\n" +
+  "usage: halo calibrate [--model DIR|ORG/NAME [--revision R]] [--dtype D] [--out FILE] [--provider cpu|cuda|webgpu] [--threads N]\n" +
   "       halo calibrate --url http://HOST:PORT[/v1] [--served-model NAME] [--model DIR] [--out FILE]";
 
 interface Args {
   /** A folder or a hub id (fetched into the Hugging Face cache first). */
   model: string;
+  /** Which variant (fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4; checked by modelSpec). */
+  dtype?: string;
   revision?: string;
   out?: string;
   provider: "cpu" | "cuda" | "webgpu";
@@ -42,6 +45,7 @@ function parseArgs(args: string[]): Args {
       return value;
     };
     if (flag === "--model") out.model = need();
+    else if (flag === "--dtype") out.dtype = need();
     else if (flag === "--revision") out.revision = need();
     else if (flag === "--out") out.out = resolve(need());
     else if (flag === "--provider") {
@@ -82,8 +86,12 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   let dir: string;
+  let dtype: Dtype | undefined;
   try {
-    dir = (await resolveModelSourceShown(modelSpec(args.model, undefined, args.revision))).dir;
+    // a hub id downloads only this dtype's graph; a folder's graph is chosen the same way
+    const source = await resolveModelSourceShown(modelSpec(args.model, args.dtype, args.revision));
+    dir = source.dir;
+    dtype = source.dtype;
   } catch (err) {
     process.stderr.write(`halo: calibrate: ${(err as Error).message}\n`);
     return 1;
@@ -104,7 +112,11 @@ export async function run(argv: string[]): Promise<number> {
             }),
         }
       : {}),
-    onnx: { provider: args.provider, ...(args.threads ? { intraOpThreads: args.threads } : {}) },
+    onnx: {
+      provider: args.provider,
+      ...(args.threads ? { intraOpThreads: args.threads } : {}),
+      ...(dtype ? { dtype } : {}),
+    },
     onProgress: (line) => process.stderr.write(`calibrate: ${line}\n`),
   });
   const seconds = (performance.now() - t0) / 1000;

@@ -1,21 +1,29 @@
-// A BenchTarget over an ONNX decoder folder in the standard layout (config.json, onnx/model.onnx
-// with inputs input_ids, attention_mask, position_ids, past_key_values.{i}.key|value and KV
-// shaped [batch, kvHeads, seq, headDim]), run through onnxruntime-node. It builds every input
-// tensor inside the timed call, as an executor must (the past is copied in on every call:
-// runtime.md pitfall 5), so the measured cost includes that copy.
-import { existsSync, readFileSync, statSync } from "node:fs";
+// A BenchTarget over a model folder, run through the runtime itself (loadModel, DecoderSession):
+// the graph the dtype picks, fed the way its signature asks, in the batch layout its self-test
+// chose, with KV in its own element type. So the profile measures exactly what the Processor pays,
+// for every graph family (a GPT-2-style graph in per-length groups costs what those groups cost).
+// Every input is built inside the timed call, as an executor must (the past is copied in on
+// every call: runtime.md pitfall 5).
+import { statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import ort from "onnxruntime-node";
+import { chooseFolderDecoder } from "../runtime/choose-decoder.ts";
+import type { Dtype } from "../runtime/dtypes.ts";
+import { kvBytesPerToken, allocKv } from "../runtime/kv-cache.ts";
+import type { PaddedKv } from "../runtime/kv-batch.ts";
+import { loadModel } from "../runtime/load-model.ts";
+import { readModelFolder } from "../runtime/model-files.ts";
 import type { BenchTarget } from "./bench-target.ts";
 import type { PrefillRow } from "./formulas.ts";
-import { kvBytesPerToken } from "./profile.ts";
 
 export interface OnnxTargetOptions {
-  /** Profile key; default: the folder's name. */
+  /** Profile key; default: the folder's name (and the dtype, when not fp32). */
   modelId?: string;
   provider?: "cpu" | "cuda" | "webgpu";
   intraOpThreads?: number;
+  /** Which variant of the folder (as `loadModel` takes it). */
+  dtype?: Dtype;
+  onnxFile?: string;
 }
 
 interface DecoderShape {
@@ -25,33 +33,30 @@ interface DecoderShape {
   maxPositions: number;
 }
 
-/** Finds the ONNX file of a model folder: onnx/model.onnx, then model.onnx. */
-export function findOnnxFile(dir: string): string {
-  for (const rel of ["onnx/model.onnx", "model.onnx"]) {
-    const path = join(dir, rel);
-    if (existsSync(path)) return path;
+/** The ONNX file and its external data files that the options pick in a model folder. */
+export function modelFiles(dir: string, options: { dtype?: Dtype; onnxFile?: string } = {}) {
+  let file;
+  try {
+    file = chooseFolderDecoder(dir, options);
+  } catch (error) {
+    throw new Error(`cost: ${(error as Error).message}; pass a model folder (--model DIR)`);
   }
-  throw new Error(
-    `cost: no onnx/model.onnx or model.onnx in ${dir}; pass a model folder (--model DIR)`,
-  );
+  return { file, files: file.files.map((f) => join(dir, f)) };
 }
 
-/** Reads the numbers calibration needs from a Hugging Face config.json. */
+/** Reads the numbers calibration needs from the folder's config (nested text_config and genai too). */
 export function readDecoderShape(dir: string): DecoderShape {
-  const path = join(dir, "config.json");
-  if (!existsSync(path)) throw new Error(`cost: ${path} is missing; is ${dir} a model folder?`);
-  const c = JSON.parse(readFileSync(path, "utf8")) as Record<string, number | undefined>;
-  const numLayers = c.num_hidden_layers;
-  const numHeads = c.num_attention_heads;
-  const hidden = c.hidden_size;
-  if (!numLayers || !numHeads || !hidden) {
-    throw new Error(`cost: ${path} lacks num_hidden_layers, num_attention_heads or hidden_size`);
+  let config;
+  try {
+    config = readModelFolder(dir).config;
+  } catch (error) {
+    throw new Error(`cost: ${(error as Error).message}; is ${dir} a model folder?`);
   }
   return {
-    numLayers,
-    numKvHeads: c.num_key_value_heads ?? numHeads,
-    headDim: c.head_dim ?? hidden / numHeads,
-    maxPositions: c.max_position_embeddings ?? 2048,
+    numLayers: config.numLayers,
+    numKvHeads: config.numKvHeads,
+    headDim: config.headDim,
+    maxPositions: config.maxPositions,
   };
 }
 
@@ -60,61 +65,44 @@ export async function openOnnxTarget(
   options: OnnxTargetOptions = {},
 ): Promise<BenchTarget> {
   const root = resolve(dir);
-  const file = findOnnxFile(root);
-  const shape = readDecoderShape(root);
-  const provider = options.provider ?? "cpu";
-  const sessionOptions: ort.InferenceSession.SessionOptions = {
-    executionProviders: [provider],
-    graphOptimizationLevel: "all",
-    ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+  const { file, files } = modelFiles(root, options);
+  const load = {
+    ...(options.dtype ? { dtype: options.dtype } : {}),
+    ...(options.onnxFile ? { onnxFile: options.onnxFile } : {}),
+    provider: options.provider ?? "cpu",
+    ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
   };
-  const session = await ort.InferenceSession.create(file, sessionOptions);
-  const pastMeta = session.inputMetadata.find((m) => m.name === "past_key_values.0.key");
-  if (!pastMeta) {
-    throw new Error(
-      `cost: ${file} has no input past_key_values.0.key; calibration needs a decoder exported with KV inputs`,
-    );
-  }
-  const half = pastMeta.isTensor && pastMeta.type === "float16";
-  const kvType = half ? "float16" : "float32";
-  const dataFile = `${file}_data`;
-  const files = existsSync(dataFile) ? [file, dataFile] : [file];
+  const model = await loadModel(root, load);
+  const session = model.session;
+  const shape = session.shape;
   const weightBytes = files.reduce((s, f) => s + statSync(f).size, 0);
+  const token = Math.min(...model.config.eosTokenIds, model.config.padTokenId) - 1;
 
-  // [batch, kvHeads, past, headDim] zeros: values do not change the cost, shapes do.
-  const past = (batch: number, len: number) => {
+  // [batch, kvHeads, past, headDim] zeros, every position real: values do not change the cost,
+  // shapes do
+  const past = (batch: number, len: number): PaddedKv => {
     const n = batch * shape.numKvHeads * len * shape.headDim;
-    const data = half ? new Uint16Array(n) : new Float32Array(n);
-    return new ort.Tensor(kvType, data, [batch, shape.numKvHeads, len, shape.headDim]);
+    const layer = () => Array.from({ length: shape.numLayers }, () => allocKv(shape, n));
+    return {
+      keys: layer(),
+      values: layer(),
+      mask: new Uint8Array(batch * len).fill(1),
+      width: len,
+      batch,
+    };
   };
   const runShape = async (batch: number, seq: number, pastLen: number) => {
-    const ids = new BigInt64Array(batch * seq); // [batch, seq]
-    const mask = new BigInt64Array(batch * (pastLen + seq)).fill(1n); // [batch, past + seq]
-    const positions = new BigInt64Array(batch * seq); // [batch, seq]
-    for (let b = 0; b < batch; b++) {
-      for (let i = 0; i < seq; i++) positions[b * seq + i] = BigInt(pastLen + i);
-    }
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor("int64", ids, [batch, seq]),
-      attention_mask: new ort.Tensor("int64", mask, [batch, pastLen + seq]),
-    };
-    if (session.inputNames.includes("position_ids")) {
-      feeds.position_ids = new ort.Tensor("int64", positions, [batch, seq]);
-    }
-    for (let l = 0; l < shape.numLayers; l++) {
-      feeds[`past_key_values.${l}.key`] = past(batch, pastLen);
-      feeds[`past_key_values.${l}.value`] = past(batch, pastLen);
-    }
-    const out = await session.run(feeds);
-    for (const t of Object.values(out)) t.dispose();
+    const tokens = Array.from({ length: batch }, () => new Array<number>(seq).fill(token));
+    await session.run(tokens, past(batch, pastLen));
   };
 
+  const variant = file.dtype && file.dtype !== "fp32" ? `:${file.dtype}` : "";
   return {
-    modelId: options.modelId ?? basename(root),
-    provider,
+    modelId: options.modelId ?? `${basename(root)}${variant}`,
+    provider: model.provider,
     files,
-    maxPositions: shape.maxPositions,
-    kvBytesPerToken: kvBytesPerToken(shape, half ? 2 : 4),
+    maxPositions: model.config.maxPositions,
+    kvBytesPerToken: kvBytesPerToken(shape),
     weightBytes,
     // A rectangular batch: rows shorter than the longest are padded, as a batched executor does.
     prefill: (rows: readonly PrefillRow[]) =>
@@ -126,11 +114,11 @@ export async function openOnnxTarget(
     decodeStep: (batch: number, context: number) => runShape(batch, 1, context),
     async measureLoadMs() {
       const t0 = performance.now();
-      const fresh = await ort.InferenceSession.create(file, sessionOptions);
+      const fresh = await loadModel(root, { ...load, selfTest: false, layout: model.layout });
       const ms = performance.now() - t0;
-      await fresh.release();
+      await fresh.dispose();
       return ms;
     },
-    dispose: () => session.release(),
+    dispose: () => model.dispose(),
   };
 }

@@ -16,7 +16,7 @@ import { haloCacheDir } from "../cache-dir.ts";
 import type { BenchTarget } from "./bench-target.ts";
 import { calibrate, type CalibrateOptions } from "./calibrate.ts";
 import { hashModelFiles } from "./model-hash.ts";
-import { findOnnxFile, openOnnxTarget, type OnnxTargetOptions } from "./onnx-bench-target.ts";
+import { modelFiles, openOnnxTarget, type OnnxTargetOptions } from "./onnx-bench-target.ts";
 import { parseProfile, type Profile } from "./profile.ts";
 
 export function profileCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -99,10 +99,10 @@ export async function getProfile(
   const modelId = options.modelId ?? id;
   const provider = options.onnx?.provider ?? "cpu";
   if (!options.refresh && !options.openTarget) {
-    const file = findOnnxFile(dir);
-    const files = existsSync(`${file}_data`) ? [file, `${file}_data`] : [file];
+    const { file, files } = modelFiles(dir, options.onnx);
     const hash = hashModelFiles(files);
-    const name = modelId ?? defaultModelId(dir);
+    const variant = file.dtype && file.dtype !== "fp32" ? `:${file.dtype}` : "";
+    const name = modelId ?? `${defaultModelId(dir)}${variant}`;
     const cached = readCachedProfile(cacheDir, name, provider, hash);
     if (cached) return cached;
   }

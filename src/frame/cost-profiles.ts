@@ -7,9 +7,9 @@ import type { CostModel } from "../cost/cost-model.ts";
 import { getProfile } from "../cost/profile-cache.ts";
 import { priorProfile, type Profile } from "../cost/profile.ts";
 import type { PlanDag } from "../plan/types.ts";
-import { loadModel, modelDirOf } from "./models.ts";
+import { loadModel, modelSourceOf } from "./models.ts";
 
-/** Profiles by model folder, once per process (a failed calibration is not retried). */
+/** Profiles by model folder and graph, once per process (a failed calibration is not retried). */
 const profiles = new Map<string, Promise<Profile | undefined>>();
 /** Profiles of registered model objects without a folder, by the object. */
 const remoteProfiles = new WeakMap<object, Promise<Profile | undefined>>();
@@ -32,18 +32,22 @@ export function calibrationEnabled(
 /** The calibrated profile of a model key, or undefined (no folder, or calibration failed). */
 export function profileFor(modelKey: string): Promise<Profile | undefined> {
   return (async () => {
-    const dir = await modelDirOf(modelKey);
-    if (dir === undefined) return remoteProfile(modelKey);
-    let p = profiles.get(dir);
+    const source = await modelSourceOf(modelKey);
+    if (source === undefined) return remoteProfile(modelKey);
+    const { dir, dtype } = source;
+    // the graph the key loads: a q4 and an fp32 of one folder are profiled (and filed) apart,
+    // under the `folder:dtype` name `halo calibrate --dtype` files them by
+    const key = `${dir}\0${source.onnxFile}`;
+    let p = profiles.get(key);
     if (!p) {
-      p = getProfile(dir).catch((error: unknown) => {
+      p = getProfile(dir, dtype ? { onnx: { dtype } } : {}).catch((error: unknown) => {
         // Planning still works on the prior; say why the estimates are rough.
         console.error(
           `halo: calibrating model '${modelKey}' (${dir}) failed, planning with the prior profile: ${String(error)}`,
         );
         return undefined;
       });
-      profiles.set(dir, p);
+      profiles.set(key, p);
     }
     return p;
   })();

@@ -250,14 +250,9 @@ export function loadModel(key: string): Promise<LlmModel> {
 }
 
 /**
- * The folder a model key loads from, for calibration (`getProfile`); undefined for a registered
- * model object, which has no files to measure (the cost model keeps its prior profile).
+ * A key's resolved source (its folder, graph file and dtype), for loading and calibration
+ * (`getProfile`); undefined for a registered model object, which has no files to measure.
  */
-export async function modelDirOf(key: string): Promise<string | undefined> {
-  return (await modelSourceOf(key))?.dir;
-}
-
-/** A key's resolved source (its folder, graph file and dtype); undefined for a model object. */
 export async function modelSourceOf(key: string): Promise<ResolvedModelSource | undefined> {
   if (objects.has(key)) return undefined;
   return resolveKey(key);

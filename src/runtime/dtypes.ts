@@ -57,3 +57,11 @@ export function externalDataFiles(onnxPath: string, paths: readonly string[]): s
     )
     .sort();
 }
+
+/** The dtype a decoder file name carries (`onnx/model_q4.onnx` -> q4), when it follows the table. */
+export function dtypeOfFile(path: string): Dtype | undefined {
+  const name = path.split("/").pop()!;
+  for (const base of DECODER_BASE_NAMES)
+    for (const dtype of DTYPES) if (name === `${base}${DTYPE_SUFFIX[dtype]}.onnx`) return dtype;
+  return undefined;
+}

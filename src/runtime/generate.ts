@@ -14,13 +14,20 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason ?? new DOMException("generation aborted", "AbortError");
 }
 
-/** Groups of request indices whose padded prefill logits fit MAX_PREFILL_LOGITS. */
-export function planPrefillChunks(lengths: readonly number[], vocabSize: number): number[][] {
+/**
+ * Groups of request indices whose padded prefill logits fit MAX_PREFILL_LOGITS. `lastOnly`: the
+ * graph returns one position's logits per row (num_logits_to_keep, last-token graphs).
+ */
+export function planPrefillChunks(
+  lengths: readonly number[],
+  vocabSize: number,
+  lastOnly = false,
+): number[][] {
   const chunks: number[][] = [];
   let current: number[] = [];
   let widest = 0;
   lengths.forEach((len, i) => {
-    const w = Math.max(widest, len);
+    const w = lastOnly ? 1 : Math.max(widest, len);
     if (current.length > 0 && (current.length + 1) * w * vocabSize > MAX_PREFILL_LOGITS) {
       chunks.push(current);
       current = [];
@@ -46,26 +53,31 @@ export async function generate(
   const states = requests.map((r) => new RequestState(r, codec, eos));
   const v = session.vocabSize;
 
-  // prefill: the last real token of every row sits at the last column (left padding)
+  // prefill: logits come right-aligned (each row's last token at the last column)
   const parts: PaddedKv[] = [];
   const order: number[] = [];
+  const sig = session.signature;
   for (const chunk of planPrefillChunks(
     requests.map((r) => r.promptTokens.length),
     v,
+    sig.lastLogitsOnly || sig.logitsToKeep !== undefined,
   )) {
     throwIfAborted(signal);
     const tokens = chunk.map((i) => requests[i]!.promptTokens);
-    const { logits, present } = await session.run(tokens, session.emptyPast(chunk.length));
-    const s = Math.max(...tokens.map((t) => t.length));
+    const {
+      logits,
+      logitsWidth: w,
+      present,
+    } = await session.run(tokens, session.emptyPast(chunk.length));
     chunk.forEach((i, row) => {
-      const at = (row * s + s - 1) * v;
+      const at = (row * w + w - 1) * v;
       const st = states[i]!;
       st.accept(st.pick(logits.subarray(at, at + v)));
     });
     parts.push(present);
     order.push(...chunk);
   }
-  let state = concatPadded(parts, session.shape);
+  let state = concatPadded(parts, session.shape, session.padding);
   let rows = order; // request index of each batch row
 
   for (;;) {
@@ -78,11 +90,12 @@ export async function generate(
     }
     throwIfAborted(signal);
     const next = rows.map((i) => [states[i]!.tokens.at(-1)!]);
-    const { logits, present } = await session.run(next, state);
+    const { logits, logitsWidth: w, present } = await session.run(next, state);
     state = present;
     rows.forEach((i, row) => {
       const st = states[i]!;
-      st.accept(st.pick(logits.subarray(row * v, (row + 1) * v)));
+      const at = (row * w + w - 1) * v;
+      st.accept(st.pick(logits.subarray(at, at + v)));
     });
   }
   return states.map((s) => s.result());

@@ -1,22 +1,62 @@
-// Moving between per-sequence KV (SequenceKv) and the left-padded batch state a graph call
-// consumes (PaddedKv). The decode loop keeps a PaddedKv across steps (the present of one step is
-// the past of the next: no repacking), and only packs/splits at batch boundaries.
-import type { PaddedKv } from "./decoder-session.ts";
-import { packKv, unpackKv, type KvShape, type SequenceKv } from "./kv-cache.ts";
+// Moving between per-sequence KV (SequenceKv) and the padded batch state a graph call consumes
+// (PaddedKv). The decode loop keeps a PaddedKv across steps (the present of one step is the past
+// of the next: no repacking), and only packs/splits at batch boundaries. Buffers keep the graph's
+// KV element type (kv-cache.ts): every function here copies typed arrays of one type.
+import {
+  allocKv,
+  packKv,
+  unpackKv,
+  type KvArray,
+  type KvShape,
+  type SequenceKv,
+} from "./kv-cache.ts";
+
+/** Which side of a row padding goes: left padding right-aligns the real positions. */
+export type Padding = "left" | "right";
+
+/** A padded batch state: what a run consumed or produced. */
+export interface PaddedKv {
+  /** Per layer, [batch, kvHeads, width, headDim] */
+  keys: KvArray[];
+  /** Per layer, [batch, kvHeads, width, headDim] */
+  values: KvArray[];
+  /** [batch, width], 1 where a position holds a real token */
+  mask: Uint8Array;
+  width: number;
+  batch: number;
+}
 
 /** Sequences of different lengths as one batch: [batch, kvHeads, maxLength, headDim] per layer. */
-export function packSequences(kvs: readonly SequenceKv[], shape: KvShape): PaddedKv {
+export function packSequences(
+  kvs: readonly SequenceKv[],
+  shape: KvShape,
+  padding: Padding = "left",
+): PaddedKv {
   const width = Math.max(0, ...kvs.map((kv) => kv.length));
-  const { keys, values } = packKv(kvs, shape, width);
+  const { keys, values } = packKv(kvs, shape, width, padding);
   const mask = new Uint8Array(kvs.length * width); // [batch, width]
-  kvs.forEach((kv, row) => mask.fill(1, row * width + width - kv.length, (row + 1) * width));
+  kvs.forEach((kv, row) => {
+    const start = padding === "left" ? row * width + width - kv.length : row * width;
+    mask.fill(1, start, start + kv.length);
+  });
   return { keys, values, mask, width, batch: kvs.length };
 }
 
-/** Each row's real positions (mask 1) as contiguous [start, end) spans of the width axis. */
-export function maskSpans(padded: PaddedKv): Array<Array<[number, number]>> {
+/** Real positions (mask 1) of one row. */
+export function realLength(padded: PaddedKv, row: number): number {
   const { mask, width } = padded;
-  return Array.from({ length: padded.batch }, (_, row) => {
+  let n = 0;
+  for (let j = row * width; j < (row + 1) * width; j++) n += mask[j]!;
+  return n;
+}
+
+/** Each row's real positions (mask 1) as contiguous [start, end) spans of the width axis. */
+export function maskSpans(
+  padded: PaddedKv,
+  rows?: readonly number[],
+): Array<Array<[number, number]>> {
+  const { mask, width } = padded;
+  return (rows ?? Array.from({ length: padded.batch }, (_, i) => i)).map((row) => {
     const spans: Array<[number, number]> = [];
     let start = -1;
     for (let j = 0; j <= width; j++) {
@@ -40,11 +80,11 @@ export function splitPadded(padded: PaddedKv, shape: KvShape): SequenceKv[] {
 export function selectRows(padded: PaddedKv, rows: readonly number[], shape: KvShape): PaddedKv {
   const { numKvHeads: h, headDim: d } = shape;
   const w = padded.width;
-  const rowFloats = h * w * d;
-  const pick = (src: Float32Array) => {
-    const out = new Float32Array(rows.length * rowFloats);
+  const rowValues = h * w * d;
+  const pick = (src: KvArray) => {
+    const out = allocKv(shape, rows.length * rowValues);
     rows.forEach((row, i) =>
-      out.set(src.subarray(row * rowFloats, (row + 1) * rowFloats), i * rowFloats),
+      out.set(src.subarray(row * rowValues, (row + 1) * rowValues), i * rowValues),
     );
     return out;
   };
@@ -59,45 +99,101 @@ export function selectRows(padded: PaddedKv, rows: readonly number[], shape: KvS
   };
 }
 
-/** Several batch states stacked into one (each left-padded to the widest). */
-export function concatPadded(parts: readonly PaddedKv[], shape: KvShape): PaddedKv {
-  if (parts.length === 1) return parts[0]!;
+/** Whether every row's real positions sit together on the `padding` side's opposite edge. */
+export function isCompact(padded: PaddedKv, padding: Padding): boolean {
+  const { mask, width } = padded;
+  for (let row = 0; row < padded.batch; row++) {
+    const n = realLength(padded, row);
+    const start = padding === "left" ? width - n : 0;
+    for (let j = start; j < start + n; j++) if (mask[row * width + j] !== 1) return false;
+  }
+  return true;
+}
+
+/**
+ * `rows` of a batch with their real positions moved together (padding and holes dropped),
+ * aligned by `padding`, as a batch of width = the longest of them. Rows of equal length give a
+ * dense batch with no padding at all.
+ */
+export function compactRows(
+  padded: PaddedKv,
+  rows: readonly number[],
+  shape: KvShape,
+  padding: Padding,
+): PaddedKv {
+  const parts = unpackKv(
+    padded.keys,
+    padded.values,
+    shape,
+    padded.width,
+    maskSpans(padded, rows),
+    rows,
+  );
+  return packSequences(parts, shape, padding);
+}
+
+/**
+ * Batches placed row by row into one: part k's row i becomes row `parts[k].rows[i]` of the
+ * result (every row of 0 .. batch-1 given once), widened to the widest part on the padding side.
+ */
+export function placeRows(
+  parts: readonly { padded: PaddedKv; rows: readonly number[] }[],
+  batch: number,
+  shape: KvShape,
+  padding: Padding,
+): PaddedKv {
+  if (
+    parts.length === 1 &&
+    parts[0]!.rows.every((r, i) => r === i) &&
+    parts[0]!.padded.batch === batch
+  )
+    return parts[0]!.padded;
   const { numLayers, numKvHeads: h, headDim: d } = shape;
-  const width = Math.max(...parts.map((p) => p.width));
-  const batch = parts.reduce((n, p) => n + p.batch, 0);
+  const width = Math.max(0, ...parts.map((p) => p.padded.width));
   const mask = new Uint8Array(batch * width);
-  const stack = (pick: (p: PaddedKv) => Float32Array[], layer: number) => {
-    const out = new Float32Array(batch * h * width * d); // [batch, kvHeads, width, headDim]
-    let row0 = 0;
-    for (const part of parts) {
-      const src = pick(part)[layer]!;
-      const off = width - part.width;
-      for (let r = 0; r < part.batch; r++) {
+  const place = (pick: (p: PaddedKv) => KvArray[], layer: number) => {
+    const out = allocKv(shape, batch * h * width * d); // [batch, kvHeads, width, headDim]
+    for (const { padded, rows } of parts) {
+      const src = pick(padded)[layer]!;
+      const w = padded.width;
+      const off = padding === "left" ? width - w : 0;
+      rows.forEach((to, from) => {
         for (let head = 0; head < h; head++) {
-          const from = (r * h + head) * part.width * d;
-          out.set(
-            src.subarray(from, from + part.width * d),
-            (((row0 + r) * h + head) * width + off) * d,
-          );
+          const at = (from * h + head) * w * d;
+          out.set(src.subarray(at, at + w * d), ((to * h + head) * width + off) * d);
         }
-      }
-      row0 += part.batch;
+      });
     }
     return out;
   };
-  let row0 = 0;
-  for (const part of parts) {
-    const off = width - part.width;
-    for (let r = 0; r < part.batch; r++) {
-      mask.set(part.mask.subarray(r * part.width, (r + 1) * part.width), (row0 + r) * width + off);
-    }
-    row0 += part.batch;
+  for (const { padded, rows } of parts) {
+    const w = padded.width;
+    const off = padding === "left" ? width - w : 0;
+    rows.forEach((to, from) =>
+      mask.set(padded.mask.subarray(from * w, (from + 1) * w), to * width + off),
+    );
   }
-  const keys: Float32Array[] = [];
-  const values: Float32Array[] = [];
+  const keys: KvArray[] = [];
+  const values: KvArray[] = [];
   for (let l = 0; l < numLayers; l++) {
-    keys.push(stack((p) => p.keys, l));
-    values.push(stack((p) => p.values, l));
+    keys.push(place((p) => p.keys, l));
+    values.push(place((p) => p.values, l));
   }
   return { keys, values, mask, width, batch };
+}
+
+/** Several batch states stacked into one (each padded to the widest). */
+export function concatPadded(
+  parts: readonly PaddedKv[],
+  shape: KvShape,
+  padding: Padding = "left",
+): PaddedKv {
+  if (parts.length === 1) return parts[0]!;
+  let row0 = 0;
+  const placed = parts.map((padded) => {
+    const rows = Array.from({ length: padded.batch }, (_, i) => row0 + i);
+    row0 += padded.batch;
+    return { padded, rows };
+  });
+  return placeRows(placed, row0, shape, padding);
 }

@@ -1,27 +1,45 @@
-// loadModel: a folder in the Optimum / transformers.js layout -> a ready Model, with errors that
-// name the file at fault. getModel caches one Model per folder per process.
+// loadModel: a model folder (the Optimum / transformers.js layout, or an onnxruntime-genai build)
+// -> a ready Model, with errors that name the file at fault. The graph is picked by dtype
+// (choose-decoder.ts, as the hub client downloads it), read before it is fed (graph-signature.ts), made batch-invariant when it
+// quantizes activations per tensor (per-token-quantization.ts), and given the batch layout the KV
+// self-test proves exact (self-test.ts). getModel caches one Model per folder and options.
 import { createHash } from "node:crypto";
-import { existsSync, realpathSync, statSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { realpathSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BATCH_LAYOUTS, isBatchLayout, type BatchLayout } from "./batch-layout.ts";
+import { chooseFolderDecoder, folderFiles, type DecoderChoice } from "./choose-decoder.ts";
 import { DecoderSession } from "./decoder-session.ts";
-import {
-  checkModelFolder,
-  MODEL_LAYOUT,
-  ModelFolderError,
-  parseModelConfig,
-  readJsonFile,
-} from "./model-files.ts";
-import { Model } from "./model.ts";
-import { createSession } from "./providers.ts";
-import { selfTest } from "./self-test.ts";
+import { dtypesIn, type Dtype } from "./dtypes.ts";
+import { readSignature, type GraphSignature } from "./graph-signature.ts";
+import { checkModelFolder, ModelFolderError, readModelFolder } from "./model-files.ts";
+import { Model, type GraphInfo } from "./model.ts";
+import { FileSource, modelOperators } from "./onnx-proto.ts";
+import { quantizePerToken } from "./per-token-quantization.ts";
+import { checkProviderName, createSession, unreadableModelError } from "./providers.ts";
+import { selfTest, selfTestTolerance } from "./self-test.ts";
 import { TextTokenizer } from "./tokenizer.ts";
-import type { ExecutionOptions, ModelConfig } from "./types.ts";
-import type ort from "onnxruntime-node";
+import type { ExecutionOptions } from "./types.ts";
 
 export interface LoadOptions extends ExecutionOptions {
-  /** Check cached-vs-recomputed logits after loading (default true; a few ms for small models). */
+  /** Which variant of a folder holding several (transformers.js names and file suffixes). */
+  dtype?: Dtype;
+  /** An ONNX file to open instead of choosing by dtype (relative to the folder, or absolute). */
+  onnxFile?: string;
+  /**
+   * Check which batch layout runs the graph exactly (default true; a few ms for small models).
+   * Off: the layout is inferred from the graph's inputs and operators without a check.
+   */
   selfTest?: boolean;
+  /** Use this batch layout (the self-test must confirm it, else loading fails). */
+  layout?: BatchLayout;
+  /**
+   * Dynamically quantized graphs (q8, int8, uint8) scale activations per tensor, so a row's answer
+   * depends on its batch-mates. Default true: quantize per token instead (exact batching, same
+   * batch speed; per-token-quantization.ts). false keeps the graph as exported and batches it
+   * anyway: answers may then change with batching (docs/models.md measures how often).
+   */
+  batchInvariant?: boolean;
 }
 
 /** Absolute path of the model that ships with Halo (models/halo-tiny). */
@@ -29,90 +47,120 @@ export function shippedModelDir(): string {
   return fileURLToPath(new URL("../../models/halo-tiny", import.meta.url));
 }
 
-/** Stable per folder (and per model file version): namespaces caches keyed on token ids. */
-function modelId(dir: string, onnxPath: string): string {
-  const st = statSync(onnxPath);
+/** The chosen decoder and where it lies. */
+type GraphFile = DecoderChoice & { path: string };
+
+/** Stable per folder, graph file (version) and numerics: namespaces caches keyed on token ids. */
+function modelId(dir: string, file: GraphFile, rewritten: boolean): string {
+  const st = statSync(file.path);
   const hash = createHash("sha256")
-    .update(`${realpathSync(dir)}\0${st.size}\0${st.mtimeMs}`)
+    .update(`${realpathSync(dir)}\0${file.onnxFile}\0${st.size}\0${st.mtimeMs}\0${rewritten}`)
     .digest("hex");
-  return `${basename(dir)}@${hash.slice(0, 10)}`;
+  const variant = file.dtype && file.dtype !== "fp32" ? `:${file.dtype}` : "";
+  return `${basename(dir)}${variant}@${hash.slice(0, 10)}`;
 }
 
-function checkGraph(
-  session: ort.InferenceSession,
-  config: ModelConfig,
-  path: string,
-  tokenizerVocab: number,
-): void {
-  const inputs = new Set(session.inputNames);
-  const outputs = new Set(session.outputNames);
-  for (const name of ["input_ids", "attention_mask", "position_ids"]) {
-    if (!inputs.has(name))
-      throw new ModelFolderError(
-        `${path} has no input "${name}": expected inputs input_ids, attention_mask, position_ids and past_key_values.{i}.key/.value (an Optimum "text-generation-with-past" export)`,
-      );
+/** How a graph quantizes activations at run time, as loaded. */
+type RuntimeQuantization = "none" | "per token" | "per tensor" | "per tensor, accepted";
+
+/**
+ * The layouts to consider, best first: the self-test takes the first exact one; without a
+ * self-test the first is used. Graphs quantized per token run without padding (grouped): padding
+ * shifts float rounding upstream of a quantization by about 1e-7, and now and then that crosses a
+ * rounding boundary (per-token-quantization.ts; docs/models.md has the measured counts).
+ */
+function candidateLayouts(
+  signature: GraphSignature,
+  ops: ReadonlySet<string>,
+  quantization: RuntimeQuantization,
+): BatchLayout[] {
+  if (quantization === "per tensor") return ["serial"];
+  if (quantization === "per token") return ["grouped", "serial"];
+  if (ops.has("GroupQueryAttention")) return ["contiguous", "grouped", "serial"];
+  if (!signature.positionIds) return ["padded", "contiguous", "grouped", "serial"];
+  return [...BATCH_LAYOUTS];
+}
+
+function readOperators(path: string): { ops: Set<string>; opset: number } {
+  const src = new FileSource(path);
+  try {
+    return modelOperators(src);
+  } catch (error) {
+    throw unreadableModelError(path, (error as Error).message);
+  } finally {
+    src.close();
   }
-  if (!inputs.has("past_key_values.0.key"))
-    throw new ModelFolderError(
-      `${path} has no past_key_values.* inputs: Halo needs a decoder exported with its KV cache (Optimum task "text-generation-with-past"; files named decoder_model_merged.onnx or model.onnx with past inputs)`,
-    );
-  if (!outputs.has("logits")) throw new ModelFolderError(`${path} has no "logits" output`);
-  const meta = new Map(session.inputMetadata.map((m) => [m.name, m]));
-  for (let l = 0; l < config.numLayers; l++) {
-    for (const kind of ["key", "value"]) {
-      const inName = `past_key_values.${l}.${kind}`;
-      const outName = `present.${l}.${kind}`;
-      if (!inputs.has(inName) || !outputs.has(outName))
-        throw new ModelFolderError(
-          `${path} lacks ${inName} or ${outName}, but config.json says num_hidden_layers=${config.numLayers}: the model file and config.json do not match`,
-        );
-      const m = meta.get(inName);
-      if (m?.isTensor) {
-        if (m.type !== "float32")
-          throw new ModelFolderError(
-            `${path}: ${inName} is ${m.type}; this runtime handles float32 KV only (export the model in fp32)`,
-          );
-        const [, heads, , dim] = m.shape;
-        if (
-          (typeof heads === "number" && heads !== config.numKvHeads) ||
-          (typeof dim === "number" && dim !== config.headDim)
-        )
-          throw new ModelFolderError(
-            `${path}: ${inName} has shape [${m.shape.join(", ")}] but config.json implies ${config.numKvHeads} KV heads of dimension ${config.headDim}`,
-          );
-      }
-    }
-  }
-  const logits = session.outputMetadata.find((m) => m.name === "logits");
-  const logitsVocab = logits?.isTensor ? logits.shape[2] : undefined;
-  if (typeof logitsVocab === "number" && logitsVocab !== config.vocabSize)
-    throw new ModelFolderError(
-      `vocabulary mismatch: ${path} produces ${logitsVocab} logits per token but config.json says vocab_size ${config.vocabSize}`,
-    );
-  if (tokenizerVocab > config.vocabSize)
-    throw new ModelFolderError(
-      `vocabulary mismatch: tokenizer.json has token ids up to ${tokenizerVocab - 1} but config.json says vocab_size ${config.vocabSize}: the tokenizer belongs to another model`,
-    );
 }
 
 export async function loadModel(dir: string, options: LoadOptions = {}): Promise<Model> {
   const folder = resolve(dir);
   checkModelFolder(folder);
-  const rawConfig = readJsonFile(
-    folder,
-    "config.json",
-    true,
-    "it gives the layer, head and vocabulary numbers",
-  )!;
-  const generation = readJsonFile(folder, "generation_config.json", false, "it gives eos/pad ids");
-  const config = parseModelConfig(folder, rawConfig, generation);
+  checkProviderName(options.provider);
+  if (options.layout !== undefined && !isBatchLayout(options.layout))
+    throw new Error(
+      `unknown batch layout ${JSON.stringify(options.layout)}: use padded, contiguous, grouped or serial`,
+    );
+  const files = readModelFolder(folder);
+  const config = files.config;
   const tokenizer = new TextTokenizer(folder);
-  const onnxPath = join(folder, "onnx", "model.onnx");
-  if (!existsSync(onnxPath))
-    throw new ModelFolderError(`missing onnx/model.onnx in ${folder}: expected ${MODEL_LAYOUT}`);
-  const { session, provider } = await createSession(onnxPath, options);
+  const choice = chooseFolderDecoder(folder, options);
+  const file: GraphFile = { ...choice, path: resolve(folder, choice.onnxFile) };
+  const { ops } = readOperators(file.path);
+
+  // Per-tensor dynamic quantization -> per token, unless the user accepts batch-dependent answers.
+  const dynamic = ops.has("DynamicQuantizeLinear") || ops.has("DynamicQuantizeMatMul");
+  let source: string | Uint8Array = file.path;
+  let rewrite: GraphInfo["perTokenQuantization"];
+  // The rewritten graph's weights are read from the graph file as external data, and onnxruntime
+  // refuses external data whose resolved path leaves the folder it is given: a graph that is a
+  // symlink (huggingface_hub's snapshots link into blobs/) must be named by where it really is.
+  let dataPath = file.path;
+  if (ops.has("DynamicQuantizeLinear") && options.batchInvariant !== false) {
+    dataPath = realpathSync(file.path);
+    // only nodes and headers are read; the weights stay in the file and load from there
+    const src = new FileSource(file.path);
+    try {
+      const result = quantizePerToken(src, { dataFile: basename(dataPath) });
+      rewrite = { rewritten: result.rewritten, kept: result.kept };
+      if (result.bytes) source = result.bytes;
+    } finally {
+      src.close();
+    }
+  }
+  const quantization: RuntimeQuantization = !dynamic
+    ? "none"
+    : options.batchInvariant === false
+      ? "per tensor, accepted"
+      : rewrite && rewrite.kept === 0 && !ops.has("DynamicQuantizeMatMul")
+        ? "per token"
+        : "per tensor";
+
+  let created;
   try {
-    checkGraph(session, config, onnxPath, tokenizer.vocabSize);
+    created = await createSession(source, options, {
+      externalDataFolder: typeof source === "string" ? undefined : dirname(dataPath),
+    });
+  } catch (error) {
+    const why = (error as Error).message.split("\n")[0]!;
+    if (why.startsWith("execution provider")) throw error;
+    // an operator this build lacks (e.g. MatMulBnb4 on a provider without it): say which
+    const op =
+      /implementation for (\w+)/.exec(why)?.[1] ??
+      /:(\w+)\(-?\d+\) is not a registered function\/op/.exec(why)?.[1];
+    const others = [...dtypesIn(folderFiles(folder)).keys()].filter((d) => d !== file.dtype);
+    throw new ModelFolderError(
+      `onnxruntime could not load ${file.path}${file.dtype ? ` (dtype ${file.dtype})` : ""}: ${why}${
+        op
+          ? `; this onnxruntime build cannot run ${op}: pick another dtype${others.length ? ` (the folder has ${others.join(", ")})` : ""}`
+          : ""
+      }`,
+    );
+  }
+  const { session, provider } = created;
+  let signature: GraphSignature;
+  try {
+    signature = readSignature(session, config, file.path, files.genai?.names);
+    tokenizer.checkVocabulary(config.vocabSize);
   } catch (error) {
     await session.release();
     throw error;
@@ -121,28 +169,103 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
     numLayers: config.numLayers,
     numKvHeads: config.numKvHeads,
     headDim: config.headDim,
+    kvType: signature.kvType,
   };
-  const decoder = new DecoderSession(session, shape, config.vocabSize, config.padTokenId, provider);
-  const model = new Model(modelId(folder, onnxPath), folder, config, tokenizer, decoder);
-  if (options.selfTest !== false) {
-    const result = await selfTest(model);
+  const decoder = new DecoderSession(
+    session,
+    shape,
+    config.vocabSize,
+    config.padTokenId,
+    provider,
+    signature,
+    ops.has("GroupQueryAttention"),
+  );
+  const candidates = candidateLayouts(signature, ops, quantization);
+  decoder.layout = options.layout ?? candidates[0]!;
+  const halfPrecision =
+    signature.kvType === "float16" ||
+    signature.logitsType === "float16" ||
+    file.dtype === "fp16" ||
+    file.dtype === "q4f16";
+  const graph: GraphInfo = {
+    file: file.onnxFile,
+    dtype: file.dtype,
+    reason: file.reason,
+    kvType: signature.kvType,
+    logitsType: signature.logitsType,
+    halfPrecision,
+    dynamicQuantization:
+      quantization === "none"
+        ? undefined
+        : quantization === "per token"
+          ? "per token (rewritten)"
+          : "per tensor (batch-dependent)",
+    perTokenQuantization: rewrite,
+  };
+  const loadOptions: LoadOptions = {
+    ...(options.dtype ? { dtype: options.dtype } : {}),
+    ...(options.onnxFile ? { onnxFile: options.onnxFile } : {}),
+    ...(options.batchInvariant === false ? { batchInvariant: false } : {}),
+    ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
+  };
+  const model = new Model(
+    modelId(folder, file, rewrite !== undefined && rewrite.rewritten > 0),
+    folder,
+    config,
+    tokenizer,
+    decoder,
+    graph,
+    loadOptions,
+  );
+  // batch-dependent on purpose (the user's choice): nothing to prove, batch it as inferred
+  const skipTest = options.selfTest === false || quantization === "per tensor, accepted";
+  if (!skipTest) {
+    const result = await selfTest(model, {
+      layouts: options.layout ? [options.layout] : candidates,
+      relativeTolerance: selfTestTolerance(
+        dynamic ? "dynamic8" : halfPrecision ? "float16" : "float32",
+      ),
+    });
     model.selfTestResult = result;
+    if (options.layout && !result.ok) {
+      await model.dispose();
+      throw new Error(
+        `batch layout "${options.layout}" is not exact for ${file.path} (max |diff| ${result.maxAbsDiff.toExponential(2)} over tolerance ${result.tolerance.toExponential(2)}): leave layout unset to let the self-test choose`,
+      );
+    }
+    decoder.layout = result.layout;
     if (!result.ok)
       process.stderr.write(
-        `halo: model ${model.id} fails the KV self-test (max |diff| ${result.maxAbsDiff.toExponential(2)}): padded continuation is not exact for this graph\n`,
+        `halo: model ${model.id} fails the KV self-test in every layout (max |diff| ${result.maxAbsDiff.toExponential(2)}): a continuation from cached KV differs from the whole prompt; running one row at a time\n`,
       );
   }
   return model;
 }
 
+/**
+ * Keyed by the graph file the options pick, not the options as written: `{}` and
+ * `{ dtype: "fp32" }` share a model where both open onnx/model.onnx, and two dtypes of one folder
+ * never do. A folder the chooser rejects keys by its options; loading it then reports the error.
+ */
+function cacheKey(dir: string, options: LoadOptions | undefined): string {
+  const o = options ?? {};
+  let graph: string | undefined;
+  try {
+    graph = chooseFolderDecoder(resolve(dir), o).onnxFile;
+  } catch {
+    graph = JSON.stringify([o.dtype, o.onnxFile]);
+  }
+  return JSON.stringify([resolve(dir), graph, o.batchInvariant, o.layout]);
+}
+
 const cache = new Map<string, Promise<Model>>();
 
-/** One Model per folder per process (the shipped model when no folder is given). */
+/** One Model per folder and variant per process (the shipped model when no folder is given). */
 export function getModel(dir: string = shippedModelDir(), options?: LoadOptions): Promise<Model> {
-  const key = resolve(dir);
+  const key = cacheKey(dir, options);
   let entry = cache.get(key);
   if (!entry) {
-    entry = loadModel(key, options);
+    entry = loadModel(resolve(dir), options);
     cache.set(key, entry);
     entry.catch(() => cache.delete(key));
   }
@@ -152,11 +275,11 @@ export function getModel(dir: string = shippedModelDir(), options?: LoadOptions)
 const replicas = new Map<string, Promise<Model>>();
 
 /**
- * Another session of the model in `dir` (replica 0 is `getModel(dir)` itself), cached per folder
- * and index. For a second LLM worker of one model: its own InferenceSession, so two workers run
- * their forward calls independently, with the same model id (their caches share a namespace and
- * KV can move between them). About 120-170 ms for the shipped model against 420 ms for the first
- * load; no self-test, the first session of the same graph ran it.
+ * Another session of the model in `dir` (replica 0 is `getModel(dir)` itself), cached per folder,
+ * variant and index. For a second LLM worker of one model: its own InferenceSession, so two
+ * workers run their forward calls independently, with the same model id (their caches share a
+ * namespace and KV can move between them). About 120-170 ms for the shipped model against 420 ms
+ * for the first load. The layout is the first session's (its self-test ran on the same graph).
  */
 export function getModelReplica(
   dir: string,
@@ -166,10 +289,13 @@ export function getModelReplica(
   if (!(Number.isInteger(replica) && replica >= 0))
     throw new RangeError(`replica must be an integer >= 0 (got ${replica})`);
   if (replica === 0) return getModel(dir, options);
-  const key = `${resolve(dir)}\0${replica}`;
+  const key = `${cacheKey(dir, options)}\0${replica}`;
   let entry = replicas.get(key);
   if (!entry) {
-    entry = loadModel(dir, { ...options, selfTest: false });
+    entry = (async () => {
+      const first = await getModel(dir, options);
+      return loadModel(dir, { ...options, selfTest: false, layout: first.layout });
+    })();
     replicas.set(key, entry);
     entry.catch(() => replicas.delete(key));
   }

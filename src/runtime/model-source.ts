@@ -5,9 +5,9 @@
 // The rule between a relative folder path and a hub id: an existing folder wins. `models/tiny`
 // is the folder when ./models/tiny exists, else the hub repo `models/tiny`; `./x/y`, `../x/y`
 // and absolute paths are always folders.
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
-import { chooseDecoder } from "./choose-decoder.ts";
+import { statSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { chooseFolderDecoder } from "./choose-decoder.ts";
 import { DTYPES, isDtype, type Dtype } from "./dtypes.ts";
 import { startDownloadProgress } from "../display/download-progress.ts";
 import { isHubId, resolveHubModel, type HubResolveOptions } from "./hub/index.ts";
@@ -51,35 +51,9 @@ export function classifySource(source: string, cwd = process.cwd()): SourceKind 
   return isHubId(source) ? { kind: "hub", repo: source } : undefined;
 }
 
-function readJson(path: string): Record<string, unknown> | undefined {
-  try {
-    return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Files of a model folder as repo paths: the top level and onnx/. */
-function folderFiles(dir: string): string[] {
-  const list = (sub: string) => {
-    try {
-      return readdirSync(join(dir, sub)).map((f) => (sub ? `${sub}/${f}` : f));
-    } catch {
-      return [];
-    }
-  };
-  return [...list(""), ...list("onnx")];
-}
-
 /** A local folder: the graph for `dtype` (or the default) in it. Throws DtypeMissingError. */
 export function resolveFolder(dir: string, dtype?: Dtype): ResolvedModelSource {
-  const decoder = chooseDecoder(
-    dir,
-    folderFiles(dir),
-    dtype,
-    readJson(join(dir, "config.json")) ?? {},
-    readJson(join(dir, "genai_config.json")),
-  );
+  const decoder = chooseFolderDecoder(dir, dtype ? { dtype } : {});
   return {
     dir,
     ...(decoder.dtype ? { dtype: decoder.dtype } : {}),

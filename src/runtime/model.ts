@@ -7,11 +7,15 @@
 // one padded batch and returns per-sequence last-token logits and KV; `decodeStep` is the same
 // with one token per sequence. KV stays per sequence (SequenceKv) between calls, so a prefix
 // cache can slice, copy and share it.
+import type { BatchLayout } from "./batch-layout.ts";
 import type { DecoderSession } from "./decoder-session.ts";
+import type { Dtype } from "./dtypes.ts";
 import { generate } from "./generate.ts";
-import { maskSpans, packSequences } from "./kv-batch.ts";
+import { packSequences, splitPadded } from "./kv-batch.ts";
 import { RequestState, validateRequest } from "./request-state.ts";
-import { SequenceKv, unpackKv } from "./kv-cache.ts";
+import { SequenceKv, sameKvShape } from "./kv-cache.ts";
+import type { KvType } from "./kv-cache.ts";
+import type { LoadOptions } from "./load-model.ts";
 import type { SelfTestResult } from "./self-test.ts";
 import type { TextTokenizer } from "./tokenizer.ts";
 import type { ChatMessage, GenerateRequest, GenerateResult, ModelConfig } from "./types.ts";
@@ -32,6 +36,23 @@ export interface PrefillOutput {
   kv: SequenceKv;
 }
 
+/** Which graph a model runs and how (for explain output, logs and tests). */
+export interface GraphInfo {
+  /** The ONNX file, relative to the folder. */
+  file: string;
+  dtype?: Dtype;
+  /** Why this file was chosen (the dtype option, config.json's default, fp32, ...). */
+  reason: string;
+  kvType: KvType;
+  logitsType: "float32" | "float16";
+  /** Computes in float16 (fp16, q4f16 files or float16 I/O): the self-test's tolerance is wider. */
+  halfPrecision: boolean;
+  /** For graphs that quantize activations at run time: per token (exact batching) or per tensor. */
+  dynamicQuantization?: "per token (rewritten)" | "per tensor (batch-dependent)";
+  /** DynamicQuantizeLinear nodes rewritten per token, and left as they were. */
+  perTokenQuantization?: { rewritten: number; kept: number };
+}
+
 export interface DecodeInput {
   token: number;
   past: SequenceKv;
@@ -43,7 +64,10 @@ export class Model {
   readonly config: ModelConfig;
   readonly tokenizer: TextTokenizer;
   readonly session: DecoderSession;
-  /** Set by loadModel: whether cached/padded runs match a whole recompute for this graph. */
+  readonly graph: GraphInfo;
+  /** The options that chose this graph (a replica loads the same one). */
+  readonly loadOptions: LoadOptions;
+  /** Set by loadModel: which batch layout is exact for this graph, and by how much. */
   selfTestResult?: SelfTestResult;
 
   constructor(
@@ -52,12 +76,21 @@ export class Model {
     config: ModelConfig,
     tokenizer: TextTokenizer,
     session: DecoderSession,
+    graph: GraphInfo,
+    loadOptions: LoadOptions,
   ) {
     this.id = id;
     this.dir = dir;
     this.config = config;
     this.tokenizer = tokenizer;
     this.session = session;
+    this.graph = graph;
+    this.loadOptions = loadOptions;
+  }
+
+  /** How rows share a graph call (batch-layout.ts), as the KV self-test chose it. */
+  get layout(): BatchLayout {
+    return this.session.layout;
   }
 
   /** The execution provider actually running the model ("cpu" after a fallback). */
@@ -105,7 +138,7 @@ export class Model {
     return new RequestState(request, this.tokenizer, new Set(this.config.eosTokenIds));
   }
 
-  /** One padded graph call over sequences of mixed lengths, each on its own past. */
+  /** One batched forward over sequences of mixed lengths, each on its own past. */
   async prefill(
     inputs: readonly PrefillInput[],
     options: { allLogits?: boolean } = {},
@@ -119,37 +152,30 @@ export class Model {
           throw new Error(
             `prefill input ${i}: token id ${id} is outside the vocabulary [0, ${this.config.vocabSize})`,
           );
-      const kv = input.past;
-      if (
-        kv &&
-        (kv.shape.numLayers !== shape.numLayers ||
-          kv.shape.numKvHeads !== shape.numKvHeads ||
-          kv.shape.headDim !== shape.headDim)
-      )
+      if (input.past && !sameKvShape(input.past.shape, shape))
         throw new Error(`prefill input ${i}: its past KV was made by a model of another shape`);
     });
     const past = packSequences(
       inputs.map((x) => x.past ?? this.emptyKv()),
       shape,
+      this.session.padding,
     );
-    const pastSpans = maskSpans(past);
-    const { logits, present } = await this.session.run(
+    const {
+      logits,
+      logitsWidth: w,
+      present,
+    } = await this.session.run(
       inputs.map((x) => x.tokens),
       past,
+      options,
     );
     const v = this.config.vocabSize;
-    const s = Math.max(...inputs.map((x) => x.tokens.length));
-    const spans = inputs.map((x, row) => {
-      const own: Array<[number, number]> = pastSpans[row]!.slice();
-      own.push([present.width - x.tokens.length, present.width]);
-      return own;
-    });
-    const kvs = unpackKv(present.keys, present.values, shape, present.width, spans);
+    const kvs = splitPadded(present, shape);
     return inputs.map((x, row) => {
-      const last = (row * s + s - 1) * v;
+      const last = (row * w + w - 1) * v;
       const out: PrefillOutput = { logits: logits.slice(last, last + v), kv: kvs[row]! };
       if (options.allLogits) {
-        const first = (row * s + s - x.tokens.length) * v;
+        const first = (row * w + w - x.tokens.length) * v;
         out.allLogits = logits.slice(first, last + v);
       }
       return out;

@@ -34,18 +34,30 @@ export function sessionOptions(
 
 /**
  * Creates the session on the requested provider, falling back to cpu when it cannot start
- * (not bundled, no driver, ABI mismatch). Returns the provider actually used.
+ * (not bundled, no driver, ABI mismatch). Returns the provider actually used. `source` is a file
+ * path, or model bytes (a rewritten graph) whose external data files lie in `externalDataFolder`.
  */
 export async function createSession(
-  path: string,
+  source: string | Uint8Array,
   options: ExecutionOptions,
+  where: { externalDataFolder?: string } = {},
   notice: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Promise<{ session: ort.InferenceSession; provider: ProviderName }> {
   const wanted = checkProviderName(options.provider);
-  if (wanted === "cpu") return { session: await openOnCpu(path, options), provider: "cpu" };
+  const create = (provider: ProviderName) => {
+    const opts = sessionOptions(provider, options);
+    if (where.externalDataFolder)
+      // bytes have no folder of their own: tell onnxruntime where `location` paths resolve
+      opts.extra = {
+        session: { model_external_initializers_file_folder_path: where.externalDataFolder },
+      };
+    return typeof source === "string"
+      ? ort.InferenceSession.create(source, opts)
+      : ort.InferenceSession.create(source, opts);
+  };
+  if (wanted === "cpu") return { session: await openOnCpu(source, create), provider: "cpu" };
   try {
-    const session = await ort.InferenceSession.create(path, sessionOptions(wanted, options));
-    return { session, provider: wanted };
+    return { session: await create(wanted), provider: wanted };
   } catch (error) {
     const why = ((error as Error).message ?? String(error)).split("\n")[0];
     if (options.requireProvider)
@@ -53,7 +65,7 @@ export async function createSession(
         `execution provider "${wanted}" is required but could not start: ${why} (see docs/gpu.md)`,
       );
     notice(`halo: execution provider "${wanted}" is not available (${why}); using cpu`);
-    return { session: await openOnCpu(path, options), provider: "cpu" };
+    return { session: await openOnCpu(source, create), provider: "cpu" };
   }
 }
 
@@ -62,16 +74,28 @@ export async function createSession(
  * it falls back here): onnxruntime's "Protobuf parsing failed" becomes what the file is and what
  * to do about it.
  */
-async function openOnCpu(path: string, options: ExecutionOptions): Promise<ort.InferenceSession> {
+async function openOnCpu(
+  source: string | Uint8Array,
+  create: (provider: ProviderName) => Promise<ort.InferenceSession>,
+): Promise<ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(path, sessionOptions("cpu", options));
+    return await create("cpu");
   } catch (error) {
     const message = (error as Error).message ?? String(error);
-    if (!/protobuf parsing failed/i.test(message)) throw error;
-    throw new ModelFolderError(
-      `${path} is not a readable ONNX model (onnxruntime: Protobuf parsing failed): ${whatFileIs(path)}. Download or export the model again; the folder's other files can stay`,
-    );
+    // rewritten bytes (per-token-quantization.ts) came from a file that already parsed
+    if (typeof source !== "string" || !/protobuf parsing failed/i.test(message)) throw error;
+    throw unreadableModelError(source, "onnxruntime: Protobuf parsing failed");
   }
+}
+
+/**
+ * A model file that does not parse, said as what it is and what to do (the loader's own
+ * protobuf reader meets it first, load-model.ts; onnxruntime here, for any other caller).
+ */
+export function unreadableModelError(path: string, cause: string): ModelFolderError {
+  return new ModelFolderError(
+    `${path} is not a readable ONNX model (${cause}): ${whatFileIs(path)}. Download or export the model again; the folder's other files can stay`,
+  );
 }
 
 /** A guess at why a model file does not parse, from its size and first bytes. */

@@ -19,6 +19,8 @@ export function argmax(logits: Float32Array, allowed?: ArrayLike<number>): numbe
   if (allowed) {
     for (let i = 0; i < allowed.length; i++) {
       const id = allowed[i]!;
+      // a tokenizer may have ids past the model's vocab_size (tokenizer.ts warns): never chosen
+      if (id >= logits.length) continue;
       const v = logits[id]!;
       if (v > bestValue || best < 0 || (v === bestValue && id < best)) {
         best = id;
@@ -44,7 +46,9 @@ export function sampleToken(
   random: () => number,
   allowed?: ArrayLike<number>,
 ): number {
-  const ids = allowed ? Array.from(allowed) : Array.from({ length: logits.length }, (_, i) => i);
+  const ids = allowed
+    ? Array.from(allowed).filter((id) => id < logits.length)
+    : Array.from({ length: logits.length }, (_, i) => i);
   let max = -Infinity;
   for (const id of ids) max = Math.max(max, logits[id]!);
   const weights = ids.map((id) => Math.exp((logits[id]! - max) / temperature));

@@ -41,8 +41,3 @@ export function readTransformersJsConfig(config: Record<string, unknown>): Trans
     out.useExternalDataFormat = block.use_external_data_format;
   return out;
 }
-
-/** The dtype to load when the user names none: the config's default, else fp32 (transformers.js on Node). */
-export function defaultDtype(config: Record<string, unknown>): Dtype {
-  return readTransformersJsConfig(config).dtype ?? "fp32";
-}

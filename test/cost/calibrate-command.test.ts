@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { getProfile } from "../../src/cost/profile-cache.ts";
 import { FIXTURE_DIR } from "./model-dir.ts";
 
 const halo = fileURLToPath(new URL("../../bin/halo.js", import.meta.url));
@@ -25,10 +26,28 @@ test("halo calibrate prints the fitted constants and fit error and writes --out"
   assert.match(r.stdout, /d_0 [\d.e-]+ ms\s+d_row [\d.e-]+ ms\s+d_kv/);
   assert.match(r.stdout, /median error \d+%/);
   const profile = JSON.parse(readFileSync(out, "utf8"));
-  assert.is(profile.modelId, "tiny-decoder");
+  assert.is(profile.modelId, "qwen2");
   assert.ok(existsSync(join(tmp, "profiles")));
   const fit = r.stdout.match(/median error (\d+)%/g);
   console.log(`measure: halo calibrate fit: ${fit?.join(", ")}`);
+});
+
+test("--dtype calibrates that variant, filed as folder:dtype where collect() looks it up", async () => {
+  const r = run("--model", FIXTURE_DIR, "--dtype", "q4");
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^model qwen2:q4 on cpu/);
+  // what collect() asks for a model registered with { dtype: "q4" } (frame/cost-profiles.ts)
+  let measured = false;
+  const profile = await getProfile(FIXTURE_DIR, {
+    cacheDir: join(tmp, "profiles"),
+    onnx: { dtype: "q4" },
+    onProgress: () => (measured = true),
+  });
+  assert.is(profile.modelId, "qwen2:q4");
+  assert.not.ok(measured, "the filed profile is found, not measured again");
+  const bad = run("--model", FIXTURE_DIR, "--dtype", "fp8");
+  assert.is(bad.status, 1);
+  assert.match(bad.stderr, /--dtype must be one of fp32, fp16/);
 });
 
 test("bad arguments say what is wrong", () => {

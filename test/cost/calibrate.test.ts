@@ -1,3 +1,5 @@
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { performance } from "node:perf_hooks";
@@ -90,6 +92,36 @@ test("calibration yields non-negative constants that predict fresh shapes within
     assert.is(second, undefined, second);
   } finally {
     await target.dispose();
+  }
+});
+
+test("every graph family calibrates through the runtime, counting KV at its element size", async () => {
+  const graphs = fileURLToPath(new URL("../runtime/fixtures/graphs", import.meta.url));
+  const fp32 = await openOnnxTarget(join(graphs, "qwen2"));
+  const fp16 = await openOnnxTarget(join(graphs, "qwen2"), { dtype: "fp16" });
+  try {
+    // 2 layers x 2 KV heads x 16 dims, keys and values: 4 bytes a value, or 2 in float16
+    assert.is(fp32.kvBytesPerToken, 2 * 2 * 2 * 16 * 4);
+    assert.is(fp16.kvBytesPerToken, 2 * 2 * 2 * 16 * 2);
+    assert.is(fp16.modelId, "qwen2:fp16");
+    assert.match(fp16.files[0]!, /onnx\/model_fp16\.onnx$/);
+  } finally {
+    await fp32.dispose();
+    await fp16.dispose();
+  }
+  for (const dir of ["genai-gqa", "gpt2-style", "merged", "external-data"]) {
+    const target = await openOnnxTarget(join(graphs, dir));
+    try {
+      await target.prefill([
+        { newTokens: 5, cachedTokens: 0 },
+        { newTokens: 3, cachedTokens: 0 },
+      ]);
+      await target.prefill([{ newTokens: 4, cachedTokens: 6 }]);
+      await target.decodeStep(3, 9);
+      if (dir === "external-data") assert.is(target.files.length, 3, "graph and two data files");
+    } finally {
+      await target.dispose();
+    }
   }
 });
 

@@ -1,14 +1,16 @@
 // A model named by hub id end to end: a stand-in hub on 127.0.0.1 serves the shipped model's
 // files, `.agent({ model: "org/name" })` downloads them into a huggingface_hub cache and answers
 // exactly as the local folder does; registered hub models carry repo, commit and dtype in their
-// LLM nodes' signatures; errors name what to do.
+// LLM nodes' signatures; a registered q4 or fp16 variant downloads only its graph and runs in the
+// model threads as that variant; errors name what to do.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { halo } from "../../src/index.ts";
-import { shippedModelDir } from "../../src/runtime/index.ts";
+import { getModel, shippedModelDir, type Model } from "../../src/runtime/index.ts";
+import { GRAPHS } from "../helpers/graph-fixtures.ts";
 import { HubStandIn, readFolder } from "../helpers/hub-stand-in.ts";
 import { shippedModelPresent } from "./fixtures/shipped-model.ts";
 
@@ -99,6 +101,49 @@ test("registered hub models: dtype and revision, and signatures that carry the c
       .nodes.find((n) => n.kind === "LlmCall")!.signature;
   assert.is.not(signature("tiny-next"), signature("tiny-pinned"));
   for (const name of ["tiny-main", "tiny-pinned", "tiny-next"]) halo.models.unregister(name);
+});
+
+test("registered q4 and fp16 variants of a hub repo download their graph only and answer as the folder's", async () => {
+  const fixture = join(GRAPHS, "qwen2");
+  const graphsCommit = hub.commit("acme/qwen2-graphs", readFolder(fixture));
+  const fetched = () =>
+    hub
+      .requests("hub", (r) => r.method === "GET" && r.path.includes("/resolve/"))
+      .map((r) => r.path.split(`/resolve/${graphsCommit}/`)[1])
+      .filter((p) => p?.startsWith("onnx/"));
+  const answers = (model: string, workersPerModel = 1) =>
+    halo
+      .lazy(reviews)
+      .agent({ prompt: PROMPT, output: "label", maxTokens: 6, model })
+      .collectRows({ ...run, processor: { llm: { workersPerModel } } });
+  const { loadModel, modelIdentity } = await import("../../src/frame/models.ts");
+
+  halo.models.register("graphs-q4", "acme/qwen2-graphs", { dtype: "q4" });
+  halo.models.register("local-q4", fixture, { dtype: "q4" });
+  halo.models.register("local-fp32", fixture);
+  const q4 = await answers("graphs-q4");
+  assert.equal(fetched(), ["onnx/model_q4.onnx"]);
+  assert.is(modelIdentity("graphs-q4"), `hf:acme/qwen2-graphs@${graphsCommit}:q4`);
+  // the fixture's weights sit on the q4 grid: q4 answers exactly as its fp32 twin
+  assert.equal(q4.rows, (await answers("local-q4")).rows);
+  assert.equal(q4.rows, (await answers("local-fp32")).rows);
+  const loaded = (name: string) => loadModel(name) as Promise<Model>;
+  assert.is((await loaded("graphs-q4")).graph.dtype, "q4");
+  // two dtypes of one folder are two models; the same graph asked two ways is one
+  assert.is.not(await loaded("local-q4"), await loaded("local-fp32"));
+  assert.is(await getModel(fixture, { dtype: "fp32" }), await getModel(fixture));
+
+  halo.models.register("graphs-fp16", "acme/qwen2-graphs", { dtype: "fp16" });
+  halo.models.register("local-fp16", fixture, { dtype: "fp16" });
+  // two workers: each model thread loads the fp16 graph, float16 KV in 2 bytes a value
+  const fp16 = await answers("graphs-fp16", 2);
+  assert.equal(fetched(), ["onnx/model_q4.onnx", "onnx/model_fp16.onnx"]);
+  assert.equal(fp16.rows, (await answers("local-fp16")).rows);
+  const half = await loaded("graphs-fp16");
+  assert.is(half.graph.dtype, "fp16");
+  assert.is(half.session.shape.kvType, "float16");
+  for (const name of ["graphs-q4", "local-q4", "local-fp32", "graphs-fp16", "local-fp16"])
+    halo.models.unregister(name);
 });
 
 test("bad model sources fail with errors that say what to do", async () => {

@@ -1,10 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { chooseDecoder, DtypeMissingError } from "../../src/runtime/choose-decoder.ts";
-import {
-  defaultDtype,
-  readTransformersJsConfig,
-} from "../../src/runtime/transformers-js-config.ts";
+import { readTransformersJsConfig } from "../../src/runtime/transformers-js-config.ts";
 
 const paths = [
   "config.json",
@@ -18,6 +15,7 @@ test("the asked dtype, else transformers.js_config's default, else fp32", () => 
     dtype: "q4f16",
     onnxFile: "onnx/model_q4f16.onnx",
     files: ["onnx/model_q4f16.onnx", "onnx/model_q4f16.onnx_data"],
+    reason: "dtype q4f16",
   });
   assert.is(chooseDecoder("r", paths, undefined, {}).dtype, "fp32");
   const config = {
@@ -25,7 +23,14 @@ test("the asked dtype, else transformers.js_config's default, else fp32", () => 
   };
   assert.is(chooseDecoder("r", paths, undefined, config).dtype, "q4f16");
   assert.equal(readTransformersJsConfig(config).kvCacheDtype, { q4f16: "float16" });
-  assert.is(defaultDtype({ "transformers.js_config": { dtype: "nonsense" } }), "fp32");
+  assert.is(
+    readTransformersJsConfig({ "transformers.js_config": { dtype: "nonsense" } }).dtype,
+    undefined,
+  );
+  assert.is(
+    chooseDecoder("r", paths, undefined, { "transformers.js_config": { dtype: "nonsense" } }).dtype,
+    "fp32",
+  );
 });
 
 test("a dtype the model lacks is an error listing the dtypes it has", () => {
@@ -40,12 +45,36 @@ test("a dtype the model lacks is an error listing the dtypes it has", () => {
       /acme\/m has no int8 decoder \(looked for onnx\/model_int8\.onnx/,
     );
   }
+  // one variant and no fp32: that one, as a local folder of one variant loads
+  assert.equal(chooseDecoder("acme/m", ["config.json", "onnx/model_q4.onnx"], undefined, {}), {
+    dtype: "q4",
+    onnxFile: "onnx/model_q4.onnx",
+    files: ["onnx/model_q4.onnx"],
+    reason: "the only variant (q4)",
+  });
   try {
-    chooseDecoder("acme/m", ["config.json", "onnx/model_q4.onnx"], undefined, {});
+    chooseDecoder(
+      "acme/m",
+      ["config.json", "onnx/model_q4.onnx", "onnx/model_fp16.onnx"],
+      undefined,
+      {},
+    );
     assert.unreachable();
   } catch (error) {
-    assert.match((error as Error).message, /no fp32 decoder \(the default: none was asked for\)/);
-    assert.match((error as Error).message, /it has q4 \(onnx\/model_q4\.onnx\)/);
+    assert.match(
+      (error as Error).message,
+      /no fp32 decoder \(the default: none was asked for, and it holds several graphs\)/,
+    );
+    assert.match(
+      (error as Error).message,
+      /it has fp16 \(onnx\/model_fp16\.onnx\), q4 \(onnx\/model_q4\.onnx\)/,
+    );
+  }
+  try {
+    chooseDecoder("acme/m", paths, "fp8" as "fp32", {});
+    assert.unreachable();
+  } catch (error) {
+    assert.match((error as Error).message, /unknown dtype "fp8": use one of fp32/);
   }
 });
 
@@ -55,6 +84,7 @@ test("an onnxruntime-genai build loads the graph its genai_config.json names", (
   assert.equal(chooseDecoder("g", files, undefined, {}, genai), {
     onnxFile: "model.onnx",
     files: ["model.onnx", "model.onnx.data"],
+    reason: "genai_config.json",
   });
   try {
     chooseDecoder("g", files, "q4", {}, genai);

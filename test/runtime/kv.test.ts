@@ -9,12 +9,14 @@ import {
   SequenceKv,
   splitPadded,
   concatPadded,
+  compactRows,
+  placeRows,
 } from "../../src/runtime/index.ts";
 import type { Model } from "../../src/runtime/index.ts";
 
 const TOL = 1e-4;
 
-function maxDiff(a: Float32Array, b: Float32Array): number {
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.is(a.length, b.length, "same length");
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
@@ -154,6 +156,48 @@ test("SequenceKv: slice, append, pack into a batch and split back are lossless",
   assert.equal(stacked[1]!.values, a.values);
   assert.throws(() => a.slice(5), /length is 4/);
   assert.throws(() => new SequenceKv(a.shape, 3, a.keys, a.values), /expected \[2, 3, 3\]/);
+});
+
+function fakeHalfKv(length: number, seed: number): SequenceKv {
+  const shape = { numLayers: 2, numKvHeads: 2, headDim: 3, kvType: "float16" as const };
+  const make = (l: number, kind: number) =>
+    Uint16Array.from({ length: 2 * length * 3 }, (_, i) => seed * 1000 + l * 100 + kind * 10 + i);
+  return new SequenceKv(shape, length, [make(0, 0), make(1, 0)], [make(0, 1), make(1, 1)]);
+}
+
+test("float16 KV stays raw 2-byte values through every move (pack left/right, compact, place)", () => {
+  const a = fakeHalfKv(4, 1);
+  const b = fakeHalfKv(2, 2);
+  const shape = a.shape;
+  assert.is(a.byteSize, 2 * 2 * 2 * 4 * 3 * 2, "2 bytes a value");
+  assert.instance(a.append(b).keys[0], Uint16Array);
+  assert.equal(a.append(b).span(4, 6).values, b.values);
+  for (const padding of ["left", "right"] as const) {
+    const padded = packSequences([a, b], shape, padding);
+    assert.instance(padded.keys[1], Uint16Array);
+    const back = splitPadded(padded, shape);
+    assert.equal(back[0]!.keys, a.keys, padding);
+    assert.equal(back[1]!.values, b.values, padding);
+    // rows moved together and back to their places, on either side
+    const compact = compactRows(padded, [1], shape, padding === "left" ? "right" : "left");
+    assert.equal(splitPadded(compact, shape)[0]!.keys, b.keys);
+    const placed = placeRows(
+      [
+        { padded: compact, rows: [0] },
+        { padded: packSequences([a], shape), rows: [1] },
+      ],
+      2,
+      shape,
+      padding,
+    );
+    const order = splitPadded(placed, shape);
+    assert.equal(order[0]!.keys, b.keys);
+    assert.equal(order[1]!.values, a.values);
+  }
+  assert.throws(
+    () => new SequenceKv(shape, 4, fakeKv(4, 1).keys, fakeKv(4, 1).values),
+    /expected Uint16Array \(float16 bits\)/,
+  );
 });
 
 test("generate: greedy results of a batch equal each request alone", async () => {

@@ -2,7 +2,7 @@
 // a seed makes sampling repeatable, maxTokens bounds the output, an abort stops generation.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ChoiceTrie, getModel } from "../../src/runtime/index.ts";
+import { argmax, ChoiceTrie, getModel, sampleToken } from "../../src/runtime/index.ts";
 import type { Model } from "../../src/runtime/index.ts";
 
 function chat(model: Model, content: string): number[] {
@@ -145,6 +145,13 @@ test("bad sampling options and an aborted signal fail clearly", async () => {
   } catch (e) {
     assert.match((e as Error).message, /interrupted/);
   }
+});
+
+test("an allowed id past the model's logits (a tokenizer id beyond vocab_size) is never chosen", () => {
+  const logits = new Float32Array([0.5, 2, 1]);
+  assert.is(argmax(logits, [7, 2, 0]), 2);
+  assert.is(argmax(logits, [7, 1]), 1);
+  for (let i = 0; i < 20; i++) assert.ok(sampleToken(logits, 1, 1, Math.random, [9, 0, 2]) < 3);
 });
 
 test.run();

@@ -3,7 +3,8 @@
 // thread of its own by default (`llm.modelThreads`, ProcessorConfig), so forwards never block the
 // JS thread that runs tools, the kernel and the server; `modelThreads: false` keeps it in-process
 // on the JS thread. Replica 0 is the loaded model itself; others compute independently and keep KV
-// in caches of their own. A model that is not the runtime's (a registered object, a remote engine)
+// in caches of their own, loading the same graph (dtype, onnxFile) in the layout the model's
+// self-test chose; float16 KV stays 2 bytes a value in every engine. A model that is not the runtime's (a registered object, a remote engine)
 // has no forward to batch over and no session to copy: it runs through `generate`.
 import type { LlmModel } from "../../executor/types.ts";
 import { Model } from "../../runtime/index.ts";
@@ -72,7 +73,8 @@ export async function modelReplica(model: LlmModel, replica: number): Promise<Ll
   // Imported here, not at the top: the runtime (onnxruntime) loads only when a model runs.
   const { getModelReplica } = await import("../../runtime/load-model.ts");
   const provider = model.provider as "cpu" | "cuda" | "webgpu";
-  return getModelReplica(model.dir, replica, { provider });
+  // the same variant (dtype, onnxFile, per-token rewrite): a bare folder load opens the default
+  return getModelReplica(model.dir, replica, { ...(model as Model).loadOptions, provider });
 }
 
 const threadReplicas = new WeakMap<Model, Map<number, Model>>();
@@ -88,7 +90,16 @@ export function threadReplica(model: Model, replica: number): Model {
   threadReplicas.set(model, byIndex);
   let view = byIndex.get(replica);
   if (!view) {
-    view = new Model(model.id, model.dir, model.config, model.tokenizer, model.session);
+    // the same graph and load options: its thread loads the same variant in the same layout
+    view = new Model(
+      model.id,
+      model.dir,
+      model.config,
+      model.tokenizer,
+      model.session,
+      model.graph,
+      model.loadOptions,
+    );
     view.selfTestResult = model.selfTestResult;
     byIndex.set(replica, view);
   }

@@ -72,12 +72,14 @@ export class GenerateBatcher implements LlmSubmitter {
   private async run(batch: Pending[]): Promise<void> {
     // A whole generate() call is one task: prefill and every step, not to be told apart.
     const tasks = new BatchTasks(batch, "decode");
-    const signals = [...new Set(batch.map((p) => p.signal).filter((x) => x !== undefined))];
+    const everyOneCancellable = batch.every((p) => p.signal !== undefined);
+    const signals = [...new Set(batch.map((p) => p.signal!))];
     try {
       const results = await this.model.generate(
         batch.map((p) => p.request),
-        // The call serves every request in it: it stops only when all of them are cancelled.
-        { signal: signals.length === batch.length ? whenAllAbort(signals) : undefined },
+        // The call serves every request in it: it stops only when all of them are cancelled
+        // (requests of one run share its signal, so most batches have one).
+        { signal: everyOneCancellable ? whenAllAbort(signals) : undefined },
       );
       batch.forEach((p, i) => (p.result = results[i]!));
       const sum = (own: readonly Pending[], pick: (r: GenerateResult) => number) =>

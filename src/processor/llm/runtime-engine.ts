@@ -14,8 +14,12 @@ import type { Model, PaddedKv } from "../../runtime/index.ts";
 import {
   SequenceKv,
   concatPadded,
+  concatSequences,
+  kvBytesPerToken,
+  maskSpans,
   packSequences,
   selectRows,
+  unpackKv,
   type KvShape,
 } from "../../runtime/index.ts";
 import type { GenerateRequest } from "../../runtime/types.ts";
@@ -30,7 +34,8 @@ interface BatchView {
 
 /**
  * A sequence's KV as a prefix-cache payload: materialized buffers per layer
- * [kvHeads, length, headDim], or a view of one row of a padded batch, materialized on demand.
+ * [kvHeads, length, headDim] in the graph's own element type (float16 stays 2 bytes a value), or
+ * a view of one row of a padded batch, materialized on demand.
  */
 export class RuntimeKv implements KvPayload<RuntimeKv> {
   readonly numTokens: number;
@@ -58,9 +63,8 @@ export class RuntimeKv implements KvPayload<RuntimeKv> {
   }
 
   get bytes(): number {
-    // K and V, every layer, fp32: the same as SequenceKv.byteSize without materializing.
-    const { numLayers, numKvHeads, headDim } = this.shape;
-    return 2 * numLayers * numKvHeads * this.numTokens * headDim * 4;
+    // K and V, every layer, at the KV element size: SequenceKv.byteSize without materializing.
+    return kvBytesPerToken(this.shape) * this.numTokens;
   }
 
   slice(start: number, end: number): RuntimeKv {
@@ -70,19 +74,7 @@ export class RuntimeKv implements KvPayload<RuntimeKv> {
     if (!this.materialized) {
       return new RuntimeKv(unpackRow(this.view!, this.shape, this.numTokens, start, end));
     }
-    const kv = this.kv;
-    if (start === 0) return new RuntimeKv(kv.slice(end));
-    const { numKvHeads: h, headDim: d } = this.shape;
-    const n = end - start;
-    const cut = (src: Float32Array) => {
-      const out = new Float32Array(h * n * d); // [kvHeads, n, headDim]
-      for (let head = 0; head < h; head++) {
-        const from = (head * kv.length + start) * d;
-        out.set(src.subarray(from, from + n * d), head * n * d);
-      }
-      return out;
-    };
-    return new RuntimeKv(new SequenceKv(this.shape, n, kv.keys.map(cut), kv.values.map(cut)));
+    return new RuntimeKv(this.kv.span(start, end));
   }
 
   concat(rest: readonly RuntimeKv[]): RuntimeKv {
@@ -103,71 +95,21 @@ function unpackRow(
   from = 0,
   to = numTokens,
 ): SequenceKv {
-  const { numKvHeads: h, headDim: d } = shape;
-  const w = padded.width;
-  const spans: [number, number][] = [];
-  let start = -1;
-  for (let j = 0; j <= w; j++) {
-    const on = j < w && padded.mask[row * w + j] === 1;
-    if (on && start < 0) start = j;
-    if (!on && start >= 0) {
-      spans.push([start, j]);
-      start = -1;
-    }
-  }
-  const real = spans.reduce((n, [a, b]) => n + b - a, 0);
+  const [spans] = maskSpans(padded, [row]);
+  const real = spans!.reduce((n, [a, b]) => n + b - a, 0);
   if (real !== numTokens) {
     throw new Error(`batch row ${row} holds ${real} positions, expected ${numTokens}`);
   }
   // Keep only the real positions from..to-1, as width-axis spans.
   const wanted: [number, number][] = [];
   let seen = 0;
-  for (const [a, b] of spans) {
+  for (const [a, b] of spans!) {
     const lo = Math.max(a, a + from - seen);
     const hi = Math.min(b, a + to - seen);
     if (hi > lo) wanted.push([lo, hi]);
     seen += b - a;
   }
-  const length = to - from;
-  const take = (src: Float32Array) => {
-    const out = new Float32Array(h * length * d); // [kvHeads, length, headDim]
-    for (let head = 0; head < h; head++) {
-      let at = head * length * d;
-      const base = (row * h + head) * w; // src: [batch, kvHeads, width, headDim]
-      for (const [a, b] of wanted) {
-        out.set(src.subarray((base + a) * d, (base + b) * d), at);
-        at += (b - a) * d;
-      }
-    }
-    return out;
-  };
-  return new SequenceKv(shape, length, padded.keys.map(take), padded.values.map(take));
-}
-
-/** One allocation per buffer for many parts (a chain of `append` would copy quadratically). */
-function concatSequences(parts: readonly SequenceKv[], shape: KvShape): SequenceKv {
-  const { numLayers, numKvHeads: h, headDim: d } = shape;
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const join = (pick: (kv: SequenceKv) => Float32Array[], layer: number) => {
-    const out = new Float32Array(h * total * d); // [kvHeads, total, headDim]
-    let at = 0;
-    for (const part of parts) {
-      const src = pick(part)[layer]!;
-      const n = part.length;
-      for (let head = 0; head < h; head++) {
-        out.set(src.subarray(head * n * d, (head + 1) * n * d), (head * total + at) * d);
-      }
-      at += n;
-    }
-    return out;
-  };
-  const keys: Float32Array[] = [];
-  const values: Float32Array[] = [];
-  for (let l = 0; l < numLayers; l++) {
-    keys.push(join((kv) => kv.keys, l));
-    values.push(join((kv) => kv.values, l));
-  }
-  return new SequenceKv(shape, total, keys, values);
+  return unpackKv(padded.keys, padded.values, shape, padded.width, [wanted], [row])[0]!;
 }
 
 export class RuntimeEngine implements LlmEngine<RuntimeKv> {
@@ -178,8 +120,8 @@ export class RuntimeEngine implements LlmEngine<RuntimeKv> {
   constructor(readonly model: Model) {
     const c = model.config;
     this.modelId = model.id;
-    // K and V, every layer, fp32 (the runtime accepts float32 KV only).
-    this.kvBytesPerToken = 2 * c.numLayers * c.numKvHeads * c.headDim * 4;
+    // K and V, every layer, at the graph's KV element size (2 bytes for float16 KV)
+    this.kvBytesPerToken = kvBytesPerToken(model.session.shape);
     this.maxPositions = c.maxPositions;
   }
 
@@ -219,19 +161,19 @@ export class RuntimeEngine implements LlmEngine<RuntimeKv> {
         packSequences(
           fresh.map((i) => inputs[i]!.past?.kv ?? SequenceKv.empty(shape)),
           shape,
+          session.padding,
         ),
       );
       order.push(...fresh);
     }
-    const past = parts.length === 1 ? parts[0]! : concatPadded(parts, shape);
+    const past = parts.length === 1 ? parts[0]! : concatPadded(parts, shape, session.padding);
     const tokens = order.map((i) => inputs[i]!.tokens);
-    const { logits, present } = await session.run(tokens, past);
+    const { logits, logitsWidth: w, present } = await session.run(tokens, past);
     const v = this.model.config.vocabSize;
-    const s = Math.max(...tokens.map((t) => t.length));
     const outputs = new Array<ForwardOutput<RuntimeKv>>(inputs.length);
     order.forEach((i, row) => {
       const input = inputs[i]!;
-      const last = (row * s + s - 1) * v; // left padding: every row's last token is column s-1
+      const last = (row * w + w - 1) * v; // logits come right-aligned: the row's last token
       outputs[i] = {
         logits: logits.slice(last, last + v),
         kv: new RuntimeKv(

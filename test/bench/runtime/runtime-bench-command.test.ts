@@ -19,4 +19,34 @@ test("halo bench runtime --json prints the runtime figures", () => {
   for (const n of numbers) assert.ok(n > 0);
 });
 
+test("halo bench runtime DIR --dtype runs that variant; bad arguments say what is wrong", () => {
+  const r = spawnSync(
+    process.execPath,
+    [
+      "bin/halo.js",
+      "bench",
+      "runtime",
+      "test/runtime/fixtures/graphs/qwen2",
+      "--dtype",
+      "q4",
+      "--json",
+    ],
+    { encoding: "utf8", timeout: 240_000 },
+  );
+  assert.is(r.status, 0, r.stderr);
+  assert.match(JSON.parse(r.stdout).model, /^qwen2:q4@/);
+  const bad = spawnSync(
+    process.execPath,
+    ["bin/halo.js", "bench", "runtime", "--realistic", "gpt-9"],
+    {
+      encoding: "utf8",
+    },
+  );
+  assert.is.not(bad.status, 0);
+  assert.match(
+    bad.stderr,
+    /unknown realistic model gpt-9: choose from smollm2-135m, qwen2\.5-0\.5b/,
+  );
+});
+
 test.run();

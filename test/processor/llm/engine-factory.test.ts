@@ -1,6 +1,7 @@
 // Where a local model's worker runs: in a model thread by default, in-process on request; each
 // replica in a thread of its own without a second session on the main thread; a stopped thread
 // replaced on the next use. Answers are the same everywhere.
+import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { getModel, shippedModelDir, type Model } from "../../../src/runtime/index.ts";
@@ -12,6 +13,7 @@ import {
   closeModelThreads,
   listModelThreads,
 } from "../../../src/processor/llm/thread/model-threads.ts";
+import { GRAPHS } from "../../helpers/graph-fixtures.ts";
 import { SAMPLE_REVIEWS, SENTIMENT_PROMPT } from "../../helpers/trained-prompts.ts";
 
 let model: Model;
@@ -76,6 +78,18 @@ test("a stopped thread is replaced on next use", async () => {
   assert.is(listModelThreads().length, 0);
   assert.equal(await answers(await worker(processor)), want);
   assert.is(listModelThreads().length, 1);
+});
+
+test("a replica of a non-default dtype is that dtype, in-process and as a thread's view", async () => {
+  const half = await getModel(join(GRAPHS, "qwen2"), { dtype: "fp16" });
+  const inProcess = (await modelReplica(half, 1)) as Model;
+  assert.is.not(inProcess, half);
+  assert.is(inProcess.graph.dtype, "fp16");
+  assert.is(inProcess.session.shape.kvType, "float16");
+  assert.is(inProcess.id, half.id);
+  const view = threadReplica(half, 1);
+  assert.is(view.graph, half.graph);
+  assert.equal(view.loadOptions, half.loadOptions);
 });
 
 test.run();

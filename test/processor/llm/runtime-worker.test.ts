@@ -5,7 +5,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { SequenceKv, getModel, shippedModelDir, type Model } from "../../../src/runtime/index.ts";
+import {
+  SequenceKv,
+  getModel,
+  shippedModelDir,
+  type KvArray,
+  type Model,
+} from "../../../src/runtime/index.ts";
 import type { ChatMessage, GenerateRequest, GenerateResult } from "../../../src/runtime/types.ts";
 import { LlmWorker } from "../../../src/processor/llm/llm-worker.ts";
 import { PrefixCache, radixKey } from "../../../src/processor/kv/prefix-cache.ts";
@@ -148,7 +154,7 @@ test("cold prefixes are prefetched ahead of their turn: same answers, fewer move
   // A real round trip: the host form is a copy, so a prefetched prefix is KV that left and came back.
   const copy = (p: RuntimeKv) => {
     const kv = p.kv;
-    const dup = (a: Float32Array[]) => a.map((x) => x.slice());
+    const dup = (a: KvArray[]) => a.map((x) => x.slice());
     return new RuntimeKv(new SequenceKv(kv.shape, kv.length, dup(kv.keys), dup(kv.values)));
   };
   const runs: Record<string, LlmWorker<RuntimeKv>> = {};

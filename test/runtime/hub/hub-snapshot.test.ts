@@ -97,6 +97,7 @@ test("downloads the files one dtype needs into huggingface_hub's cache layout", 
     dtype: "fp32",
     onnxFile: "onnx/model.onnx",
     files: ["onnx/model.onnx", "onnx/model.onnx_data"],
+    reason: "dtype fp32",
   });
   assert.is(readFileSync(join(repo, "refs", "main"), "utf8"), commit);
   // The README and the other dtypes' graphs are not fetched.

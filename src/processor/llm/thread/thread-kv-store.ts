@@ -10,7 +10,7 @@
 // - An entry that cannot be made (a failed slice, a move whose sender failed or stopped) rejects
 //   where it is used, naming why; it never waits forever.
 import type { MessagePort } from "node:worker_threads";
-import { SequenceKv, type KvShape } from "../../../runtime/index.ts";
+import { SequenceKv, type KvShape, type KvType } from "../../../runtime/index.ts";
 import { RuntimeKv } from "../runtime-engine.ts";
 import type { KvOp, KvParcel, ThreadKvStats } from "./thread-protocol.ts";
 
@@ -32,6 +32,10 @@ export class ThreadKvStore {
   private readonly ports = new Map<number, MessagePort>();
 
   constructor(private readonly shape: KvShape) {}
+
+  private get kvType(): KvType {
+    return this.shape.kvType ?? "float32";
+  }
 
   /** The KV of `id`, or a promise of it while it is still being made or moved. */
   get(id: number): Entry {
@@ -77,6 +81,13 @@ export class ThreadKvStore {
     port.on("message", (parcel: KvParcel) => {
       const a = this.arrival(parcel.id, peer);
       if ("error" in parcel) a.reject(new Error(parcel.error));
+      else if (parcel.kvType !== this.kvType)
+        // two variants of one folder (fp32 and fp16 KV) must never mix: the bits differ
+        a.reject(
+          new Error(
+            `KV entry ${parcel.id} from model thread ${peer} is ${parcel.kvType}, this thread's model keeps ${this.kvType}`,
+          ),
+        );
       else
         a.resolve(
           new RuntimeKv(new SequenceKv(this.shape, parcel.length, parcel.keys, parcel.values)),
@@ -144,6 +155,7 @@ export class ThreadKvStore {
       const parcel: KvParcel = {
         id: as,
         length: copy.length,
+        kvType: this.kvType,
         keys: copy.keys,
         values: copy.values,
       };

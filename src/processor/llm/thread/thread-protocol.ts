@@ -4,7 +4,7 @@
 // waiting for a reply; the thread runs those operations in the order they were posted. Only
 // token ids go in and last-position logits come out (transferred, not copied).
 import type { MessagePort } from "node:worker_threads";
-import type { LoadOptions, SequenceKv } from "../../../runtime/index.ts";
+import type { KvType, LoadOptions, SequenceKv } from "../../../runtime/index.ts";
 
 /** What the main thread passes to a new model thread. */
 export interface ThreadData {
@@ -71,7 +71,9 @@ export type KvParcel =
   | {
       id: number;
       length: number;
-      /** Per layer, [kvHeads, length, headDim] (the runtime's buffers, whatever their dtype) */
+      /** The buffers' element type: float16 KV crosses as Uint16Array bits, 2 bytes a value. */
+      kvType: KvType;
+      /** Per layer, [kvHeads, length, headDim] in `kvType` (Float32Array or Uint16Array). */
       keys: SequenceKv["keys"];
       values: SequenceKv["values"];
     }

@@ -25,7 +25,7 @@ import { ThreadKv, type KvHandleOwner } from "./thread-kv.ts";
 import type { FromThread, KvOp, ThreadData, ThreadKvStats, ToThread } from "./thread-protocol.ts";
 
 export interface ThreadedEngineOptions {
-  /** How the thread loads the model (provider, threads); default: the runtime's defaults. */
+  /** Changes to how the thread loads the model (threads); default: as `model` was loaded. */
   loadOptions?: LoadOptions;
   /** Limits on the thread's JS heap (KV buffers are outside it). Default: Node's. */
   resourceLimits?: ResourceLimits;
@@ -108,7 +108,15 @@ export class ThreadedEngine implements LlmEngine<ThreadKv>, KvHandleOwner {
     this.maxPositions = this.decoding.maxPositions;
     const data: ThreadData = {
       modelDir: model.dir,
-      loadOptions: options.loadOptions ?? { provider: model.provider as LoadOptions["provider"] },
+      // The same graph (dtype, onnxFile, per-token rewrite) in the layout the main thread's
+      // self-test proved: a default load would open another variant, or batch a GPT-2-style
+      // graph padded where only per-length groups are exact.
+      loadOptions: {
+        ...model.loadOptions,
+        provider: model.provider as LoadOptions["provider"],
+        ...options.loadOptions,
+        layout: model.layout,
+      },
     };
     const entry = threadEntry();
     this.worker = new Worker(entry.script, {

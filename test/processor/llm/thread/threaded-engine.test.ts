@@ -14,6 +14,7 @@ import { PrefixCache } from "../../../../src/processor/kv/prefix-cache.ts";
 import { RuntimeEngine } from "../../../../src/processor/llm/runtime-engine.ts";
 import type { ThreadKv } from "../../../../src/processor/llm/thread/thread-kv.ts";
 import { ThreadedEngine } from "../../../../src/processor/llm/thread/threaded-engine.ts";
+import { GRAPHS } from "../../../helpers/graph-fixtures.ts";
 import { SAMPLE_REVIEWS, SENTIMENT_PROMPT } from "../../../helpers/trained-prompts.ts";
 import { rejects } from "../../helpers/rejects.ts";
 
@@ -201,6 +202,33 @@ test("a thread that dies fails the calls waiting on it and every later one: no h
   assert.ok(error.message.includes(model.id), error.message);
   await rejects(doomed.kvStats(), /stopped/);
   assert.is(doomed.alive, false);
+});
+
+test("KV moved between model threads keeps its element type: float16 continues exactly, float32 is refused", async () => {
+  const fixture = join(GRAPHS, "qwen2");
+  const half = await getModel(fixture, { dtype: "fp16" });
+  const [a, b, full] = [
+    new ThreadedEngine(half),
+    new ThreadedEngine(half),
+    new ThreadedEngine(await getModel(fixture)),
+  ];
+  try {
+    assert.is(a.kvBytesPerToken * 2, full.kvBytesPerToken);
+    const prompt = [3, 17, 42, 99, 7, 250];
+    const [first] = await a.forward([{ past: undefined, tokens: prompt }]);
+    const moved = b.adopt(first!.kv);
+    const [here] = await a.forward([{ past: first!.kv, tokens: [11] }]);
+    const [there] = await b.forward([{ past: moved, tokens: [11] }]);
+    assert.equal([...there!.logits], [...here!.logits]);
+    const [wide] = await full.forward([{ past: undefined, tokens: prompt }]);
+    const wrong = b.adopt(wide!.kv);
+    await rejects(
+      b.forward([{ past: wrong, tokens: [11] }]),
+      /is float32, this thread's model keeps float16/,
+    );
+  } finally {
+    await Promise.all([a, b, full].map((e) => e.dispose()));
+  }
 });
 
 test("dispose lets forwards posted before it finish, then ends the thread", async () => {
