@@ -65,6 +65,7 @@ const USAGE =
   "       halo bench runtime --realistic [NAME,...] [--dtypes fp32,int8,q4] [--quick] [--json FILE]\n" +
   "       halo bench planner [--queries 2048] [--workloads tpch-trident]\n" +
   "       halo bench estimates\n" +
+  "       halo bench estimate [--queries 16] [--workloads a,b] [--seed 42]\n" +
   "       halo bench workers [--rows 48] [--repeats 5]\n" +
   "       halo bench schema\n" +
   "       halo bench resume [--rows 3000] [--interrupt-ms 2500]\n" +
@@ -357,6 +358,31 @@ export async function run(args: string[]): Promise<number> {
   if (args[0] === "estimates") {
     const { runEstimateAccuracy } = await import("./cost/estimate-accuracy.ts");
     for (const line of await runEstimateAccuracy()) out(line);
+    return 0;
+  }
+  // `halo bench estimate`: lf.estimate() against the run on the six workloads (issue 20).
+  if (args[0] === "estimate") {
+    const { values } = parseArgs({
+      args: args.slice(1),
+      options: {
+        queries: { type: "string", default: "16" },
+        workloads: { type: "string" },
+        seed: { type: "string", default: "42" },
+      },
+    });
+    const queries = num(
+      "queries",
+      values.queries,
+      (n) => Number.isInteger(n) && n >= 1,
+      "a positive integer",
+    );
+    const seed = num("seed", values.seed, Number.isInteger, "an integer");
+    const workloads = values.workloads
+      ? values.workloads.split(",").map((s) => s.trim())
+      : WORKLOAD_NAMES.slice();
+    const { runPlanEstimateAccuracy } = await import("./cost/plan-estimate-accuracy.ts");
+    for (const line of (await runPlanEstimateAccuracy({ workloads, queries, seed })).lines)
+      out(line);
     return 0;
   }
   // `halo bench workers [--rows N] [--repeats N]`: one LLM worker per model against two.

@@ -5,11 +5,12 @@ import { installDataFrameVerbs } from "./frame/danfo-verbs.ts";
 // collect() runs on the session's Processor (src/frame/session.ts); "row-by-row" stays available
 // as the reference (`collect({ executor: "row-by-row" })`).
 import { processorApi } from "./frame/processor-api.ts";
-import { collectAll, LazyFrame } from "./frame/lazy-frame.ts";
+import { collectAll, estimateAll, LazyFrame } from "./frame/lazy-frame.ts";
 import { models } from "./frame/models.ts";
 import { session } from "./frame/session.ts";
 import { diskResultStore, resultCacheSettings } from "./executor/disk-result-store.ts";
 import { workflow } from "./frame/workflow.ts";
+import { BudgetError } from "./frame/budget.ts";
 import { createOpenAiModel } from "./runtime/openai-model.ts";
 import { col, lit } from "./plan/expr.ts";
 import { optimizations } from "./plan/optimize.ts";
@@ -24,6 +25,10 @@ export const halo = {
   lazy: (source: unknown): LazyFrame => LazyFrame.from(source),
   /** Collects several frames as one plan; shared work runs once. */
   collectAll,
+  /** What collectAll of these frames would cost, with nothing run (a PlanEstimate). */
+  estimateAll,
+  /** Thrown by `collect({ budget })`: refused before the run, or stopped during it. */
+  BudgetError,
   /** A workflow graph from YAML text or a file path; `.run(df)` gives a LazyFrame. */
   workflow,
   /** Model names: `halo.models.register(name, folderOrHubId, { dtype?, revision? })`. */
@@ -58,7 +63,11 @@ export const halo = {
   },
 };
 
-export { LazyFrame, collectAll };
+export { LazyFrame, collectAll, estimateAll };
+export { BudgetError };
+export type { Budget } from "./frame/budget.ts";
+export type { PlanEstimate, NodeCostEstimate } from "./frame/plan-estimate.ts";
+export type { ModelPrice } from "./cost/price.ts";
 export { planGraph } from "./plan/graph.ts";
 export { explain } from "./plan/explain.ts";
 export { lower } from "./plan/lower.ts";

@@ -9,6 +9,7 @@ import {
   type PrefillRow,
 } from "./formulas.ts";
 import { MovingAverage } from "./moving-average.ts";
+import { typicalJson } from "./schema-output.ts";
 import { forwardFootprintBytes, predictWarmupMs } from "./warmup.ts";
 import type { DecodeSample, PrefillSample, Profile } from "./profile.ts";
 import { functionKey, httpKey, sqlKey, ToolCosts } from "./tool-costs.ts";
@@ -32,6 +33,8 @@ export interface CostArgs {
   system?: string;
   maxTokens?: number;
   choices?: string[];
+  /** A JSON Schema the answer is constrained to. */
+  schema?: object;
   modelKey?: string;
   // SqlCall
   query?: string;
@@ -83,6 +86,12 @@ export interface Estimate {
   toolMs: number;
   /** How many batches an LLM node runs in. */
   batches: number;
+  /** Calls made (LLM or tool). */
+  calls: number;
+  /** LLM nodes, over all calls: prompt tokens, those expected from the prefix cache, generated. */
+  promptTokens: number;
+  cachedTokens: number;
+  decodeTokens: number;
 }
 
 export interface EstimateRecord {
@@ -129,6 +138,10 @@ export class CostModel {
   private readonly models = new Map<string, ModelState>();
   private readonly aliases = new Map<string, string>();
   private readonly outputTokens = new Map<string, MovingAverage>();
+  private readonly promptTokens = new Map<string, MovingAverage>();
+  private readonly callShares = new Map<string, MovingAverage>();
+  /** Per model: the share of `maxTokens` its free-text answers used (a prior for new nodes). */
+  private readonly freeTextShare = new Map<string, MovingAverage>();
   private readonly records: EstimateRecord[] = [];
   private primary: string;
   private readonly charsPerToken: number;
@@ -293,6 +306,10 @@ export class CostModel {
       footprintBytes: 0,
       toolMs: 0,
       batches: 0,
+      calls: 0,
+      promptTokens: 0,
+      cachedTokens: 0,
+      decodeTokens: 0,
     };
     if (node.kind === "LlmCall") {
       if (calls === 0) return none;
@@ -343,6 +360,10 @@ export class CostModel {
         footprintBytes,
         toolMs: 0,
         batches: full + (rest > 0 ? 1 : 0),
+        calls,
+        promptTokens: calls * prompt,
+        cachedTokens: calls * cached,
+        decodeTokens: calls * output,
       };
     }
     const key = this.toolKeyOf(node);
@@ -352,21 +373,38 @@ export class CostModel {
         this.tools.declare(key, declared);
       }
       const toolMs = calls * this.toolMs(key);
-      return { ...none, ms: toolMs, toolMs };
+      return { ...none, ms: toolMs, toolMs, calls };
     }
     return none; // relational nodes (Source, Map, Filter, Join, Sink) are CPU work near zero
   }
 
-  /** Generated tokens expected per call: the measured average, else the answer's bound. */
-  expectedOutputTokens(node: CostNode): number {
+  /**
+   * Generated tokens expected per call: the measured average of the node's signature, else for
+   * `choices` the mean label length (the choice trie stops on the label's last token; greedy on
+   * a model that is not trained for the task picks any label, so the mean, not the longest),
+   * counted by `countTokens` (the model's tokenizer) or characters / charsPerToken; for a
+   * schema, the tokens of its typical instance (schema-output.ts); else the share of
+   * `maxTokens` the model's free-text answers used so far, else the bound itself.
+   */
+  expectedOutputTokens(node: CostNode, countTokens?: (text: string) => number | undefined): number {
     const measured = node.signature ? this.outputTokens.get(node.signature) : undefined;
     if (measured) return measured.value;
     const a = argsOf(node);
-    if (a.choices?.length) {
-      // A constrained answer is one label plus the end token.
-      return Math.ceil(Math.max(...a.choices.map((c) => c.length)) / this.charsPerToken) + 1;
+    const count = (c: string) => countTokens?.(c) ?? Math.ceil(c.length / this.charsPerToken);
+    if (a.choices?.length)
+      return a.choices.reduce((n, c) => n + Math.max(1, count(c)), 0) / a.choices.length;
+    const max = a.maxTokens ?? 64;
+    if (a.schema !== undefined) {
+      const text = typicalJson(a.schema as Record<string, unknown>);
+      return text === undefined ? max : Math.min(max, Math.max(1, count(text)));
     }
-    return a.maxTokens ?? 64;
+    const share = this.freeTextShare.get(this.resolve(a.modelKey));
+    return share ? Math.max(1, share.value * max) : max;
+  }
+
+  /** Prompt tokens per call measured for this signature, when it ran (prompts read run-time values). */
+  measuredPromptTokens(signature: string | undefined): number | undefined {
+    return signature ? this.promptTokens.get(signature)?.value : undefined;
   }
 
   // ---- online learning -----------------------------------------------------------------------
@@ -406,15 +444,35 @@ export class CostModel {
     }
   }
 
-  /** Learns how many tokens an LLM node generates per call (its signature's average). */
-  observeOutputTokens(signature: string, tokens: number): void {
-    const avg = this.outputTokens.get(signature);
-    if (avg) avg.observe(tokens);
-    else
-      this.outputTokens
-        .set(signature, new MovingAverage(tokens, 0))
-        .get(signature)!
-        .observe(tokens);
+  /**
+   * Learns how many tokens an LLM node generates per call (its signature's average) and, for a
+   * free-text node, the share of its `maxTokens` the model used: the first estimate of another
+   * free-text node of the model starts from it instead of the bound (measured on the shipped
+   * model: answers use about a fifth of maxTokens, so the bound was 4-5x over).
+   */
+  observeOutputTokens(signature: string, tokens: number, node?: CostNode): void {
+    learn(this.outputTokens, signature, tokens);
+    const a = node ? argsOf(node) : undefined;
+    if (a && !a.choices?.length && a.schema === undefined && a.maxTokens)
+      learn(this.freeTextShare, this.resolve(a.modelKey), Math.min(1, tokens / a.maxTokens));
+  }
+
+  /**
+   * Learns the share of a node's rows that made a call when equal requests merged at run time
+   * (dedupe-calls' fan-out whose distinct count only the run knows: repeated tool parameters).
+   */
+  observeCallShare(signature: string, share: number): void {
+    learn(this.callShares, signature, Math.min(1, Math.max(0, share)));
+  }
+
+  /** Calls per row measured for this signature, when its fan-out was decided at run time. */
+  measuredCallShare(signature: string | undefined): number | undefined {
+    return signature ? this.callShares.get(signature)?.value : undefined;
+  }
+
+  /** Learns an LLM node's prompt tokens per call (prompts whose values exist only at run time). */
+  observePromptTokens(signature: string, tokens: number): void {
+    learn(this.promptTokens, signature, tokens);
   }
 
   /** Records one node's estimated and measured time for `halo.lastRun`. */
@@ -487,6 +545,13 @@ export class CostModel {
   private state(model?: string): ModelState {
     return this.models.get(this.resolve(model)) ?? this.models.get(this.primary)!;
   }
+}
+
+/** A moving average per key, starting at the first value seen. */
+function learn(averages: Map<string, MovingAverage>, key: string, value: number): void {
+  const avg = averages.get(key);
+  if (avg) avg.observe(value);
+  else averages.set(key, new MovingAverage(value, 0)).get(key)!.observe(value);
 }
 
 function push<T>(list: T[], item: T, max: number): void {

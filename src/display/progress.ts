@@ -39,9 +39,11 @@ export interface ProgressSnapshot {
   finished: boolean;
   /** How it ended, once finished: a cancelled or failed collect must not read as done. */
   outcome?: ProgressOutcome;
+  /** With `collect({ budget })`: spent against the budget, "1,234 tokens of 5,000 tokens". */
+  budget?: string;
 }
 
-export type ProgressOutcome = "done" | "cancelled" | "failed";
+export type ProgressOutcome = "done" | "cancelled" | "failed" | "over budget";
 
 export class ProgressReporter {
   private readonly label: string;
@@ -57,6 +59,7 @@ export class ProgressReporter {
   private waits: { label: string; untilMs: number }[] = [];
   private finished = false;
   private outcome: ProgressOutcome | undefined;
+  private budget: string | undefined;
 
   constructor(options: ProgressOptions = {}) {
     const total = options.totalRows ?? 0;
@@ -112,6 +115,12 @@ export class ProgressReporter {
     this.tick();
   }
 
+  /** The run's spending against its budget, as text (replaces the previous). */
+  setBudget(text: string): void {
+    this.budget = text;
+    this.tick();
+  }
+
   snapshot(): ProgressSnapshot {
     const now = this.out.now();
     const elapsedMs = Math.max(0, now - this.startMs);
@@ -137,6 +146,7 @@ export class ProgressReporter {
       finished: this.finished,
     };
     if (this.outcome) s.outcome = this.outcome;
+    if (this.budget !== undefined) s.budget = this.budget;
     if (this.totalRows > 0 && this.rowsDone > 0 && !this.finished) {
       // Linear in rows: LLM rows dominate and cost about the same each once batching settles.
       s.remainingMs = (elapsedMs * Math.max(0, this.totalRows - this.rowsDone)) / this.rowsDone;
@@ -177,8 +187,9 @@ export function progressLine(s: ProgressSnapshot): string {
   }
   const wait = waitText(s);
   if (wait) parts.push(wait);
+  if (s.budget !== undefined) parts.push(`budget ${s.budget}`);
   const time = s.finished
-    ? s.outcome === "cancelled" || s.outcome === "failed"
+    ? s.outcome !== undefined && s.outcome !== "done"
       ? `${s.outcome} after ${formatMs(s.elapsedMs)}`
       : `done in ${formatMs(s.elapsedMs)}`
     : s.remainingMs !== undefined
@@ -199,7 +210,7 @@ function waitText(s: ProgressSnapshot): string | undefined {
 export function progressBundle(s: ProgressSnapshot): MimeBundle {
   const frac = s.totalRows > 0 ? Math.min(1, s.rowsDone / s.totalRows) : s.finished ? 1 : 0;
   const pct = (frac * 100).toFixed(1);
-  const bad = s.outcome === "cancelled" || s.outcome === "failed";
+  const bad = s.outcome !== undefined && s.outcome !== "done";
   const colour = bad ? "#e15759" : s.finished ? "#59a14f" : "#4e79a7";
   const stat = (name: string, value: string) =>
     `<span style="margin-right:14px;white-space:nowrap;display:inline-block"><span style="color:#777">${escapeHtml(name)}</span> ${escapeHtml(value)}</span>`;
@@ -214,6 +225,7 @@ export function progressBundle(s: ProgressSnapshot): MimeBundle {
     stat("cache hits", Number.isNaN(s.cacheHitRate) ? "–" : formatPercent(s.cacheHitRate)),
     stat("tool calls in flight", String(s.toolCallsInFlight)),
     ...(s.waits.length > 0 ? [stat("waiting", waitText(s)!.replace(/^waiting /, ""))] : []),
+    ...(s.budget !== undefined ? [stat("budget", s.budget)] : []),
     stat("elapsed", formatMs(s.elapsedMs)),
     stat(
       s.finished ? (s.outcome ?? "done") : "remaining",

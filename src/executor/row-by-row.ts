@@ -72,17 +72,21 @@ export class RowByRowExecutor implements Executor {
         cachedTokens: 0,
         decodeTokens: 0,
       };
-      if (!reused.has(id)) {
-        const inputs = node.inputs.map((i) => results.get(i)!);
-        const rows = await this.runNode(node, inputs, ctx, steps, stats, now);
-        results.set(id, { columns: node.columns, rows });
-        steps.keepTable(node, rows);
+      try {
+        if (!reused.has(id)) {
+          const inputs = node.inputs.map((i) => results.get(i)!);
+          const rows = await this.runNode(node, inputs, ctx, steps, stats, now);
+          results.set(id, { columns: node.columns, rows });
+          steps.keepTable(node, rows);
+        }
+        stats.rows = results.get(id)!.rows.length;
+      } finally {
+        // Also for the node a failure or a stop ended: halo.lastRun shows the calls it made.
+        stats.measuredMs = now() - nodeStart;
+        const stored = steps.storedCalls(id);
+        if (stored > 0) stats.storedCalls = stored;
+        ctx.trace.nodes.push(stats);
       }
-      stats.rows = results.get(id)!.rows.length;
-      stats.measuredMs = now() - nodeStart;
-      const stored = steps.storedCalls(id);
-      if (stored > 0) stats.storedCalls = stored;
-      ctx.trace.nodes.push(stats);
     }
     return dag.sinks.map((id) => {
       const { columns, rows } = results.get(id)!;
@@ -124,14 +128,14 @@ export class RowByRowExecutor implements Executor {
       case "Map": {
         const op = node.args.op;
         if (op.type === "select") return input.map((r) => selectRow(r, op.columns));
-        return this.perRow(node, input, ctx, steps, async (row) => {
+        return this.perRow(node, input, ctx, steps, stats, async (row) => {
           const out = checkMapResult(await op.fn(userRow(row)), node.label);
           return hasError(row) ? { ...out, [ERRORS_COLUMN]: row[ERRORS_COLUMN] } : { ...out };
         });
       }
       case "Filter": {
         const predicate = node.args.predicate;
-        return this.perRow(node, input, ctx, steps, async (row) =>
+        return this.perRow(node, input, ctx, steps, stats, async (row) =>
           (await testPredicate(predicate, row)) ? row : DROP,
         );
       }
@@ -143,7 +147,7 @@ export class RowByRowExecutor implements Executor {
           node.physical?.fanOut && node.volatility !== "volatile"
             ? new Map<string, Promise<unknown>>()
             : undefined;
-        return this.perRow(node, input, ctx, steps, async (row) => {
+        return this.perRow(node, input, ctx, steps, stats, async (row) => {
           const value = await steps.call(node, row, (key) => {
             const pending = key === undefined ? undefined : shared?.get(key);
             if (pending) return pending;
@@ -218,6 +222,7 @@ export class RowByRowExecutor implements Executor {
     rows: Row[],
     ctx: ExecuteContext,
     steps: RowSteps,
+    stats: NodeStats,
     step: (row: Row) => Promise<Row | typeof DROP>,
   ): Promise<Row[]> {
     const out: Row[] = [];
@@ -240,6 +245,14 @@ export class RowByRowExecutor implements Executor {
         kind: node.kind,
         done: i + 1,
         total: rows.length,
+        // Cumulative, as the Processor reports them: a budget and the progress bar follow it.
+        ...(node.kind === "LlmCall" && {
+          tokens: {
+            prefill: stats.prefillTokens,
+            cached: stats.cachedTokens,
+            decode: stats.decodeTokens,
+          },
+        }),
       });
     }
     return out;

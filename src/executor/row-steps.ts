@@ -51,22 +51,9 @@ export class RowSteps {
    */
   reuseWalk(): { reused: Map<number, StoredResult>; needed: Set<number> } {
     const { ctx, dag } = this;
-    const reused = new Map<number, StoredResult>();
-    const needed = new Set<number>();
-    const demand = (id: number) => {
-      if (needed.has(id)) return;
-      needed.add(id);
-      const node = dag.nodes[id]!;
-      const hit = storable(node) ? ctx.store?.get(node.signature) : undefined;
-      if (hit) {
-        reused.set(id, hit);
-        ctx.reused?.push(id);
-        return;
-      }
-      node.inputs.forEach(demand);
-    };
-    demand(dag.root);
-    return { reused, needed };
+    const walk = reuseWalk(dag, (signature) => ctx.store?.get(signature));
+    ctx.reused?.push(...walk.reused.keys());
+    return walk;
   }
 
   /** Keeps a finished node's table for later collects: stable call nodes with no failed row. */
@@ -169,6 +156,32 @@ export class RowSteps {
       ? `no row had finished this node yet; the ${before} calls finished before it were kept: ${rest}`
       : "no call had finished yet, so nothing was kept";
   }
+}
+
+/**
+ * The reuse walk over a plan, from the root: a stable call node whose table `lookup` finds
+ * stands in for itself and everything only it needs. The executors run it; the estimate runs it
+ * with the same lookup, so what a run will reuse is what the estimate counts as free.
+ */
+export function reuseWalk<T>(
+  dag: PlanDag,
+  lookup: (signature: string) => T | undefined,
+): { reused: Map<number, T>; needed: Set<number> } {
+  const reused = new Map<number, T>();
+  const needed = new Set<number>();
+  const demand = (id: number) => {
+    if (needed.has(id)) return;
+    needed.add(id);
+    const node = dag.nodes[id]!;
+    const hit = storable(node) ? lookup(node.signature) : undefined;
+    if (hit !== undefined) {
+      reused.set(id, hit);
+      return;
+    }
+    node.inputs.forEach(demand);
+  };
+  demand(dag.root);
+  return { reused, needed };
 }
 
 /** Results the stores may keep: stable call nodes (never volatile, never per-run reads). */

@@ -11,10 +11,15 @@ import type { SqlRequest } from "../tools/sql.ts";
 import type { HttpRequest } from "../tools/http.ts";
 import type { FunctionRequest } from "../tools/function.ts";
 import type { RunCalls } from "./call-store.ts";
+import type { ModelPrice } from "../cost/price.ts";
 
 /** What an LLM node needs of a model: the runtime's `Model` satisfies it. */
 export interface LlmModel {
   readonly id: string;
+  /** Plain text to token ids, when the model has its tokenizer here (planning counts labels). */
+  readonly tokenizer?: { encode(text: string, addSpecialTokens?: boolean): number[] };
+  /** What a remote model's tokens cost, when the user gave it (`halo.openai({ price })`). */
+  readonly price?: ModelPrice;
   encodeChat(messages: ChatMessage[]): number[];
   generate(
     requests: GenerateRequest[],

@@ -4,20 +4,22 @@
 // Shown by default where someone is watching (a notebook, or a TTY stderr) and off in logs and
 // tests unless asked for, so CI output is not filled with progress lines.
 import { getDisplayHost } from "../display/host.ts";
-import type { ProgressReporter } from "../display/progress.ts";
+import type { ProgressOutcome, ProgressReporter } from "../display/progress.ts";
 import type { ProgressEvent } from "../executor/types.ts";
 import { currentWaits, onWaitsChanged } from "../runtime/openai/wait-notices.ts";
 
 export interface CollectProgress {
   onProgress(event: ProgressEvent): void;
+  /** With a budget: spent against it (BudgetMeter.line), shown beside the totals. */
+  setBudget(text: string): void;
   /** `tokens`: the run's LLM totals from its trace, so the final state shows tok/s and hits. */
   finish(
-    outcome: "done" | "cancelled" | "failed",
+    outcome: ProgressOutcome,
     tokens?: { prefill: number; cached: number; decode: number },
   ): void;
 }
 
-const NONE: CollectProgress = { onProgress: () => {}, finish: () => {} };
+const NONE: CollectProgress = { onProgress: () => {}, setBudget: () => {}, finish: () => {} };
 
 export async function startCollectProgress(
   requested: boolean | undefined,
@@ -71,9 +73,12 @@ export async function startCollectProgress(
       if (delta > 0) reporter.addRows(delta);
       done += delta;
     },
+    setBudget(text) {
+      reporter.setBudget(text);
+    },
     finish(outcome, tokens) {
       stopWaits();
-      // Only what no event reported (the row-by-row executor reports none while running).
+      // Only what no event reported (calls that ended after their row's last event).
       if (tokens)
         reporter.addTokens({
           prefill: Math.max(0, tokens.prefill - seen.prefill),

@@ -51,6 +51,8 @@ import {
   prepareModelSources,
 } from "./models.ts";
 import { startCollectProgress } from "./collect-progress.ts";
+import { BudgetMeter, checkBudget, refuseOverBudget, type Budget } from "./budget.ts";
+import { planEstimate, type PlanEstimate } from "./plan-estimate.ts";
 import { recordRunCosts } from "./run-costs.ts";
 import { makeRunReport, type RunReport } from "./run-report.ts";
 import { session } from "./session.ts";
@@ -91,6 +93,13 @@ export interface CollectOptions {
    * (docs/processor.md). The optimizer plans with the same settings the Processor runs with.
    */
   processor?: ProcessorSettings;
+  /**
+   * Limits on what the run may spend: `seconds` of execution, `tokens` (prompt plus generated),
+   * `usd` (at the models' prices, `halo.openai({ price })`). A run whose estimate exceeds one is
+   * refused before anything runs; a run that goes over one is stopped, keeping every finished
+   * call. Either way a BudgetError says what and why (src/frame/budget.ts).
+   */
+  budget?: Budget;
 }
 
 const OPTIONS = [
@@ -104,6 +113,7 @@ const OPTIONS = [
   "calibrate",
   "processor",
   "resultCache",
+  "budget",
 ] as const;
 const RESULT_CACHE_MODES: readonly ResultCacheMode[] = ["on", "off", "read", "write"];
 
@@ -132,9 +142,14 @@ export function planFor(
   validateDag(dag);
   if (!optimized) return { dag, plannerMs: 0 };
   const { cost, config } = session.processor;
-  const ctx = optimizerContext(cost, config, dag);
+  const ctx = optimizerContext(cost, config, dag, keptTables(true));
   const result = optimizeChecked(dag, resolveFlags(optimizations), ctx);
   return { ...result, dag: analyze(result.dag, ctx) };
+}
+
+/** The session's kept node tables as the optimizer asks for them (none when reuse is off). */
+function keptTables(reuse: boolean): ((signature: string) => boolean) | undefined {
+  return reuse ? (signature) => session.store.get(signature) !== undefined : undefined;
 }
 
 function optimizeChecked(
@@ -147,28 +162,96 @@ function optimizeChecked(
   return result;
 }
 
-/** planFor for a run: models the plan names are loaded first, so the optimizer tokenizes exactly. */
-async function planForRun(
+/** A plan made for a run (collect) or for its estimate: the same steps, the same context. */
+interface RunPlan {
+  /** The optimized plan. */
+  dag: PlanDag;
+  plannerMs: number;
+  /** The plan before the passes, and the context they ran in (a budget's "what would help"). */
+  lowered: PlanDag;
+  ctx: OptimizerContext;
+  flags: OptimizationFlags;
+  services: ExecutorServices;
+  processor: Processor;
+  config: ProcessorConfig;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Checks the options, then plans as a run does: models the plan names are resolved and loaded
+ * first (so the optimizer tokenizes exactly), each model's profile calibrated, the passes run in
+ * the Processor's context for this run with the session's kept tables. collect() runs the
+ * result; estimate() only reads it.
+ */
+async function planRun(
   nodes: LogicalNode[],
-  optimizations: Partial<OptimizationFlags> | undefined,
-  services: ExecutorServices,
-  calibrate: boolean,
-  processor: Processor,
-  config: ProcessorConfig,
-  signal: AbortSignal | undefined,
-): Promise<{ dag: PlanDag; plannerMs: number }> {
+  options: CollectOptions,
+  hooks: RunHooks,
+): Promise<RunPlan> {
+  const services = hooks.services ?? defaultServices;
+  checkOptions(options);
+  const signal = options.signal ?? currentSignal();
+  const processor = hooks.processor ?? session.processor;
+  const config = processor.runConfig(options.processor);
   // Models first: a hub id is downloaded (or found in the cache) once, and its commit and dtype
   // join the LLM nodes' signatures.
   await prepareModelSources(modelKeysOf(nodes), signal);
-  const dag = lower(nodes, lowerOptions);
-  validateDag(dag);
-  const flags = resolveFlags(optimizations);
+  const lowered = lower(nodes, lowerOptions);
+  validateDag(lowered);
+  const flags = resolveFlags(options.optimizations);
   if (PASS_NAMES.some((name) => flags[name])) {
     // Calibrate before loading: a calibration measured beside a model load would be slow.
-    if (calibrate) await prepareCostModel(dag, processor.cost);
-    await prepareOptimizer(dag, services.loadModel);
+    if (calibrationEnabled(options.calibrate)) await prepareCostModel(lowered, processor.cost);
+    await prepareOptimizer(lowered, services.loadModel);
   }
-  return optimizeChecked(dag, flags, optimizerContext(processor.cost, config, dag));
+  const ctx = optimizerContext(
+    processor.cost,
+    config,
+    lowered,
+    keptTables(options.reuse !== false),
+  );
+  const { dag, plannerMs } = optimizeChecked(lowered, flags, ctx);
+  return { dag, plannerMs, lowered, ctx, flags, services, processor, config, signal };
+}
+
+/** Options a user may get wrong, each refused naming the option and the value. */
+function checkOptions(options: CollectOptions): void {
+  const s = checkSpec("collect(options)", options, OPTIONS, []);
+  if (s.onError !== undefined && s.onError !== "raise" && s.onError !== "null")
+    throw new TypeError(`collect: onError must be "raise" or "null", got ${describe(s.onError)}`);
+  if (s.calibrate !== undefined && typeof s.calibrate !== "boolean")
+    throw new TypeError(`collect: calibrate must be true or false, got ${describe(s.calibrate)}`);
+  if (s.executor !== undefined && s.executor !== "processor" && s.executor !== "row-by-row")
+    throw new TypeError(
+      `collect: executor must be "processor" or "row-by-row", got ${describe(s.executor)}`,
+    );
+  if (s.resultCache !== undefined && !RESULT_CACHE_MODES.includes(s.resultCache as ResultCacheMode))
+    throw new TypeError(
+      `collect: resultCache must be "on", "off", "read" or "write", got ${describe(s.resultCache)}`,
+    );
+  if (s.budget !== undefined) checkBudget(s.budget);
+}
+
+/** A dollar budget on a plan none of whose models has a price would never stop anything. */
+function checkPriced(dag: PlanDag, ctx: OptimizerContext): void {
+  const models = dag.nodes.flatMap((n) => (n.kind === "LlmCall" ? [n.args.modelKey] : []));
+  if (models.length > 0 && !models.some((m) => ctx.priceOf(m)))
+    throw new TypeError(
+      `collect: budget.usd needs a price on a model of the plan (${[...new Set(models)].join(", ")} has none): register it as halo.openai({ ..., price: { inputPer1M, outputPer1M } })`,
+    );
+}
+
+/**
+ * What collecting these plans would cost, planned exactly as collect() plans them, with nothing
+ * run: no LLM call, no tool call (models are loaded and, the first time, calibrated).
+ */
+export async function estimatePlans(
+  nodes: LogicalNode[],
+  options: CollectOptions = {},
+  hooks: RunHooks = {},
+): Promise<PlanEstimate> {
+  const plan = await planRun(nodes, options, hooks);
+  return planEstimate(analyze(plan.dag, plan.ctx));
 }
 
 export async function collectPlans(
@@ -197,35 +280,19 @@ export async function runPlans(
   options: CollectOptions = {},
   hooks: RunHooks = {},
 ): Promise<SinkResult[]> {
-  const services = hooks.services ?? defaultServices;
-  const s = checkSpec("collect(options)", options, OPTIONS, []);
-  const onError = (s.onError ?? "raise") as OnError;
-  if (onError !== "raise" && onError !== "null")
-    throw new TypeError(`collect: onError must be "raise" or "null", got ${describe(s.onError)}`);
-  const signal = options.signal ?? currentSignal();
-  if (s.calibrate !== undefined && typeof s.calibrate !== "boolean")
-    throw new TypeError(`collect: calibrate must be true or false, got ${describe(s.calibrate)}`);
-  if (s.executor !== undefined && s.executor !== "processor" && s.executor !== "row-by-row")
-    throw new TypeError(
-      `collect: executor must be "processor" or "row-by-row", got ${describe(s.executor)}`,
-    );
-  if (s.resultCache !== undefined && !RESULT_CACHE_MODES.includes(s.resultCache as ResultCacheMode))
-    throw new TypeError(
-      `collect: resultCache must be "on", "off", "read" or "write", got ${describe(s.resultCache)}`,
+  const plan = await planRun(nodes, options, hooks);
+  const { dag, plannerMs, services, processor, config, signal } = plan;
+  const onError = options.onError ?? "raise";
+  const budget = options.budget === undefined ? undefined : checkBudget(options.budget);
+  if (budget?.usd !== undefined) checkPriced(dag, plan.ctx);
+  if (budget)
+    refuseOverBudget(planEstimate(analyze(dag, plan.ctx)), budget, plan.flags, () =>
+      planEstimate(
+        analyze(optimizeChecked(plan.lowered, resolveFlags(undefined), plan.ctx).dag, plan.ctx),
+      ),
     );
   const calls = options.reuse === false ? undefined : runCalls(services, options.resultCache);
-  const processor = hooks.processor ?? session.processor;
-  const config = processor.runConfig(options.processor);
-  const { dag, plannerMs } = await planForRun(
-    nodes,
-    options.optimizations,
-    services,
-    calibrationEnabled(options.calibrate),
-    processor,
-    config,
-    signal,
-  );
-  const executor: Executor = s.executor === "row-by-row" ? new RowByRowExecutor() : processor;
+  const executor: Executor = options.executor === "row-by-row" ? new RowByRowExecutor() : processor;
   const trace: RunTrace = {
     startedAt: new Date().toISOString(),
     wallMs: 0,
@@ -236,17 +303,29 @@ export async function runPlans(
   };
   const reused: number[] = [];
   const progress = await startCollectProgress(options.progress, "collect");
+  // The budget stops the run through its signal, as an interrupt would.
+  const meter = budget ? new BudgetMeter(budget, dag, plan.ctx.priceOf) : undefined;
+  const runSignal = !meter
+    ? signal
+    : signal
+      ? AbortSignal.any([signal, meter.signal])
+      : meter.signal;
   const onProgress = (event: ProgressEvent) => {
+    if (meter) {
+      meter.onProgress(event);
+      progress.setBudget(meter.line());
+    }
     progress.onProgress(event);
     options.onProgress?.(event);
   };
+  if (meter) progress.setBudget(meter.line());
   const started = performance.now();
   let results: SinkResult[] | undefined;
   // Read as the executor returns: an abort after that did not cancel anything.
   let cancelled = false;
   try {
     results = await executor.execute(dag, {
-      signal,
+      signal: runSignal,
       onError,
       onProgress,
       trace,
@@ -257,14 +336,21 @@ export async function runPlans(
       config,
     });
     cancelled = signal?.aborted === true;
+    if (meter?.stopped) throw meter.stopped;
     for (const [i, r] of results.entries()) r.dtypes = columnTypes(dag, dag.sinks[i]!);
     return results;
   } catch (err) {
     cancelled = signal?.aborted === true;
+    const stop = meter?.stopped;
+    if (stop) {
+      stop.message += `; ${calls ? `${calls.counts.kept} calls finished and were kept, so a rerun (with a larger budget) makes only the missing calls` : "nothing was kept (collect({ reuse: false }))"}`;
+      throw stop;
+    }
     if (err instanceof RowError && onError === "raise")
       err.message += `\n(pass collect({ onError: "null" }) to keep going: failed rows get null outputs and the error in _errors)`;
     throw err;
   } finally {
+    meter?.close();
     trace.wallMs = performance.now() - started;
     const tokens = { prefill: 0, cached: 0, decode: 0 };
     for (const n of trace.nodes) {
@@ -272,7 +358,11 @@ export async function runPlans(
       tokens.cached += n.cachedTokens;
       tokens.decode += n.decodeTokens;
     }
-    progress.finish(cancelled ? "cancelled" : results ? "done" : "failed", tokens);
+    if (meter) progress.setBudget(meter.line());
+    progress.finish(
+      meter?.stopped ? "over budget" : cancelled ? "cancelled" : results ? "done" : "failed",
+      tokens,
+    );
     const cost = processor.cost;
     // Bookkeeping must never hide the run's own outcome (its rows or its real error).
     let estimateError: number | undefined;
@@ -292,6 +382,13 @@ export async function runPlans(
           cancelled,
           interruptedRows: countInterrupted(results),
           calls: calls?.counts ?? { session: 0, disk: 0, kept: 0 },
+          ...(meter && {
+            budget: {
+              limits: meter.budget,
+              spent: meter.spent(),
+              stopped: meter.stopped !== undefined,
+            },
+          }),
         },
         results?.map((r) => r.dtypes ?? {}),
       ),

@@ -10,7 +10,8 @@ import { planGraph, type PlanGraph } from "../plan/graph.ts";
 import { showValue } from "../plan/show-value.ts";
 import { makeLogical, type LogicalNode } from "../plan/logical.ts";
 import type { PlanDag, Row, ToolFn } from "../plan/types.ts";
-import { collectPlans, planFor, toDanfo, type CollectOptions } from "./collect.ts";
+import { collectPlans, estimatePlans, planFor, toDanfo, type CollectOptions } from "./collect.ts";
+import type { PlanEstimate } from "./plan-estimate.ts";
 import { isArrowTable, isDanfoFrame, toTableData } from "./table-input.ts";
 import { agentVerb, type AgentSpec } from "./verbs/agent.ts";
 import { httpVerb, type HttpSpec } from "./verbs/http.ts";
@@ -154,6 +155,16 @@ export class LazyFrame {
     return result!;
   }
 
+  /**
+   * What collect(options) would cost, planned exactly as it plans (the same passes and context,
+   * kept tables free), with nothing run: seconds, prompt / cached / generated tokens, LLM and
+   * tool calls, dollars at the models' prices, per node. Displays as a table in a notebook.
+   * @example const e = await lf.estimate(); e.tokens; e.nodes[0].decodeTokens
+   */
+  async estimate(options: CollectOptions = {}): Promise<PlanEstimate> {
+    return estimatePlans([this.node], options);
+  }
+
   /** The PlanDag collect() would run. */
   plan(
     options: { optimized?: boolean; optimizations?: CollectOptions["optimizations"] } = {},
@@ -197,13 +208,22 @@ export async function collectAll(
   frames: LazyFrame[],
   options: CollectOptions = {},
 ): Promise<import("danfojs-node").DataFrame[]> {
+  const results = await collectPlans(framesOf(frames, "collectAll"), options);
+  return Promise.all(results.map(toDanfo));
+}
+
+/** `halo.estimateAll([a, b])`: what `collectAll` of them would cost, with nothing run. */
+export async function estimateAll(
+  frames: LazyFrame[],
+  options: CollectOptions = {},
+): Promise<PlanEstimate> {
+  return estimatePlans(framesOf(frames, "estimateAll"), options);
+}
+
+function framesOf(frames: LazyFrame[], verb: string) {
   if (!Array.isArray(frames) || frames.length === 0 || !frames.every((f) => f instanceof LazyFrame))
     throw new TypeError(
-      `halo.collectAll(frames): expected a non-empty array of LazyFrames, got ${showValue(frames)}`,
+      `halo.${verb}(frames): expected a non-empty array of LazyFrames, got ${showValue(frames)}`,
     );
-  const results = await collectPlans(
-    frames.map((f) => f.node),
-    options,
-  );
-  return Promise.all(results.map(toDanfo));
+  return frames.map((f) => f.node);
 }

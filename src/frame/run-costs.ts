@@ -4,6 +4,7 @@
 // so the next plan in this session uses this machine's current speed (docs/cost-model.md).
 import type { CostModel } from "../cost/cost-model.ts";
 import type { PlanDag } from "../plan/types.ts";
+import { costNode } from "../optimizer/pass.ts";
 import type { RunTrace, TaskRecord } from "../processor/trace/trace.ts";
 
 const CALL_KINDS = new Set(["LlmCall", "SqlCall", "HttpCall", "FnCall"]);
@@ -22,9 +23,15 @@ export function recordRunCosts(
   cost.clearRecords();
   for (const stats of trace.nodes) {
     const node = dag.nodes[stats.nodeId];
-    const estimate = node?.physical?.estimate?.afterMs;
+    const estimate = node?.physical?.estimate;
     if (!node || estimate === undefined) continue;
-    stats.estimatedMs ??= estimate;
+    stats.estimatedMs ??= estimate.afterMs;
+    stats.estimated ??= {
+      calls: estimate.calls,
+      promptTokens: estimate.promptTokens,
+      cachedTokens: estimate.cachedTokens,
+      decodeTokens: estimate.decodeTokens,
+    };
     const predictedHits = node.physical?.prefix?.predictedCachedTokens;
     if (predictedHits !== undefined) stats.predictedCacheHits ??= predictedHits;
     if (!CALL_KINDS.has(node.kind) || reused.includes(stats.nodeId)) continue;
@@ -35,13 +42,21 @@ export function recordRunCosts(
       nodeId: stats.nodeId,
       label: stats.label,
       kind: stats.kind,
-      estimatedMs: stats.estimatedMs,
+      estimatedMs: estimate.afterMs,
       // An LLM node's own share of the worker's time, like its estimate; its span would also
       // hold the batches of every node it overlapped (node-shares.ts).
       measuredMs: stats.llmMs ?? stats.measuredMs,
     });
+    const fan = node.physical?.fanOut;
+    if (fan && fan.distinct === null && stats.rows > 0)
+      cost.observeCallShare(node.signature, stats.calls / stats.rows);
     if (node.kind === "LlmCall" && stats.decodeTokens > 0)
-      cost.observeOutputTokens(node.signature, stats.decodeTokens / stats.calls);
+      cost.observeOutputTokens(node.signature, stats.decodeTokens / stats.calls, costNode(node));
+    if (node.kind === "LlmCall" && stats.prefillTokens + stats.cachedTokens > 0)
+      cost.observePromptTokens(
+        node.signature,
+        (stats.prefillTokens + stats.cachedTokens) / stats.calls,
+      );
   }
   for (const task of trace.tasks) observeTask(task, dag, cost);
   // After the tasks, which teach the warm-up constant from what really grew the session's memory:

@@ -3,6 +3,7 @@
 import type { RunTrace } from "../processor/trace/trace.ts";
 import type { CallCounts } from "../executor/call-store.ts";
 import { DISPLAY_SYMBOL, type MimeBundle } from "../display/host.ts";
+import { budgetLine, type Budget, type Spent } from "./budget.ts";
 
 export interface RunReport extends RunTrace {
   executor: string;
@@ -33,10 +34,18 @@ export interface RunReport extends RunTrace {
    * the trace's `kv-move` tasks): out under memory pressure, in when a request needed it.
    */
   kvTierMoves: { out: number; in: number; bytesOut: number; bytesIn: number };
+  /** With `collect({ budget })`: the limits, what the run spent, and whether it was stopped. */
+  budget?: RunBudget;
   /** Text table per node, also the `text/plain` display. */
   summary(): string;
   /** The summary plus the charts (timeline, cost, tokens, cache hits, batch sizes). */
   [DISPLAY_SYMBOL](): Promise<MimeBundle>;
+}
+
+export interface RunBudget {
+  limits: Budget;
+  spent: Spent;
+  stopped: boolean;
 }
 
 export function makeRunReport(
@@ -45,7 +54,12 @@ export function makeRunReport(
   reused: number[],
   rowsOut: number[],
   estimateError?: number,
-  outcome: { cancelled: boolean; interruptedRows: number; calls?: CallCounts } = {
+  outcome: {
+    cancelled: boolean;
+    interruptedRows: number;
+    calls?: CallCounts;
+    budget?: RunBudget;
+  } = {
     cancelled: false,
     interruptedRows: 0,
   },
@@ -77,6 +91,10 @@ export function makeRunReport(
           ? `  cancelled: ${outcome.interruptedRows} rows interrupted before they finished (null outputs, see _errors)`
           : "  cancelled: the run stopped before it finished (no table)",
       );
+    if (outcome.budget)
+      lines.push(
+        `  budget: ${budgetLine(outcome.budget.spent, outcome.budget.limits)}${outcome.budget.stopped ? " (stopped: over budget)" : ""}`,
+      );
     if (calls.session + calls.disk + calls.kept > 0)
       lines.push(
         `  kept results: ${calls.session} calls from this session, ${calls.disk} from disk; ${calls.kept} new results kept`,
@@ -98,9 +116,10 @@ export function makeRunReport(
     if (estimateError !== undefined)
       lines.push(`  estimates: median error ${(estimateError * 100).toFixed(0)}% per call node`);
     for (const n of trace.nodes) {
+      const e = n.estimated;
       const tokens =
-        n.prefillTokens || n.decodeTokens
-          ? ` prefill=${n.prefillTokens} cached=${n.cachedTokens} decode=${n.decodeTokens}`
+        n.prefillTokens || n.decodeTokens || e?.promptTokens
+          ? ` prompt=${n.prefillTokens + n.cachedTokens} cached=${n.cachedTokens} decode=${n.decodeTokens}${e ? ` (est prompt=${Math.round(e.promptTokens)} cached=${Math.round(e.cachedTokens)} decode=${Math.round(e.decodeTokens)})` : ""}`
           : "";
       const reuse = reused.includes(n.nodeId)
         ? " (reused)"
@@ -127,6 +146,7 @@ export function makeRunReport(
     callsFromStore: { session: calls.session, disk: calls.disk },
     callsKept: calls.kept,
     ...(estimateError !== undefined ? { estimateError } : {}),
+    ...(outcome.budget && { budget: outcome.budget }),
     summary,
     [DISPLAY_SYMBOL]: async () => {
       // Loaded on first display: vega is not needed to run plans.

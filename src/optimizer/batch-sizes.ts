@@ -11,7 +11,7 @@ import type { PlanDag } from "../plan/types.ts";
 import type { Analysis } from "./analysis.ts";
 import type { OptimizerContext } from "./context.ts";
 import { instanceViews } from "./instances.ts";
-import { llmShape, llmState, rowsAt } from "./llm-shape.ts";
+import { llmShape, llmState, outputTokensOf, rowsAt } from "./llm-shape.ts";
 import { costNode } from "./pass.ts";
 import type { BatchSizing } from "./physical.ts";
 
@@ -22,10 +22,10 @@ function run(dag: PlanDag, ctx: OptimizerContext) {
   for (const id of topologicalOrder(dag)) {
     const node = dag.nodes[id]!;
     if (node.kind !== "LlmCall") continue;
-    const shape = llmShape(node, rowsAt(views.get(node.inputs[0]!)));
+    const shape = llmShape(node, rowsAt(views.get(node.inputs[0]!)), ctx.cost);
     if (shape.calls === 0) continue;
     const model = node.args.modelKey;
-    const output = cost.expectedOutputTokens(costNode(node));
+    const output = outputTokensOf(node, ctx);
     const privateTokens = Math.max(1, shape.promptTokens - shape.sharedTokens + output);
     const room = ctx.processor.kv.budgetBytes - cost.kvBytes(shape.sharedTokens, model);
     const fit = Math.max(1, Math.floor(room / cost.kvBytes(privateTokens, model)));

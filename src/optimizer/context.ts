@@ -7,6 +7,7 @@
 // `prepareOptimizer`; a model not loaded yet is tokenized approximately (words, see below).
 import type { CostModel } from "../cost/cost-model.ts";
 import type { LlmModel } from "../executor/types.ts";
+import type { ModelPrice } from "../cost/price.ts";
 import type { PlanDag } from "../plan/types.ts";
 import type { ProcessorConfig } from "../processor/config.ts";
 import type { ChatMessage } from "../runtime/types.ts";
@@ -19,6 +20,15 @@ export interface OptimizerContext {
   cost: CostModel;
   /** The model's token ids for a chat (template applied), or undefined when not loaded. */
   encode(modelKey: string, messages: ChatMessage[]): number[] | undefined;
+  /** Tokens of a plain text (a label) by the model's tokenizer, or undefined without one. */
+  countTokens(modelKey: string, text: string): number | undefined;
+  /** The price the user gave the model (remote models), for the estimate's dollars. */
+  priceOf(modelKey: string): ModelPrice | undefined;
+  /**
+   * True when the session keeps the table of the node with this signature (an earlier collect's):
+   * the run reuses it, so it and all only it needs cost nothing (the executors' reuse walk).
+   */
+  kept?(signature: string): boolean;
   /** LLM workers: `processor.llm.workersPerModel` per model the plan uses, by default. */
   workers?: WorkerSpec[];
   /** The Processor's settings for this run: what its workers and tool pool will enforce. */
@@ -40,18 +50,31 @@ function encode(modelKey: string, messages: ChatMessage[]): number[] | undefined
   return loaded.get(modelKey)?.encodeChat(messages);
 }
 
+function countTokens(modelKey: string, text: string): number | undefined {
+  return loaded.get(modelKey)?.tokenizer?.encode(text, false).length;
+}
+
+function priceOf(modelKey: string): ModelPrice | undefined {
+  return loaded.get(modelKey)?.price;
+}
+
 /**
  * The context a plan is made in: the Processor's cost model and its settings for the run (the
- * session's, with the run's overrides), and one worker per lane it will run.
+ * session's, with the run's overrides), one worker per lane it will run, and the session's kept
+ * node tables (`kept`, absent when the run reuses nothing).
  */
 export function optimizerContext(
   cost: CostModel,
   config: ProcessorConfig,
   dag: PlanDag,
+  kept?: (signature: string) => boolean,
 ): OptimizerContext {
   return {
     cost,
     encode,
+    countTokens,
+    priceOf,
+    ...(kept && { kept }),
     processor: config,
     workers: workersPerModel(dag, config.llm.workersPerModel),
     dpStateBudget: DP_STATE_BUDGET,

@@ -7,7 +7,7 @@ import type { PlanDag } from "../plan/types.ts";
 import { copyDag } from "../plan/dag.ts";
 import type { OptimizerContext } from "./context.ts";
 import { dedupeCalls } from "./dedupe-calls.ts";
-import { estimateCalls } from "./estimate.ts";
+import { annotateEstimates, estimateCalls } from "./estimate.ts";
 import { groupSharedPrefixes } from "./group-shared-prefixes.ts";
 import type { Pass } from "./pass.ts";
 import { annotate } from "./pass.ts";
@@ -77,18 +77,8 @@ export function optimize(
   if (dag === input) dag = copyDag(input);
   const after = estimateCalls(dag, ctx, true);
   let beforeMs = 0;
-  let afterMs = 0;
   for (const e of before.values()) beforeMs += e.ms;
-  for (const node of dag.nodes) {
-    const a = after.get(node.args);
-    if (a === undefined) continue;
-    afterMs += a.ms;
-    annotate(node, "estimate", {
-      beforeMs: before.get(node.args)?.ms ?? a.ms,
-      afterMs: a.ms,
-      ...(a.footprintBytes > 0 ? { footprintBytes: a.footprintBytes } : {}),
-    });
-  }
+  const totals = annotateEstimates(dag, before, after, ctx);
   const plannerMs = performance.now() - started;
   const root = dag.nodes[dag.root]!;
   const report: PlanReport = {
@@ -96,7 +86,8 @@ export function optimize(
     ...root.physical?.report,
     passes: reports,
     beforeMs,
-    afterMs,
+    afterMs: totals.ms,
+    totals,
     plannerMs,
   };
   annotate(root, "report", report);

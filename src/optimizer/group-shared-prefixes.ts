@@ -14,7 +14,8 @@ import { topologicalOrder, copyDag } from "../plan/dag.ts";
 import type { PlanDag, PlanNode } from "../plan/types.ts";
 import type { OptimizerContext } from "./context.ts";
 import { instanceViews } from "./instances.ts";
-import { annotate, costNode, type Pass, type PassResult } from "./pass.ts";
+import { annotate, type Pass, type PassResult } from "./pass.ts";
+import { outputTokensOf } from "./llm-shape.ts";
 import type { PrefixGroup } from "./physical.ts";
 import { PrefixSimulator, type SimRequest } from "./prefix-sim.ts";
 import { encoderFor, llmColumns, renderPrompt, type RenderedPrompt } from "./render.ts";
@@ -98,6 +99,7 @@ interface NodePrompts {
   exact: boolean;
   modelTokens: boolean;
   promptTokens: number;
+  estimatedTokens: number;
   uniqueTokens: number;
   planned: SimRequest[];
   rowOrder: SimRequest[];
@@ -107,6 +109,7 @@ function promptsOf(
   node: LlmNode,
   view: NonNullable<ReturnType<ReturnType<typeof instanceViews>["get"]>>,
   ctx: OptimizerContext,
+  valueTokens: Map<string, number>,
 ): NodePrompts {
   const { encode, modelTokens } = encoderFor(ctx, node.args.modelKey);
   const columns = llmColumns(node);
@@ -127,7 +130,7 @@ function promptsOf(
     });
   // What the worker needs to know to admit like the real one: how long each request decodes
   // (slots free up) and how much KV it reserves (the cost model's output estimate, maxTokens).
-  const outputTokens = ctx.cost.expectedOutputTokens(costNode(node));
+  const outputTokens = outputTokensOf(node, ctx);
   const request = (r: number): SimRequest => ({
     tokens: prompts[r]!.tokens,
     complete: prompts[r]!.exact,
@@ -135,12 +138,17 @@ function promptsOf(
     maxTokens: node.args.maxTokens,
   });
   let promptTokens = 0;
+  let estimatedTokens = 0;
   let uniqueTokens = 0;
   const planned: SimRequest[] = [];
   order.forEach((r, i) => {
     const p = prompts[r]!;
     if (!runs[r]) return;
     promptTokens += p.tokens.length;
+    estimatedTokens += p.exact
+      ? p.tokens.length
+      : (p.withStandIns ?? 0) +
+        (p.unknownColumns ?? []).reduce((n, c) => n + (valueTokens.get(c) ?? 0) - 1, 0);
     uniqueTokens +=
       p.tokens.length - (i === 0 ? 0 : commonPrefix(prompts[order[i - 1]!]!.tokens, p.tokens));
     planned.push(request(r));
@@ -157,10 +165,30 @@ function promptsOf(
     exact: view.exact && prompts.every((p) => p.exact),
     modelTokens,
     promptTokens,
+    estimatedTokens: Math.max(promptTokens, estimatedTokens),
     uniqueTokens,
     planned,
     rowOrder,
   };
+}
+
+/**
+ * Expected tokens of each column an LLM node upstream of `node` answers into (its expected
+ * answer length). A tool's result is not here: its length is unknown until it runs.
+ */
+function answerTokens(dag: PlanDag, node: PlanNode, ctx: OptimizerContext): Map<string, number> {
+  const out = new Map<string, number>();
+  const seen = new Set<number>();
+  const visit = (id: number) => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    const n = dag.nodes[id]!;
+    if (n.kind === "LlmCall" && typeof n.args.output === "string" && !out.has(n.args.output))
+      out.set(n.args.output, outputTokensOf(n, ctx));
+    n.inputs.forEach(visit);
+  };
+  node.inputs.forEach(visit);
+  return out;
 }
 
 /**
@@ -197,7 +225,7 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
     if (node.kind !== "LlmCall") continue;
     wave.set(node.id, Math.max(-1, ...[...waits.get(node.id)!].map((w) => wave.get(w) ?? -1)) + 1);
     const view = views.get(node.inputs[0]!);
-    if (view) nodes.push(promptsOf(node, view, ctx));
+    if (view) nodes.push(promptsOf(node, view, ctx, answerTokens(out, node, ctx)));
   }
   // One simulated queue per wave and model, waves in order, a wave's nodes in plan order.
   const queues = new Map<string, NodePrompts[]>();
@@ -220,6 +248,7 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
         inputRows: n.inputRows,
         groups: groupsOf(n.order, n.prompts),
         promptTokens: n.promptTokens,
+        ...(!n.exact && { estimatedTokens: n.estimatedTokens }),
         uniqueTokens: n.uniqueTokens,
         predictedCachedTokens: hitsPlanned[i]!,
         rowOrderCachedTokens: hitsRowOrder[i]!,

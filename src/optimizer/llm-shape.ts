@@ -1,6 +1,6 @@
 // What the cost model needs to know about an LLM node's work, read from the plan's annotations
 // (dedupe-calls, group-shared-prefixes) with the cost model's own defaults where they are absent.
-import type { EstimateState } from "../cost/cost-model.ts";
+import type { CostModel, EstimateState } from "../cost/cost-model.ts";
 import type { LlmArgs, PlanNode } from "../plan/types.ts";
 import type { ChatMessage } from "../runtime/types.ts";
 import { approximateTokens, type OptimizerContext } from "./context.ts";
@@ -20,14 +20,26 @@ export interface LlmShape {
   sharedTokens: number;
 }
 
+/**
+ * Calls a call node makes for `rows` rows: dedupe-calls' distinct count when planning knew it;
+ * when only the run can tell (requests read run-time values), the share of rows that made a
+ * call when the node last ran; else one per row.
+ */
+export function callsAt(node: PlanNode, rows: number, cost?: CostModel): number {
+  const fan = node.physical?.fanOut;
+  if (!fan) return rows;
+  if (fan.distinct !== null) return fan.distinct;
+  const share = cost?.measuredCallShare(node.signature);
+  return share === undefined ? rows : Math.min(rows, Math.max(1, Math.round(rows * share)));
+}
+
 /** Rows at a node: known rows, else the nearest known upstream count (an upper bound), else 1. */
 export function rowsAt(view: InstanceView | undefined): number {
   return view ? view.rows.length : 1;
 }
 
-export function llmShape(node: PlanNode, rows: number): LlmShape {
-  const fan = node.physical?.fanOut;
-  const calls = fan?.distinct ?? rows;
+export function llmShape(node: PlanNode, rows: number, cost?: CostModel): LlmShape {
+  const calls = callsAt(node, rows, cost);
   const p = node.physical?.prefix;
   if (!p || calls === 0 || node.kind !== "LlmCall") {
     // Not rendered: the templates' own length in approximate tokens.
@@ -37,18 +49,32 @@ export function llmShape(node: PlanNode, rows: number): LlmShape {
     return {
       calls,
       rows,
-      promptTokens: approximateTokens(messages).length,
+      promptTokens:
+        cost?.measuredPromptTokens(node.signature) ?? approximateTokens(messages).length,
       cachedTokens: 0,
       sharedTokens: 0,
     };
   }
+  // Prompts that read run-time values (tool results, upstream answers) are known only up to
+  // the first such value: the estimate fills them in (answers at their expected length, tool
+  // results at zero) until the node has run; then its measured length per call stands in.
+  const measured = p.exact ? undefined : cost?.measuredPromptTokens(node.signature);
   return {
     calls,
     rows,
-    promptTokens: p.promptTokens / calls,
+    promptTokens: Math.max(
+      p.promptTokens / calls,
+      measured ?? (p.estimatedTokens ?? p.promptTokens) / calls,
+    ),
     cachedTokens: p.predictedCachedTokens / calls,
     sharedTokens: Math.max(0, ...p.groups.map((g) => g.sharedTokens)),
   };
+}
+
+/** Tokens an answer of the node is expected to generate (labels counted by its tokenizer). */
+export function outputTokensOf(node: PlanNode, ctx: OptimizerContext): number {
+  const model = (node.args as LlmArgs).modelKey;
+  return ctx.cost.expectedOutputTokens(costNode(node), (text) => ctx.countTokens(model, text));
 }
 
 /**
@@ -57,7 +83,7 @@ export function llmShape(node: PlanNode, rows: number): LlmShape {
  */
 export function kvBoundBatch(node: PlanNode, shape: LlmShape, ctx: OptimizerContext): number {
   const model = (node.args as LlmArgs).modelKey;
-  const output = ctx.cost.expectedOutputTokens(costNode(node));
+  const output = outputTokensOf(node, ctx);
   const perCall = ctx.cost.kvBytes(Math.max(1, shape.promptTokens + output), model);
   return Math.max(1, Math.floor(ctx.processor.kv.budgetBytes / perCall));
 }
@@ -76,6 +102,7 @@ export function llmState(
     calls: shape.calls,
     promptTokens: shape.promptTokens,
     cachedTokens: shape.cachedTokens,
+    outputTokens: outputTokensOf(node, ctx),
     batchSize,
   };
 }

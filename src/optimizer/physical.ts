@@ -26,13 +26,41 @@ export interface NodePhysical {
    * when its own input row does (the call nodes in between add nothing it reads).
    */
   early?: { base: number; deps: number[] };
-  /**
-   * The cost model's estimate before and after the passes, ms; for LLM nodes, the KV footprint
-   * its warm-up was charged up to (the run tells the CostModel it is warm: `noteRan`).
-   */
-  estimate?: { beforeMs: number; afterMs: number; footprintBytes?: number };
+  /** The cost model's estimate of the node's work, before and after the passes (estimate.ts). */
+  estimate?: NodeEstimate;
   /** Only on the root: the plan-wide report. */
   report?: PlanReport;
+}
+
+/** A call node's predicted work after the passes (and its time before them). */
+export interface NodeEstimate {
+  beforeMs: number;
+  afterMs: number;
+  /** LLM nodes: the KV footprint the warm-up was charged up to (the run tells the CostModel it is warm: `noteRan`). */
+  footprintBytes?: number;
+  /** Rows reaching the node (known rows, else an upper bound), and calls made after fan-out. */
+  rows: number;
+  calls: number;
+  /** LLM nodes, over all calls: prompt tokens, of them expected from the prefix cache, generated. */
+  promptTokens: number;
+  cachedTokens: number;
+  decodeTokens: number;
+  /** Dollars at the model's price (`halo.openai({ price })`); absent without one. */
+  usd?: number;
+  /** The session keeps this node's table, or it feeds only kept ones: nothing runs. */
+  kept?: boolean;
+}
+
+/** The plan's predicted work: the sum of its call nodes' estimates. */
+export interface PlanTotals {
+  ms: number;
+  llmCalls: number;
+  toolCalls: { sql: number; http: number; function: number };
+  promptTokens: number;
+  cachedTokens: number;
+  decodeTokens: number;
+  /** Dollars over the nodes whose model has a price; absent when none has. */
+  usd?: number;
 }
 
 export interface FanOut {
@@ -60,6 +88,12 @@ export interface PrefixPlan {
   groups: PrefixGroup[];
   /** Prompt tokens over all instances (known prefixes only when `exact` is false). */
   promptTokens: number;
+  /**
+   * Not exact: the whole prompts' tokens as far as planning can tell (the template around the
+   * run-time values, each value at its producer's expected answer length, a tool's result at
+   * zero): the estimate's prompt tokens until the node has run (llm-shape.ts).
+   */
+  estimatedTokens?: number;
   /** Tokens of distinct trie edges: what prefill computes with an unbounded cache. */
   uniqueTokens: number;
   /** Prompt tokens predicted to come from the prefix cache, in the planned order, under the KV budget. */
@@ -142,6 +176,8 @@ export interface PlanReport {
   /** Sum over nodes of the estimates, before and after the passes, ms. */
   beforeMs: number;
   afterMs: number;
+  /** After the passes: calls, tokens, dollars over the call nodes (estimate.ts). */
+  totals: PlanTotals;
   plannerMs: number;
 }
 

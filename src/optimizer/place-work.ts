@@ -88,7 +88,7 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
     const ready = node.physical?.gather ? inputsDone : latest(node, startMs);
     const model = node.args.modelKey;
     const view = views.get(node.inputs[0]!);
-    const shape = llmShape(node, rowsAt(view));
+    const shape = llmShape(node, rowsAt(view), ctx.cost);
     const prompts: number[][] = [];
     if (view) {
       const { encode } = encoderFor(ctx, model);

@@ -41,7 +41,7 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
   for (const id of topologicalOrder(out)) {
     const node = out.nodes[id]!;
     if (node.kind !== "LlmCall") continue;
-    const shape = llmShape(node, rowsAt(views.get(node.inputs[0]!)));
+    const shape = llmShape(node, rowsAt(views.get(node.inputs[0]!)), ctx.cost);
     const together = Math.min(shape.calls, kvBoundBatch(node, shape, ctx));
     const cpu = ctx.cost.profile(node.args.modelKey).provider === "cpu";
     if (together > 1 && cpu && !waitsOnHttp(out, id)) {

@@ -15,6 +15,13 @@ export interface RenderedPrompt {
   /** Token ids: the whole prompt when `exact`, else the known leading part. */
   tokens: number[];
   exact: boolean;
+  /**
+   * Not exact: the prompt's tokens with one stand-in token per value known only at run time
+   * (the template after it included), and the columns of those values: an estimate of the
+   * whole prompt adds their expected lengths (group-shared-prefixes).
+   */
+  withStandIns?: number;
+  unknownColumns?: string[];
 }
 
 // Two stand-ins for an unknown value: the tokens where the two renderings first differ mark
@@ -73,7 +80,7 @@ export function renderPrompt(
   try {
     return renderKnownPrompt(args, columns, row, encode);
   } catch {
-    return { tokens: [], exact: false };
+    return { tokens: [], exact: false, withStandIns: 0, unknownColumns: [] };
   }
 }
 
@@ -88,7 +95,8 @@ function renderKnownPrompt(
   const b = encode(llmMessages(args, withStandIn(row, columns, STAND_IN[1])));
   let n = 0;
   while (n < a.length && n < b.length && a[n] === b[n]) n++;
-  return { tokens: a.slice(0, n), exact: false };
+  const unknownColumns = columns.filter((c) => row[c] === UNKNOWN);
+  return { tokens: a.slice(0, n), exact: false, withStandIns: a.length, unknownColumns };
 }
 
 /**

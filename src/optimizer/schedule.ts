@@ -75,7 +75,7 @@ export function buildTasks(dag: PlanDag, ctx: OptimizerContext, workers: WorkerS
     const node = dag.nodes[id]!;
     const rows = rowsAt(views.get(node.inputs[0]!));
     if (node.kind === "LlmCall") {
-      const shape = llmShape(node, rows);
+      const shape = llmShape(node, rows, ctx.cost);
       // The batch-sizes analysis's size when it ran, else as many as the KV budget holds.
       const size = batchSizes.get(id);
       const worker =

@@ -16,6 +16,7 @@
 //   halo.models.register("local-llama", halo.openai({ baseUrls: "http://127.0.0.1:11434/v1", model: "llama3.2" }));
 import { basename, resolve } from "node:path";
 import type { Profile } from "../cost/profile.ts";
+import type { ModelPrice } from "../cost/price.ts";
 import type { LlmModel } from "../executor/types.ts";
 import { resolveOptions, type OpenAiModelOptions, type ResolvedOptions } from "./openai/options.ts";
 import { encodeHandle } from "./openai/prompt-handle.ts";
@@ -56,6 +57,8 @@ export class OpenAiModel implements LlmModel {
   /** The served model's tokenizer, when a folder was given. */
   readonly tokenizer: TextTokenizer | undefined;
   readonly router: ReplicaRouter;
+  /** What its tokens cost, when the user said (`price`). */
+  readonly price: ModelPrice | undefined;
   private readonly options: ResolvedOptions;
   private readonly endpoints: Map<string, string>;
   private readonly limiters = new Map<string, RateLimiter>();
@@ -70,6 +73,7 @@ export class OpenAiModel implements LlmModel {
     const o = resolveOptions(options);
     this.options = o;
     this.mode = o.mode;
+    this.price = o.price;
     const dir = o.tokenizer === undefined ? undefined : resolve(o.tokenizer);
     this.tokenizer = dir === undefined ? undefined : new TextTokenizer(dir);
     this.servedModel = o.model ?? basename(dir!);

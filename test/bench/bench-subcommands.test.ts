@@ -1,6 +1,6 @@
-// `halo bench planner`, `halo bench estimates` and `halo bench resume`: the commands behind the
-// planner-time, estimate-accuracy and rerun figures in docs/benchmarks.md, docs/cost-model.md and
-// docs/api.md print what they claim.
+// `halo bench planner`, `halo bench estimates`, `halo bench estimate` and `halo bench resume`: the
+// commands behind the planner-time, estimate-accuracy and rerun figures in docs/benchmarks.md,
+// docs/cost-model.md and docs/api.md print what they claim.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
@@ -50,6 +50,24 @@ test("halo bench estimates: four runs and two pipelined ones, estimate beside me
         ),
       ),
     );
+});
+
+test("halo bench estimate: estimate against the run per workload, before and after a first run", () => {
+  const r = bench("estimate", "--queries", "2", "--workloads", "lexicon-bridge");
+  assert.is(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  const figures =
+    /^ {2}lexicon-bridge: prompt \d+ est \/ \d+ actual \([\d.]+%\); decode with choices \d+ \/ \d+ \([\d.]+%\); all decode \d+ \/ \d+ \([\d.]+%\); seconds [\d.]+ \/ [\d.]+ \([\d.]+%\); load [\d.]+$/;
+  assert.is(lines.filter((l) => figures.test(l)).length, 2, r.stdout);
+  assert.is(lines.filter((l) => /^ {2}median error: prompt [\d.]+% \(aim 5%\)/.test(l)).length, 2);
+  assert.ok(lines.includes("after each plan ran once:"), r.stdout);
+  assert.is(
+    lines.filter((l) => /^ {2}(object|string|enum): decode \d+ est \/ \d+ actual/.test(l)).length,
+    3,
+  );
+  const bad = bench("estimate", "--queries", "0");
+  assert.is.not(bad.status, 0);
+  assert.match(bad.stderr, /--queries must be a positive integer/);
 });
 
 test("halo bench resume: kept calls and the rerun's LLM calls, per failure and interrupt", () => {

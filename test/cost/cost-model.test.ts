@@ -60,10 +60,13 @@ test("batches never exceed what the KV budget holds", () => {
   assert.is(e.batches, 4);
 });
 
-test("output tokens: measured average first, then the choice bound, then maxTokens", () => {
+test("output tokens: measured average first, then the mean label, then maxTokens", () => {
   const cost = new CostModel(profile("m"));
   assert.is(cost.expectedOutputTokens(llm({ maxTokens: 40 })), 40);
-  assert.is(cost.expectedOutputTokens(llm({ choices: ["positive", "negative"] })), 4);
+  // 8 characters at 3 per token without a tokenizer; the mean label's tokens with one
+  assert.is(cost.expectedOutputTokens(llm({ choices: ["positive", "negative"] })), 3);
+  const chars = (t: string) => t.length;
+  assert.is(cost.expectedOutputTokens(llm({ choices: ["a", "bb", "cccccc"] }), chars), 3);
   cost.observeOutputTokens("sig-a", 6);
   cost.observeOutputTokens("sig-a", 10);
   assert.is(cost.expectedOutputTokens(llm({ maxTokens: 40 })), 8);

@@ -44,4 +44,46 @@ test("progress: tokens, cache hits and 100% after a filter", async () => {
   assert.not.match(html, /cache hits<\/[^>]+>\s*<[^>]+>–/, "cache hits shown as a figure");
 });
 
+test("progress with a budget: spent against it, live and at the end", async () => {
+  const shown: MimeBundle[] = [];
+  setDisplayHost({ rich: true, display: (bundle) => void shown.push(bundle) });
+  const lf = halo
+    .lazy(SAMPLE_REVIEWS.map((review) => ({ review })))
+    .agent({ prompt: SENTIMENT_PROMPT, choices: SENTIMENT_CHOICES, output: "sentiment" });
+  try {
+    await lf.collectRows({
+      reuse: false,
+      calibrate: false,
+      progress: true,
+      budget: { tokens: 1_000_000, seconds: 600 },
+    });
+  } finally {
+    setDisplayHost(undefined);
+  }
+  const run = halo.lastRun!;
+  const spent = run.nodes.reduce(
+    (a, n) => a + n.prefillTokens + n.cachedTokens + n.decodeTokens,
+    0,
+  );
+  const last = shown.at(-1)!["text/plain"] as string;
+  assert.match(
+    last,
+    new RegExp(
+      `budget [\\d.]+ s of 600\\.0 s, ${spent.toLocaleString("en-US")} tokens of 1,000,000 tokens`,
+    ),
+    last,
+  );
+  assert.ok(
+    shown.slice(0, -1).some((b) => /budget /.test(b["text/plain"] as string)),
+    "shown while running too",
+  );
+  assert.match(
+    shown.at(-1)!["text/html"] as string,
+    /budget<\/span> [\d.]+ s of 600.0 s, [\d,]+ tokens of 1,000,000/,
+  );
+  assert.equal(run.budget?.limits, { tokens: 1_000_000, seconds: 600 });
+  assert.is(run.budget?.spent.tokens, spent);
+  assert.is(run.budget?.stopped, false);
+});
+
 test.run();

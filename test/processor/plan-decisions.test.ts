@@ -38,7 +38,9 @@ const rows = Array.from({ length: 12 }, (_, id) => ({
   review: SAMPLE_REVIEWS[id % 6]!,
 }));
 const settings = {
-  kv: { budgetBytes: 4 * 150 * 2048 },
+  // No host tier: whether a prefix moves there or back is priced by the cost model, which every
+  // forward call refits, so two runs of one plan would move different prefixes.
+  kv: { budgetBytes: 4 * 150 * 2048, hostBudgetBytes: 0 },
   batch: { initial: 8, min: 8, max: 8 },
   llm: { workersPerModel: 1 },
 };
@@ -89,6 +91,7 @@ const PREDICTIONS = new Set([
   "prefix.inputRows", // when `order` applies (checked with it)
   "prefix.groups",
   "prefix.promptTokens",
+  "prefix.estimatedTokens",
   "prefix.uniqueTokens",
   "prefix.predictedCachedTokens",
   "prefix.rowOrderCachedTokens",

@@ -67,6 +67,11 @@ export interface NodeStats {
   cachedTokens: number;
   decodeTokens: number;
   predictedCacheHits?: number;
+  /**
+   * Call nodes: the optimizer's estimate of the node's tokens and calls before the run (its
+   * `estimatedMs` beside), for estimate vs actual in `halo.lastRun` (physical.estimate).
+   */
+  estimated?: { calls: number; promptTokens: number; cachedTokens: number; decodeTokens: number };
   /** Rows answered from the result stores (kept by an earlier run; no call made). */
   storedCalls?: number;
 }

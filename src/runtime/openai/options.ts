@@ -1,6 +1,7 @@
 // `halo.openai({...})`'s options: what each means, their defaults, and the check that names a bad
 // one and what to pass (a TypeError at once, not a failure on the first row).
 import type { RateLimits } from "./rate-limiter.ts";
+import { checkPrice, type ModelPrice } from "../../cost/price.ts";
 
 /**
  * How prompts go out:
@@ -74,6 +75,11 @@ export interface OpenAiModelOptions {
    * "completions" modes a token here is 4 bytes of the messages' text (prompt-handle.ts).
    */
   affinityTokens?: number;
+  /**
+   * What the served model's tokens cost, US dollars per million: `{ inputPer1M, outputPer1M,
+   * cachedInputPer1M? }`. Estimates (`lf.estimate()`) and `collect({ budget: { usd } })` use it.
+   */
+  price?: ModelPrice;
 }
 
 /** The options with defaults applied, as the model uses them. */
@@ -89,6 +95,7 @@ export interface ResolvedOptions {
   retries: number;
   timeoutMs: number;
   affinityTokens: number;
+  price: ModelPrice | undefined;
 }
 
 const where = "halo.openai";
@@ -111,6 +118,7 @@ export function resolveOptions(options: OpenAiModelOptions): ResolvedOptions {
     "retries",
     "timeoutMs",
     "affinityTokens",
+    "price",
   ];
   for (const k of Object.keys(o))
     if (!known.includes(k))
@@ -174,6 +182,7 @@ export function resolveOptions(options: OpenAiModelOptions): ResolvedOptions {
     retries: (o.retries as number | undefined) ?? 3,
     timeoutMs: (o.timeoutMs as number | undefined) ?? 120_000,
     affinityTokens: (o.affinityTokens as number | undefined) ?? 64,
+    price: o.price === undefined ? undefined : checkPrice(o.price, where),
   };
 }
 

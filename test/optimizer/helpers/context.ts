@@ -46,6 +46,8 @@ export function testContext(options: TestContextOptions = {}): OptimizerContext 
     model,
     cost: new CostModel(profiles),
     encode: (_key, messages) => model.encodeChat(messages),
+    countTokens: () => undefined,
+    priceOf: () => undefined,
     workers: options.workers,
     processor: applySettings(
       applySettings(
