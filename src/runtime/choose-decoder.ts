@@ -127,7 +127,8 @@ export function folderFiles(dir: string): string[] {
   return out;
 }
 
-function readJson(path: string): Record<string, unknown> | undefined {
+/** A JSON object file, or undefined when it is absent, unreadable or not an object. */
+export function readJsonObject(path: string): Record<string, unknown> | undefined {
   try {
     const v = JSON.parse(readFileSync(path, "utf8")) as unknown;
     return v && typeof v === "object" && !Array.isArray(v)
@@ -169,11 +170,24 @@ export function chooseFolderDecoder(
       reason: "onnxFile option",
     };
   }
+  return chooseDecoderIn(dir, dir, paths, options.dtype);
+}
+
+/**
+ * chooseDecoder over `paths` with the configs read from `dir` (a folder, a hub snapshot): the
+ * transformers.js_config default and genai_config.json's file name come from there.
+ */
+export function chooseDecoderIn(
+  where: string,
+  dir: string,
+  paths: string[],
+  dtype: Dtype | undefined,
+): DecoderChoice {
   return chooseDecoder(
-    dir,
+    where,
     paths,
-    options.dtype,
-    readJson(join(dir, "config.json")) ?? {},
-    readJson(join(dir, "genai_config.json")),
+    dtype,
+    readJsonObject(join(dir, "config.json")) ?? {},
+    readJsonObject(join(dir, "genai_config.json")),
   );
 }

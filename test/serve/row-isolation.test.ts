@@ -6,7 +6,6 @@
 // fails alone.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -15,6 +14,7 @@ import { join } from "node:path";
 import { halo } from "../../src/index.ts";
 import { Processor } from "../../src/processor/processor.ts";
 import { ServerMetrics } from "../../src/serve/metrics.ts";
+import { startServe } from "./helpers/serve-process.ts";
 import { WorkflowSession, type QueryAnswer } from "../../src/serve/workflow-session.ts";
 import type { ExecuteContext, SinkResult } from "../../src/executor/types.ts";
 import type { PlanDag, Row } from "../../src/plan/types.ts";
@@ -55,24 +55,6 @@ test.before(async () => {
   echoBase = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
 });
 test.after(() => new Promise<void>((r) => echo.close(() => r())));
-
-function startServe(args: string[]): Promise<{ child: ChildProcess; url: string; log: string[] }> {
-  const child = spawn(process.execPath, ["bin/halo.js", "serve", "--port", "0", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, HALO_CALIBRATE: "0" },
-  });
-  const log: string[] = [];
-  child.stderr!.on("data", (d: Buffer) => log.push(d.toString()));
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /halo: serving on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]!, log });
-    });
-    child.once("exit", (code) => reject(new Error(`halo serve exited ${code}: ${log.join("")}`)));
-  });
-}
 
 async function ask(url: string, queries: unknown[]): Promise<QueryAnswer[]> {
   const res = await fetch(`${url}/v1/workflows/fuzz/queries`, {

@@ -1,7 +1,6 @@
 // `halo serve --model org/name` and a workflow whose YAML names a hub model: a real `halo serve`
 // process against a stand-in hub on 127.0.0.1 serving the shipped model's files. The model is
 // downloaded before the server listens, and it answers exactly as the local folder does.
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,33 +12,14 @@ import { createCompletionsService } from "../../src/serve/completions.ts";
 import { HubStandIn, readFolder } from "../helpers/hub-stand-in.ts";
 import { SAMPLE_REVIEWS, SENTIMENT_CHOICES, SENTIMENT_PROMPT } from "../helpers/trained-prompts.ts";
 import { shippedModelPresent } from "../frame/fixtures/shipped-model.ts";
+import { startServe } from "./helpers/serve-process.ts";
 
 const present = shippedModelPresent();
 let hub: HubStandIn;
 let root: string;
 
-function startServe(args: string[]): Promise<{ child: ChildProcess; url: string; log: string[] }> {
-  const child = spawn(process.execPath, ["bin/halo.js", "serve", "--port", "0", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      ...process.env,
-      HALO_CALIBRATE: "0",
-      HF_ENDPOINT: hub.hubUrl,
-      HF_HUB_CACHE: join(root, "hub"),
-    },
-  });
-  const log: string[] = [];
-  child.stderr!.on("data", (d: Buffer) => log.push(d.toString()));
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /halo: serving on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]!, log });
-    });
-    child.once("exit", (code) => reject(new Error(`halo serve exited ${code}: ${log.join("")}`)));
-  });
-}
+/** The server downloads from the stand-in into this test's own cache. */
+const hubEnv = () => ({ HF_ENDPOINT: hub.hubUrl, HF_HUB_CACHE: join(root, "hub") });
 
 test.before(async () => {
   hub = await new HubStandIn().start();
@@ -68,7 +48,10 @@ test("--model org/name and a YAML model: org/name answer like the local folder",
       "",
     ].join("\n"),
   );
-  const { child, url, log } = await startServe(["--model", "acme/halo-tiny", "--workflow", yaml]);
+  const { child, url, log } = await startServe(
+    ["--model", "acme/halo-tiny", "--workflow", yaml],
+    hubEnv(),
+  );
   try {
     // Downloaded before listening: the hub saw the files before the first request.
     assert.ok(hub.requests("hub", (r) => r.path.endsWith("/onnx/model.onnx")).length > 0);
@@ -104,7 +87,7 @@ test("--model org/name and a YAML model: org/name answer like the local folder",
 });
 
 test("a hub id that does not exist stops halo serve with the reason", async () => {
-  const r = await startServe(["--model", "acme/missing"]).then(
+  const r = await startServe(["--model", "acme/missing"], hubEnv()).then(
     () => undefined,
     (e: Error) => e,
   );

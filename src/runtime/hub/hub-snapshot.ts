@@ -11,7 +11,12 @@
 // to fetch it.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { chooseDecoder, DtypeMissingError, type DecoderChoice } from "../choose-decoder.ts";
+import {
+  chooseDecoderIn,
+  DtypeMissingError,
+  readJsonObject,
+  type DecoderChoice,
+} from "../choose-decoder.ts";
 import type { Dtype } from "../dtypes.ts";
 import { downloadBlob } from "./download-blob.ts";
 import { errorForResponse, HubError } from "./hub-error.ts";
@@ -93,17 +98,6 @@ function normalizeEtag(value: string | null): string | undefined {
   return v ? v : undefined;
 }
 
-function readJson(path: string): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(readFileSync(path, "utf8")) as unknown;
-    return v && typeof v === "object" && !Array.isArray(v)
-      ? (v as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Every file under `dir` that leads to a file, as repo paths (links followed). */
 function listSnapshot(dir: string, prefix = ""): string[] {
   let entries: string[];
@@ -151,17 +145,10 @@ export function cachedSnapshot(
   const dir = cache.snapshotDir(commit);
   const paths = listSnapshot(dir);
   const missing = REQUIRED.filter((p) => !paths.includes(p));
-  const config = readJson(join(dir, "config.json"));
   let decoder: DecoderChoice | undefined;
-  if (config) {
+  if (readJsonObject(join(dir, "config.json"))) {
     try {
-      decoder = chooseDecoder(
-        `the cached snapshot ${dir}`,
-        paths,
-        req.dtype,
-        config,
-        readJson(join(dir, "genai_config.json")),
-      );
+      decoder = chooseDecoderIn(`the cached snapshot ${dir}`, dir, paths, req.dtype);
     } catch (error) {
       if (!(error instanceof DtypeMissingError)) throw error;
       missing.push(`the ${req.dtype ?? "default"} decoder graph (${error.message})`);
@@ -260,13 +247,7 @@ class SnapshotFetch {
     const head = ["config.json", "genai_config.json"].filter((p) => paths.includes(p));
     await this.fetchFiles(head, false);
     const dir = this.cache.snapshotDir(commit);
-    const decoder = chooseDecoder(
-      where,
-      paths,
-      this.req.dtype,
-      readJson(join(dir, "config.json")) ?? {},
-      readJson(join(dir, "genai_config.json")),
-    );
+    const decoder = chooseDecoderIn(where, dir, paths, this.req.dtype);
     const rest = COMPANION_FILES.filter((p) => paths.includes(p) && !head.includes(p));
     // The graph last: a snapshot that has the graph has its external data too, so an
     // interrupted run never leaves a graph that offline mode would take as complete.
