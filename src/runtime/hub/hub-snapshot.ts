@@ -9,7 +9,7 @@
 // (HF_HUB_OFFLINE=1, or the endpoint unreachable while the cache is complete): the commit comes
 // from `refs/<rev>` and the files from the snapshot, or an error lists what is missing and how
 // to fetch it.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   chooseDecoderIn,
