@@ -3,7 +3,7 @@
 // each workload, printing a table per workload and optionally writing issue 9's JSON.
 // With no system registered yet (bench/systems/index.ts) it runs the model-free tool check
 // instead and says plainly that there is nothing to compare: it never prints made-up figures.
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { generateDataset } from "./data/index.ts";
@@ -58,6 +58,8 @@ export interface BenchOptions {
   dtype?: RealisticDtype;
   /** Runs of every system per workload, interleaved (all systems, then again); medians printed. */
   repeats: number;
+  /** Writes each traced system's run trace (JSON) into this folder, which it makes. */
+  traces?: string;
 }
 
 const USAGE =
@@ -74,7 +76,7 @@ const USAGE =
   "                  [--systems a,b] [--ablations] [--models tiny|variants|realistic|large] [--dtype fp32|int8|q4]\n" +
   "                  [--model-dir DIR|ORG/NAME]\n" +
   "                  [--seed N] [--repeat-rate 0..1] [--fast-ms 30] [--slow-ms 60] [--tpch-scale 0.01]\n" +
-  "                  [--repeats N]";
+  "                  [--repeats N] [--traces DIR]";
 
 function num(
   name: string,
@@ -111,6 +113,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
       "model-dir": { type: "string" },
       dtype: { type: "string" },
       repeats: { type: "string", default: "1" },
+      traces: { type: "string" },
     },
   });
   const workloads = values.workloads
@@ -163,6 +166,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
       (n) => Number.isInteger(n) && n >= 1,
       "a positive integer",
     ),
+    traces: values.traces,
   };
 }
 
@@ -214,6 +218,7 @@ export async function runBench(
       ? [...DEFAULT_SYSTEMS, ...ABLATIONS]
       : DEFAULT_SYSTEMS;
   const notes: string[] = [];
+  if (options.traces) mkdirSync(options.traces, { recursive: true });
   if (systems.length > 0) {
     configureModels(options.models, options.modelDir, options.dtype);
     const dirs = modelDirs();
@@ -301,6 +306,7 @@ export async function runBench(
           instance: db.instance,
           toolServer: server,
           seed: options.seed,
+          tracesDir: options.traces,
           floor: {
             profile: profileOfDir,
             httpLatencyMs: (url, requests) =>

@@ -23,6 +23,8 @@ export interface GapProfile {
   /** No LLM lane busy and no tool call running. */
   idleSeconds: number;
   kvMoveSeconds: number;
+  /** An LLM worker waiting for its model to load (a model thread's first start in the process). */
+  modelLoadSeconds: number;
   prefillCalls: number;
   decodeSteps: number;
   meanDecodeBatch: number;
@@ -60,13 +62,18 @@ function overlap(x: readonly Span[], y: readonly Span[]): number {
 const spansOf = (tasks: readonly TaskRecord[]) => union(tasks.map((t) => [t.startMs, t.endMs]));
 
 export function gapProfile(trace: RunTrace, seconds: number, floor: Floor): GapProfile {
-  const llm = trace.tasks.filter((t) => t.lane.startsWith("llm:") && !t.error);
+  const onLlmLanes = trace.tasks.filter((t) => t.lane.startsWith("llm:") && !t.error);
+  const llm = onLlmLanes.filter((t) => t.kind !== "model-load");
+  const loads = onLlmLanes.filter((t) => t.kind === "model-load");
   const prefill = llm.filter((t) => t.kind === "prefill");
   const decode = llm.filter((t) => t.kind === "decode");
   const llmSpans = spansOf(llm);
   const toolSpans = spansOf(trace.tasks.filter((t) => t.lane.startsWith("tool:")));
   const llmBusy = length(llmSpans);
   const toolWait = length(toolSpans) - overlap(toolSpans, llmSpans);
+  // Loading overlaps neither kind of work above (the worker waits on it before its first call).
+  const loadSpans = spansOf(loads);
+  const modelLoad = length(loadSpans) - overlap(loadSpans, union([...llmSpans, ...toolSpans]));
   const sum = (tasks: readonly TaskRecord[], pick: (t: TaskRecord) => number) =>
     tasks.reduce((s, t) => s + pick(t), 0);
   const ms = (t: TaskRecord) => t.endMs - t.startMs;
@@ -80,12 +87,13 @@ export function gapProfile(trace: RunTrace, seconds: number, floor: Floor): GapP
     prefillSeconds: sum(prefill, ms) / 1000,
     decodeSeconds: sum(decode, ms) / 1000,
     toolWaitSeconds: toolWait / 1000,
-    idleSeconds: Math.max(0, trace.wallMs - llmBusy - toolWait) / 1000,
+    idleSeconds: Math.max(0, trace.wallMs - llmBusy - toolWait - modelLoad) / 1000,
     kvMoveSeconds:
       sum(
         trace.tasks.filter((t) => t.kind === "kv-move"),
         ms,
       ) / 1000,
+    modelLoadSeconds: modelLoad / 1000,
     prefillCalls: prefill.length,
     decodeSteps: decode.length,
     meanDecodeBatch: decode.length > 0 ? decodeRows / decode.length : 0,
@@ -112,6 +120,12 @@ export function formatGap(name: string, g: GapProfile): string {
     `nothing traced running ${s2(g.idleSeconds)} (${share(g.idleSeconds, g.seconds)})`,
     `outside the trace ${s2(g.outsideTraceSeconds)} (planner ${s2(g.plannerSeconds)})`,
   ];
+  if (g.modelLoadSeconds > 0)
+    parts.splice(
+      2,
+      0,
+      `loading the model ${s2(g.modelLoadSeconds)} (${share(g.modelLoadSeconds, g.seconds)})`,
+    );
   if (g.kvMoveSeconds > 0) parts.push(`KV moves ${s2(g.kvMoveSeconds)}`);
   return [
     `${name} against the floor: ${s2(g.seconds)} = ${parts.join(" + ")}`,

@@ -1,6 +1,8 @@
 // Runs each named system over one workload's queries in turn, in this process, on the same
 // database, tool server and inputs, and measures it: wall seconds, peak RSS, CPU busy, the
 // counters it reports, HTTP calls the tool server saw, and a hash of its result frame.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { session } from "../../src/frame/session.ts";
 import type { Profile } from "../../src/cost/profile.ts";
 import { countNodes } from "../workloads/graph.ts";
@@ -35,6 +37,11 @@ export interface RunWorkloadOptions {
   onSystem?: (m: SystemMeasurement) => void;
   /** Computes the workload's floor first (a reference pass, untimed) when given. */
   floor?: FloorSetup;
+  /**
+   * Writes each traced system's run trace here as <workload>-<system>.json (every forward call's
+   * shape and time, every tool call): what the gap line sums, call by call.
+   */
+  tracesDir?: string;
 }
 
 export function roleOf(system: System): "halo" | "baseline" | "ablation" {
@@ -134,6 +141,11 @@ export async function runWorkload(options: RunWorkloadOptions): Promise<Workload
     const server = await options.toolServer.stats();
     if (output && !error) error = checkRows(shape, inputs, output.rows);
     const counters = output?.counters ?? {};
+    if (options.tracesDir && output?.trace)
+      writeFileSync(
+        join(options.tracesDir, `${shape.name}-${system.name}.json`),
+        JSON.stringify(output.trace),
+      );
     const tc = counters.toolCalls ?? {};
     const m: SystemMeasurement = {
       name: system.name,

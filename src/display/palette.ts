@@ -11,6 +11,7 @@ export const TASK_COLORS: Record<string, string> = {
   http: "#59a14f",
   function: "#b07aa1",
   relational: "#9c755f",
+  "model-load": "#bab0ac",
   idle: "#e6e6e6",
 };
 

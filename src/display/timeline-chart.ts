@@ -12,7 +12,16 @@ import { formatMs } from "./format.ts";
 import { laneTitle, sortLanes } from "./lanes.ts";
 import { TASK_COLORS } from "./palette.ts";
 
-const KIND_ORDER = ["prefill", "decode", "kv-move", "sql", "http", "function", "relational"];
+const KIND_ORDER = [
+  "model-load",
+  "prefill",
+  "decode",
+  "kv-move",
+  "sql",
+  "http",
+  "function",
+  "relational",
+];
 const LANE_PX = 26;
 /** Fraction of a lane's band the bars use; the rest separates lanes. */
 const BAND = 0.76;

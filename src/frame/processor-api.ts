@@ -3,6 +3,7 @@
 // here holds for every later collect, which may still override parts of it for itself
 // (`collect({ processor: {...} })`).
 import type { ProcessorConfig, ProcessorSettings } from "../processor/config.ts";
+import { loadModel, prepareModelSources, resolveModelKey } from "./models.ts";
 import { session } from "./session.ts";
 
 export const processorApi = {
@@ -21,6 +22,18 @@ export const processorApi = {
   /** Back to this machine's defaults. */
   reset(): ProcessorConfig {
     return session.processor.resetConfig();
+  },
+  /**
+   * Loads a model (a registered name, a folder or a hub id; default the shipped model) and starts
+   * its LLM workers, resolving once they can run. Each worker's model thread loads a session of its
+   * own (about 6 s for a 135M-parameter fp32 model), which the first collect otherwise waits for;
+   * that collect's trace then shows it as "model-load".
+   * @example await halo.processor.warm("smollm")
+   */
+  async warm(model?: string): Promise<void> {
+    const key = resolveModelKey(model, "halo.processor.warm");
+    await prepareModelSources([key]);
+    await session.processor.warm(await loadModel(key), key);
   },
   /** Drops the LLM workers and their prefix KV caches: the next collect starts cold. */
   dropCaches(): void {

@@ -126,14 +126,28 @@ export class Processor implements Executor, RunHost {
     replica: number,
     config: ProcessorConfig,
   ): Promise<LlmSubmitter> {
+    return this.modelWorkers(model, modelKey, config).worker(replica);
+  }
+
+  /**
+   * Starts `model`'s workers under `config` (default: the session's) and resolves once they can
+   * run a forward. A model thread loads its own session (6 s for SmolLM2-135M's shape in fp32),
+   * which the first run would otherwise wait for; runs start their models' workers themselves,
+   * so this is for callers that want the load out of the way first (the bench, before timing).
+   */
+  async warm(model: LlmModel, modelKey: string, config: ProcessorConfig = this.current) {
+    await this.modelWorkers(model, modelKey, config).warm(config.llm.workersPerModel);
+  }
+
+  /** `model`'s workers of `config`'s shape, made on first use. */
+  private modelWorkers(model: LlmModel, modelKey: string, config: ProcessorConfig): ModelWorkers {
     let shapes = this.workers.get(model);
     if (!shapes) this.workers.set(model, (shapes = new ShapeCache()));
-    const workers = shapes.get(
+    return shapes.get(
       workerShape(config),
       workerShape(this.current),
       () => new ModelWorkers(model, modelKey, config, () => this.cost),
     );
-    return workers.worker(replica);
   }
 
   toolPool(config: ProcessorConfig): ToolPool {

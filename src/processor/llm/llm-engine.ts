@@ -44,5 +44,12 @@ export interface LlmEngine<K extends KvPayload<K>> {
    * must not depend on the others in the batch beyond float rounding (about 1e-6).
    */
   forward(inputs: readonly ForwardInput<K>[]): Promise<ForwardOutput<K>[]>;
+  /**
+   * Resolves once a forward can start at once (a model thread has loaded its session; seconds
+   * for a realistic model), rejects when it never can. Absent: always ready. The worker waits on
+   * it before its first forward, so the load is a task of its own in the trace and never counted
+   * as the first prefill's time (nor fed to the cost model as one).
+   */
+  readonly ready?: Promise<void>;
   createDecoder(request: GenerateRequest): SequenceDecoder;
 }

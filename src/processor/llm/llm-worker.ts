@@ -128,6 +128,8 @@ export class LlmWorker<K extends KvPayload<K>> {
   private prefetchedBytes = 0;
   private nextId = 1;
   private looping = false;
+  /** Set once the engine's `ready` resolved (at once for an engine without one). */
+  private engineReady: boolean;
 
   constructor(
     readonly engine: LlmEngine<K>,
@@ -153,6 +155,11 @@ export class LlmWorker<K extends KvPayload<K>> {
     this.defaultSink = options.trace && { trace: options.trace, lane: options.lane ?? "llm:0" };
     this.importPrefix = options.importPrefix;
     this.onStep = options.onStep;
+    this.engineReady = engine.ready === undefined;
+    engine.ready?.then(
+      () => (this.engineReady = true),
+      () => {}, // the first loop awaits it and fails the waiting requests with its error
+    );
     this.resizeCache();
   }
 
@@ -223,11 +230,32 @@ export class LlmWorker<K extends KvPayload<K>> {
   }
 
   private async loop(): Promise<void> {
+    if (!this.engineReady) await this.engineLoaded();
     while (this.waiting.length > 0 || this.running.length > 0) {
       const admitted = this.admit();
       if (admitted.length > 0) await this.prefill(admitted);
       if (this.running.length > 0) await this.decodeStep();
     }
+  }
+
+  /**
+   * Waits for the engine's model session (a model thread's first load: 6 s for SmolLM2-135M's
+   * shape in fp32), traced as a "model-load" task of the requests waiting for it. Otherwise the
+   * load hid inside the first prefill: its time, its trace task and the cost model's sample.
+   */
+  private async engineLoaded(): Promise<void> {
+    const tasks = new BatchTasks(this.waiting, "model-load");
+    try {
+      await this.engine.ready;
+    } catch (error) {
+      tasks.fail(error);
+      throw error;
+    }
+    tasks.end(
+      () => 0,
+      () => ({}),
+    );
+    this.engineReady = true;
   }
 
   /** The next prefill round, by the admission rule the optimizer's simulator shares. */

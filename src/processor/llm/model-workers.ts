@@ -55,6 +55,17 @@ export class ModelWorkers {
     return w;
   }
 
+  /**
+   * Makes the workers of the first `replicas` replicas and resolves once each can run a forward
+   * (its model thread has loaded the session). A load that fails rejects here and again at the
+   * first request, which retries it.
+   */
+  async warm(replicas: number): Promise<void> {
+    const indexes = Array.from({ length: replicas }, (_, r) => r);
+    await Promise.all(indexes.map((r) => this.worker(r)));
+    await Promise.all(indexes.map((r) => this.batching.get(r)?.engine.ready));
+  }
+
   private async create(replica: number): Promise<LlmSubmitter> {
     const { kv, batch, llm } = this.config;
     this.batching.delete(replica);

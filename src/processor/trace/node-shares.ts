@@ -41,6 +41,7 @@ export function llmMsByNode(tasks: readonly TaskRecord[]): Map<number, number> {
   const out = new Map<number, number>();
   for (const task of tasks) {
     if (!task.lane.startsWith("llm") || task.nodeIds.length === 0) continue;
+    if (task.kind === "model-load") continue; // waiting for the model, not model work
     // In a call shared with other runs, this run's nodes own their tokens' part of it.
     const own = task.nodeTokens?.reduce((a, b) => a + b, 0) ?? 0;
     const others = task.sharedWith?.tokens ?? 0;

@@ -8,7 +8,9 @@ export type TaskKind =
   | "http"
   | "function"
   | "kv-move"
-  | "relational";
+  | "relational"
+  /** An LLM worker waiting for its model session to load (a model thread's first start). */
+  | "model-load";
 
 export interface TaskRecord {
   /** Where it ran: "llm:0", "llm:1", "tool:sql", "tool:http", "tool:function", "cpu". */

@@ -68,6 +68,43 @@ test("the parts: model busy, waiting on tools, nothing running, outside the trac
     text,
     /not saved 20\); decode 6 tok in 2 steps, mean batch 3\.0 .*at least 2 steps\)$/,
   );
+  assert.is(g.modelLoadSeconds, 0);
+  assert.not.match(text, /loading the model/);
+});
+
+test("a worker waiting for its model to load is its own part, not model busy", () => {
+  // The same run, after 30 ms of loading the model (5 ms of it beside a SQL call).
+  const shift = (t: TaskRecord): TaskRecord => ({
+    ...t,
+    startMs: t.startMs + 30,
+    endMs: t.endMs + 30,
+  });
+  const loaded: RunTrace = {
+    ...trace,
+    wallMs: 90,
+    tasks: [
+      task("tool:sql", "sql", 0, 5),
+      task("llm:0", "model-load", 0, 30),
+      ...trace.tasks.map(shift),
+    ],
+  };
+  const g = gapProfile(loaded, 0.11, floor);
+  assert.is(g.llmBusySeconds, 0.032);
+  assert.is(g.prefillCalls, 1);
+  assert.is(g.modelLoadSeconds, 0.025); // 5-30: the SQL call's 0-5 is waiting on tools
+  assert.is(g.toolWaitSeconds, 0.025);
+  assert.is(g.idleSeconds, 0.008);
+  const parts =
+    g.llmBusySeconds +
+    g.toolWaitSeconds +
+    g.modelLoadSeconds +
+    g.idleSeconds +
+    g.outsideTraceSeconds;
+  assert.ok(Math.abs(parts - 0.11) < 1e-12, String(parts));
+  assert.match(
+    formatGap("halo", g),
+    / \+ loading the model 0\.03 s \(23%\) \+ nothing traced running/,
+  );
 });
 
 test.run();

@@ -92,7 +92,11 @@ test("lexicon-bridge, 4 queries: halo and opwise sit above the floor, answers fr
   const gap = h!.gap!;
   assert.ok(gap, "halo's gap profile");
   const parts =
-    gap.llmBusySeconds + gap.toolWaitSeconds + gap.idleSeconds + gap.outsideTraceSeconds;
+    gap.llmBusySeconds +
+    gap.toolWaitSeconds +
+    gap.modelLoadSeconds +
+    gap.idleSeconds +
+    gap.outsideTraceSeconds;
   assert.ok(Math.abs(parts - h!.seconds) < 1e-6, `${parts} vs ${h!.seconds}`);
   assert.ok(gap.prefillTokens >= gap.floor.prefillTokens);
   assert.ok(gap.decodeTokens >= gap.floor.decodeTokens);

@@ -189,6 +189,57 @@ test("prefill and decode steps are traced on the worker's lane", async () => {
   assert.equal(prefills[0]!.nodeIds, [3, 4]);
 });
 
+/** A ToyEngine whose model is still loading: forwards wait for `load()`, which `ready` reports. */
+class LoadingEngine extends ToyEngine {
+  readonly ready: Promise<void>;
+  load!: (error?: Error) => void;
+  constructor() {
+    super();
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.load = (error) => (error ? reject(error) : resolve());
+    });
+  }
+  override async forward(inputs: Parameters<ToyEngine["forward"]>[0]) {
+    await this.ready;
+    return super.forward(inputs);
+  }
+}
+
+test("waiting for the engine's model is a model-load task, never part of the first prefill", async () => {
+  const trace = new TraceRecorder();
+  const engine = new LoadingEngine();
+  const steps: { kind: string; ms: number }[] = [];
+  const worker = new LlmWorker(engine, {
+    trace,
+    onStep: (step, ms) => steps.push({ kind: step.kind, ms }),
+  });
+  const requests = rowRequests(4);
+  const answers = Promise.all(requests.map((r) => worker.submit(r, { nodeIds: [7] })));
+  setTimeout(() => engine.load(), 120);
+  assert.equal((await answers).map(strip), await expected(requests));
+  const tasks = trace.finish().tasks;
+  const loads = tasks.filter((t) => t.kind === "model-load");
+  assert.is(loads.length, 1);
+  assert.ok(loads[0]!.endMs - loads[0]!.startMs >= 100, "the wait is the load's");
+  assert.equal(loads[0]!.nodeIds, [7]);
+  const firstPrefill = tasks.find((t) => t.kind === "prefill")!;
+  assert.ok(firstPrefill.startMs >= loads[0]!.endMs);
+  // the cost model is told forwards' times only: no sample holds the 120 ms wait
+  assert.ok(steps.length > 0 && steps.every((s) => s.ms < 100), JSON.stringify(steps));
+  // a second run finds it loaded: no more load tasks
+  await worker.submit(requests[0]!, { nodeIds: [7] });
+  assert.is(trace.finish().tasks.filter((t) => t.kind === "model-load").length, 1);
+});
+
+test("a model that fails to load fails the waiting requests with its error", async () => {
+  const engine = new LoadingEngine();
+  const worker = new LlmWorker(engine);
+  const answer = worker.submit(rowRequests(1)[0]!);
+  engine.load(new Error("model thread could not load /m: out of memory"));
+  await rejects(answer, /could not load \/m: out of memory/);
+  assert.equal(worker.load(), { waiting: 0, running: 0, reservedBytes: 0 });
+});
+
 test("bad requests are refused with what to pass", async () => {
   const worker = new LlmWorker(new ToyEngine(10, 16));
   await rejects(worker.submit({ promptTokens: [], sampling: { maxTokens: 4 } }), /non-empty/);
