@@ -25,19 +25,19 @@
 // scalar activation scale: fused, the per-token scales were misapplied (seen during development on
 // a tiny int8 fixture: logits 1.15 off the fp32 twin instead of 0.2). A Div there leaves the
 // pattern unmatched.
+import { BufferSource, graphNodes, readModelLayout, type ByteSource } from "./onnx-proto.ts";
 import {
-  BufferSource,
-  concatBytes,
-  fields,
-  fieldString,
-  graphNodes,
-  lenField,
-  readModelLayout,
-  readNode,
-  varint,
-  varintField,
-  type ByteSource,
-} from "./onnx-proto.ts";
+  constant,
+  floatScalar,
+  int64s,
+  intAttr,
+  intsAttr,
+  isDefaultDomain,
+  node,
+  rewriteModel,
+  tensor,
+  UINT8,
+} from "./onnx-rewrite.ts";
 
 export interface PerTokenRewrite {
   /** The rewritten model (absent when there was nothing to rewrite). */
@@ -46,63 +46,6 @@ export interface PerTokenRewrite {
   rewritten: number;
   /** DynamicQuantizeLinear nodes left per tensor (outputs used in a way the rewrite cannot follow). */
   kept: number;
-}
-
-const FLOAT = 1;
-const UINT8 = 2;
-const INT64 = 7;
-
-function isDefaultDomain(domain: string): boolean {
-  return domain === "" || domain === "ai.onnx";
-}
-
-function tensor(dataType: number, raw: Uint8Array, dims: number[] = []): Uint8Array {
-  return concatBytes([
-    ...dims.map((d) => varintField(1, d)),
-    varintField(2, dataType),
-    lenField(9, raw),
-  ]);
-}
-
-function floatScalar(value: number): Uint8Array {
-  return tensor(FLOAT, new Uint8Array(Float32Array.of(value).buffer));
-}
-
-type Attribute = Uint8Array;
-
-function intsAttr(name: string, values: number[]): Attribute {
-  return concatBytes([
-    lenField(1, name),
-    ...values.map((v) => Uint8Array.from([...varint(8 * 8), ...varint(v)])),
-    varintField(20, 7),
-  ]);
-}
-
-function intAttr(name: string, value: number): Attribute {
-  return concatBytes([lenField(1, name), varintField(3, value), varintField(20, 2)]);
-}
-
-function tensorAttr(name: string, t: Uint8Array): Attribute {
-  return concatBytes([lenField(1, name), lenField(5, t), varintField(20, 4)]);
-}
-
-function node(
-  opType: string,
-  inputs: string[],
-  outputs: string[],
-  name: string,
-  attrs: Attribute[] = [],
-): Uint8Array {
-  return lenField(
-    1,
-    concatBytes([
-      ...inputs.map((i) => lenField(1, i)),
-      ...outputs.map((o) => lenField(2, o)),
-      lenField(3, name),
-      lenField(4, opType),
-      ...attrs.map((a) => lenField(5, a)),
-    ]),
-  );
 }
 
 function inverseScale(yScale: string): string {
@@ -119,10 +62,7 @@ function inverseScale(yScale: string): string {
  */
 function perTokenNodes(x: string, [y, yScale, yZero]: string[], opset: number): Uint8Array[] {
   const p = `${y}/per_token`;
-  const c = (suffix: string, value: number) =>
-    node("Constant", [], [`${p}/${suffix}`], `${p}/${suffix}`, [
-      tensorAttr("value", floatScalar(value)),
-    ]);
+  const c = (suffix: string, value: number) => constant(`${p}/${suffix}`, floatScalar(value));
   const out: Uint8Array[] = [
     c("127", 127),
     c("128.5", 128.5),
@@ -132,9 +72,7 @@ function perTokenNodes(x: string, [y, yScale, yZero]: string[], opset: number): 
   ];
   if (opset >= 18) {
     out.push(
-      node("Constant", [], [`${p}/axes`], `${p}/axes`, [
-        tensorAttr("value", tensor(INT64, new Uint8Array(BigInt64Array.of(-1n).buffer), [1])),
-      ]),
+      constant(`${p}/axes`, int64s([-1n])),
       node("ReduceMax", [`${p}/abs`, `${p}/axes`], [`${p}/max`], `${p}/ReduceMax`, [
         intAttr("keepdims", 1),
       ]),
@@ -153,9 +91,7 @@ function perTokenNodes(x: string, [y, yScale, yZero]: string[], opset: number): 
     node("Mul", [x, inverseScale(yScale!)], [`${p}/scaled`], `${p}/Mul`),
     node("Add", [`${p}/scaled`, `${p}/128.5`], [`${p}/shifted`], `${p}/Add`),
     node("Cast", [`${p}/shifted`], [y!], `${p}/Cast`, [intAttr("to", UINT8)]),
-    node("Constant", [], [yZero!], `${p}/ZeroPoint`, [
-      tensorAttr("value", tensor(UINT8, Uint8Array.of(128))),
-    ]),
+    constant(yZero!, tensor(UINT8, Uint8Array.of(128))),
   );
   return out;
 }
@@ -189,106 +125,6 @@ function rewritableOutputs(
   return { ok, all: dqls.length };
 }
 
-interface Rewrite {
-  src: ByteSource;
-  /** Quantized outputs of the DynamicQuantizeLinear nodes to rewrite. */
-  ok: Set<string>;
-  /** All outputs of those nodes (their shape facts go). */
-  changed: Set<string>;
-  /** Their scale outputs (the Muls that consume them become Divs). */
-  scales: Set<string>;
-  opset: number;
-  /** Weights stay in this file (the original, beside the rewritten graph) instead of being copied. */
-  dataFile?: string;
-}
-
-/** Bytes as a list of chunks, written out once at the end: weights are never copied twice. */
-type Chunks = Uint8Array[];
-
-function sized(field: number, chunks: Chunks): Chunks {
-  const length = chunks.reduce((n, c) => n + c.length, 0);
-  return [Uint8Array.from([...varint(field * 8 + 2), ...varint(length)]), ...chunks];
-}
-
-function rewriteGraph(r: Rewrite, start: number, end: number): Chunks {
-  const { src } = r;
-  const out: Chunks = [];
-  for (const f of fields(src, start, end)) {
-    if (f.field === 1) {
-      const n = readNode(src, f.valueStart, f.end);
-      if (n.opType === "DynamicQuantizeLinear" && r.ok.has(n.outputs[0]!)) {
-        out.push(...perTokenNodes(n.inputs[0]!, n.outputs, r.opset));
-        continue;
-      }
-      const scaleAt = n.opType === "Mul" ? n.inputs.findIndex((i) => r.scales.has(i)) : -1;
-      if (scaleAt >= 0) {
-        // Mul(xScale, w) -> Div(w, 1 / xScale): same product, and no scalar-scale fusion
-        const other = n.inputs[1 - scaleAt]!;
-        const inv = inverseScale(n.inputs[scaleAt]!);
-        out.push(node("Div", [other, inv], n.outputs, `${n.outputs[0]}/per_token/Div`));
-        continue;
-      }
-      if (n.subgraphs.length > 0) {
-        out.push(...sized(1, rewriteNode(r, f.valueStart, f.end)));
-        continue;
-      }
-    } else if (f.field === 5 && r.dataFile) {
-      out.push(...sized(5, externalize(r, f.valueStart, f.end)));
-      continue;
-    } else if (f.field === 13) {
-      // shape facts about a rewritten scale (a scalar before, [..., rows, 1] now) would conflict
-      const name = [...fields(src, f.valueStart, f.end)].find((v) => v.field === 1);
-      if (name && r.changed.has(fieldString(src, name))) continue;
-    }
-    out.push(src.bytes(f.start, f.end));
-  }
-  return out;
-}
-
-function rewriteNode(r: Rewrite, start: number, end: number): Chunks {
-  const out: Chunks = [];
-  for (const f of fields(r.src, start, end)) {
-    if (f.field !== 5) {
-      out.push(r.src.bytes(f.start, f.end));
-      continue;
-    }
-    const attr: Chunks = [];
-    for (const a of fields(r.src, f.valueStart, f.end)) {
-      if (a.field === 6 || a.field === 11)
-        attr.push(...sized(a.field, rewriteGraph(r, a.valueStart, a.end)));
-      else if (a.field === 5 && r.dataFile)
-        attr.push(...sized(5, externalize(r, a.valueStart, a.end)));
-      else attr.push(r.src.bytes(a.start, a.end));
-    }
-    out.push(...sized(5, attr));
-  }
-  return out;
-}
-
-/**
- * A TensorProto whose raw_data (TensorProto field 9) is large, as a reference to those same bytes
- * in the original file (external data: fields 13 location/offset/length and 14 data_location), so
- * the rewritten graph is small and onnxruntime reads the weights from where they already are.
- */
-function externalize(r: Rewrite, start: number, end: number): Chunks {
-  const out: Chunks = [];
-  let raw: [number, number] | undefined;
-  for (const f of fields(r.src, start, end)) {
-    if (f.field === 9 && f.end - f.valueStart >= 4096) raw = [f.valueStart, f.end];
-    else out.push(r.src.bytes(f.start, f.end));
-  }
-  if (!raw) return out;
-  const entry = (key: string, value: string) =>
-    lenField(13, concatBytes([lenField(1, key), lenField(2, value)]));
-  out.push(
-    entry("location", r.dataFile!),
-    entry("offset", String(raw[0])),
-    entry("length", String(raw[1] - raw[0])),
-    varintField(14, 1),
-  );
-  return out;
-}
-
 /**
  * The model with every rewritable DynamicQuantizeLinear quantizing per token (see above).
  * `dataFile`: the model file's own name; its weights are then referenced in place (load the result
@@ -302,24 +138,32 @@ export function quantizePerToken(
   const layout = readModelLayout(src);
   const { ok, all } = rewritableOutputs(src, layout.graph);
   if (ok.size === 0) return { rewritten: 0, kept: all };
-  const r: Rewrite = {
-    src,
-    ok,
-    changed: new Set(),
-    scales: new Set(),
-    opset: layout.opset,
-    ...(options.dataFile ? { dataFile: options.dataFile } : {}),
-  };
+  // All outputs of the rewritten nodes (their shape facts go), and their scales (the Muls that
+  // consume them become Divs).
+  const changed = new Set<string>();
+  const scales = new Set<string>();
   for (const n of graphNodes(src, layout.graph[0], layout.graph[1]))
     if (n.opType === "DynamicQuantizeLinear" && ok.has(n.outputs[0]!)) {
-      n.outputs.forEach((o) => r.changed.add(o));
-      r.scales.add(n.outputs[1]!);
+      n.outputs.forEach((o) => changed.add(o));
+      scales.add(n.outputs[1]!);
     }
-  const parts: Chunks = [];
-  for (const f of fields(src)) {
-    if (f.field === 7 && f.wire === 2)
-      parts.push(...sized(7, rewriteGraph(r, f.valueStart, f.end)));
-    else parts.push(src.bytes(f.start, f.end));
-  }
-  return { bytes: concatBytes(parts), rewritten: ok.size, kept: all - ok.size };
+  const bytes = rewriteModel(
+    src,
+    {
+      replace(n) {
+        if (n.opType === "DynamicQuantizeLinear" && ok.has(n.outputs[0]!))
+          return perTokenNodes(n.inputs[0]!, n.outputs, layout.opset);
+        const scaleAt = n.opType === "Mul" ? n.inputs.findIndex((i) => scales.has(i)) : -1;
+        if (scaleAt < 0) return undefined;
+        // Mul(xScale, w) -> Div(w, 1 / xScale): same product, and no scalar-scale fusion
+        const other = n.inputs[1 - scaleAt]!;
+        const inv = inverseScale(n.inputs[scaleAt]!);
+        return [node("Div", [other, inv], n.outputs, `${n.outputs[0]}/per_token/Div`)];
+      },
+      // shape facts about a rewritten scale (a scalar before, [..., rows, 1] now) would conflict
+      staleValueInfo: (name) => changed.has(name),
+    },
+    options,
+  );
+  return { bytes, rewritten: ok.size, kept: all - ok.size };
 }
