@@ -5,7 +5,9 @@ import type { DecodeConstants, PrefillConstants, PrefillRow } from "./formulas.t
 import type { WarmupConstants } from "./warmup.ts";
 
 // 2: the warm-up constant (warmup.ts); version-1 files are recalibrated to measure it.
-export const PROFILE_VERSION = 2;
+// 3: graphs run their LM head on the last position only (last-position-logits.ts), which made
+// prefill up to 2x faster; version-2 files measured the head on every position.
+export const PROFILE_VERSION = 3;
 
 /** One measured prefill call (median of repeats). */
 export interface PrefillSample {

@@ -15,6 +15,7 @@ import { readSignature, type GraphSignature } from "./graph-signature.ts";
 import { checkModelFolder, ModelFolderError, readModelFolder } from "./model-files.ts";
 import { Model, type GraphInfo } from "./model.ts";
 import { FileSource, modelOperators } from "./onnx-proto.ts";
+import { keepLastPositionLogits } from "./last-position-logits.ts";
 import { quantizePerToken } from "./per-token-quantization.ts";
 import { checkProviderName, createSession, unreadableModelError } from "./providers.ts";
 import { selfTest, selfTestTolerance } from "./self-test.ts";
@@ -40,6 +41,12 @@ export interface LoadOptions extends ExecutionOptions {
    * anyway: answers may then change with batching (docs/models.md measures how often).
    */
   batchInvariant?: boolean;
+  /**
+   * Keep the graph's logits for every prompt position (`prefill({ allLogits: true })` needs them).
+   * Default false: a graph exported with every position's logits is rewritten to compute the last
+   * position's only (last-position-logits.ts), which is all a decoder reads.
+   */
+  allPositionLogits?: boolean;
 }
 
 /** Absolute path of the model that ships with Halo (models/halo-tiny). */
@@ -92,6 +99,19 @@ function readOperators(path: string): { ops: Set<string>; opset: number } {
   }
 }
 
+/**
+ * Whether a graph rewritten to last-position logits runs and returns one position's logits: a
+ * head the rewrite misread (a flattened input, say) fails here on shapes, not in a user's run.
+ */
+async function returnsLastPosition(decoder: DecoderSession, vocab: number): Promise<boolean> {
+  try {
+    const r = await decoder.run([[1, 2, 3]], decoder.emptyPast(1));
+    return r.logitsWidth === 1 && r.logits.length === vocab;
+  } catch {
+    return false;
+  }
+}
+
 export async function loadModel(dir: string, options: LoadOptions = {}): Promise<Model> {
   const folder = resolve(dir);
   checkModelFolder(folder);
@@ -111,21 +131,37 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   const dynamic = ops.has("DynamicQuantizeLinear") || ops.has("DynamicQuantizeMatMul");
   let source: string | Uint8Array = file.path;
   let rewrite: GraphInfo["perTokenQuantization"];
+  let lastPositionBefore: string | undefined;
   // The rewritten graph's weights are read from the graph file as external data, and onnxruntime
   // refuses external data whose resolved path leaves the folder it is given: a graph that is a
   // symlink (huggingface_hub's snapshots link into blobs/) must be named by where it really is.
-  let dataPath = file.path;
-  if (ops.has("DynamicQuantizeLinear") && options.batchInvariant !== false) {
-    dataPath = realpathSync(file.path);
-    // only nodes and headers are read; the weights stay in the file and load from there
-    const src = new FileSource(file.path);
-    try {
-      const result = quantizePerToken(src, { dataFile: basename(dataPath) });
+  const perToken = ops.has("DynamicQuantizeLinear") && options.batchInvariant !== false;
+  const dataPath = perToken || !options.allPositionLogits ? realpathSync(file.path) : file.path;
+  // only nodes and headers are read; the weights stay in the file and load from there
+  const src = new FileSource(file.path);
+  try {
+    // Last position first: it slices in front of an int8 head's DynamicQuantizeLinear, which the
+    // per-token rewrite then replaces like every other (reading bytes whose weights are references).
+    if (!options.allPositionLogits) {
+      const result = keepLastPositionLogits(src, {
+        dataFile: basename(dataPath),
+        ...(files.genai?.names?.logits ? { logits: files.genai.names.logits } : {}),
+      });
+      if (result.bytes) {
+        source = result.bytes;
+        lastPositionBefore = result.slicedBefore;
+      }
+    }
+    if (perToken) {
+      const result =
+        typeof source === "string"
+          ? quantizePerToken(src, { dataFile: basename(dataPath) })
+          : quantizePerToken(source);
       rewrite = { rewritten: result.rewritten, kept: result.kept };
       if (result.bytes) source = result.bytes;
-    } finally {
-      src.close();
     }
+  } finally {
+    src.close();
   }
   const quantization: RuntimeQuantization = !dynamic
     ? "none"
@@ -160,6 +196,11 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   let signature: GraphSignature;
   try {
     signature = readSignature(session, config, file.path, files.genai?.names);
+    // A graph that computed only the last position already was sliced where it had one row:
+    // nothing changed. Otherwise the declared output still says "every position", and the rewrite
+    // made it one.
+    if (signature.lastLogitsOnly) lastPositionBefore = undefined;
+    if (lastPositionBefore) signature.lastLogitsOnly = true;
     tokenizer.checkVocabulary(config.vocabSize);
   } catch (error) {
     await session.release();
@@ -182,6 +223,13 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   );
   const candidates = candidateLayouts(signature, ops, quantization);
   decoder.layout = options.layout ?? candidates[0]!;
+  if (lastPositionBefore && !(await returnsLastPosition(decoder, config.vocabSize))) {
+    await session.release();
+    process.stderr.write(
+      `halo: ${file.path}: its logits could not be limited to the last position (the head is not of a form the rewrite knows); loading it as exported\n`,
+    );
+    return loadModel(dir, { ...options, allPositionLogits: true });
+  }
   const halfPrecision =
     signature.kvType === "float16" ||
     signature.logitsType === "float16" ||
@@ -201,12 +249,18 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
           ? "per token (rewritten)"
           : "per tensor (batch-dependent)",
     perTokenQuantization: rewrite,
+    logits: lastPositionBefore
+      ? { lastPositionBefore }
+      : signature.lastLogitsOnly || signature.logitsToKeep
+        ? "last position"
+        : "every position",
   };
   const loadOptions: LoadOptions = {
     ...(options.dtype ? { dtype: options.dtype } : {}),
     ...(options.onnxFile ? { onnxFile: options.onnxFile } : {}),
     ...(options.batchInvariant === false ? { batchInvariant: false } : {}),
     ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
+    ...(options.allPositionLogits ? { allPositionLogits: true } : {}),
   };
   const model = new Model(
     modelId(folder, file, rewrite !== undefined && rewrite.rewritten > 0),
@@ -255,7 +309,13 @@ function cacheKey(dir: string, options: LoadOptions | undefined): string {
   } catch {
     graph = JSON.stringify([o.dtype, o.onnxFile]);
   }
-  return JSON.stringify([resolve(dir), graph, o.batchInvariant, o.layout]);
+  return JSON.stringify([
+    resolve(dir),
+    graph,
+    o.batchInvariant,
+    o.layout,
+    o.allPositionLogits === true,
+  ]);
 }
 
 const cache = new Map<string, Promise<Model>>();

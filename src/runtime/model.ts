@@ -51,6 +51,12 @@ export interface GraphInfo {
   dynamicQuantization?: "per token (rewritten)" | "per tensor (batch-dependent)";
   /** DynamicQuantizeLinear nodes rewritten per token, and left as they were. */
   perTokenQuantization?: { rewritten: number; kept: number };
+  /**
+   * Which positions get logits: the graph's own last position only, every position (as exported,
+   * or kept for `prefill({ allLogits })`), or rewritten to the last position
+   * (last-position-logits.ts), naming the node the slice went in front of.
+   */
+  logits: "last position" | "every position" | { lastPositionBefore: string };
 }
 
 export interface DecodeInput {

@@ -42,7 +42,8 @@ function review(model: Model, text: string): number[] {
 }
 
 test("decoding with cached KV gives the logits of recomputing the whole sequence", async () => {
-  const model = await getModel();
+  // every position's logits, to compare each decode step with the whole sequence's
+  const model = await getModel(undefined, { allPositionLogits: true });
   const prompt = review(model, "The blender is excellent. Highly recommend this blender.");
   let [out] = await model.prefill([{ tokens: prompt }]);
   const seq = [...prompt];
