@@ -119,7 +119,11 @@ export async function warmModels(): Promise<number> {
     await loadModel(modelKey(size));
     if (calibrationEnabled()) await profileFor(modelKey(size));
   }
-  for (const size of SIZES) await processorApi.warm(modelKey(size));
+  // Where every size is one folder (realistic, large, tiny), place-work may run a size's node on
+  // another size's worker: a replica session of the same folder, one per size.
+  const shared = new Set(Object.values(modelDirs())).size === 1;
+  for (const size of SIZES)
+    await processorApi.warm(modelKey(size), { workers: shared ? SIZES.length : 1 });
   return (performance.now() - started) / 1000;
 }
 

@@ -2,7 +2,11 @@
 // the machine for both the optimizer and the Processor (src/processor/config.ts): what is set
 // here holds for every later collect, which may still override parts of it for itself
 // (`collect({ processor: {...} })`).
-import type { ProcessorConfig, ProcessorSettings } from "../processor/config.ts";
+import {
+  MAX_WORKERS_PER_MODEL,
+  type ProcessorConfig,
+  type ProcessorSettings,
+} from "../processor/config.ts";
 import { loadModel, prepareModelSources, resolveModelKey } from "./models.ts";
 import { session } from "./session.ts";
 
@@ -27,13 +31,22 @@ export const processorApi = {
    * Loads a model (a registered name, a folder or a hub id; default the shipped model) and starts
    * its LLM workers, resolving once they can run. Each worker's model thread loads a session of its
    * own (about 6 s for a 135M-parameter fp32 model), which the first collect otherwise waits for;
-   * that collect's trace then shows it as "model-load".
+   * that collect's trace then shows it as "model-load". `workers`: how many of its workers
+   * (default: `llm.workersPerModel`). A plan that runs one model under several names may put a
+   * name's node on another name's worker, a session of its own.
    * @example await halo.processor.warm("smollm")
    */
-  async warm(model?: string): Promise<void> {
+  async warm(model?: string, options: { workers?: number } = {}): Promise<void> {
     const key = resolveModelKey(model, "halo.processor.warm");
+    const { workers } = options;
+    const most = MAX_WORKERS_PER_MODEL;
+    if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= most))
+      throw new RangeError(
+        `halo.processor.warm: workers must be an integer from 1 to ${most}, got ${String(workers)}`,
+      );
     await prepareModelSources([key]);
-    await session.processor.warm(await loadModel(key), key);
+    const config = session.processor.config;
+    await session.processor.warm(await loadModel(key), key, config, workers);
   },
   /** Drops the LLM workers and their prefix KV caches: the next collect starts cold. */
   dropCaches(): void {

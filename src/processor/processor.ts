@@ -130,13 +130,18 @@ export class Processor implements Executor, RunHost {
   }
 
   /**
-   * Starts `model`'s workers under `config` (default: the session's) and resolves once they can
-   * run a forward. A model thread loads its own session (6 s for SmolLM2-135M's shape in fp32),
+   * Starts `model`'s workers under `config` (default: the session's), `replicas` of them (default:
+   * its workers per model), and resolves once they can run a forward. A model thread loads its own session (6 s for SmolLM2-135M's shape in fp32),
    * which the first run would otherwise wait for; runs start their models' workers themselves,
    * so this is for callers that want the load out of the way first (the bench, before timing).
    */
-  async warm(model: LlmModel, modelKey: string, config: ProcessorConfig = this.current) {
-    await this.modelWorkers(model, modelKey, config).warm(config.llm.workersPerModel);
+  async warm(
+    model: LlmModel,
+    modelKey: string,
+    config: ProcessorConfig = this.current,
+    replicas = config.llm.workersPerModel,
+  ) {
+    await this.modelWorkers(model, modelKey, config).warm(replicas);
   }
 
   /** `model`'s workers of `config`'s shape, made on first use. */

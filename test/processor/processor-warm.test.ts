@@ -63,11 +63,22 @@ test("halo.processor.warm loads every worker's model before the collect needs it
   }
 });
 
-test("halo.processor.warm names a model it does not know", async () => {
+test("halo.processor.warm names a model it does not know, and a bad worker count", async () => {
   await rejects(
     halo.processor.warm("no-such-model"),
     /halo\.processor\.warm: model 'no-such-model' is neither a registered name/,
   );
+  await rejects(
+    halo.processor.warm(undefined, { workers: 0 }),
+    /workers must be an integer from 1 to 8, got 0/,
+  );
+});
+
+test("halo.processor.warm({ workers }) loads that many sessions of the model", async () => {
+  assert.is(listModelThreads().length, 2);
+  await halo.processor.warm(undefined, { workers: 3 });
+  assert.is(listModelThreads().length, 3, "replica 2 added; 0 and 1 were loaded");
+  assert.ok(listModelThreads().every((t) => t.alive));
 });
 
 test.run();

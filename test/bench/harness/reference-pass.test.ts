@@ -3,6 +3,9 @@
 // system makes, the floor sits below what halo and a real baseline computed, a "system" that
 // answers from memory beats the floor and fails the run, and the table and JSON carry the floor
 // and halo's gap to it.
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { generateDataset } from "../../../bench/data/index.ts";
@@ -44,6 +47,8 @@ const fromMemory: System = {
   run: async () => remembered!,
 };
 
+const tracesDir = mkdtempSync(join(tmpdir(), "halo-traces-"));
+
 test("lexicon-bridge, 4 queries: halo and opwise sit above the floor, answers from memory below", async () => {
   const shape = getWorkload("lexicon-bridge");
   const queries = 4;
@@ -55,6 +60,7 @@ test("lexicon-bridge, 4 queries: halo and opwise sit above the floor, answers fr
     instance: db.instance,
     toolServer,
     seed: SEED,
+    tracesDir,
     floor: {
       profile: profileOfDir,
       httpLatencyMs: (url, requests) => leastDelayMs(url, requests, SEED, delays),
@@ -102,6 +108,11 @@ test("lexicon-bridge, 4 queries: halo and opwise sit above the floor, answers fr
   assert.ok(gap.decodeTokens >= gap.floor.decodeTokens);
   assert.ok(floor.minDecodeSteps > 0 && gap.decodeSteps >= floor.minDecodeSteps);
   assert.is(op!.gap, undefined, "opwise keeps no trace");
+  // --traces: halo's run trace, call by call, as the gap line summed it; none for opwise
+  assert.equal(readdirSync(tracesDir), ["lexicon-bridge-halo.json"]);
+  const written = JSON.parse(readFileSync(join(tracesDir, "lexicon-bridge-halo.json"), "utf8"));
+  const prefills = written.tasks.filter((t: { kind: string }) => t.kind === "prefill");
+  assert.is(prefills.length, gap.prefillCalls);
   assert.ok(memory!.seconds < floor.seconds);
   const failures = runFailures([r]);
   assert.is(failures.length, 1, failures.join("\n"));
