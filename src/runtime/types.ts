@@ -69,5 +69,9 @@ export interface ExecutionOptions {
   provider?: "cpu" | "cuda" | "webgpu";
   /** Throw instead of falling back when the provider is unavailable. */
   requireProvider?: boolean;
+  /**
+   * Threads one forward runs on (onnxruntime's intra-op pool). Default: every core this process
+   * may use (`os.availableParallelism()`); onnxruntime's own default ran one here.
+   */
   intraOpThreads?: number;
 }
