@@ -149,6 +149,7 @@ async function run(dag: PlanDag) {
   const lanes = new Map<string, string[]>();
   for (const t of trace.tasks) {
     if (!t.lane.startsWith("llm") && !t.lane.startsWith("kv")) continue;
+    if (t.kind === "model-load") continue; // the first run's thread start: no decision of the plan's
     const line = `${t.kind} [${t.nodeIds.join(",")}] x${t.batchSize} p${t.prefillTokens ?? "-"} c${t.cachedTokens ?? "-"}`;
     lanes.set(t.lane, [...(lanes.get(t.lane) ?? []), line]);
   }

@@ -8,6 +8,7 @@ import { workflow } from "../../src/frame/workflow.ts";
 import type { RunReport } from "../../src/frame/run-report.ts";
 import { halo } from "../../src/index.ts";
 import { Processor } from "../../src/processor/processor.ts";
+import type { TaskRecord } from "../../src/processor/trace/trace.ts";
 import { ServerMetrics } from "../../src/serve/metrics.ts";
 import { WorkflowSession } from "../../src/serve/workflow-session.ts";
 import { SAMPLE_REVIEWS, SUMMARY_PROMPT } from "../helpers/trained-prompts.ts";
@@ -82,7 +83,8 @@ test("two mini-batches in one forward call: the call is in both runs' traces", a
   );
   // Each forward call once, however many runs' traces it is in.
   const forwards = learned.filter((k) => k === "prefill" || k === "decode").length;
-  const perRun = reports.map((r) => r.tasks.filter((t) => t.lane.startsWith("llm")).length);
+  const isForward = (t: TaskRecord) => t.kind === "prefill" || t.kind === "decode";
+  const perRun = reports.map((r) => r.tasks.filter(isForward).length);
   const sharedCount = shared[0]!.length;
   assert.is(
     forwards,

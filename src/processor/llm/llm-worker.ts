@@ -251,10 +251,7 @@ export class LlmWorker<K extends KvPayload<K>> {
       tasks.fail(error);
       throw error;
     }
-    tasks.end(
-      () => 0,
-      () => ({}),
-    );
+    tasks.endWait();
     this.engineReady = true;
   }
 

@@ -83,6 +83,14 @@ export class BatchTasks<T extends SinkTagged> {
     }
   }
 
+  /**
+   * Closes every run's task of a wait that computed nothing (a model load): no tokens, and no
+   * `sharedWith`, which describes forward calls. Its batch size is the run's own waiting requests.
+   */
+  endWait(): void {
+    for (const g of this.groups) g.task.end({ batchSize: g.members.length });
+  }
+
   fail(error: unknown): void {
     for (const g of this.groups) g.task.end({ batchSize: this.batch.length, error: String(error) });
   }
