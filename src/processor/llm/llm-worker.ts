@@ -24,6 +24,7 @@ import { Sequence, abortError } from "./sequence.ts";
 import type { TraceRecorder } from "../trace/trace-recorder.ts";
 import { BatchTasks, type RunSink } from "../trace/run-sink.ts";
 import { defaultConfig } from "../config.ts";
+import { splitStep, type StepCost } from "./step-groups.ts";
 
 /**
  * The shape of one forward call, as the cost model's formulas read it: a prefill's rows (new and
@@ -68,6 +69,17 @@ export interface LlmWorkerOptions<K extends KvPayload<K>> {
   importPrefix?: (promptTokens: readonly number[], sink: RunSink | undefined) => void;
   /** Told every forward call's shape and measured time (the Processor feeds its CostModel). */
   onStep?: (step: StepShape, ms: number) => void;
+  /**
+   * For an engine that pads a batch to its longest row: the price of a decode step of `batch`
+   * rows at `width` positions. A step's rows are then split into forward calls by length when
+   * that is cheaper (step-groups.ts). Absent: every running row in one call.
+   */
+  stepCost?: StepCost;
+  /**
+   * The same for a prefill round: the price of one call of `batch` rows of `width` new tokens
+   * each. A round's rows are split into calls by new-token length when that is cheaper.
+   */
+  prefillCost?: StepCost;
 }
 
 export interface SubmitOptions {
@@ -121,6 +133,8 @@ export class LlmWorker<K extends KvPayload<K>> {
   private readonly defaultSink: RunSink | undefined;
   private readonly importPrefix?: LlmWorkerOptions<K>["importPrefix"];
   private readonly onStep?: LlmWorkerOptions<K>["onStep"];
+  private readonly stepCost?: StepCost;
+  private readonly prefillCost?: StepCost;
   private readonly waiting: Sequence<K>[] = [];
   private readonly running: Sequence<K>[] = [];
   private reservedBytes = 0;
@@ -155,6 +169,8 @@ export class LlmWorker<K extends KvPayload<K>> {
     this.defaultSink = options.trace && { trace: options.trace, lane: options.lane ?? "llm:0" };
     this.importPrefix = options.importPrefix;
     this.onStep = options.onStep;
+    this.stepCost = options.stepCost;
+    this.prefillCost = options.prefillCost;
     this.engineReady = engine.ready === undefined;
     engine.ready?.then(
       () => (this.engineReady = true),
@@ -346,6 +362,21 @@ export class LlmWorker<K extends KvPayload<K>> {
       seq.prefillTokens = prompt.length - seq.cachedTokens;
       inputs.push({ past, tokens: prompt.slice(seq.cachedTokens) });
     }
+    if (!this.prefillCost) return this.prefillCall(batch, inputs);
+    // rows padded to the round's longest: one call per length class when that is cheaper
+    const groups = splitStep(
+      inputs.map((x) => x.tokens.length),
+      this.prefillCost,
+    );
+    for (const group of groups)
+      await this.prefillCall(
+        group.map((i) => batch[i]!),
+        group.map((i) => inputs[i]!),
+      );
+  }
+
+  /** One prefill forward call over `batch`, whose pasts (cache matches) `inputs` hold. */
+  private async prefillCall(batch: Sequence<K>[], inputs: ForwardInput<K>[]): Promise<void> {
     const tasks = new BatchTasks(batch, "prefill");
     this.stats.prefillCalls++;
     this.stats.maxBatchSize = Math.max(this.stats.maxBatchSize, batch.length);
@@ -394,8 +425,23 @@ export class LlmWorker<K extends KvPayload<K>> {
     });
   }
 
+  /** One decode step for every running sequence: one forward call, or one per length class. */
   private async decodeStep(): Promise<void> {
-    const batch = this.running.splice(0, this.running.length);
+    const running = this.running.splice(0, this.running.length);
+    if (!this.stepCost) return this.decodeCall(running);
+    // the width each row runs at: everything fed so far plus the step's token
+    const groups = splitStep(
+      running.map((s) => s.fed.length + 1),
+      this.stepCost,
+    );
+    for (const group of groups) {
+      // a row cancelled while an earlier group's call ran has left (its KV is freed)
+      const live = group.map((i) => running[i]!).filter((s) => !s.settled);
+      if (live.length > 0) await this.decodeCall(live);
+    }
+  }
+
+  private async decodeCall(batch: Sequence<K>[]): Promise<void> {
     const t0 = performance.now();
     const tasks = new BatchTasks(batch, "decode");
     this.stats.decodeSteps++;

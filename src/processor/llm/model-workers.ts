@@ -17,6 +17,8 @@ import {
   modelReplica,
   type LocalKv,
 } from "./engine-factory.ts";
+import { isRuntimeModel } from "./runtime-engine.ts";
+import type { Model } from "../../runtime/index.ts";
 import { GenerateBatcher, type LlmSubmitter } from "./llm-submitter.ts";
 import { LlmWorker } from "./llm-worker.ts";
 
@@ -87,6 +89,17 @@ export class ModelWorkers {
         importPrefix: (tokens, sink) => void this.exchange.pull(replica, tokens, sink),
       }),
       onStep: (step, ms) => this.cost().observe({ ...step, model: this.modelKey }, ms),
+      // a padded batch runs every row at its longest row's width: split calls by length
+      ...(isRuntimeModel(this.model) &&
+        (this.model as Model).layout === "padded" && {
+          stepCost: (batch: number, width: number) =>
+            this.cost().decodeStepMs(batch, width, this.modelKey),
+          prefillCost: (batch: number, width: number) =>
+            this.cost().prefillMs(
+              Array.from({ length: batch }, () => ({ newTokens: width, cachedTokens: 0 })),
+              this.modelKey,
+            ),
+        }),
     });
     this.batching.set(replica, worker);
     return worker;
