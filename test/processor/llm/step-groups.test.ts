@@ -56,7 +56,10 @@ test("a worker that splits steps answers as one request at a time", async () => 
     alone.map((r) => r.tokens),
   );
   // after the one prefill call, decode calls of the 4 short and the 4 long rows apart
-  assert.ok(engine.batchSizes.slice(1).every((b) => b <= 4), String(engine.batchSizes));
+  assert.ok(
+    engine.batchSizes.slice(1).every((b) => b <= 4),
+    String(engine.batchSizes),
+  );
   assert.ok(engine.batchSizes.slice(1).some((b) => b === 4));
 });
 
