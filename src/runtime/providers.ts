@@ -28,8 +28,9 @@ export function sessionOptions(
     executionProviders: [provider],
     graphOptimizationLevel: "all",
     // Every core, said explicitly: onnxruntime-node's default (0) ran one thread on this 2-core
-    // machine (1.05 cores busy). Measured, SmolLM2-135M's shape in fp32, 6 x 250-token prompts:
-    // prefill 548-567 tok/s with 0 or 1, 951-978 with 2; decode steps 161 against 184 ms.
+    // machine (1.05 cores busy). SmolLM2-135M's shape in fp32 (bench/runtime/forward-shapes.ts,
+    // --threads 1 against the default): prefill 488-678 tok/s on one thread, 786-1,103 on two
+    // (1.03 and 1.69 cores busy); decode steps at batch 6 alike (204 and 206 ms).
     intraOpNumThreads: options.intraOpThreads ?? availableParallelism(),
     interOpNumThreads: 1,
   };
