@@ -101,3 +101,13 @@ export async function generateAlone(
     [out] = await engine.forward([{ past: out!.kv, tokens: [token] }]);
   }
 }
+
+/** Each request generated alone, one after another: what any batching must reproduce. */
+export async function generateEachAlone(
+  requests: readonly GenerateRequest[],
+): Promise<Omit<GenerateResult, "prefillTokens" | "cachedTokens">[]> {
+  const engine = new ToyEngine();
+  const out = [];
+  for (const r of requests) out.push(await generateAlone(engine, r));
+  return out;
+}

@@ -6,7 +6,7 @@ import { KvTiers } from "../../../src/processor/kv/kv-tiers.ts";
 import { TraceRecorder } from "../../../src/processor/trace/trace-recorder.ts";
 import type { GenerateRequest } from "../../../src/runtime/types.ts";
 import type { ArrayPayload } from "../helpers/array-payload.ts";
-import { ToyEngine, generateAlone } from "../helpers/toy-engine.ts";
+import { ToyEngine, generateAlone, generateEachAlone } from "../helpers/toy-engine.ts";
 import { rejects } from "../helpers/rejects.ts";
 
 /** Rows sharing one of three system prompts, each with its own data: the demo's shape. */
@@ -20,12 +20,7 @@ function rowRequests(n: number, maxTokens = 12): GenerateRequest[] {
   }));
 }
 
-async function expected(requests: GenerateRequest[]) {
-  const engine = new ToyEngine();
-  const out = [];
-  for (const r of requests) out.push(await generateAlone(engine, r));
-  return out;
-}
+const expected = generateEachAlone;
 
 const strip = (r: { text: string; tokens: number[]; finishReason: string }) => ({
   text: r.text,

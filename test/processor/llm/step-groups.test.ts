@@ -5,7 +5,26 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { LlmWorker } from "../../../src/processor/llm/llm-worker.ts";
 import { splitStep } from "../../../src/processor/llm/step-groups.ts";
-import { ToyEngine, generateAlone } from "../helpers/toy-engine.ts";
+import type { LlmWorkerOptions } from "../../../src/processor/llm/llm-worker.ts";
+import type { GenerateRequest } from "../../../src/runtime/types.ts";
+import type { ArrayPayload } from "../helpers/array-payload.ts";
+import { ToyEngine, generateEachAlone } from "../helpers/toy-engine.ts";
+
+/** `requests` through one worker with `options`: its engine, after the answers equal each alone. */
+async function runAgainstAlone(
+  requests: GenerateRequest[],
+  options: LlmWorkerOptions<ArrayPayload>,
+) {
+  const engine = new ToyEngine();
+  const worker = new LlmWorker(engine, { cache: false, ...options });
+  const got = await Promise.all(requests.map((r) => worker.submit(r)));
+  const alone = await generateEachAlone(requests);
+  assert.equal(
+    got.map((r) => r.tokens),
+    alone.map((r) => r.tokens),
+  );
+  return { engine, worker };
+}
 
 // SmolLM2-135M's shape in fp32, as calibrated here: d_0 76 ms, d_row 2.06 ms, d_kv 0.0446 ms
 const smollm = (batch: number, width: number) => 76 + 2.06 * batch + 0.0446 * batch * width;
@@ -43,18 +62,9 @@ test("a worker that splits steps answers as one request at a time", async () => 
     promptTokens: Array.from({ length: i % 2 === 0 ? 6 : 300 }, (_, j) => 1 + ((i * 7 + j) % 60)),
     sampling: { maxTokens: 10 },
   }));
-  const alone = [];
-  for (const r of requests) alone.push(await generateAlone(new ToyEngine(), r));
-  const engine = new ToyEngine();
-  const worker = new LlmWorker(engine, {
-    cache: false,
+  const { engine } = await runAgainstAlone(requests, {
     stepCost: (batch, width) => 10 + batch * width,
   });
-  const got = await Promise.all(requests.map((r) => worker.submit(r)));
-  assert.equal(
-    got.map((r) => r.tokens),
-    alone.map((r) => r.tokens),
-  );
   // after the one prefill call, decode calls of the 4 short and the 4 long rows apart
   assert.ok(
     engine.batchSizes.slice(1).every((b) => b <= 4),
@@ -68,18 +78,9 @@ test("a prefill round of short and long prompts runs as two calls, with the same
     promptTokens: Array.from({ length: i < 3 ? 5 : 400 }, (_, j) => 1 + ((i * 11 + j) % 60)),
     sampling: { maxTokens: 3 },
   }));
-  const alone = [];
-  for (const r of requests) alone.push(await generateAlone(new ToyEngine(), r));
-  const engine = new ToyEngine();
-  const worker = new LlmWorker(engine, {
-    cache: false,
+  const { engine, worker } = await runAgainstAlone(requests, {
     prefillCost: (batch, width) => 10 + batch * width,
   });
-  const got = await Promise.all(requests.map((r) => worker.submit(r)));
-  assert.equal(
-    got.map((r) => r.tokens),
-    alone.map((r) => r.tokens),
-  );
   assert.equal(engine.batchSizes.slice(0, 2), [3, 3], String(engine.batchSizes));
   assert.is(worker.stats.prefillCalls, 2);
 });
