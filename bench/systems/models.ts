@@ -119,11 +119,9 @@ export async function warmModels(): Promise<number> {
     await loadModel(modelKey(size));
     if (calibrationEnabled()) await profileFor(modelKey(size));
   }
-  // Where every size is one folder (realistic, large, tiny), place-work may run a size's node on
-  // another size's worker: a replica session of the same folder, one per size.
-  const shared = new Set(Object.values(modelDirs())).size === 1;
-  for (const size of SIZES)
-    await processorApi.warm(modelKey(size), { workers: shared ? SIZES.length : 1 });
+  // Where every size is one folder (realistic, large, tiny), the sizes are one model: one set of
+  // workers serves all three names, so warming the first warms the rest.
+  for (const size of SIZES) await processorApi.warm(modelKey(size));
   return (performance.now() - started) / 1000;
 }
 

@@ -32,8 +32,8 @@ export const processorApi = {
    * its LLM workers, resolving once they can run. Each worker's model thread loads a session of its
    * own (about 6 s for a 135M-parameter fp32 model), which the first collect otherwise waits for;
    * that collect's trace then shows it as "model-load". `workers`: how many of its workers
-   * (default: `llm.workersPerModel`). A plan that runs one model under several names may put a
-   * name's node on another name's worker, a session of its own.
+   * (default: `llm.workersPerModel`). Names of one folder (and dtype) are one model: warming one
+   * warms the workers all of them run on.
    * @example await halo.processor.warm("smollm")
    */
   async warm(model?: string, options: { workers?: number } = {}): Promise<void> {

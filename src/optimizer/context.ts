@@ -29,6 +29,12 @@ export interface OptimizerContext {
    * the run reuses it, so it and all only it needs cost nothing (the executors' reuse walk).
    */
   kept?(signature: string): boolean;
+  /**
+   * The key a model key's weights go by: keys that load the same model (one folder registered
+   * under several names) share one, so they share workers and never pay a model switch between
+   * them. Absent: every key is its own model.
+   */
+  modelOf?(modelKey: string): string;
   /** LLM workers: `processor.llm.workersPerModel` per model the plan uses, by default. */
   workers?: WorkerSpec[];
   /** The Processor's settings for this run: what its workers and tool pool will enforce. */
@@ -59,6 +65,16 @@ function priceOf(modelKey: string): ModelPrice | undefined {
 }
 
 /**
+ * The first key loaded as the same model object as `modelKey` (the runtime loads one model per
+ * folder and dtype, whatever it is called), or `modelKey` itself when it is not loaded.
+ */
+export function modelOf(modelKey: string): string {
+  const model = loaded.get(modelKey);
+  if (model) for (const [key, m] of loaded) if (m === model) return key;
+  return modelKey;
+}
+
+/**
  * The context a plan is made in: the Processor's cost model and its settings for the run (the
  * session's, with the run's overrides), one worker per lane it will run, and the session's kept
  * node tables (`kept`, absent when the run reuses nothing).
@@ -74,9 +90,10 @@ export function optimizerContext(
     encode,
     countTokens,
     priceOf,
+    modelOf,
     ...(kept && { kept }),
     processor: config,
-    workers: workersPerModel(dag, config.llm.workersPerModel),
+    workers: workersPerModel(dag, config.llm.workersPerModel, modelOf),
     dpStateBudget: DP_STATE_BUDGET,
   };
 }

@@ -82,7 +82,7 @@ export function optimize(
   const plannerMs = performance.now() - started;
   const root = dag.nodes[dag.root]!;
   const report: PlanReport = {
-    workers: ctx.workers?.length ? ctx.workers : defaultWorkers(dag),
+    workers: ctx.workers?.length ? ctx.workers : defaultWorkers(dag, ctx.modelOf),
     ...root.physical?.report,
     passes: reports,
     beforeMs,

@@ -26,20 +26,27 @@ import { encoderFor, llmColumns, renderPrompt } from "./render.ts";
 /** Rows sampled per node to measure prefix overlap between nodes (planner time stays flat). */
 const AFFINITY_SAMPLE = 64;
 
-export function defaultWorkers(dag: PlanDag): WorkerSpec[] {
-  return workersPerModel(dag, 1);
+export function defaultWorkers(dag: PlanDag, modelOf?: (modelKey: string) => string): WorkerSpec[] {
+  return workersPerModel(dag, 1, modelOf);
 }
 
 /**
  * `perModel` workers for each model the plan uses, each with its model resident, in order of
  * first use: lanes llm:0 .. llm:(perModel-1) for the first model, and so on (the config's
  * `llm.workersPerModel`; the Processor runs one model session and prefix cache per lane).
+ * Keys of one model (`modelOf`) are one model: its workers serve all of them.
  */
-export function workersPerModel(dag: PlanDag, perModel: number): WorkerSpec[] {
+export function workersPerModel(
+  dag: PlanDag,
+  perModel: number,
+  modelOf: (modelKey: string) => string = (k) => k,
+): WorkerSpec[] {
   const models: string[] = [];
   for (const id of topologicalOrder(dag)) {
     const n = dag.nodes[id]!;
-    if (n.kind === "LlmCall" && !models.includes(n.args.modelKey)) models.push(n.args.modelKey);
+    if (n.kind !== "LlmCall") continue;
+    const model = modelOf(n.args.modelKey);
+    if (!models.includes(model)) models.push(model);
   }
   return models.flatMap((m, i) =>
     Array.from({ length: perModel }, (_, k) => ({ lane: `llm:${i * perModel + k}`, resident: m })),
@@ -57,7 +64,7 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
   const out = copyDag(dag);
   const cost = ctx.cost;
   const configured = ctx.workers !== undefined && ctx.workers.length > 0;
-  const workers = configured ? ctx.workers! : defaultWorkers(out);
+  const workers = configured ? ctx.workers! : defaultWorkers(out, ctx.modelOf);
   const views = instanceViews(out);
   const busyMs = workers.map(() => 0);
   const resident = workers.map((w) => w.resident);
@@ -87,6 +94,8 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
     }
     const ready = node.physical?.gather ? inputsDone : latest(node, startMs);
     const model = node.args.modelKey;
+    // what a worker holds: keys of one model share it (no switch between them)
+    const weights = ctx.modelOf?.(model) ?? model;
     const view = views.get(node.inputs[0]!);
     const shape = llmShape(node, rowsAt(view), ctx.cost);
     const prompts: number[][] = [];
@@ -110,8 +119,8 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
     const base = cost.estimate(costNode(node), llmState(node, shape, ctx));
     let best: { w: number; start: number; finish: number; switchMs: number } | undefined;
     workers.forEach((w, i) => {
-      if (!configured && w.resident !== model) return;
-      const switchMs = cost.modelSwitchMs(model, resident[i]);
+      if (!configured && w.resident !== weights) return;
+      const switchMs = cost.modelSwitchMs(weights, resident[i]);
       // Tokens cached on another worker: recompute them here, or move them if that is cheaper.
       const lost = Math.max(0, Math.max(...affinity) - affinity[i]!);
       const perCall = Math.min(
@@ -127,7 +136,7 @@ function rewrite(dag: PlanDag, ctx: OptimizerContext): PassResult {
     startMs.set(id, chosen.start);
     finishMs.set(id, chosen.finish);
     if (chosen.switchMs > 0) switches++;
-    resident[chosen.w] = model;
+    resident[chosen.w] = weights;
     annotate(node, "placement", {
       worker: chosen.w,
       lane: workers[chosen.w]!.lane,

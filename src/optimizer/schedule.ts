@@ -78,16 +78,17 @@ export function buildTasks(dag: PlanDag, ctx: OptimizerContext, workers: WorkerS
       const shape = llmShape(node, rows, ctx.cost);
       // The batch-sizes analysis's size when it ran, else as many as the KV budget holds.
       const size = batchSizes.get(id);
+      const model = ctx.modelOf?.(node.args.modelKey) ?? node.args.modelKey;
       const worker =
         node.physical?.placement?.worker ??
         Math.max(
           0,
-          workers.findIndex((w) => w.resident === node.args.modelKey),
+          workers.findIndex((w) => w.resident === model),
         );
       return {
         id,
         lane: worker,
-        model: node.args.modelKey,
+        model,
         ms: ctx.cost.estimate(costNode(node), llmState(node, shape, ctx, size)).ms,
         deps: maskOf(upstream.get(id)!),
         depList: upstream.get(id)!,
@@ -266,7 +267,7 @@ function planGreedy(tasks: Task[], workers: number, start: (string | undefined)[
 }
 
 function run(dag: PlanDag, ctx: OptimizerContext) {
-  const workers = ctx.workers?.length ? ctx.workers : defaultWorkers(dag);
+  const workers = ctx.workers?.length ? ctx.workers : defaultWorkers(dag, ctx.modelOf);
   const tasks = buildTasks(dag, ctx, workers);
   const start = workers.map((w) => w.resident);
   let method: SchedulePlan["method"] = "greedy";

@@ -114,13 +114,13 @@ export class PipelineRun {
   private readonly abort = new AbortController();
   private readonly streams = new Map<number, Promise<Slot[]>>();
   private readonly meters = new Map<number, NodeMeter>();
-  /** Per lane and model: the worker and this run's sink on it. */
+  /** Per lane and model key: the worker and this run's sink on it. */
   private readonly submitters = new Map<string, Promise<{ worker: LlmSubmitter; sink: RunSink }>>();
   /** Per model: KV moved between its workers for this run. */
-  private readonly migrations = new Map<string, KvMigrationStats>();
+  private readonly migrations = new Map<LlmModel, KvMigrationStats>();
   /** Lanes of each model's workers, in replica order; lanes of models without placements. */
-  private readonly modelLanes = new Map<string, string[]>();
-  private readonly defaultLanes = new Map<string, string>();
+  private readonly modelLanes = new Map<LlmModel, Promise<string[]>>();
+  private readonly defaultLanes = new Map<LlmModel, string>();
   /** Per LLM node with a fan-out annotation: pending answers by request (`callKey`). */
   private readonly fanOuts = new Map<number, Map<string, Promise<GenerateResult>>>();
   private failure: ((error: unknown) => void) | undefined;
@@ -622,58 +622,67 @@ export class PipelineRun {
    * placements, the model's one worker, with this run's sink on it. Each lane of a model is one
    * of the Processor's workers for that model (a model session and prefix cache of its own); a
    * model's workers share one KvExchange, so a prefix cached on one moves to another when the
-   * cost model says that beats recomputing it.
+   * cost model says that beats recomputing it. Keys that load one model object (a folder under
+   * several names) are one model here: they share its lanes and sessions, as the plan placed them.
    */
   private submitterFor(
     node: PlanNodeOf<"LlmCall">,
   ): Promise<{ worker: LlmSubmitter; sink: RunSink }> {
     const modelKey = node.args.modelKey;
-    const lane = node.physical?.placement?.lane ?? this.defaultLane(modelKey);
-    const key = `${lane}\u0000${modelKey}`;
+    const placed = node.physical?.placement?.lane;
+    const key = `${placed ?? ""}\u0000${modelKey}`;
     let s = this.submitters.get(key);
     if (!s) {
-      const replica = this.replicaIndex(modelKey, lane);
-      const lanes = this.modelLanes.get(modelKey)!;
-      let migration = this.migrations.get(modelKey);
-      if (!migration) this.migrations.set(modelKey, (migration = emptyMigrationStats()));
-      const sink: RunSink = {
-        trace: this.trace,
-        lane,
-        laneOf: (r) => lanes[r] ?? `${modelKey}#${r}`,
-        migration,
-      };
-      s = this.ctx.services.loadModel(modelKey).then(async (model) => ({
-        worker: await this.host.llmWorker(model, modelKey, replica, this.config),
-        sink,
-      }));
+      s = (async () => {
+        const model = await this.ctx.services.loadModel(modelKey);
+        const lane = placed ?? this.defaultLane(model);
+        const lanes = await this.lanesOf(model);
+        if (!lanes.includes(lane)) lanes.push(lane);
+        let migration = this.migrations.get(model);
+        if (!migration) this.migrations.set(model, (migration = emptyMigrationStats()));
+        const sink: RunSink = {
+          trace: this.trace,
+          lane,
+          laneOf: (r) => lanes[r] ?? `${modelKey}#${r}`,
+          migration,
+        };
+        const replica = lanes.indexOf(lane);
+        return { worker: await this.host.llmWorker(model, modelKey, replica, this.config), sink };
+      })();
       this.submitters.set(key, s);
     }
     return s;
   }
 
   /** Without placements: one lane per model, numbered in the order models are first used. */
-  private defaultLane(modelKey: string): string {
-    let lane = this.defaultLanes.get(modelKey);
+  private defaultLane(model: LlmModel): string {
+    let lane = this.defaultLanes.get(model);
     if (!lane) {
       lane = `llm:${this.defaultLanes.size}`;
-      this.defaultLanes.set(modelKey, lane);
+      this.defaultLanes.set(model, lane);
     }
     return lane;
   }
 
   /**
-   * Which session of the model a lane runs on: its position among the plan's workers holding
-   * that model (`PlanReport.workers`), so lanes map to replicas the same way in every run (and
-   * a later collect finds the same caches); lanes the report does not list come after.
+   * Which sessions of a model the lanes run on: a lane's replica is its position among the plan's
+   * workers holding that model (`PlanReport.workers`, whose residents are model keys: any key that
+   * loads this model object counts), so lanes map to replicas the same way in every run (and a
+   * later collect finds the same caches); lanes the report does not list are added after.
    */
-  private replicaIndex(modelKey: string, lane: string): number {
-    let lanes = this.modelLanes.get(modelKey);
+  private lanesOf(model: LlmModel): Promise<string[]> {
+    let lanes = this.modelLanes.get(model);
     if (!lanes) {
       const workers = this.dag.nodes[this.dag.root]!.physical?.report?.workers ?? [];
-      lanes = workers.filter((w) => w.resident === modelKey).map((w) => w.lane);
-      this.modelLanes.set(modelKey, lanes);
+      lanes = Promise.all(
+        workers.map(async (w) =>
+          w.resident === undefined
+            ? undefined
+            : await this.ctx.services.loadModel(w.resident).catch(() => undefined),
+        ),
+      ).then((models) => workers.filter((_, i) => models[i] === model).map((w) => w.lane));
+      this.modelLanes.set(model, lanes);
     }
-    if (!lanes.includes(lane)) lanes.push(lane);
-    return lanes.indexOf(lane);
+    return lanes;
   }
 }

@@ -83,6 +83,36 @@ test("default workers: one per model, no switches", () => {
   );
 });
 
+test("two names of one model: one worker serves both, no switch, even when configured", () => {
+  const lf = halo
+    .lazy(rows)
+    .agent(agent)
+    .agent({ ...agent, name: "b", model: "fake2", prompt: "Other: {{text}}", output: "p" });
+  const sameModel = { fake2: "fake" };
+  const placedLanes = (workers?: { lane: string; resident: string }[]) => {
+    const ctx = testContext({ models: ["fake", "fake2"], sameModel, loadMs: 1e6, workers });
+    const { dag } = optimize(lower([lf.node]), only("placeWork"), ctx);
+    return dag.nodes
+      .filter((n) => n.kind === "LlmCall")
+      .map((n) => [n.physical!.placement!.lane, n.physical!.placement!.switchMs]);
+  };
+  // default workers: one per model, and these two names are one model
+  assert.equal(placedLanes(), [
+    ["llm:0", 0],
+    ["llm:0", 0],
+  ]);
+  // two workers of that model (workersPerModel 2): either may run either name, never a switch
+  const two = placedLanes([
+    { lane: "llm:0", resident: "fake" },
+    { lane: "llm:1", resident: "fake" },
+  ]);
+  assert.ok(
+    two.every(([, ms]) => ms === 0),
+    JSON.stringify(two),
+  );
+  // without modelOf the names are two models: two workers (the test above)
+});
+
 test("configured workers: a model switch is paid only when waiting would cost more", () => {
   const two = (model2: string) =>
     halo

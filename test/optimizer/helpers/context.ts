@@ -24,6 +24,8 @@ export interface TestContextOptions {
   provider?: string;
   /** Further Processor settings (batch limits, tool limits). */
   processor?: ProcessorSettings;
+  /** Keys of one model (a folder under several names): key -> the key its model goes by. */
+  sameModel?: Record<string, string>;
 }
 
 /** A 2-core machine with 1 GiB free: the defaults the tests' numbers were worked out on. */
@@ -49,6 +51,7 @@ export function testContext(options: TestContextOptions = {}): OptimizerContext 
     countTokens: () => undefined,
     priceOf: () => undefined,
     workers: options.workers,
+    ...(options.sameModel && { modelOf: (key: string) => options.sameModel![key] ?? key }),
     processor: applySettings(
       applySettings(
         defaultConfig(TEST_MACHINE),
