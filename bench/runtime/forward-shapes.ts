@@ -1,8 +1,8 @@
 // Prefill and decode on one model at a few fixed shapes, for comparing runtime settings in turn:
 // the intra-op thread count (onnxruntime's default of 0 against every core) and last-position
-// logits against the graph as exported. docs/models.md and docs/benchmarks.md quote it.
+// logits (the default) against the graph as exported. docs/models.md and docs/benchmarks.md quote it.
 //
-//   npx tsx bench/runtime/forward-shapes.ts MODEL_DIR [--threads N] [--last-position-logits]
+//   npx tsx bench/runtime/forward-shapes.ts MODEL_DIR [--threads N] [--all-position-logits]
 //
 // Prints prefill times of 1 x 256 and 3 x 460 new tokens (greedy, one token), each twice (the
 // first call of a shape pays onnxruntime's allocations), then mean decode step times at batch 6
@@ -16,13 +16,13 @@ const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
     threads: { type: "string" },
-    "last-position-logits": { type: "boolean", default: false },
+    "all-position-logits": { type: "boolean", default: false },
   },
 });
 const [dir] = positionals;
 if (!dir) {
   process.stderr.write(
-    "usage: forward-shapes.ts MODEL_DIR [--threads N] [--last-position-logits]\n",
+    "usage: forward-shapes.ts MODEL_DIR [--threads N] [--all-position-logits]\n",
   );
   process.exit(2);
 }
@@ -30,7 +30,7 @@ const threads = values.threads === undefined ? undefined : Number(values.threads
 const model = await loadModel(dir, {
   selfTest: false,
   ...(threads !== undefined && { intraOpThreads: threads }),
-  ...(values["last-position-logits"] && { allPositionLogits: false }),
+  ...(values["all-position-logits"] && { allPositionLogits: true }),
 });
 const tokens = (n: number, seed: number) =>
   Array.from({ length: n }, (_, i) => 100 + ((i * 7919 + seed * 104729) % 5000));

@@ -7,7 +7,9 @@ import type { WarmupConstants } from "./warmup.ts";
 // 2: the warm-up constant (warmup.ts); version-1 files are recalibrated to measure it.
 // 3: graphs run their LM head on the last position only (last-position-logits.ts), which made
 // prefill up to 2x faster; version-2 files measured the head on every position.
-export const PROFILE_VERSION = 3;
+// 4: the same default again, after a time when it was opt-in: version-3 files may have measured the
+// head on every position.
+export const PROFILE_VERSION = 4;
 
 /** One measured prefill call (median of repeats). */
 export interface PrefillSample {

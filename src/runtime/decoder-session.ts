@@ -306,7 +306,7 @@ export class DecoderSession {
     const s = Math.max(...tokens.map((x) => x.length));
     if (options.allLogits && l! < s)
       throw new Error(
-        `this graph returns logits for the last ${l} position(s) only; per-position logits (allLogits) are not available (a graph exported with them keeps them unless loaded with allPositionLogits: false)`,
+        `this graph returns logits for the last ${l} position(s) only; per-position logits (allLogits) are not available (a graph exported with them keeps them when loaded with allPositionLogits: true)`,
       );
     if (wantAll && padding === "right" && l! < s)
       throw new Error("right-padded rows of different lengths need every position's logits");

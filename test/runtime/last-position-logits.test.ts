@@ -1,7 +1,7 @@
 // Last-position logits (last-position-logits.ts) on every graph family and dtype the runtime loads:
 // which graphs are rewritten and in front of what, and that nothing a decoder reads changes: the
 // last position's logits and greedy answers equal those of the graph as exported
-// (the default), batched and alone. `prefill({ allLogits })` says how to get them.
+// (`allPositionLogits: true`), batched and alone. `prefill({ allLogits })` says how to get them.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
@@ -11,7 +11,7 @@ import { loadModel, type Model } from "../../src/runtime/index.ts";
 import { FAMILIES, GRAPHS, randomPrompts } from "../helpers/graph-fixtures.ts";
 import { rejects } from "../processor/helpers/rejects.ts";
 
-/** What each family's load with `allPositionLogits: false` does to its logits. */
+/** What each family's default load does to its logits. */
 const EXPECTED: Record<string, string> = {
   "qwen2 fp32 (the twin)": "before MatMul",
   "qwen2 fp16, float16 KV and logits": "before MatMul",
@@ -55,8 +55,8 @@ test("every family: rewritten where the head allows, answers and last logits unc
   );
   for (const f of FAMILIES) {
     const dir = join(GRAPHS, f.dir);
-    const last = await loadModel(dir, { ...f.options, allPositionLogits: false });
-    const all = await loadModel(dir, f.options);
+    const last = await loadModel(dir, f.options);
+    const all = await loadModel(dir, { ...f.options, allPositionLogits: true });
     try {
       assert.is(describe(last), EXPECTED[f.name], f.name);
       const exported = EXPECTED[f.name] === "last position" ? "last position" : "every position";
@@ -83,12 +83,12 @@ test("every family: rewritten where the head allows, answers and last logits unc
 test("prefill's allLogits needs the graph as exported, and says so", async () => {
   const f = FAMILIES.find((x) => x.name === "qwen2 fp32 (the twin)")!;
   const dir = join(GRAPHS, f.dir);
-  const last = await loadModel(dir, { ...f.options, allPositionLogits: false });
-  const all = await loadModel(dir, f.options);
+  const last = await loadModel(dir, f.options);
+  const all = await loadModel(dir, { ...f.options, allPositionLogits: true });
   try {
     await rejects(
       last.prefill([{ tokens: prompts[0]! }], { allLogits: true }),
-      /allLogits.*unless loaded with allPositionLogits: false/,
+      /allLogits.*allPositionLogits: true/,
     );
     const [r] = await all.prefill([{ tokens: prompts[0]! }], { allLogits: true });
     assert.is(r!.allLogits!.length, prompts[0]!.length * all.config.vocabSize);
