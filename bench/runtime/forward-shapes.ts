@@ -6,7 +6,10 @@
 //
 // Prints prefill times of 1 x 256 and 3 x 460 new tokens (greedy, one token), each twice (the
 // first call of a shape pays onnxruntime's allocations), then mean decode step times at batch 6
-// over 250-token prompts, the cores the process kept busy, and its peak RSS.
+// over 250-token prompts, the cores the process kept busy, and its peak RSS. The decode figure is
+// not a workload's: its steps at one shape ranged 68-305 ms in one run here (15-26% of the time in
+// the kernel, half a core idle), while batch-6 steps in the bench's traces took a median of 51-59
+// ms; compare settings on whole workloads (`npm run bench -- ... --traces DIR`) before trusting it.
 import { parseArgs } from "node:util";
 import { LlmWorker } from "../../src/processor/llm/llm-worker.ts";
 import { RuntimeEngine } from "../../src/processor/llm/runtime-engine.ts";
