@@ -18,7 +18,6 @@ import {
   type LocalKv,
 } from "./engine-factory.ts";
 import { isRuntimeModel } from "./runtime-engine.ts";
-import type { Model } from "../../runtime/index.ts";
 import { GenerateBatcher, type LlmSubmitter } from "./llm-submitter.ts";
 import { LlmWorker } from "./llm-worker.ts";
 
@@ -91,7 +90,7 @@ export class ModelWorkers {
       onStep: (step, ms) => this.cost().observe({ ...step, model: this.modelKey }, ms),
       // a padded batch runs every row at its longest row's width: split calls by length
       ...(isRuntimeModel(this.model) &&
-        (this.model as Model).layout === "padded" && {
+        this.model.layout === "padded" && {
           stepCost: (batch: number, width: number) =>
             this.cost().decodeStepMs(batch, width, this.modelKey),
           prefillCost: (batch: number, width: number) =>

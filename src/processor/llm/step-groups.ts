@@ -1,10 +1,11 @@
-// How one decode step's rows split into forward calls. A padded batch runs every row at the width
-// of its longest: a step of 15 rows where two have 700 positions and thirteen 250 reads and copies
-// the KV of 15 x 700 positions (the graph concatenates past and new KV into a new present each
-// step), measured at 1.6 s a step on SmolLM2-135M's shape against 0.24 s for 15 x 250. Two calls,
-// one per length class, pay the step's fixed cost twice and the KV of 13 x 250 + 2 x 700. The
-// split is the cheapest partition of the rows, sorted by length, into contiguous groups, priced by
-// the cost model's decode step (d_0 + d_row B + d_kv B T, with T the group's widest row): an
+// How one decode step's rows, or one prefill round's, split into forward calls. A padded batch runs
+// every row at the width of its longest: a step of 15 rows where two have 700 positions and
+// thirteen 250 reads and copies the KV of 15 x 700 positions (the graph concatenates past and new
+// KV into a new present each step), measured at 1.6 s a step on SmolLM2-135M's shape against
+// 0.24 s for 15 x 250. Two calls, one per length class, pay the step's fixed cost twice and the KV
+// of 13 x 250 + 2 x 700. The split is the cheapest partition of the rows, sorted by length, into
+// contiguous groups, priced by the cost model (a decode step: d_0 + d_row B + d_kv B T, with T the
+// group's widest row; a prefill round: its prefill formula at the group's longest new tokens): an
 // exact dynamic program over at most a batch's rows.
 
 /** Milliseconds of one decode step of `batch` rows padded to `width` positions. */
