@@ -6,7 +6,6 @@ import {
   allocKv,
   packKv,
   unpackKv,
-  type KvAlloc,
   type KvArray,
   type KvShape,
   type SequenceKv,
@@ -32,10 +31,9 @@ export function packSequences(
   kvs: readonly SequenceKv[],
   shape: KvShape,
   padding: Padding = "left",
-  alloc: KvAlloc = allocKv,
 ): PaddedKv {
   const width = Math.max(0, ...kvs.map((kv) => kv.length));
-  const { keys, values } = packKv(kvs, shape, width, padding, alloc);
+  const { keys, values } = packKv(kvs, shape, width, padding);
   const mask = new Uint8Array(kvs.length * width); // [batch, width]
   kvs.forEach((kv, row) => {
     const start = padding === "left" ? row * width + width - kv.length : row * width;
@@ -79,17 +77,12 @@ export function splitPadded(padded: PaddedKv, shape: KvShape): SequenceKv[] {
 }
 
 /** Keeps only `rows` (in that order): a batch after some sequences finished. */
-export function selectRows(
-  padded: PaddedKv,
-  rows: readonly number[],
-  shape: KvShape,
-  alloc: KvAlloc = allocKv,
-): PaddedKv {
+export function selectRows(padded: PaddedKv, rows: readonly number[], shape: KvShape): PaddedKv {
   const { numKvHeads: h, headDim: d } = shape;
   const w = padded.width;
   const rowValues = h * w * d;
   const pick = (src: KvArray) => {
-    const out = alloc(shape, rows.length * rowValues);
+    const out = allocKv(shape, rows.length * rowValues);
     rows.forEach((row, i) =>
       out.set(src.subarray(row * rowValues, (row + 1) * rowValues), i * rowValues),
     );
@@ -148,7 +141,6 @@ export function placeRows(
   batch: number,
   shape: KvShape,
   padding: Padding,
-  alloc: KvAlloc = allocKv,
 ): PaddedKv {
   if (
     parts.length === 1 &&
@@ -160,7 +152,7 @@ export function placeRows(
   const width = Math.max(0, ...parts.map((p) => p.padded.width));
   const mask = new Uint8Array(batch * width);
   const place = (pick: (p: PaddedKv) => KvArray[], layer: number) => {
-    const out = alloc(shape, batch * h * width * d); // [batch, kvHeads, width, headDim]
+    const out = allocKv(shape, batch * h * width * d); // [batch, kvHeads, width, headDim]
     for (const { padded, rows } of parts) {
       const src = pick(padded)[layer]!;
       const w = padded.width;
@@ -195,7 +187,6 @@ export function concatPadded(
   parts: readonly PaddedKv[],
   shape: KvShape,
   padding: Padding = "left",
-  alloc: KvAlloc = allocKv,
 ): PaddedKv {
   if (parts.length === 1) return parts[0]!;
   let row0 = 0;
@@ -204,5 +195,5 @@ export function concatPadded(
     row0 += padded.batch;
     return { padded, rows };
   });
-  return placeRows(placed, row0, shape, padding, alloc);
+  return placeRows(placed, row0, shape, padding);
 }

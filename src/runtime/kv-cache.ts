@@ -38,9 +38,6 @@ export function allocKv(shape: KvShape, n: number): KvArray {
   return shape.kvType === "float16" ? new Uint16Array(n) : new Float32Array(n);
 }
 
-/** Where a function that builds a batch buffer gets its memory (allocKv, or a KvPool's take). */
-export type KvAlloc = (shape: KvShape, n: number) => KvArray;
-
 export function sameKvShape(a: KvShape, b: KvShape): boolean {
   return (
     a.numLayers === b.numLayers &&
@@ -167,12 +164,11 @@ export function packKv(
   shape: KvShape,
   width: number,
   padding: "left" | "right" = "left",
-  alloc: KvAlloc = allocKv,
 ) {
   const { numLayers, numKvHeads: h, headDim: d } = shape;
   const b = kvs.length;
   const pack = (pick: (kv: SequenceKv) => KvArray[], layer: number) => {
-    const out = alloc(shape, b * h * width * d); // [batch, kvHeads, width, headDim]
+    const out = allocKv(shape, b * h * width * d); // [batch, kvHeads, width, headDim]
     kvs.forEach((kv, row) => {
       const src = pick(kv)[layer]!;
       const n = kv.length;

@@ -22,7 +22,6 @@ import {
   unpackKv,
   type KvShape,
 } from "../../runtime/index.ts";
-import { KvPool } from "../../runtime/kv-pool.ts";
 import type { GenerateRequest } from "../../runtime/types.ts";
 import { checkSliceBounds, type KvPayload } from "../kv/kv-payload.ts";
 import type { ForwardInput, ForwardOutput, LlmEngine, SequenceDecoder } from "./llm-engine.ts";
@@ -113,24 +112,12 @@ function unpackRow(
   return unpackKv(padded.keys, padded.values, shape, padded.width, [wanted], [row])[0]!;
 }
 
-/**
- * Most bytes of batch KV an engine keeps for reuse (kv-pool.ts): the past of one batch of 8 rows
- * at 1,400 tokens of SmolLM2-135M's shape (46 KB a token) is 515 MB.
- */
-export const KV_POOL_BYTES = 512 * 2 ** 20;
-
 export class RuntimeEngine implements LlmEngine<RuntimeKv> {
   readonly modelId: string;
   readonly kvBytesPerToken: number;
   readonly maxPositions: number;
-  /** Memory of the pasts this engine built and dropped, for the next ones it builds. */
-  readonly pool: KvPool;
 
-  constructor(
-    readonly model: Model,
-    options: { pool?: KvPool } = {},
-  ) {
-    this.pool = options.pool ?? new KvPool(KV_POOL_BYTES);
+  constructor(readonly model: Model) {
     const c = model.config;
     this.modelId = model.id;
     // K and V, every layer, at the graph's KV element size (2 bytes for float16 KV)
@@ -154,10 +141,6 @@ export class RuntimeEngine implements LlmEngine<RuntimeKv> {
       groups.set(view.padded, g);
     });
     const parts: PaddedKv[] = [];
-    // batches this call copies rows into: its own, dead once the graph has run (a present is
-    // never one of them), so their memory goes back to the pool for the next join or leave
-    const built: PaddedKv[] = [];
-    const take = (s: typeof shape, n: number) => this.pool.take(s, n);
     const order: number[] = []; // input index of each row of the combined batch
     for (const [padded, g] of groups) {
       // A batch that lives on (rows leave, new ones join) only ever widens: every row pays
@@ -170,36 +153,22 @@ export class RuntimeEngine implements LlmEngine<RuntimeKv> {
         continue;
       }
       const same = g.rows.length === padded.batch && g.rows.every((r, k) => r === k);
-      if (same) parts.push(padded);
-      else {
-        const selected = selectRows(padded, g.rows, shape, take);
-        built.push(selected);
-        parts.push(selected);
-      }
+      parts.push(same ? padded : selectRows(padded, g.rows, shape));
       order.push(...g.inputs);
     }
     if (fresh.length > 0) {
-      const packed = packSequences(
-        fresh.map((i) => inputs[i]!.past?.kv ?? SequenceKv.empty(shape)),
-        shape,
-        session.padding,
-        take,
+      parts.push(
+        packSequences(
+          fresh.map((i) => inputs[i]!.past?.kv ?? SequenceKv.empty(shape)),
+          shape,
+          session.padding,
+        ),
       );
-      built.push(packed);
-      parts.push(packed);
       order.push(...fresh);
     }
-    const past =
-      parts.length === 1 ? parts[0]! : concatPadded(parts, shape, session.padding, take);
-    if (!parts.includes(past)) built.push(past);
+    const past = parts.length === 1 ? parts[0]! : concatPadded(parts, shape, session.padding);
     const tokens = order.map((i) => inputs[i]!.tokens);
-    let run: Awaited<ReturnType<typeof session.run>>;
-    try {
-      run = await session.run(tokens, past);
-    } finally {
-      for (const b of built) this.pool.release([...b.keys, ...b.values]);
-    }
-    const { logits, logitsWidth: w, present } = run;
+    const { logits, logitsWidth: w, present } = await session.run(tokens, past);
     const v = this.model.config.vocabSize;
     const outputs = new Array<ForwardOutput<RuntimeKv>>(inputs.length);
     order.forEach((i, row) => {
