@@ -22,7 +22,7 @@ for (const mb of sizes.length ? sizes : [1, 4, 16, 64, 128]) {
     touched.fill(i);
     again.push(performance.now() - t0);
   }
-  const rate = (ms) => ((mb / 1024) / (ms / 1000)).toFixed(2);
+  const rate = (ms) => (mb / 1024 / (ms / 1000)).toFixed(2);
   console.log(
     `${mb} MB: fresh ${median(fresh).toFixed(1)} ms (${rate(median(fresh))} GB/s), touched ${median(again).toFixed(1)} ms (${rate(median(again))} GB/s)`,
   );
