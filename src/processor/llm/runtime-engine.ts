@@ -152,8 +152,19 @@ export class RuntimeEngine implements LlmEngine<RuntimeKv> {
         fresh.push(...g.inputs);
         continue;
       }
-      const same = g.rows.length === padded.batch && g.rows.every((r, k) => r === k);
-      parts.push(same ? padded : selectRows(padded, g.rows, shape));
+      // Every row of the batch, in whatever order the caller lists them: the batch as it is,
+      // its rows taken in batch order (the caller's order does not matter: `order` maps each
+      // row back to its input). Requiring the caller's order too copied the whole batch on the
+      // step after every join, whose rows come back grouped by the batch they came from (a
+      // 140 MB copy, 150-180 ms, at 6 rows x 509 tokens of SmolLM2-135M's shape).
+      if (g.rows.length === padded.batch && new Set(g.rows).size === padded.batch) {
+        const byRow = g.rows.map((row, k) => [row, g.inputs[k]!] as const);
+        byRow.sort((a, b) => a[0] - b[0]);
+        parts.push(padded);
+        order.push(...byRow.map(([, input]) => input));
+        continue;
+      }
+      parts.push(selectRows(padded, g.rows, shape));
       order.push(...g.inputs);
     }
     if (fresh.length > 0) {

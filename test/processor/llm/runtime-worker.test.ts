@@ -246,4 +246,32 @@ test("a slice taken from a batch row equals the same slice of the materialized r
   assert.is(outs[0]!.kv.numTokens, 15);
 });
 
+test("a batch continued with its rows listed in another order is fed as it is, not copied", async () => {
+  const engine = new RuntimeEngine(model);
+  const prompts = requests.slice(0, 3).map((r) => r.promptTokens);
+  const first = await engine.forward(prompts.map((tokens) => ({ past: undefined, tokens })));
+  const present = first[0]!.kv.view!.padded;
+  const fed: unknown[] = [];
+  const session = model.session;
+  const run = session.run.bind(session);
+  session.run = (tokens, past, options) => {
+    fed.push(past);
+    return run(tokens, past, options);
+  };
+  try {
+    // every row of the batch, listed last-first (as rows come back grouped after a join)
+    const order = [2, 0, 1];
+    const next = await engine.forward(order.map((i) => ({ past: first[i]!.kv, tokens: [7] })));
+    assert.ok(fed[0] === present, "the previous present itself is the past: no row selection");
+    // each answer belongs to its own row: the same logits as the rows in batch order
+    const inOrder = await engine.forward(first.map((o) => ({ past: o.kv, tokens: [7] })));
+    order.forEach((row, k) => {
+      assert.equal(Array.from(next[k]!.logits), Array.from(inOrder[row]!.logits), `row ${row}`);
+      assert.is(next[k]!.kv.numTokens, prompts[row]!.length + 1);
+    });
+  } finally {
+    session.run = run;
+  }
+});
+
 test.run();
