@@ -17,6 +17,8 @@ import { groupIndices, type BatchLayout } from "./batch-layout.ts";
 import type { GraphSignature } from "./graph-signature.ts";
 import { halfToFloat } from "./half-float.ts";
 import {
+  appendInPlace,
+  appendNewPositions,
   compactRows,
   isCompact,
   placeRows,
@@ -49,6 +51,11 @@ export class DecoderSession {
   readonly signature: GraphSignature;
   /** The graph compacts each row's KV (GroupQueryAttention): new KV follows the row's own past. */
   readonly compactsPresent: boolean;
+  /**
+   * The graph returns the new positions' KV only (new-kv-outputs.ts): this session appends them
+   * to the past, in the past's own buffer when it has room (a decode step), else in a new one.
+   */
+  readonly newKvOnly: boolean;
   /** How rows share a call; set by the self-test at load (batch-layout.ts). */
   layout: BatchLayout = "padded";
 
@@ -60,6 +67,7 @@ export class DecoderSession {
     provider: string,
     signature: GraphSignature,
     compactsPresent = false,
+    newKvOnly = false,
   ) {
     this.session = session;
     this.shape = shape;
@@ -68,6 +76,7 @@ export class DecoderSession {
     this.provider = provider;
     this.signature = signature;
     this.compactsPresent = compactsPresent;
+    this.newKvOnly = newKvOnly;
   }
 
   /** The padding side batch states of this layout use (pack pasts this way to save a copy). */
@@ -252,6 +261,19 @@ export class DecoderSession {
       feeds[sig.pastValues[l]!] = new ort.Tensor(kvType, past.values[l]!, [b, h, p, d]);
     }
     const out = await this.session.run(feeds);
+    if (this.newKvOnly) {
+      const got = out[sig.presentKeys[0]!]!.dims[2];
+      if (got !== s)
+        throw new Error(`the graph returned KV for ${got} new positions, expected ${s}`);
+      const newKeys = sig.presentKeys.map((n) => out[n]!.data as KvArray);
+      const newValues = sig.presentValues.map((n) => out[n]!.data as KvArray);
+      // one token a row on the newest state of a buffer with room: written in place
+      const inPlace = s === 1 && past.store?.head === past && (past.used ?? p) < p;
+      const present = inPlace
+        ? appendInPlace(past, newKeys, newValues, this.shape)
+        : appendNewPositions(past, mask, newKeys, newValues, s, this.shape);
+      return { ...this.readLogits(out[sig.logits]!, tokens, padding, wantAll, options), present };
+    }
     const keys: KvArray[] = [];
     const values: KvArray[] = [];
     for (let l = 0; l < numLayers; l++) {

@@ -24,6 +24,96 @@ export interface PaddedKv {
   mask: Uint8Array;
   width: number;
   batch: number;
+  /**
+   * Columns in use: from here to `width` is room no row has written yet (mask 0 in every row),
+   * where the next decode step's keys and values go (absent: width, no room).
+   */
+  used?: number;
+  /**
+   * The buffer these arrays are, shared by every step's state that appended to it; `head` is the
+   * newest. Only the newest may append: an older state's room is a newer one's positions.
+   */
+  store?: { head: PaddedKv };
+}
+
+/** Columns of room a KV buffer built from a graph's new positions gets (appendNewPositions). */
+export const KV_ROOM = 64;
+
+/**
+ * The state after a decode step of one token a row, written into the past's own room: no copy
+ * of the past. `past` must be its store's head with room left; `newKeys`/`newValues` per layer
+ * [batch, kvHeads, 1, headDim], the graph's outputs of new positions only.
+ */
+export function appendInPlace(
+  past: PaddedKv,
+  newKeys: readonly KvArray[],
+  newValues: readonly KvArray[],
+  shape: KvShape,
+): PaddedKv {
+  const { numKvHeads: h, headDim: d } = shape;
+  const { width: w, batch: b, store } = past;
+  const at = past.used ?? w;
+  if (!store || store.head !== past || at >= w)
+    throw new Error("appendInPlace: the past is not the head of its buffer, or it has no room");
+  const write = (dst: KvArray, src: KvArray) => {
+    for (let rh = 0; rh < b * h; rh++)
+      dst.set(src.subarray(rh * d, (rh + 1) * d), (rh * w + at) * d);
+  };
+  past.keys.forEach((k, l) => write(k, newKeys[l]!));
+  past.values.forEach((v, l) => write(v, newValues[l]!));
+  const mask = past.mask.slice();
+  for (let row = 0; row < b; row++) mask[row * w + at] = 1;
+  const next: PaddedKv = {
+    keys: past.keys,
+    values: past.values,
+    mask,
+    width: w,
+    batch: b,
+    used: at + 1,
+    store,
+  };
+  store.head = next;
+  return next;
+}
+
+/**
+ * The state after a call whose graph returned new positions only: the past's used columns, then
+ * the new ones, then KV_ROOM columns of room, in a buffer of its own. `callMask` [batch, past
+ * width + new width] is the mask the call was fed. (The past's room is dropped: no row uses it.)
+ */
+export function appendNewPositions(
+  past: PaddedKv,
+  callMask: Uint8Array,
+  newKeys: readonly KvArray[],
+  newValues: readonly KvArray[],
+  newWidth: number,
+  shape: KvShape,
+): PaddedKv {
+  const { numKvHeads: h, headDim: d } = shape;
+  const b = past.batch;
+  const p = past.width;
+  const u = past.used ?? p;
+  const s = newWidth;
+  const w = u + s + KV_ROOM;
+  const build = (old: KvArray, fresh: KvArray) => {
+    const out = allocKv(shape, b * h * w * d); // [batch, kvHeads, width, headDim]
+    for (let rh = 0; rh < b * h; rh++) {
+      out.set(old.subarray(rh * p * d, (rh * p + u) * d), rh * w * d);
+      out.set(fresh.subarray(rh * s * d, (rh + 1) * s * d), (rh * w + u) * d);
+    }
+    return out;
+  };
+  const keys = past.keys.map((k, l) => build(k, newKeys[l]!));
+  const values = past.values.map((v, l) => build(v, newValues[l]!));
+  const t = p + s;
+  const mask = new Uint8Array(b * w);
+  for (let row = 0; row < b; row++) {
+    mask.set(callMask.subarray(row * t, row * t + u), row * w);
+    mask.set(callMask.subarray(row * t + p, (row + 1) * t), row * w + u);
+  }
+  const state: PaddedKv = { keys, values, mask, width: w, batch: b, used: u + s };
+  state.store = { head: state };
+  return state;
 }
 
 /** Sequences of different lengths as one batch: [batch, kvHeads, maxLength, headDim] per layer. */

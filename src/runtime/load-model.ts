@@ -16,6 +16,7 @@ import { checkModelFolder, ModelFolderError, readModelFolder } from "./model-fil
 import { Model, type GraphInfo } from "./model.ts";
 import { FileSource, modelOperators } from "./onnx-proto.ts";
 import { keepLastPositionLogits } from "./last-position-logits.ts";
+import { outputNewKvOnly } from "./new-kv-outputs.ts";
 import { quantizePerToken } from "./per-token-quantization.ts";
 import { checkProviderName, createSession, unreadableModelError } from "./providers.ts";
 import { selfTest, selfTestTolerance } from "./self-test.ts";
@@ -51,6 +52,14 @@ export interface LoadOptions extends ExecutionOptions {
    * external data, memory-mapped), a loss the workloads' traces show only as 0-15% per step.
    */
   allPositionLogits?: boolean;
+  /**
+   * Keep the graph's present KV outputs as exported (past and new positions). Default false: a
+   * graph whose presents are a Concat of the past and the new positions is rewritten to output
+   * the new positions only (new-kv-outputs.ts), and decode steps append them to the past's buffer
+   * in place. onnxruntime-node copies every output into fresh memory after each run, so an
+   * exported present cost a copy of the batch's whole KV a step.
+   */
+  fullKvOutputs?: boolean;
 }
 
 /** Absolute path of the model that ships with Halo (models/halo-tiny). */
@@ -136,11 +145,15 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
   let source: string | Uint8Array = file.path;
   let rewrite: GraphInfo["perTokenQuantization"];
   let lastPositionBefore: string | undefined;
+  let newKvOnly = false;
   // The rewritten graph's weights are read from the graph file as external data, and onnxruntime
   // refuses external data whose resolved path leaves the folder it is given: a graph that is a
   // symlink (huggingface_hub's snapshots link into blobs/) must be named by where it really is.
   const perToken = ops.has("DynamicQuantizeLinear") && options.batchInvariant !== false;
-  const dataPath = perToken || !options.allPositionLogits ? realpathSync(file.path) : file.path;
+  const dataPath =
+    perToken || !options.allPositionLogits || !options.fullKvOutputs
+      ? realpathSync(file.path)
+      : file.path;
   // only nodes and headers are read; the weights stay in the file and load from there
   const src = new FileSource(file.path);
   try {
@@ -163,6 +176,17 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
           : quantizePerToken(source);
       rewrite = { rewritten: result.rewritten, kept: result.kept };
       if (result.bytes) source = result.bytes;
+    }
+    if (!options.fullKvOutputs) {
+      const logits = files.genai?.names?.logits ? { logits: files.genai.names.logits } : {};
+      const result =
+        typeof source === "string"
+          ? outputNewKvOnly(src, { dataFile: basename(dataPath), ...logits })
+          : outputNewKvOnly(source, logits);
+      if (result.bytes) {
+        source = result.bytes;
+        newKvOnly = true;
+      }
     }
   } finally {
     src.close();
@@ -224,6 +248,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
     provider,
     signature,
     ops.has("GroupQueryAttention"),
+    newKvOnly,
   );
   const candidates = candidateLayouts(signature, ops, quantization);
   decoder.layout = options.layout ?? candidates[0]!;
@@ -258,6 +283,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
       : signature.lastLogitsOnly || signature.logitsToKeep
         ? "last position"
         : "every position",
+    kvOutputs: newKvOnly ? "new positions" : "past and new positions",
   };
   const loadOptions: LoadOptions = {
     ...(options.dtype ? { dtype: options.dtype } : {}),
@@ -265,6 +291,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
     ...(options.batchInvariant === false ? { batchInvariant: false } : {}),
     ...(options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {}),
     ...(options.allPositionLogits ? { allPositionLogits: true } : {}),
+    ...(options.fullKvOutputs ? { fullKvOutputs: true } : {}),
   };
   const model = new Model(
     modelId(folder, file, rewrite !== undefined && rewrite.rewritten > 0),
@@ -319,6 +346,7 @@ function cacheKey(dir: string, options: LoadOptions | undefined): string {
     o.batchInvariant,
     o.layout,
     o.allPositionLogits === true,
+    o.fullKvOutputs === true,
   ]);
 }
 

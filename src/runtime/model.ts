@@ -57,6 +57,11 @@ export interface GraphInfo {
    * (last-position-logits.ts), naming the node the slice went in front of.
    */
   logits: "last position" | "every position" | { lastPositionBefore: string };
+  /**
+   * What the present KV outputs hold: as exported, or the new positions only (rewritten at load,
+   * new-kv-outputs.ts; `fullKvOutputs: true` keeps them as exported).
+   */
+  kvOutputs: "new positions" | "past and new positions";
 }
 
 export interface DecodeInput {
