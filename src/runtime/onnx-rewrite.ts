@@ -2,8 +2,9 @@
 // nodes an edit names are replaced, and everything else is copied as it is. Large weights are not
 // copied at all: with `dataFile` they become external-data references to their own bytes in the
 // original file, so a rewritten 500 MB model is a graph of a few hundred KB that onnxruntime loads
-// next to the file it came from. Two rewrites use it: per-token quantization and last-position
-// logits; they compose (the second reads the first's bytes, whose weights are already references).
+// next to the file it came from. Three rewrites use it: last-position logits, per-token
+// quantization and new-positions KV outputs; they compose (each reads the previous one's bytes,
+// whose weights are already references).
 import {
   BufferSource,
   concatBytes,
