@@ -9,7 +9,10 @@ import type { WarmupConstants } from "./warmup.ts";
 // prefill up to 2x faster; version-2 files measured the head on every position.
 // 4: the same default again, after a time when it was opt-in: version-3 files may have measured the
 // head on every position.
-export const PROFILE_VERSION = 4;
+// 5: decode steps append new KV into the past's buffer (new-kv-outputs.ts) instead of copying
+// the whole present out of onnxruntime: the per-token context cost of a step fell 2-3x, and
+// version-4 files measured the copy.
+export const PROFILE_VERSION = 5;
 
 /** One measured prefill call (median of repeats). */
 export interface PrefillSample {

@@ -20,6 +20,7 @@ import {
   appendInPlace,
   appendNewPositions,
   compactRows,
+  hasRoom,
   isCompact,
   placeRows,
   realLength,
@@ -268,7 +269,7 @@ export class DecoderSession {
       const newKeys = sig.presentKeys.map((n) => out[n]!.data as KvArray);
       const newValues = sig.presentValues.map((n) => out[n]!.data as KvArray);
       // one token a row on the newest state of a buffer with room: written in place
-      const inPlace = s === 1 && past.store?.head === past && (past.used ?? p) < p;
+      const inPlace = s === 1 && hasRoom(past);
       const present = inPlace
         ? appendInPlace(past, newKeys, newValues, this.shape)
         : appendNewPositions(past, mask, newKeys, newValues, s, this.shape);

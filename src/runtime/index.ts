@@ -29,6 +29,8 @@ export {
   maskSpans,
   compactRows,
   placeRows,
+  hasRoom,
+  KV_ROOM,
   type Padding,
 } from "./kv-batch.ts";
 export { DecoderSession, type PaddedKv, type PaddedRun } from "./decoder-session.ts";

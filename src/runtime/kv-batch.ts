@@ -166,27 +166,52 @@ export function splitPadded(padded: PaddedKv, shape: KvShape): SequenceKv[] {
   return unpackKv(padded.keys, padded.values, shape, padded.width, maskSpans(padded));
 }
 
-/** Keeps only `rows` (in that order): a batch after some sequences finished. */
-export function selectRows(padded: PaddedKv, rows: readonly number[], shape: KvShape): PaddedKv {
+/**
+ * Keeps only `rows` (in that order): a batch after some sequences finished. With `room`, the
+ * result is a buffer of its own with that many free columns after the used ones (the next decode
+ * step appends there in place, appendInPlace); a past's own room is not copied.
+ */
+export function selectRows(
+  padded: PaddedKv,
+  rows: readonly number[],
+  shape: KvShape,
+  room = 0,
+): PaddedKv {
   const { numKvHeads: h, headDim: d } = shape;
   const w = padded.width;
-  const rowValues = h * w * d;
+  const u = padded.used ?? w;
+  const width = u + room;
   const pick = (src: KvArray) => {
-    const out = allocKv(shape, rows.length * rowValues);
-    rows.forEach((row, i) =>
-      out.set(src.subarray(row * rowValues, (row + 1) * rowValues), i * rowValues),
-    );
+    const out = allocKv(shape, rows.length * h * width * d);
+    rows.forEach((row, i) => {
+      if (width === w) {
+        out.set(src.subarray(row * h * w * d, (row + 1) * h * w * d), i * h * w * d);
+        return;
+      }
+      for (let head = 0; head < h; head++) {
+        const at = (row * h + head) * w * d;
+        out.set(src.subarray(at, at + u * d), (i * h + head) * width * d);
+      }
+    });
     return out;
   };
-  const mask = new Uint8Array(rows.length * w);
-  rows.forEach((row, i) => mask.set(padded.mask.subarray(row * w, (row + 1) * w), i * w));
-  return {
+  const mask = new Uint8Array(rows.length * width);
+  rows.forEach((row, i) => mask.set(padded.mask.subarray(row * w, row * w + u), i * width));
+  const out: PaddedKv = {
     keys: padded.keys.map(pick),
     values: padded.values.map(pick),
     mask,
-    width: w,
+    width,
     batch: rows.length,
   };
+  return room > 0 ? withStore(out, u) : out;
+}
+
+/** `state` as the head of its own buffer, `used` columns in use. */
+function withStore(state: PaddedKv, used: number): PaddedKv {
+  state.used = used;
+  state.store = { head: state };
+  return state;
 }
 
 /** Whether every row's real positions sit together on the `padding` side's opposite edge. */
@@ -231,26 +256,32 @@ export function placeRows(
   batch: number,
   shape: KvShape,
   padding: Padding,
+  room = 0,
 ): PaddedKv {
   if (
     parts.length === 1 &&
     parts[0]!.rows.every((r, i) => r === i) &&
-    parts[0]!.padded.batch === batch
+    parts[0]!.padded.batch === batch &&
+    (room === 0 || hasRoom(parts[0]!.padded))
   )
     return parts[0]!.padded;
   const { numLayers, numKvHeads: h, headDim: d } = shape;
-  const width = Math.max(0, ...parts.map((p) => p.padded.width));
+  // each part's used columns only (its room is free in every row)
+  const used = (p: PaddedKv) => p.used ?? p.width;
+  const filled = Math.max(0, ...parts.map((p) => used(p.padded)));
+  const width = filled + room;
   const mask = new Uint8Array(batch * width);
   const place = (pick: (p: PaddedKv) => KvArray[], layer: number) => {
     const out = allocKv(shape, batch * h * width * d); // [batch, kvHeads, width, headDim]
     for (const { padded, rows } of parts) {
       const src = pick(padded)[layer]!;
       const w = padded.width;
-      const off = padding === "left" ? width - w : 0;
+      const u = used(padded);
+      const off = padding === "left" ? filled - u : 0;
       rows.forEach((to, from) => {
         for (let head = 0; head < h; head++) {
           const at = (from * h + head) * w * d;
-          out.set(src.subarray(at, at + w * d), ((to * h + head) * width + off) * d);
+          out.set(src.subarray(at, at + u * d), ((to * h + head) * width + off) * d);
         }
       });
     }
@@ -258,9 +289,10 @@ export function placeRows(
   };
   for (const { padded, rows } of parts) {
     const w = padded.width;
-    const off = padding === "left" ? width - w : 0;
+    const u = used(padded);
+    const off = padding === "left" ? filled - u : 0;
     rows.forEach((to, from) =>
-      mask.set(padded.mask.subarray(from * w, (from + 1) * w), to * width + off),
+      mask.set(padded.mask.subarray(from * w, from * w + u), to * width + off),
     );
   }
   const keys: KvArray[] = [];
@@ -269,7 +301,13 @@ export function placeRows(
     keys.push(place((p) => p.keys, l));
     values.push(place((p) => p.values, l));
   }
-  return { keys, values, mask, width, batch };
+  const out: PaddedKv = { keys, values, mask, width, batch };
+  return room > 0 ? withStore(out, filled) : out;
+}
+
+/** The newest state of its buffer, with room for another decode step. */
+export function hasRoom(state: PaddedKv): boolean {
+  return state.store?.head === state && (state.used ?? state.width) < state.width;
 }
 
 /** Several batch states stacked into one (each padded to the widest). */
@@ -277,13 +315,14 @@ export function concatPadded(
   parts: readonly PaddedKv[],
   shape: KvShape,
   padding: Padding = "left",
+  room = 0,
 ): PaddedKv {
-  if (parts.length === 1) return parts[0]!;
+  if (parts.length === 1 && (room === 0 || hasRoom(parts[0]!))) return parts[0]!;
   let row0 = 0;
   const placed = parts.map((padded) => {
     const rows = Array.from({ length: padded.batch }, (_, i) => row0 + i);
     row0 += padded.batch;
     return { padded, rows };
   });
-  return placeRows(placed, row0, shape, padding);
+  return placeRows(placed, row0, shape, padding, room);
 }

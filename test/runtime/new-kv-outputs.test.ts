@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { outputNewKvOnly } from "../../src/runtime/new-kv-outputs.ts";
-import { loadModel, type Model } from "../../src/runtime/index.ts";
+import { hasRoom, loadModel, type Model } from "../../src/runtime/index.ts";
 import { RuntimeEngine } from "../../src/processor/llm/runtime-engine.ts";
 import { FAMILIES, GRAPHS, randomPrompts } from "../helpers/graph-fixtures.ts";
 
@@ -109,6 +109,9 @@ test("decode steps write into the past's buffer; joins, leaves and forks give th
         [4, 0, 2, 1, 3].map((i) => ({ tokens: [9], past: [...cur[s], ...more[s]][i]!.kv })),
       ),
     );
+    // the join copied the rows once, into a buffer with room, and wrote its step there
+    const joinedBuffer = joined[0][0]!.kv.view!.padded;
+    assert.ok(hasRoom(joinedBuffer), "the joined batch is the head of a buffer with room");
     let run = joined;
     for (let k = 0; k < 70; k++) {
       // past the 64 columns of room: the buffer grows once
@@ -116,7 +119,13 @@ test("decode steps write into the past's buffer; joins, leaves and forks give th
       run = await both((e, s) =>
         e.forward(prev[s].map((o) => ({ tokens: [11 + (k % 40)], past: o.kv }))),
       );
+      if (k === 10)
+        assert.ok(
+          run[0][0]!.kv.view!.padded.keys[0] === joinedBuffer.keys[0],
+          "steps after the join append to the join's buffer",
+        );
     }
+    assert.ok(run[0][0]!.kv.view!.padded.keys[0] !== joinedBuffer.keys[0], "grown once full");
     const left = await both((e, s) =>
       e.forward(run[s].slice(1, 3).map((o) => ({ tokens: [3], past: o.kv }))),
     );

@@ -12,6 +12,7 @@
 // needs it (once per prefill and once per finished sequence).
 import type { Model, PaddedKv } from "../../runtime/index.ts";
 import {
+  KV_ROOM,
   SequenceKv,
   concatPadded,
   concatSequences,
@@ -141,6 +142,10 @@ export class RuntimeEngine implements LlmEngine<RuntimeKv> {
       groups.set(view.padded, g);
     });
     const parts: PaddedKv[] = [];
+    // A batch these rows are copied into gets room for the decode steps that follow, which then
+    // write into it in place (graphs that output new KV only, new-kv-outputs.ts): one copy a join
+    // or leave, not a second one to add room.
+    const room = session.newKvOnly ? KV_ROOM : 0;
     const order: number[] = []; // input index of each row of the combined batch
     for (const [padded, g] of groups) {
       // A batch that lives on (rows leave, new ones join) only ever widens: every row pays
@@ -165,7 +170,7 @@ export class RuntimeEngine implements LlmEngine<RuntimeKv> {
         order.push(...byRow.map(([, input]) => input));
         continue;
       }
-      parts.push(selectRows(padded, g.rows, shape));
+      parts.push(selectRows(padded, g.rows, shape, room));
       order.push(...g.inputs);
     }
     if (fresh.length > 0) {
@@ -178,7 +183,7 @@ export class RuntimeEngine implements LlmEngine<RuntimeKv> {
       );
       order.push(...fresh);
     }
-    const past = parts.length === 1 ? parts[0]! : concatPadded(parts, shape, session.padding);
+    const past = parts.length === 1 ? parts[0]! : concatPadded(parts, shape, session.padding, room);
     const tokens = order.map((i) => inputs[i]!.tokens);
     const { logits, logitsWidth: w, present } = await session.run(tokens, past);
     const v = this.model.config.vocabSize;
