@@ -7,9 +7,11 @@
 // shipped model, 64 rows x 16 tokens: 410 ms through `generate`, 930 ms through per-step repacking
 // (ORT itself about 350-570 ms of both). So a forward's outputs stay *views* into the padded
 // present they came from, and the next step reuses that present as its past when the batch is the
-// same rows in the same order (the steady state of decoding), selects rows when some left, and
-// stacks batches when new ones join; per-sequence KV is only materialized when the prefix cache
-// needs it (once per prefill and once per finished sequence).
+// same rows, in any order (the steady state of decoding), selects rows when some left, and stacks
+// batches when new ones join; per-sequence KV is only materialized when the prefix cache needs it
+// (once per prefill and once per finished sequence). With graphs that output new KV only
+// (new-kv-outputs.ts) the present *is* the past's buffer, one column longer: a decode step writes
+// into it in place, and a batch rebuilt for a join or leave is built with room for that.
 import type { Model, PaddedKv } from "../../runtime/index.ts";
 import {
   KV_ROOM,
