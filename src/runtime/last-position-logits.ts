@@ -16,7 +16,7 @@
 // the kept positions only already), and so is a graph of another form (a head on flattened [batch x positions, hidden]
 // input, a Gemm) is left as it is: the loader checks a rewritten graph's first forward returns
 // [batch, 1, vocab] and loads the original otherwise (load-model.ts).
-import { BufferSource, fields, fieldString, readModelLayout, readNode } from "./onnx-proto.ts";
+import { BufferSource, fields, readModelLayout, readNode, valueNames } from "./onnx-proto.ts";
 import type { ByteSource, NodeInfo } from "./onnx-proto.ts";
 import {
   constant,
@@ -48,17 +48,6 @@ function producers(src: ByteSource, graph: [number, number]) {
     for (const o of n.outputs) byOutput.set(o, n);
   }
   return byOutput;
-}
-
-/** Names of the graph's inputs (GraphProto field 11) or outputs (field 12). */
-function valueNames(src: ByteSource, graph: [number, number], field: 11 | 12): string[] {
-  const names: string[] = [];
-  for (const f of fields(src, graph[0], graph[1])) {
-    if (f.field !== field) continue;
-    const name = [...fields(src, f.valueStart, f.end)].find((v) => v.field === 1);
-    if (name) names.push(fieldString(src, name));
-  }
-  return names;
 }
 
 /**

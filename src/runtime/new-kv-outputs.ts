@@ -22,6 +22,7 @@ import {
   lenField,
   readModelLayout,
   readNode,
+  valueNames,
 } from "./onnx-proto.ts";
 import type { ByteSource, NodeInfo } from "./onnx-proto.ts";
 import { isDefaultDomain, node, rewriteModel } from "./onnx-rewrite.ts";
@@ -37,16 +38,6 @@ export interface NewKvRewrite {
   bytes?: Uint8Array;
   /** Present outputs rewritten (2 per layer). */
   outputs?: number;
-}
-
-function valueNames(src: ByteSource, graph: [number, number], field: 11 | 12): string[] {
-  const names: string[] = [];
-  for (const f of fields(src, graph[0], graph[1])) {
-    if (f.field !== field) continue;
-    const name = [...fields(src, f.valueStart, f.end)].find((v) => v.field === 1);
-    if (name) names.push(fieldString(src, name));
-  }
-  return names;
 }
 
 /** A node's integer attribute `name` (AttributeProto: 1 name, 3 i), or undefined. */

@@ -142,6 +142,17 @@ export function readNode(src: ByteSource, start: number, end: number): NodeInfo 
 }
 
 /** Every node of the graph in [start, end) and of its subgraphs, depth first. */
+/** Names of a graph's inputs (GraphProto field 11) or outputs (field 12). */
+export function valueNames(src: ByteSource, graph: [number, number], field: 11 | 12): string[] {
+  const names: string[] = [];
+  for (const f of fields(src, graph[0], graph[1])) {
+    if (f.field !== field) continue;
+    const name = [...fields(src, f.valueStart, f.end)].find((v) => v.field === 1);
+    if (name) names.push(fieldString(src, name));
+  }
+  return names;
+}
+
 export function* graphNodes(src: ByteSource, start: number, end: number): Generator<NodeInfo> {
   for (const f of fields(src, start, end)) {
     if (f.field !== 1) continue;
