@@ -55,7 +55,10 @@ function intAttribute(src: ByteSource, start: number, end: number, name: string)
   return undefined;
 }
 
-/** A protobuf int64 varint (two's complement for negatives) as a number. */
+/**
+ * A protobuf int64 varint (two's complement for negatives) as a number. Not `Field.value`: that
+ * reads varints as unsigned doubles, and axis -2 is 2^64 - 2, which a double cannot hold.
+ */
 function readSignedVarint(src: ByteSource, start: number, end: number): number {
   const bytes = src.bytes(start, end);
   let v = 0n;
